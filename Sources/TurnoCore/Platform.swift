@@ -1,0 +1,47 @@
+import Logging
+import ServiceLifecycle
+
+/// The shared parts every module uses: settings, storage with its event log, and the live hub fed by it.
+public struct Platform: Sendable {
+    public let settings: ServerSettings
+    public let storage: Storage
+    public let hub: LiveHub
+    public let logger: Logger
+    /// The services that must run beside the HTTP server: the event feed, and storage shutdown.
+    let feed: EventFeed
+
+    /// Opens the database, applies the modules' migrations and prepares the live hub.
+    public static func open(settings: ServerSettings, modules: [any TurnoModule], logger: Logger) async throws -> Platform {
+        let storage = try await Storage.open(settings.database, migrations: modules.flatMap(\.migrations), logger: logger)
+        let hub = LiveHub(replayCapacity: settings.liveReplayCapacity, clientBuffer: settings.liveClientBuffer, logger: logger)
+        let latest = try await storage.latestSequence()
+        let recent = try await storage.events(after: max(0, latest - Int64(settings.liveReplayCapacity)), limit: settings.liveReplayCapacity)
+        await hub.seed(recent: recent, latest: latest)
+        let feed = EventFeed(storage: storage, consumers: [hub], startAfter: latest, logger: logger)
+        return Platform(settings: settings, storage: storage, hub: hub, logger: logger, feed: feed)
+    }
+
+    /// Services to run around the HTTP server, in start order (they stop in reverse):
+    /// storage closes last, the event feed stops after the server, and the hub ends live streams first
+    /// so that the server's graceful shutdown is not held up by clients that never hang up.
+    public func services(around server: some Service) -> [any Service] {
+        [StorageCloser(storage: storage), feed, server, hub]
+    }
+}
+
+/// Closes the database once everything that uses it has stopped.
+struct StorageCloser: Service {
+    let storage: Storage
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await storage.close()
+    }
+}
+
+extension Platform {
+    /// Closes the database without running the server (for commands such as `turno migrate`).
+    public func close() async {
+        await storage.close()
+    }
+}

@@ -1,0 +1,24 @@
+import Hummingbird
+
+/// One of Turno's modules (queues, fleet, sessions): its tables, its routes and the pages it offers.
+public protocol TurnoModule: Sendable {
+    /// A short lowercase name, also the module's key in `schema_migrations`.
+    var name: String { get }
+    /// The module's schema, in version order.
+    var migrations: [Migration] { get }
+    /// Pages worth printing at start-up, such as the kiosk or the console.
+    var pages: [PageLink] { get }
+    /// Adds the module's routes, wired to the platform's storage and live hub.
+    func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform)
+}
+
+/// A page a module serves, printed with its URL when the server starts.
+public struct PageLink: Sendable, Equatable {
+    public var title: String
+    public var path: String
+
+    public init(title: String, path: String) {
+        self.title = title
+        self.path = path
+    }
+}

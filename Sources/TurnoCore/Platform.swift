@@ -12,6 +12,8 @@ public struct Platform: Sendable {
 
     /// Opens the database, applies the modules' migrations and prepares the live hub.
     public static func open(settings: ServerSettings, modules: [any TurnoModule], logger: Logger) async throws -> Platform {
+        // Metrics objects created before the bootstrap would report nowhere.
+        _ = TurnoMetrics.registry
         let storage = try await Storage.open(settings.database, migrations: modules.flatMap(\.migrations), logger: logger)
         let hub = LiveHub(replayCapacity: settings.liveReplayCapacity, clientBuffer: settings.liveClientBuffer, logger: logger)
         let latest = try await storage.latestSequence()

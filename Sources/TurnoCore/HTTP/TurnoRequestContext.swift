@@ -13,6 +13,8 @@ public struct TurnoRequestContext: RequestContext, WebSocketRequestContext {
         self.webSocket = .init()
     }
 
+    public var requestDecoder: TurnoJSONDecoder { TurnoJSONDecoder() }
+
     /// `BodyLimitMiddleware` enforces the configured limit before any route reads the body.
     public var maxUploadSize: Int { .max }
 }

@@ -1,0 +1,190 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+import Testing
+import TurnoCore
+import TurnoServer
+
+/// Where a test's database lives: a new SQLite file, or a new database on the test PostgreSQL cluster.
+enum TestDatabase: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    /// The URL of the cluster the test script started, when it did.
+    static let postgresURL = ProcessInfo.processInfo.environment["TURNO_TEST_POSTGRES_URL"]
+
+    /// The databases available in this run: SQLite always, PostgreSQL when the test script provides it.
+    static var available: [TestDatabase] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    /// A fresh, empty database of this kind.
+    func makeLocation() async throws -> DatabaseLocation {
+        switch self {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("turno-test-\(UUID().uuidString)")
+            return .sqlite(path: directory.appendingPathComponent("turno.sqlite").path)
+        case .postgres:
+            return .postgres(try await Self.createPostgresDatabase())
+        }
+    }
+
+    static func createPostgresDatabase() async throws -> PostgresLocation {
+        guard let url = postgresURL else { throw SettingsError("TURNO_TEST_POSTGRES_URL is not set") }
+        var location = try PostgresLocation(parsing: url)
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let connection = try await PostgresConnection.connect(
+            configuration: .init(host: location.host, port: location.port, username: location.username, password: location.password, database: location.database, tls: .disable),
+            id: 1,
+            logger: Logger(label: "test")
+        )
+        try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
+        try await connection.close()
+        location.database = name
+        return location
+    }
+}
+
+/// A real `turno` server on a free loopback port, run in-process until `stop()`.
+final class TestServer: Sendable {
+    let platform: Platform
+    let port: Int
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var storage: Storage { platform.storage }
+
+    static func start(
+        database: DatabaseLocation,
+        maxBody: Int = ServerSettings.defaultMaxBody,
+        liveClientBuffer: Int = 1_000,
+        modules: [any TurnoModule] = turnoModules + [EchoModule()]
+    ) async throws -> TestServer {
+        var logger = Logger(label: "test-server")
+        logger.logLevel = .warning
+        let settings = ServerSettings(port: 0, database: database, maxBody: maxBody, liveClientBuffer: liveClientBuffer)
+        let platform = try await Platform.open(settings: settings, modules: modules, logger: logger)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = buildApplication(platform: platform, modules: modules) { port in
+            portContinuation.yield(port)
+            portContinuation.finish()
+        }
+        let group = ServiceGroup(configuration: .init(services: platform.services(around: app), logger: logger))
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw SettingsError("the test server did not start") }
+        return TestServer(platform: platform, port: port, group: group, task: task)
+    }
+
+    private init(platform: Platform, port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.platform = platform
+        self.port = port
+        self.group = group
+        self.task = task
+    }
+
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+
+    /// Commits one event on `topics` (through this node's storage) and returns it as stored.
+    @discardableResult
+    func publish(type: String = "test.happened", stream: String = "test:1", topics: [String], data: String = #"{"n":1}"#) async throws -> StoredEvent {
+        try await storage.write { transaction in
+            try await transaction.append(NewEvent(tenant: 1, stream: stream, type: type, topics: topics, json: data))
+        }
+    }
+
+    // MARK: HTTP
+
+    func request(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = []) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        return (Int(response.status.code), response.headers, String(buffer: bytes))
+    }
+}
+
+/// The JSON of one live message, as a test reads it.
+struct ReceivedMessage: Decodable, Equatable {
+    let id: Int64
+    let type: String
+    let topic: String
+    let version: Int64
+}
+
+/// Collects live messages from a WebSocket until `count` have arrived (or the connection ends).
+func receiveOverWebSocket(url: String, count: Int, onConnect: @escaping @Sendable () async throws -> Void = {}) async throws -> (messages: [ReceivedMessage], close: WebSocketCloseFrame?) {
+    let received = Mutex<[ReceivedMessage]>([])
+    let close = try await WebSocketClient.connect(url: url, logger: Logger(label: "test-ws")) { inbound, outbound, _ in
+        try await onConnect()
+        for try await message in inbound.messages(maxSize: 1 << 20) {
+            guard case .text(let text) = message else { continue }
+            let decoded = try JSONDecoder().decode(ReceivedMessage.self, from: Data(text.utf8))
+            let done = received.withLock { list in
+                list.append(decoded)
+                return list.count >= count
+            }
+            if done { break }
+        }
+        try await outbound.close(.normalClosure, reason: nil)
+    }
+    return (received.withLock { $0 }, close)
+}
+
+/// Collects live messages from an SSE stream until `count` have arrived; returns them with their SSE ids.
+func receiveOverSSE(url: String, count: Int, lastEventID: Int64? = nil, onConnect: @escaping @Sendable () async throws -> Void = {}) async throws -> [(sseID: Int64, message: ReceivedMessage)] {
+    var request = HTTPClientRequest(url: url)
+    if let lastEventID { request.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    guard response.status == .ok else { throw SettingsError("SSE answered \(response.status)") }
+    try await onConnect()
+    var received: [(Int64, ReceivedMessage)] = []
+    var pending = ""
+    var currentID: Int64?
+    for try await chunk in response.body {
+        pending += String(buffer: chunk)
+        while let newline = pending.firstIndex(of: "\n") {
+            let line = String(pending[..<newline])
+            pending = String(pending[pending.index(after: newline)...])
+            if line.hasPrefix("id: ") {
+                currentID = Int64(line.dropFirst(4))
+            } else if line.hasPrefix("data: "), let id = currentID {
+                let message = try JSONDecoder().decode(ReceivedMessage.self, from: Data(line.dropFirst(6).utf8))
+                received.append((id, message))
+                if received.count >= count { return received }
+            }
+        }
+    }
+    return received
+}
+
+/// A module used only by tests: a JSON route for checking how bad bodies are answered.
+struct EchoModule: TurnoModule {
+    let name = "echo"
+    let migrations: [Migration] = []
+    let pages: [PageLink] = []
+
+    struct Greeting: Codable, ResponseEncodable {
+        let name: String
+        let count: Int
+    }
+
+    func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) {
+        router.post("/test/echo") { request, context -> Greeting in
+            try await request.decode(as: Greeting.self, context: context)
+        }
+    }
+}

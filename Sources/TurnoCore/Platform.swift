@@ -17,8 +17,9 @@ public struct Platform: Sendable {
         let storage = try await Storage.open(settings.database, migrations: modules.flatMap(\.migrations), logger: logger)
         let hub = LiveHub(replayCapacity: settings.liveReplayCapacity, clientBuffer: settings.liveClientBuffer, logger: logger)
         let latest = try await storage.latestSequence()
-        let recent = try await storage.events(after: max(0, latest - Int64(settings.liveReplayCapacity)), limit: settings.liveReplayCapacity)
-        await hub.seed(recent: recent, latest: latest)
+        let knownAfter = max(0, latest - Int64(settings.liveReplayCapacity))
+        let recent = try await storage.events(after: knownAfter, limit: settings.liveReplayCapacity)
+        await hub.seed(recent: recent, knownAfter: knownAfter, latest: latest)
         let feed = EventFeed(storage: storage, consumers: [hub], startAfter: latest, logger: logger)
         return Platform(settings: settings, storage: storage, hub: hub, logger: logger, feed: feed)
     }

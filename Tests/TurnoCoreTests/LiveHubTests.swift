@@ -87,3 +87,25 @@ struct LiveHubTests {
         #expect((decoded?["data"] as? [String: Any])?["counter"] as? String == #"3 "A""#)
     }
 }
+
+@Suite("Live hub: positions with gaps in the sequence")
+struct LiveHubGapTests {
+    @Test("a rolled-back transaction's unused sequence numbers do not force a resync")
+    func sequenceHoles() async {
+        let hub = LiveHub(replayCapacity: 10, clientBuffer: 10, logger: Logger(label: "test"))
+        await hub.seed(recent: [], knownAfter: 0, latest: 0)
+        // Sequence 1 and 2 were taken by transactions that rolled back.
+        let event = StoredEvent(sequence: 3, tenant: 1, stream: "s", version: 1, type: "t", topics: ["a"], data: "{}", timeMs: 0)
+        await hub.consume([event])
+        #expect(await hub.replay(topics: ["a"], since: 0, limit: 10) == .messages([LiveMessage(event: event, topic: "a")]))
+    }
+
+    @Test("seeding from the log after a restart keeps old positions resumable")
+    func seeded() async {
+        let hub = LiveHub(replayCapacity: 2, clientBuffer: 10, logger: Logger(label: "test"))
+        let events = (5...7).map { StoredEvent(sequence: $0, tenant: 1, stream: "s", version: $0, type: "t", topics: ["a"], data: "{}", timeMs: 0) }
+        await hub.seed(recent: events, knownAfter: 4, latest: 7)
+        #expect(await hub.replay(topics: ["a"], since: 5, limit: 10) == .messages(events.suffix(2).map { LiveMessage(event: $0, topic: "a") }))
+        if case .resync = await hub.replay(topics: ["a"], since: 4, limit: 10) {} else { Issue.record("5 was dropped from the window: expected resync") }
+    }
+}

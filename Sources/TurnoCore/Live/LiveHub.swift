@@ -18,6 +18,8 @@ public actor LiveHub: EventConsumer, Service {
     private let clientBuffer: Int
     /// Every event up to this sequence has been seen by this hub.
     private var latest: Int64
+    /// Every event after this sequence is in `recent`, so positions from here on can be replayed.
+    private var knownAfter: Int64 = 0
     private var nextID = 0
     private var isShutDown = false
     private let connections = Gauge(label: "turno_live_connections")
@@ -30,9 +32,12 @@ public actor LiveHub: EventConsumer, Service {
         self.logger = logger
     }
 
-    /// Starts from the events already in the log, so clients can resume across a restart.
-    public func seed(recent events: [StoredEvent], latest: Int64) {
-        self.recent = Deque(events.suffix(replayCapacity))
+    /// Starts from the events already in the log, so clients can resume across a restart:
+    /// `events` must be every event after `knownAfter`, up to `latest`.
+    public func seed(recent events: [StoredEvent], knownAfter: Int64, latest: Int64) {
+        let kept = events.suffix(replayCapacity)
+        self.recent = Deque(kept)
+        self.knownAfter = kept.count < events.count ? events[events.count - kept.count - 1].sequence : knownAfter
         self.latest = latest
     }
 
@@ -81,8 +86,7 @@ public actor LiveHub: EventConsumer, Service {
         if since > latest {
             return .resync(reason: "unknown position \(since): this server has seen up to \(latest)")
         }
-        let oldestKnown = recent.first?.sequence ?? (latest + 1)
-        if since < latest, since + 1 < oldestKnown {
+        if since < knownAfter {
             return .resync(reason: "missed events are older than this server remembers")
         }
         var messages: [LiveMessage] = []
@@ -99,7 +103,7 @@ public actor LiveHub: EventConsumer, Service {
         for event in events where event.sequence > latest {
             latest = event.sequence
             recent.append(event)
-            if recent.count > replayCapacity { recent.removeFirst() }
+            if recent.count > replayCapacity { knownAfter = recent.removeFirst().sequence }
             deliver(event)
         }
     }

@@ -5,6 +5,7 @@ import HummingbirdWSClient
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -106,8 +107,9 @@ final class TestServer: Sendable {
 
     // MARK: HTTP
 
-    func request(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = []) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
-        var request = HTTPClientRequest(url: baseURL + path)
+    /// Sends a request to this server, or through `proxy` (`host:port`) when given.
+    func request(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [], via proxy: String? = nil) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var request = HTTPClientRequest(url: (proxy.map { "http://\($0)" } ?? baseURL) + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
@@ -187,4 +189,12 @@ struct EchoModule: TurnoModule {
             try await request.decode(as: Greeting.self, context: context)
         }
     }
+}
+
+/// A free TCP port on 127.0.0.1, found by binding to port 0 and letting it go.
+func freeLoopbackPort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress?.port ?? 0
+    try await channel.close()
+    return port
 }

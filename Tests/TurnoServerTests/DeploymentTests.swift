@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import TurnoCore
+
+/// Runs the sample configuration in `deploy/nginx.conf` in front of two nodes sharing PostgreSQL.
+@Suite("Several nodes behind nginx")
+struct DeploymentTests {
+    static let nginx = ProcessInfo.processInfo.environment["TURNO_TEST_NGINX"]
+
+    /// `deploy/nginx.conf` with its ports replaced by the test's.
+    static func configuration(listen: Int, nodes: [Int]) throws -> String {
+        let sample = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/nginx.conf")
+        var text = try String(contentsOf: sample, encoding: .utf8)
+        text = text.replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen 127.0.0.1:\(listen);")
+        let upstreams = nodes.map { "        server 127.0.0.1:\($0) max_fails=1 fail_timeout=2s;" }.joined(separator: "\n")
+        let sampleUpstreams = """
+                    server 127.0.0.1:8081 max_fails=1 fail_timeout=2s;
+                    server 127.0.0.1:8082 max_fails=1 fail_timeout=2s;
+            """
+        #expect(text.components(separatedBy: sampleUpstreams).count == 3, "deploy/nginx.conf changed: update this test")
+        text = text.replacingOccurrences(of: sampleUpstreams, with: upstreams)
+        return text.replacingOccurrences(of: "worker_processes auto;", with: "worker_processes 1;")
+    }
+
+    @Test("requests, WebSocket and SSE through nginx reach nodes that share PostgreSQL",
+          .enabled(if: TestDatabase.postgresURL != nil && nginx != nil, "needs PostgreSQL and nginx, which scripts/test provides"))
+    func throughNginx() async throws {
+        let location = try await TestDatabase.postgres.makeLocation()
+        let nodeA = try await TestServer.start(database: location)
+        let nodeB = try await TestServer.start(database: location)
+        let listen = try await freeLoopbackPort()
+        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("turno-nginx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: prefix, withIntermediateDirectories: true)
+        try Self.configuration(listen: listen, nodes: [nodeA.port, nodeB.port]).write(to: prefix.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.nginx!)
+        process.arguments = ["-p", prefix.path, "-c", "nginx.conf", "-g", "daemon off;"]
+        try process.run()
+        defer { process.terminate() }
+        let proxy = "127.0.0.1:\(listen)"
+        var ready = false
+        for _ in 0..<50 where !ready {
+            ready = (try? await nodeA.request(.GET, "/healthz", via: proxy))?.status == 200
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(ready)
+        for _ in 0..<4 {
+            let response = try await nodeA.request(.GET, "/readyz", via: proxy)
+            #expect(response.status == 200)
+            #expect(response.body.contains("postgres"))
+        }
+        let poll = try await nodeA.request(.GET, "/live/poll?topics=x", via: proxy)
+        struct Poll: Decodable { let last_id: Int64 }
+        let since = try JSONDecoder().decode(Poll.self, from: Data(poll.body.utf8)).last_id
+
+        async let sse = receiveOverSSE(url: "http://\(proxy)/live/sse?topics=branch:1&since=\(since)", count: 2)
+        let (webSocket, _) = try await receiveOverWebSocket(url: "ws://\(proxy)/live/ws?topics=branch:1&since=\(since)", count: 2) {
+            try await nodeA.publish(type: "test.from_a", stream: "d:1", topics: ["branch:1"])
+            try await nodeB.publish(type: "test.from_b", stream: "d:1", topics: ["branch:1"])
+        }
+        #expect(webSocket.map(\.type) == ["test.from_a", "test.from_b"])
+        #expect(try await sse.map(\.message.type) == ["test.from_a", "test.from_b"])
+        try await nodeA.stop()
+        try await nodeB.stop()
+    }
+}

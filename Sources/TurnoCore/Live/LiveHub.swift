@@ -44,6 +44,9 @@ public actor LiveHub: EventConsumer, Service {
     /// The newest sequence this node has delivered.
     public var latestSequence: Int64 { latest }
 
+    /// How many live clients this node has.
+    public var subscriberCount: Int { subscriptions.count }
+
     /// Subscribes to `topics`. With `since`, first replays the events after it, or a `resync` when they are no longer known.
     public func subscribe(topics: Set<String>, since: Int64?) -> LiveSubscription {
         nextID += 1

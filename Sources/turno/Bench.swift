@@ -1,0 +1,250 @@
+import ArgumentParser
+import Foundation
+import HummingbirdWSClient
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TurnoCore
+import TurnoServer
+
+/// Measurements of the platform itself; `scripts/bench` runs them and BENCHMARKS.md records the figures.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the platform: event throughput, push latency, live connections.",
+        subcommands: [BenchEvents.self, BenchConnections.self]
+    )
+}
+
+/// Starts a server in this process, connects WebSocket subscribers to it over loopback, commits events
+/// and measures commit throughput and the time from publishing an event to each subscriber receiving it.
+struct BenchEvents: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Events published per second and publish → WebSocket receipt latency."
+    )
+
+    @Option(help: "Database (default: a new SQLite file in a temporary folder).")
+    var database: String?
+    @Option(help: "WebSocket subscribers, all following one topic.")
+    var subscribers = 1
+    @Option(help: "Events to publish.")
+    var events = 1_000
+    @Option(help: "Events per second; 0 publishes as fast as the writers can.")
+    var rate = 0
+    @Option(help: "Concurrent publishing tasks.")
+    var writers = 4
+    @Option(help: "Write the results as JSON to this file.")
+    var out: String?
+
+    func run() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let location = try DatabaseLocation(parsing: database ?? "sqlite://\(FileManager.default.temporaryDirectory.path)/turno-bench-\(UUID().uuidString)/turno.sqlite")
+        let settings = ServerSettings(port: 0, database: location, logLevel: "warning", liveClientBuffer: max(1_000, events + 10))
+        let platform = try await Platform.open(settings: settings, modules: turnoModules, logger: logger)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = buildApplication(platform: platform) { port in
+            portContinuation.yield(port)
+            portContinuation.finish()
+        }
+        let group = ServiceGroup(configuration: .init(services: platform.services(around: app), logger: logger))
+        let server = Task { try await group.run() }
+        var portIterator = ports.makeAsyncIterator()
+        guard let port = await portIterator.next() else { throw Failure("the server did not start") }
+
+        let origin = ContinuousClock.now
+        let latencies = Samples()
+        let since = await platform.hub.latestSequence
+        let url = "ws://127.0.0.1:\(port)/live/ws?topics=bench&since=\(since)"
+        let expected = events
+        let clients = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for index in 0..<subscribers {
+                    if index >= 256 { await group.next() }
+                    group.addTask { await Self.follow(url: url, expected: expected, origin: origin, latencies: latencies) }
+                }
+            }
+        }
+        var connected = 0
+        let connectStart = ContinuousClock.now
+        while connected < subscribers, ContinuousClock.now - connectStart < .seconds(120) {
+            try await Task.sleep(for: .milliseconds(50))
+            connected = await platform.hub.subscriberCount
+        }
+        print("subscribers connected: \(connected) of \(subscribers) in \(Self.seconds(ContinuousClock.now - connectStart)) s")
+
+        let publishStart = ContinuousClock.now
+        let perWriter = (events + writers - 1) / writers
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    let count = min(perWriter, events - writer * perWriter)
+                    guard count > 0 else { return }
+                    for index in 0..<count {
+                        if rate > 0 {
+                            let due = publishStart + .seconds(Double(index * writers + writer) / Double(rate))
+                            try await Task.sleep(until: due, clock: .continuous)
+                        }
+                        let sent = (ContinuousClock.now - origin).nanoseconds
+                        _ = try await platform.storage.write { transaction in
+                            try await transaction.append(NewEvent(tenant: 1, stream: "bench:\(writer)", type: "bench.event", topics: ["bench"], json: #"{"sent_ns":\#(sent)}"#))
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let publishSeconds = Self.seconds(ContinuousClock.now - publishStart)
+        let waitStart = ContinuousClock.now
+        while latencies.count < connected * events, ContinuousClock.now - waitStart < .seconds(60) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        clients.cancel()
+        let samples = latencies.sorted
+        func percentile(_ p: Double) -> Double {
+            samples.isEmpty ? .nan : samples[min(samples.count - 1, Int((Double(samples.count) * p).rounded(.up)) - 1)]
+        }
+        let result: [String: Double] = [
+            "subscribers": Double(connected),
+            "events": Double(events),
+            "publish_seconds": publishSeconds,
+            "events_per_second": Double(events) / publishSeconds,
+            "deliveries": Double(samples.count),
+            "deliveries_expected": Double(connected * events),
+            "latency_p50_ms": percentile(0.50),
+            "latency_p99_ms": percentile(0.99),
+            "latency_max_ms": samples.last ?? .nan,
+        ]
+        print(String(format: "database %@ · %d subscribers · %d events (rate %@)", location.description, connected, events, rate == 0 ? "unlimited" : "\(rate)/s"))
+        print(String(format: "published: %.0f events/s (%.2f s)", result["events_per_second"]!, publishSeconds))
+        print(String(format: "delivered: %d of %d", samples.count, connected * events))
+        print(String(format: "publish → WebSocket receipt: p50 %.2f ms · p99 %.2f ms · max %.2f ms", percentile(0.5), percentile(0.99), samples.last ?? .nan))
+        if let out {
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
+            try data.write(to: URL(fileURLWithPath: out))
+        }
+        await group.triggerGracefulShutdown()
+        try await server.value
+    }
+
+    static func follow(url: String, expected: Int, origin: ContinuousClock.Instant, latencies: Samples) async {
+        var logger = Logger(label: "bench-client")
+        logger.logLevel = .critical
+        _ = try? await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
+            var received = 0
+            var local: [Double] = []
+            local.reserveCapacity(expected)
+            for try await message in inbound.messages(maxSize: 1 << 16) {
+                guard case .text(let text) = message, let sent = Self.sentNanoseconds(in: text) else { continue }
+                local.append(Double((ContinuousClock.now - origin).nanoseconds - sent) / 1e6)
+                received += 1
+                if received >= expected { break }
+            }
+            latencies.append(local)
+            try await outbound.close(.normalClosure, reason: nil)
+        }
+    }
+
+    static func sentNanoseconds(in json: String) -> Int64? {
+        guard let range = json.range(of: #""sent_ns":"#) else { return nil }
+        return Int64(json[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.nanoseconds) / 1e9
+    }
+}
+
+/// Opens many idle WebSocket connections to a running server and holds them, to measure what each costs it.
+struct BenchConnections: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connections",
+        abstract: "Open and hold idle live connections to a running server."
+    )
+
+    @Option(help: "Server base URL, such as http://127.0.0.1:8080 (loopback only).")
+    var url: String
+    @Option(help: "Connections to open.")
+    var count = 10_000
+    @Option(help: "Seconds to hold them once open.")
+    var hold = 10
+    @Option(help: "Connections opened at once.")
+    var concurrency = 200
+
+    func validate() throws {
+        guard let host = URL(string: url)?.host, host == "localhost" || host.hasPrefix("127.") || host == "::1" else {
+            throw ValidationError("bench connections only talks to loopback addresses")
+        }
+    }
+
+    func run() async throws {
+        let target = url.replacingOccurrences(of: "http://", with: "ws://") + "/live/ws?topics=idle"
+        let tally = Tally()
+        let start = ContinuousClock.now
+        let hold = self.hold
+        let holding = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for index in 0..<count {
+                    if index >= concurrency {
+                        // Keep at most `concurrency` handshakes in flight.
+                        while tally.settled + concurrency <= index {
+                            try? await Task.sleep(for: .milliseconds(5))
+                        }
+                    }
+                    group.addTask {
+                        var logger = Logger(label: "bench-client")
+                        logger.logLevel = .critical
+                        let opened = Flag()
+                        do {
+                            try await WebSocketClient.connect(url: target, logger: logger) { inbound, outbound, _ in
+                                opened.set()
+                                tally.open.add(1, ordering: .relaxed)
+                                try? await Task.sleep(for: .seconds(3_600))
+                                try await outbound.close(.normalClosure, reason: nil)
+                                _ = inbound
+                            }
+                        } catch {
+                            if !opened.isSet { tally.failed.add(1, ordering: .relaxed) }
+                        }
+                    }
+                }
+            }
+        }
+        while tally.settled < count, ContinuousClock.now - start < .seconds(300) {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        print("open: \(tally.open.load(ordering: .relaxed)) · failed: \(tally.failed.load(ordering: .relaxed)) · in \(BenchEvents.seconds(ContinuousClock.now - start)) s")
+        print("holding for \(hold) s")
+        try await Task.sleep(for: .seconds(hold))
+        holding.cancel()
+        print("done")
+    }
+}
+
+/// Latency samples gathered from many clients at once.
+final class Samples: Sendable {
+    private let values = Mutex<[Double]>([])
+    var count: Int { values.withLock { $0.count } }
+    var sorted: [Double] { values.withLock { $0 }.sorted() }
+    func append(_ more: [Double]) { values.withLock { $0.append(contentsOf: more) } }
+}
+
+/// Connections opened and failed so far.
+final class Tally: Sendable {
+    let open = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
+    var settled: Int { open.load(ordering: .relaxed) + failed.load(ordering: .relaxed) }
+}
+
+/// A flag set once, from any task.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}

@@ -6,6 +6,8 @@ public struct Platform: Sendable {
     public let settings: ServerSettings
     public let storage: Storage
     public let hub: LiveHub
+    public let identity: Identity
+    public let rateLimiter: RateLimiter
     public let logger: Logger
     /// The services that must run beside the HTTP server: the event feed, and storage shutdown.
     let feed: EventFeed
@@ -16,12 +18,20 @@ public struct Platform: Sendable {
         _ = TurnoMetrics.registry
         let storage = try await Storage.open(settings.database, migrations: modules.flatMap(\.migrations), logger: logger)
         let hub = LiveHub(replayCapacity: settings.liveReplayCapacity, clientBuffer: settings.liveClientBuffer, logger: logger)
+        // Read before loading anything, so that whatever is committed from here on reaches us through the feed.
         let latest = try await storage.latestSequence()
+        let identity: Identity
+        do {
+            identity = try await Identity.prepare(storage: storage, settings: settings.identity, logger: logger)
+        } catch {
+            await storage.close()
+            throw error
+        }
         let knownAfter = max(0, latest - Int64(settings.liveReplayCapacity))
         let recent = try await storage.events(after: knownAfter, limit: settings.liveReplayCapacity)
         await hub.seed(recent: recent, knownAfter: knownAfter, latest: latest)
-        let feed = EventFeed(storage: storage, consumers: [hub], startAfter: latest, logger: logger)
-        return Platform(settings: settings, storage: storage, hub: hub, logger: logger, feed: feed)
+        let feed = EventFeed(storage: storage, consumers: [identity.directory, hub], startAfter: latest, logger: logger)
+        return Platform(settings: settings, storage: storage, hub: hub, identity: identity, rateLimiter: RateLimiter(), logger: logger, feed: feed)
     }
 
     /// Services to run around the HTTP server, in start order (they stop in reverse):

@@ -1,7 +1,10 @@
 import Fleet
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
+import NIOSSL
 import Logging
 import NIOCore
 import Queues
@@ -17,29 +20,39 @@ public func buildApplication(
     platform: Platform,
     modules: [any TurnoModule] = turnoModules,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     let settings = platform.settings
     let registry = TurnoMetrics.registry
     let router = Router(context: TurnoRequestContext.self)
     router.addMiddleware {
         AccessLogMiddleware(logger: platform.logger)
         MetricsMiddleware()
-        SecurityHeadersMiddleware()
+        SecurityHeadersMiddleware(strictTransport: settings.tls != nil)
         ProblemMiddleware(logger: platform.logger)
         BodyLimitMiddleware(limit: settings.maxBody)
+        AuthenticationMiddleware(identity: platform.identity, trustProxy: settings.trustProxy)
+        RateLimitMiddleware(limiter: platform.rateLimiter, limit: settings.rateLimits.api, name: "API", key: .address) { request in
+            request.uri.path.hasPrefix("/api/")
+        }
     }
     OperationsRoutes(storage: platform.storage, registry: registry).add(to: router)
+    IdentityRoutes(identity: platform.identity, limiter: platform.rateLimiter, exportLimit: settings.rateLimits.exports).add(to: router)
     LiveRoutes(hub: platform.hub, heartbeat: .seconds(settings.liveHeartbeatSeconds)).add(to: router)
     HomePage(modules: modules).add(to: router)
     for module in modules {
         module.addRoutes(to: router, platform: platform)
     }
+    let http = HTTPServerBuilder.http1WebSocketUpgrade(
+        webSocketRouter: router,
+        configuration: .init(ws: .init(autoPing: .enabled(timePeriod: .seconds(settings.liveHeartbeatSeconds))))
+    )
+    var server = http
+    if let files = settings.tls {
+        server = try .tls(http, tlsConfiguration: tlsConfiguration(files))
+    }
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: router,
-            configuration: .init(ws: .init(autoPing: .enabled(timePeriod: .seconds(settings.liveHeartbeatSeconds))))
-        ),
+        server: server,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Turno"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
         logger: platform.logger
@@ -51,8 +64,8 @@ public func buildApplication(
 public func runServer(settings: ServerSettings, logger: Logger) async throws {
     let started = ContinuousClock.now
     let platform = try await Platform.open(settings: settings, modules: turnoModules, logger: logger)
-    let app = buildApplication(platform: platform) { port in
-        let base = "http://\(settings.host):\(port)"
+    let app = try buildApplication(platform: platform) { port in
+        let base = "\(settings.tls == nil ? "http" : "https")://\(settings.host):\(port)"
         let elapsed = ContinuousClock.now - started
         logger.info("Turno \(TurnoVersion.current) ready on \(settings.database) in \(elapsed.formatted(.units(allowed: [.milliseconds])))")
         for link in startupLinks(modules: turnoModules) {
@@ -67,6 +80,23 @@ public func runServer(settings: ServerSettings, logger: Logger) async throws {
         )
     )
     try await group.run()
+}
+
+/// The certificate chain and key for `--tls-cert` and `--tls-key`.
+func tlsConfiguration(_ files: (certificate: String, key: String)) throws -> TLSConfiguration {
+    let chain: [NIOSSLCertificate]
+    let key: NIOSSLPrivateKey
+    do {
+        chain = try NIOSSLCertificate.fromPEMFile(files.certificate)
+    } catch {
+        throw SettingsError("cannot read the TLS certificate \(files.certificate): \(error)")
+    }
+    do {
+        key = try NIOSSLPrivateKey(file: files.key, format: .pem)
+    } catch {
+        throw SettingsError("cannot read the TLS key \(files.key): \(error)")
+    }
+    return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
 }
 
 /// Every URL printed at start-up: the home page, each module's pages and the operations endpoints.

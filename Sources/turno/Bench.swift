@@ -40,10 +40,10 @@ struct BenchEvents: AsyncParsableCommand {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let location = try DatabaseLocation(parsing: database ?? "sqlite://\(FileManager.default.temporaryDirectory.path)/turno-bench-\(UUID().uuidString)/turno.sqlite")
-        let settings = ServerSettings(port: 0, database: location, logLevel: "warning", liveClientBuffer: max(1_000, events + 10))
+        let settings = ServerSettings(port: 0, database: location, logLevel: "warning", liveClientBuffer: max(1_000, events + 10), rateLimits: .off)
         let platform = try await Platform.open(settings: settings, modules: turnoModules, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(platform: platform) { port in
+        let app = try buildApplication(platform: platform) { port in
             portContinuation.yield(port)
             portContinuation.finish()
         }

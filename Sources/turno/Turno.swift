@@ -10,7 +10,7 @@ struct Turno: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "turno",
         abstract: "Real-time queues, drone dispatch and exercise sessions in one server.",
-        subcommands: [Serve.self, Migrate.self, Version.self, Bench.self],
+        subcommands: [Serve.self, Migrate.self, Organization.self, AccessMatrix.self, Version.self, Bench.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -29,6 +29,10 @@ struct ServerOptions: ParsableArguments {
     var logLevel: String?
     @Option(help: "Largest request body in bytes (TURNO_MAX_BODY; default 1 MiB).")
     var maxBody: Int?
+    @Option(help: "PEM certificate chain, to serve HTTPS directly (TURNO_TLS_CERT).")
+    var tlsCert: String?
+    @Option(help: "PEM private key for --tls-cert (TURNO_TLS_KEY).")
+    var tlsKey: String?
 
     /// Flags first, then the environment, then the defaults.
     func settings() throws(SettingsError) -> ServerSettings {
@@ -42,6 +46,8 @@ struct ServerOptions: ParsableArguments {
         set("logFormat", logFormat.map { .string($0) })
         set("logLevel", logLevel.map { .string($0) })
         set("maxBody", maxBody.map { .int($0) })
+        set("tlsCert", tlsCert.map { .string($0) })
+        set("tlsKey", tlsKey.map { .string($0) })
         let reader = ConfigReader(providers: [InMemoryProvider(name: "flags", values: flags), EnvironmentVariablesProvider()])
         return try ServerSettings(config: reader)
     }

@@ -56,7 +56,7 @@ struct StorageTests {
                 "\(try $0.decode(column: "module", as: String.self)):\(try $0.decode(column: "version", as: Int.self))"
             }
         }
-        #expect(recorded == ["core:1", "sample:1", "sample:2"])
+        #expect(recorded == ["core:1", "core:2", "sample:1", "sample:2"])
         try await first.write { transaction in
             try await transaction.sql.raw("INSERT INTO widgets (id, name, colour) VALUES (1, 'a', 'red')").run()
         }
@@ -85,7 +85,7 @@ struct StorageTests {
         let rows = try await opened[0].read { sql in
             try await sql.raw("SELECT COUNT(*) AS n FROM schema_migrations").first()?.decode(column: "n", as: Int.self)
         }
-        #expect(rows == 3)
+        #expect(rows == 4)
         for storage in opened { await storage.close() }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TurnoCore
 
 /// Runs the built `turno` binary the way a person would.
 @Suite("The turno command line")
@@ -20,7 +21,9 @@ struct CommandLineTests {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Only the settings a test gives: none of the caller's own TURNO_ variables.
+        let inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TURNO_") }
+        process.environment = inherited.merging(environment) { $1 }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
@@ -80,5 +83,33 @@ struct CommandLineTests {
         #expect(second.status == 0)
         #expect(!second.output.contains("applied migration"))
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("nested/turno.sqlite").path))
+    }
+
+    @Test("first start creates `admin` with a random password printed once, or the one from TURNO_ADMIN_PASSWORD")
+    func firstStart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("turno-first-\(UUID().uuidString)")
+        let database = "sqlite://\(directory.path)/turno.sqlite"
+        let first = try run(["migrate", "--database", database])
+        #expect(first.status == 0)
+        let line = try #require(first.output.split(separator: "\n").first { $0.contains("Password: ") })
+        let password = String(line.split(separator: "Password: ").last!).trimmingCharacters(in: .whitespaces)
+        #expect(password.count >= 16)
+        let second = try run(["migrate", "--database", database])
+        #expect(!second.output.contains("Password: "))
+        // The printed password signs in.
+        let server = try await TestServer.start(database: .sqlite(path: "\(directory.path)/turno.sqlite"), identity: IdentitySettings(bcryptCost: 4))
+        _ = try await StaffClient.login(server, "admin", password)
+        try await server.stop()
+
+        let chosen = FileManager.default.temporaryDirectory.appendingPathComponent("turno-first-\(UUID().uuidString)")
+        let withPassword = try run(["migrate", "--database", "sqlite://\(chosen.path)/turno.sqlite"], environment: ["TURNO_ADMIN_PASSWORD": "chosen-password-123"])
+        #expect(withPassword.status == 0)
+        #expect(!withPassword.output.contains("Password: ") && !withPassword.output.contains("chosen-password-123"))
+        let chosenServer = try await TestServer.start(database: .sqlite(path: "\(chosen.path)/turno.sqlite"), identity: IdentitySettings(bcryptCost: 4))
+        _ = try await StaffClient.login(chosenServer, "admin", "chosen-password-123")
+        try await chosenServer.stop()
+
+        let tooShort = try run(["migrate", "--database", "sqlite://\(chosen.path)-short/turno.sqlite"], environment: ["TURNO_ADMIN_PASSWORD": "short"])
+        #expect(tooShort.status != 0 && tooShort.errors.contains("TURNO_ADMIN_PASSWORD"))
     }
 }

@@ -149,8 +149,12 @@ public struct BodyLimitMiddleware: RouterMiddleware {
 /// Headers that make browsers safer with every response.
 public struct SecurityHeadersMiddleware: RouterMiddleware {
     public typealias Context = TurnoRequestContext
+    /// Served over TLS: tell browsers to keep using HTTPS.
+    let strictTransport: Bool
 
-    public init() {}
+    public init(strictTransport: Bool) {
+        self.strictTransport = strictTransport
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
@@ -158,6 +162,9 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.xFrameOptions] = "DENY"
         response.headers[.referrerPolicy] = "no-referrer"
+        if strictTransport {
+            response.headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains"
+        }
         return response
     }
 }
@@ -167,4 +174,5 @@ extension HTTPField.Name {
     static let xFrameOptions = Self("X-Frame-Options")!
     static let referrerPolicy = Self("Referrer-Policy")!
     static let lastEventID = Self("Last-Event-ID")!
+    static let strictTransportSecurity = Self("Strict-Transport-Security")!
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 
@@ -7,11 +8,22 @@ public struct TurnoRequestContext: RequestContext, WebSocketRequestContext {
     public let webSocket: WebSocketHandlerReference<Self>
     /// The request id echoed in `X-Request-Id` and the access log.
     public var requestID: String = ""
+    /// Who is calling, once `AuthenticationMiddleware` has looked; nil for anonymous requests.
+    public var principal: Principal?
+    /// The sign-in session (refresh-token family) of the access token used, for logout.
+    public var session: String?
+    /// The CSRF token of the page session used, if any.
+    public var csrfToken: String?
+    /// The client's IP address (from `X-Forwarded-For` when the proxy is trusted).
+    public var clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
+        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
+
+    public var responseEncoder: JSONEncoder { JSONCoding.encoder }
 
     public var requestDecoder: TurnoJSONDecoder { TurnoJSONDecoder() }
 

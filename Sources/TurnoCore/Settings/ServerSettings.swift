@@ -22,6 +22,12 @@ public struct ServerSettings: Sendable {
     public var liveClientBuffer: Int
     /// Seconds between heartbeats on idle live connections.
     public var liveHeartbeatSeconds: Int
+    public var identity: IdentitySettings
+    public var rateLimits: RateLimits
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
+    public var trustProxy: Bool
+    /// PEM certificate chain and private key: serve HTTPS directly.
+    public var tls: (certificate: String, key: String)?
 
     public static let defaultDatabase = "sqlite://./data/turno.sqlite"
     public static let defaultMaxBody = 1 << 20
@@ -35,7 +41,11 @@ public struct ServerSettings: Sendable {
         maxBody: Int = ServerSettings.defaultMaxBody,
         liveReplayCapacity: Int = 10_000,
         liveClientBuffer: Int = 1_000,
-        liveHeartbeatSeconds: Int = 15
+        liveHeartbeatSeconds: Int = 15,
+        identity: IdentitySettings = IdentitySettings(),
+        rateLimits: RateLimits = RateLimits(),
+        trustProxy: Bool = false,
+        tls: (certificate: String, key: String)? = nil
     ) {
         self.host = host
         self.port = port
@@ -46,6 +56,10 @@ public struct ServerSettings: Sendable {
         self.liveReplayCapacity = liveReplayCapacity
         self.liveClientBuffer = liveClientBuffer
         self.liveHeartbeatSeconds = liveHeartbeatSeconds
+        self.identity = identity
+        self.rateLimits = rateLimits
+        self.trustProxy = trustProxy
+        self.tls = tls
     }
 
     /// Reads the settings from a configuration reader whose keys are `turno.host`, `turno.port`,
@@ -73,6 +87,17 @@ public struct ServerSettings: Sendable {
         guard replay > 0, buffer > 0, heartbeat > 0 else {
             throw SettingsError("live replay, client buffer and heartbeat must be positive")
         }
+        let bcryptCost = turno.int(forKey: "bcryptCost", default: 12)
+        guard (12...16).contains(bcryptCost) else { throw SettingsError("bcrypt cost must be between 12 and 16, got \(bcryptCost)") }
+        let accessSeconds = turno.int(forKey: "accessTokenSeconds", default: 900)
+        guard (60...86_400).contains(accessSeconds) else { throw SettingsError("access tokens must last between 60 and 86400 seconds, got \(accessSeconds)") }
+        let signingKey = turno.string(forKey: "jwtSecret", isSecret: true)
+        if let signingKey, signingKey.utf8.count < 32 { throw SettingsError("the JWT signing secret must have at least 32 characters") }
+        let adminPassword = turno.string(forKey: "adminPassword", isSecret: true)
+        if let adminPassword, let problem = PasswordRule.problem(with: adminPassword) { throw SettingsError("TURNO_ADMIN_PASSWORD: \(problem)") }
+        let certificate = turno.string(forKey: "tlsCert")
+        let key = turno.string(forKey: "tlsKey")
+        guard (certificate == nil) == (key == nil) else { throw SettingsError("TLS needs both a certificate (--tls-cert) and a key (--tls-key)") }
         self.init(
             host: host,
             port: port,
@@ -82,9 +107,40 @@ public struct ServerSettings: Sendable {
             maxBody: maxBody,
             liveReplayCapacity: replay,
             liveClientBuffer: buffer,
-            liveHeartbeatSeconds: heartbeat
+            liveHeartbeatSeconds: heartbeat,
+            identity: IdentitySettings(accessTokenSeconds: accessSeconds, bcryptCost: bcryptCost, signingKey: signingKey, adminPassword: adminPassword),
+            rateLimits: RateLimits(
+                api: try RateLimiter.Limit(parsing: turno.string(forKey: "rateApi", default: "1000/hour")),
+                exports: try RateLimiter.Limit(parsing: turno.string(forKey: "rateExports", default: "100/hour")),
+                ticketIssue: try RateLimiter.Limit(parsing: turno.string(forKey: "rateTickets", default: "10/minute"))
+            ),
+            trustProxy: turno.bool(forKey: "trustProxy", default: false),
+            tls: certificate.flatMap { certificate in key.map { (certificate, $0) } }
         )
     }
+}
+
+/// Request limits per route group; nil turns a limit off.
+public struct RateLimits: Sendable {
+    /// Every `/api/` request, per client address.
+    public var api: RateLimiter.Limit?
+    /// CSV exports, per user or API key.
+    public var exports: RateLimiter.Limit?
+    /// Anonymous ticket issue, per client address.
+    public var ticketIssue: RateLimiter.Limit?
+
+    public init(
+        api: RateLimiter.Limit? = .init(1_000, per: .seconds(3_600)),
+        exports: RateLimiter.Limit? = .init(100, per: .seconds(3_600)),
+        ticketIssue: RateLimiter.Limit? = .init(10, per: .seconds(60))
+    ) {
+        self.api = api
+        self.exports = exports
+        self.ticketIssue = ticketIssue
+    }
+
+    /// No limits at all (benchmarks and tests that hammer one address).
+    public static let off = RateLimits(api: nil, exports: nil, ticketIssue: nil)
 }
 
 /// A setting that cannot be used; the message is shown to the person who started the server.

@@ -61,20 +61,27 @@ final class TestServer: Sendable {
     private let task: Task<Void, any Error>
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// The first administrator's password in tests.
+    static let adminPassword = "correct horse battery"
+    /// bcrypt at its lowest cost keeps the tests fast; the command line never goes below 12.
+    static let identity = IdentitySettings(bcryptCost: 4, adminPassword: adminPassword)
     var storage: Storage { platform.storage }
 
     static func start(
         database: DatabaseLocation,
         maxBody: Int = ServerSettings.defaultMaxBody,
         liveClientBuffer: Int = 1_000,
+        rateLimits: RateLimits = .off,
+        identity: IdentitySettings = TestServer.identity,
         modules: [any TurnoModule] = turnoModules + [EchoModule()]
     ) async throws -> TestServer {
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
-        let settings = ServerSettings(port: 0, database: database, maxBody: maxBody, liveClientBuffer: liveClientBuffer)
+        let settings = ServerSettings(port: 0, database: database, maxBody: maxBody, liveClientBuffer: liveClientBuffer, identity: identity, rateLimits: rateLimits)
         let platform = try await Platform.open(settings: settings, modules: modules, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(platform: platform, modules: modules) { port in
+        let app = try buildApplication(platform: platform, modules: modules) { port in
             portContinuation.yield(port)
             portContinuation.finish()
         }
@@ -113,11 +120,14 @@ final class TestServer: Sendable {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await testHTTPClient.execute(request, timeout: .seconds(10))
         let bytes = try await response.body.collect(upTo: 16 << 20)
         return (Int(response.status.code), response.headers, String(buffer: bytes))
     }
 }
+
+/// An HTTP client that shows redirects instead of following them, as the tests need to see them.
+let testHTTPClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
 
 /// The JSON of one live message, as a test reads it.
 struct ReceivedMessage: Decodable, Equatable {

@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+
+/// `/api/v1/api-keys`: admins create keys (shown once), list them and revoke them.
+struct APIKeysController: Sendable {
+    let identity: Identity
+
+    struct CreateRequest: Decodable {
+        var name: String
+        var scopes: [String]
+    }
+
+    struct ListResponse: Codable, ResponseEncodable {
+        var items: [APIKeys.Listed]
+    }
+
+    func add(to group: RouterGroup<TurnoRequestContext>) {
+        group.post { request, context -> Response in
+            let body = try await request.decode(as: CreateRequest.self, context: context)
+            let name = body.name.trimmingCharacters(in: .whitespaces)
+            guard (1...100).contains(name.count) else { throw Problem.unprocessable("`name` must have 1 to 100 characters") }
+            var scopes: Set<Scope> = []
+            for text in body.scopes {
+                guard let scope = Scope(rawValue: text) else {
+                    throw Problem.unprocessable("unknown scope `\(text)`; known scopes: \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                scopes.insert(scope)
+            }
+            guard !scopes.isEmpty else { throw Problem.unprocessable("a key needs at least one scope") }
+            let created = try await APIKeys.create(name: name, scopes: scopes, by: context.principal!, address: context.clientAddress, storage: identity.storage)
+            return try IdentityRoutes.json(created, status: .created)
+        }
+        group.get { _, context -> ListResponse in
+            ListResponse(items: try await APIKeys.list(organizationID: context.principal!.organizationID, storage: identity.storage))
+        }
+        group.delete("/:id") { _, context -> Response in
+            guard let id = context.parameters.get("id", as: Int64.self),
+                  try await APIKeys.revoke(id: id, by: context.principal!, address: context.clientAddress, storage: identity.storage)
+            else { throw Problem.notFound("no such API key in your organization") }
+            return Response(status: .noContent)
+        }
+    }
+}

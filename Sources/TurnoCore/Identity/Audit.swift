@@ -1,0 +1,62 @@
+import Foundation
+import SQLKit
+
+/// The audit trail: append-only records of sensitive actions, written in the same transaction as the action.
+public enum Audit {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var id: Int64
+        public var actor: String
+        public var action: String
+        public var target: String
+        public var detail: [String: String]
+        public var address: String
+        public var at: Date
+    }
+
+    /// Records who did what, to what, from where. `detail` says what changed (never a password or a secret).
+    public static func record(
+        in transaction: Transaction, organizationID: Int64, actor: String, action: String, target: String, detail: [String: String], address: String
+    ) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let detailJSON = String(decoding: try encoder.encode(detail), as: UTF8.self)
+        try await transaction.sql.raw("""
+            INSERT INTO audit_log (organization_id, actor, action, target, detail, address, at_ms)
+            VALUES (\(bind: organizationID), \(bind: actor), \(bind: action), \(bind: target), \(bind: detailJSON), \(bind: address), \(bind: transaction.timeMs))
+            """).run()
+    }
+
+    /// Filters for reading the trail; results come newest first.
+    public struct Query: Sendable {
+        public var action: String?
+        public var actor: String?
+        public var from: Date?
+        public var to: Date?
+        /// Only entries older than this id (the cursor of the previous page).
+        public var before: Int64?
+        public var limit: Int
+    }
+
+    public static func entries(organizationID: Int64, matching query: Query, storage: Storage) async throws -> [Entry] {
+        try await storage.read { sql in
+            var text: SQLQueryString = "SELECT id, actor, action, target, detail, address, at_ms FROM audit_log WHERE organization_id = \(bind: organizationID)"
+            if let action = query.action { text.appendInterpolation(unsafeRaw: " AND action = "); text.appendInterpolation(bind: action) }
+            if let actor = query.actor { text.appendInterpolation(unsafeRaw: " AND actor LIKE "); text.appendInterpolation(bind: actor + "%") }
+            if let from = query.from { text.appendInterpolation(unsafeRaw: " AND at_ms >= "); text.appendInterpolation(bind: from.milliseconds) }
+            if let to = query.to { text.appendInterpolation(unsafeRaw: " AND at_ms < "); text.appendInterpolation(bind: to.milliseconds) }
+            if let before = query.before { text.appendInterpolation(unsafeRaw: " AND id < "); text.appendInterpolation(bind: before) }
+            text.appendInterpolation(unsafeRaw: " ORDER BY id DESC LIMIT \(query.limit)")
+            return try await sql.raw(text).all().map { row in
+                Entry(
+                    id: try row.decode(column: "id", as: Int64.self),
+                    actor: try row.decode(column: "actor", as: String.self),
+                    action: try row.decode(column: "action", as: String.self),
+                    target: try row.decode(column: "target", as: String.self),
+                    detail: (try? JSONDecoder().decode([String: String].self, from: Data(try row.decode(column: "detail", as: String.self).utf8))) ?? [:],
+                    address: try row.decode(column: "address", as: String.self),
+                    at: Date(milliseconds: try row.decode(column: "at_ms", as: Int64.self))
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `GET /api/v1/audit` (JSON, newest first, with `next_cursor`) and `GET /api/v1/audit.csv` (or `Accept: text/csv`).
+/// Filters: `action`, `actor` (prefix, e.g. `user:3`), `from`, `to` (ISO-8601), `limit` (≤ 1,000), `cursor`.
+struct AuditController: Sendable {
+    let identity: Identity
+
+    struct Page: Codable, ResponseEncodable {
+        var items: [Audit.Entry]
+        var nextCursor: String?
+    }
+
+    func add(to group: RouterGroup<TurnoRequestContext>) {
+        group.get("/audit") { request, context -> Response in
+            let query = try Self.query(request)
+            if request.headers[.accept]?.contains("text/csv") == true { return csv(query: query, context: context) }
+            let items = try await Audit.entries(organizationID: context.principal!.organizationID, matching: query, storage: identity.storage)
+            let next = items.count == query.limit ? items.last.map { String($0.id) } : nil
+            return try IdentityRoutes.json(Page(items: items, nextCursor: next), status: .ok)
+        }
+        group.get("/audit.csv") { request, context -> Response in
+            csv(query: try Self.query(request), context: context)
+        }
+    }
+
+    /// Streams every matching entry, a thousand at a time, so an export never sits whole in memory.
+    private func csv(query: Audit.Query, context: TurnoRequestContext) -> Response {
+        let organizationID = context.principal!.organizationID
+        let storage = identity.storage
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: #"attachment; filename="audit.csv""#],
+            body: .init { writer in
+                try await writer.write(ByteBuffer(string: CSV.row(["id", "at", "actor", "action", "target", "detail", "address"])))
+                var page = query
+                page.limit = 1_000
+                while true {
+                    let entries = try await Audit.entries(organizationID: organizationID, matching: page, storage: storage)
+                    var chunk = ""
+                    for entry in entries {
+                        let detail = entry.detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+                        chunk += CSV.row([String(entry.id), entry.at.formatted(.iso8601), entry.actor, entry.action, entry.target, detail, entry.address])
+                    }
+                    if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }
+                    guard entries.count == page.limit, let last = entries.last else { break }
+                    page.before = last.id
+                }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
+    static func query(_ request: Request) throws -> Audit.Query {
+        let parameters = request.uri.queryParameters
+        func date(_ name: String) throws -> Date? {
+            guard let text = parameters[Substring(name)] else { return nil }
+            guard let date = try? Date(String(text), strategy: .iso8601) else {
+                throw Problem.badRequest("`\(name)` must be an ISO-8601 time such as 2026-11-21T09:00:00Z, got `\(text)`")
+            }
+            return date
+        }
+        var limit = 100
+        if let text = parameters["limit"] {
+            guard let value = Int(text), (1...1_000).contains(value) else { throw Problem.badRequest("`limit` must be between 1 and 1000, got `\(text)`") }
+            limit = value
+        }
+        var before: Int64?
+        if let text = parameters["cursor"] {
+            guard let value = Int64(text), value > 0 else { throw Problem.badRequest("`cursor` must be a `next_cursor` from a previous page") }
+            before = value
+        }
+        return Audit.Query(
+            action: parameters["action"].map(String.init), actor: parameters["actor"].map(String.init),
+            from: try date("from"), to: try date("to"), before: before, limit: limit
+        )
+    }
+}

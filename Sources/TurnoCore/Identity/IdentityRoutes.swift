@@ -1,0 +1,103 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `/api/v1/auth/*`, `/api/v1/me`, `/api/v1/users`, `/api/v1/api-keys`, `/api/v1/audit` and the page sign-in.
+public struct IdentityRoutes: Sendable {
+    let identity: Identity
+    let limiter: RateLimiter
+    let exportLimit: RateLimiter.Limit?
+
+    public init(identity: Identity, limiter: RateLimiter, exportLimit: RateLimiter.Limit?) {
+        self.identity = identity
+        self.limiter = limiter
+        self.exportLimit = exportLimit
+    }
+
+    struct LoginRequest: Decodable {
+        var username: String
+        var password: String
+    }
+
+    struct RefreshRequest: Decodable {
+        var refreshToken: String
+    }
+
+    struct MeResponse: Codable, ResponseEncodable {
+        var kind: String
+        var organizationId: Int64
+        var userId: Int64?
+        var username: String?
+        var role: Role?
+        var branchIds: [Int64]
+        var scopes: [Scope]
+        /// Present for page sessions: the token state-changing requests must carry in `X-CSRF-Token`.
+        var csrfToken: String?
+    }
+
+    public func add(to router: Router<TurnoRequestContext>) {
+        let identity = self.identity
+        let auth = router.group("/api/v1/auth")
+        auth.post("/login") { request, context -> Response in
+            let body = try await request.decode(as: LoginRequest.self, context: context)
+            let pair = try await identity.login(username: body.username, password: body.password, address: context.clientAddress)
+            return try Self.json(pair, status: .ok)
+        }
+        auth.post("/refresh") { request, context -> Response in
+            let body = try await request.decode(as: RefreshRequest.self, context: context)
+            return try Self.json(try await identity.refresh(token: body.refreshToken, address: context.clientAddress), status: .ok)
+        }
+        auth.group("/logout").add(middleware: RequireAccess(.account)).post { _, context -> Response in
+            let principal = context.principal!
+            guard let session = context.session else {
+                throw Problem.badRequest("logout ends the sign-in of an access token; page sessions sign out with POST /logout")
+            }
+            try await identity.logout(session: session, organizationID: principal.organizationID, principal: principal, address: context.clientAddress)
+            return Response(status: .noContent)
+        }
+
+        router.group("/api/v1/me").add(middleware: RequireAccess(.account)).get { _, context -> MeResponse in
+            let principal = context.principal!
+            return MeResponse(
+                kind: principal.userID == nil ? "api_key" : "user",
+                organizationId: principal.organizationID,
+                userId: principal.userID,
+                username: { if case .user(_, let name, _) = principal.kind { name } else { nil } }(),
+                role: principal.role,
+                branchIds: principal.branchIDs.sorted(),
+                scopes: principal.scopes.sorted { $0.rawValue < $1.rawValue },
+                csrfToken: context.csrfToken
+            )
+        }
+
+        UsersController(identity: identity).add(to: router.group("/api/v1/users").add(middleware: RequireAccess(.users)))
+        APIKeysController(identity: identity).add(to: router.group("/api/v1/api-keys").add(middleware: RequireAccess(.apiKeys)))
+        AuditController(identity: identity).add(
+            to: router.group("/api/v1").add(middleware: RequireAccess(.audit))
+                .add(middleware: RateLimitMiddleware(limiter: limiter, limit: exportLimit, name: "export", key: .principal) { request in
+                    request.uri.path.hasSuffix(".csv") || request.headers[.accept]?.contains("text/csv") == true
+                })
+        )
+        LoginPage(identity: identity).add(to: router)
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
+        let data = try JSONCoding.encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// JSON on the wire: snake_case keys, ISO-8601 times.
+public enum JSONCoding {
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+extension Identity.TokenPair: ResponseEncodable {}
+extension APIKeys.Created: ResponseEncodable {}
+extension StaffUserResponse: ResponseEncodable {}

@@ -1,0 +1,155 @@
+import Crypto
+import Foundation
+import SQLKit
+
+/// The identity tables: organizations, staff users, refresh tokens, page sessions, API keys,
+/// failed logins, the audit trail and the platform's own secrets.
+enum IdentityStore {
+    static let migrations: [Migration] = [
+        Migration(module: "core", version: 2, name: "identity") { kind in
+            let id = kind == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+            return [
+                "CREATE TABLE organizations (id \(id), name TEXT NOT NULL, created_at_ms BIGINT NOT NULL)",
+                """
+                CREATE TABLE users (
+                    id \(id),
+                    organization_id BIGINT NOT NULL REFERENCES organizations (id),
+                    username TEXT NOT NULL UNIQUE,
+                    password_hash TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    branch_ids TEXT NOT NULL DEFAULT '',
+                    active INTEGER NOT NULL DEFAULT 1,
+                    token_epoch BIGINT NOT NULL DEFAULT 1,
+                    created_at_ms BIGINT NOT NULL,
+                    updated_at_ms BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX users_organization ON users (organization_id)",
+                """
+                CREATE TABLE refresh_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id BIGINT NOT NULL REFERENCES users (id),
+                    family TEXT NOT NULL,
+                    token_epoch BIGINT NOT NULL,
+                    expires_at_ms BIGINT NOT NULL,
+                    used_at_ms BIGINT,
+                    revoked_at_ms BIGINT,
+                    created_at_ms BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX refresh_tokens_family ON refresh_tokens (family)",
+                "CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id)",
+                """
+                CREATE TABLE page_sessions (
+                    session_hash TEXT PRIMARY KEY,
+                    user_id BIGINT NOT NULL REFERENCES users (id),
+                    csrf_token TEXT NOT NULL,
+                    token_epoch BIGINT NOT NULL,
+                    expires_at_ms BIGINT NOT NULL,
+                    created_at_ms BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE api_keys (
+                    id \(id),
+                    organization_id BIGINT NOT NULL REFERENCES organizations (id),
+                    name TEXT NOT NULL,
+                    prefix TEXT NOT NULL,
+                    key_hash TEXT NOT NULL UNIQUE,
+                    scopes TEXT NOT NULL,
+                    created_by BIGINT,
+                    created_at_ms BIGINT NOT NULL,
+                    last_used_at_ms BIGINT,
+                    revoked_at_ms BIGINT
+                )
+                """,
+                "CREATE TABLE login_failures (username TEXT NOT NULL, at_ms BIGINT NOT NULL)",
+                "CREATE INDEX login_failures_username ON login_failures (username, at_ms)",
+                """
+                CREATE TABLE audit_log (
+                    id \(id),
+                    organization_id BIGINT NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    at_ms BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_log_organization ON audit_log (organization_id, id)",
+                "CREATE TABLE platform_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            ]
+        },
+    ]
+
+    static let userColumns = "id, organization_id, username, password_hash, role, branch_ids, active, token_epoch"
+
+    static func user(from row: any SQLRow) throws -> StaffUser {
+        StaffUser(
+            id: try row.decode(column: "id", as: Int64.self),
+            organizationID: try row.decode(column: "organization_id", as: Int64.self),
+            username: try row.decode(column: "username", as: String.self),
+            role: Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .operator,
+            branchIDs: decodeIDs(try row.decode(column: "branch_ids", as: String.self)),
+            active: try row.decode(column: "active", as: Int.self) != 0,
+            tokenEpoch: try row.decode(column: "token_epoch", as: Int64.self),
+            passwordHash: try row.decode(column: "password_hash", as: String.self)
+        )
+    }
+
+    static func encodeIDs(_ ids: Set<Int64>) -> String {
+        ids.sorted().map(String.init).joined(separator: " ")
+    }
+
+    static func decodeIDs(_ text: String) -> Set<Int64> {
+        Set(text.split(separator: " ").compactMap { Int64($0) })
+    }
+
+    static func user(named username: String, in sql: any SQLDatabase) async throws -> StaffUser? {
+        try await sql.raw("SELECT \(unsafeRaw: userColumns) FROM users WHERE username = \(bind: username)").first().map(user(from:))
+    }
+
+    static func user(id: Int64, in sql: any SQLDatabase) async throws -> StaffUser? {
+        try await sql.raw("SELECT \(unsafeRaw: userColumns) FROM users WHERE id = \(bind: id)").first().map(user(from:))
+    }
+
+    static func allUsers(in sql: any SQLDatabase) async throws -> [StaffUser] {
+        try await sql.raw("SELECT \(unsafeRaw: userColumns) FROM users").all().map(user(from:))
+    }
+
+    static func insertUser(
+        organizationID: Int64, username: String, passwordHash: String, role: Role, branchIDs: Set<Int64>, at time: Int64, in sql: any SQLDatabase
+    ) async throws -> StaffUser {
+        guard let row = try await sql.raw("""
+            INSERT INTO users (organization_id, username, password_hash, role, branch_ids, active, token_epoch, created_at_ms, updated_at_ms)
+            VALUES (\(bind: organizationID), \(bind: username), \(bind: passwordHash), \(bind: role.rawValue), \(bind: encodeIDs(branchIDs)), 1, 1, \(bind: time), \(bind: time))
+            RETURNING id
+            """).first()
+        else { throw DatabaseUnavailable("the database did not return the new user's id") }
+        return StaffUser(
+            id: try row.decode(column: "id", as: Int64.self), organizationID: organizationID, username: username, role: role,
+            branchIDs: branchIDs, active: true, tokenEpoch: 1, passwordHash: passwordHash
+        )
+    }
+}
+
+/// SHA-256 in lowercase hex: how refresh tokens, page sessions and API keys are stored.
+enum SecretHash {
+    static func of(_ secret: String) -> String {
+        SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Random secrets with at least 128 bits, URL-safe.
+public enum RandomToken {
+    /// `bytes` random bytes (default 24, 192 bits) in unpadded base64url.
+    public static func make(bytes: Int = 24) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let data = Data((0..<bytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        return data.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The staff pages' sign-in: `GET /login` shows the form, `POST /login` checks it and sets the session
+/// cookie, `POST /logout` ends the session. The form itself is protected by a double-submit CSRF cookie.
+struct LoginPage: Sendable {
+    let identity: Identity
+    static let loginCSRFCookie = "turno_login_csrf"
+
+    func add(to router: Router<TurnoRequestContext>) {
+        router.get("/login") { request, context -> Response in
+            let token = RandomToken.make(bytes: 24)
+            let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
+            var response = Self.page(csrf: token, next: next, message: nil, status: .ok)
+            response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, token, maxAge: 3_600, request: request, path: "/login")))
+            return response
+        }
+        router.post("/login") { request, context -> Response in
+            var request = request
+            let form = try await Self.form(&request)
+            let next = Self.safeNext(form["next"])
+            guard let sent = form["csrf_token"], let expected = request.cookies[Self.loginCSRFCookie]?.value, !expected.isEmpty, sent == expected else {
+                throw Problem(.forbidden, title: "CSRF check failed", detail: "the sign-in form expired or came from another site; reload the page and try again")
+            }
+            let user: StaffUser
+            do {
+                user = try await identity.checkPassword(username: form["username"] ?? "", password: form["password"] ?? "", address: context.clientAddress)
+            } catch let problem as Problem {
+                return Self.page(csrf: sent, next: next, message: problem.detail, status: problem.status)
+            }
+            let (cookie, _) = try await identity.startPageSession(for: user)
+            var response = Response(status: .seeOther, headers: [.location: next])
+            response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Identity.sessionCookie, cookie, maxAge: identity.settings.pageSessionSeconds, request: request, path: "/")))
+            response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, "", maxAge: 0, request: request, path: "/login")))
+            return response
+        }
+        router.post("/logout") { request, context -> Response in
+            if let cookie = request.cookies[Identity.sessionCookie]?.value, context.principal?.viaSessionCookie == true {
+                try await identity.endPageSession(cookie: cookie)
+            }
+            var response = Response(status: .seeOther, headers: [.location: "/login"])
+            response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Identity.sessionCookie, "", maxAge: 0, request: request, path: "/")))
+            return response
+        }
+    }
+
+    /// Only local paths, so the sign-in page cannot be used to send people elsewhere.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
+        return next
+    }
+
+    /// Session cookies are HttpOnly and SameSite=Strict, and Secure whenever the browser reached us over
+    /// HTTPS (directly or through a proxy) or on loopback, where browsers accept Secure cookies over HTTP.
+    static func cookie(_ name: String, _ value: String, maxAge: Int, request: Request, path: String) -> String {
+        let host = request.head.authority ?? ""
+        let loopback = host.hasPrefix("localhost") || host.hasPrefix("127.") || host.hasPrefix("[::1]")
+        let https = request.uri.scheme == .https || request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https"
+        return "\(name)=\(value); Path=\(path); Max-Age=\(maxAge); HttpOnly; SameSite=Strict" + (https || loopback ? "; Secure" : "")
+    }
+
+    static func form(_ request: inout Request) async throws -> [String: String] {
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        var fields: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+            }
+            if parts.count == 2 { fields[parts[0]] = parts[1] }
+        }
+        return fields
+    }
+
+    static func page(csrf: String, next: String, message: String?, status: HTTPResponse.Status) -> Response {
+        func escape(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let html = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Sign in · Turno</title></head>
+            <body class="centered"><main class="card">
+            <h1>Sign in</h1>
+            \(message.map { #"<p class="error" role="alert">\#(escape($0))</p>"# } ?? "")
+            <form method="post" action="/login">
+            <input type="hidden" name="csrf_token" value="\(escape(csrf))">
+            <input type="hidden" name="next" value="\(escape(next))">
+            <label>Username <input name="username" autocomplete="username" required autofocus></label>
+            <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+            <button type="submit">Sign in</button>
+            </form></main></body></html>
+            """
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}

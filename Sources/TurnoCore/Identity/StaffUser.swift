@@ -1,0 +1,56 @@
+import Foundation
+
+/// A staff account as stored. The password hash never leaves the identity code.
+public struct StaffUser: Sendable, Equatable {
+    public var id: Int64
+    public var organizationID: Int64
+    public var username: String
+    public var role: Role
+    public var branchIDs: Set<Int64>
+    public var active: Bool
+    /// Raised on every password or role change; tokens carry it and stop working when it moves on.
+    public var tokenEpoch: Int64
+    var passwordHash: String
+}
+
+/// The JSON a staff account is shown as.
+public struct StaffUserResponse: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var organizationId: Int64
+    public var username: String
+    public var role: Role
+    public var branchIds: [Int64]
+    public var active: Bool
+
+    init(_ user: StaffUser) {
+        id = user.id
+        organizationId = user.organizationID
+        username = user.username
+        role = user.role
+        branchIds = user.branchIDs.sorted()
+        active = user.active
+    }
+}
+
+/// Usernames are short, case-insensitive tokens so they can be typed on a kiosk or a phone.
+public enum Username {
+    public static func normalized(_ text: String) -> String? {
+        let lowered = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard (2...64).contains(lowered.count),
+              lowered.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) })
+        else { return nil }
+        return lowered
+    }
+}
+
+/// Passwords must be long enough to resist guessing; there is no other rule to game.
+public enum PasswordRule {
+    public static let minimumLength = 10
+    public static let maximumLength = 72  // bcrypt ignores anything longer
+
+    public static func problem(with password: String) -> String? {
+        if password.utf8.count < minimumLength { return "the password must have at least \(minimumLength) characters" }
+        if password.utf8.count > maximumLength { return "the password must have at most \(maximumLength) bytes" }
+        return nil
+    }
+}

@@ -1,0 +1,49 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+import TurnoCore
+
+/// Signs in and calls the API as a staff user, the way a client application would.
+struct StaffClient {
+    let server: TestServer
+    var accessToken: String
+    var refreshToken: String
+
+    struct Tokens: Decodable {
+        let access_token: String
+        let refresh_token: String
+        let expires_in: Int
+    }
+
+    static func login(_ server: TestServer, _ username: String, _ password: String) async throws -> StaffClient {
+        let response = try await server.request(.POST, "/api/v1/auth/login", body: #"{"username":"\#(username)","password":"\#(password)"}"#, headers: [("Content-Type", "application/json")])
+        guard response.status == 200 else { throw SettingsError("login as \(username) answered \(response.status): \(response.body)") }
+        let tokens = try JSONDecoder().decode(Tokens.self, from: Data(response.body.utf8))
+        return StaffClient(server: server, accessToken: tokens.access_token, refreshToken: tokens.refresh_token)
+    }
+
+    static func admin(_ server: TestServer) async throws -> StaffClient {
+        try await login(server, "admin", TestServer.adminPassword)
+    }
+
+    func call(_ method: HTTPMethod, _ path: String, json body: String? = nil, headers extra: [(String, String)] = []) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var headers = [("Authorization", "Bearer \(accessToken)")] + extra
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        return try await server.request(method, path, body: body, headers: headers)
+    }
+
+    /// Creates a staff user and signs in as them.
+    func createUser(_ username: String, role: Role, branches: [Int64] = [], password: String = "password-\(UUID().uuidString.prefix(8))") async throws -> (id: Int64, client: StaffClient) {
+        let response = try await call(.POST, "/api/v1/users", json: #"{"username":"\#(username)","password":"\#(password)","role":"\#(role.rawValue)","branch_ids":\#(branches)}"#)
+        guard response.status == 201 else { throw SettingsError("creating \(username) answered \(response.status): \(response.body)") }
+        struct Created: Decodable { let id: Int64 }
+        let id = try JSONDecoder().decode(Created.self, from: Data(response.body.utf8)).id
+        return (id, try await StaffClient.login(server, username, password))
+    }
+}
+
+func decodeJSON<T: Decodable>(_ type: T.Type, _ body: String) throws -> T {
+    try JSONDecoder().decode(T.self, from: Data(body.utf8))
+}

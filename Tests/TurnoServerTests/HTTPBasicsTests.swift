@@ -1,5 +1,9 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
+import NIOSSL
+import ServiceLifecycle
+import TurnoServer
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -92,6 +96,59 @@ struct HTTPBasicsTests {
         #expect(metrics.body.contains(#"http_response_status_code="404""#))
         #expect(metrics.body.contains("turno_events_published_total"))
         #expect(metrics.body.contains("turno_live_connections"))
+        try await server.stop()
+    }
+}
+
+@Suite("HTTPS served directly")
+struct TLSTests {
+    /// A self-signed certificate for 127.0.0.1, made with openssl.
+    static func makeCertificate() throws -> (certificate: String, key: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("turno-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let certificate = directory.appendingPathComponent("cert.pem").path
+        let key = directory.appendingPathComponent("key.pem").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return (certificate, key)
+    }
+
+    @Test("--tls-cert and --tls-key serve HTTPS, with Strict-Transport-Security",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl to make a certificate"))
+    func https() async throws {
+        let files = try Self.makeCertificate()
+        var logger = Logger(label: "tls-test")
+        logger.logLevel = .warning
+        let settings = ServerSettings(port: 0, database: try await TestDatabase.sqlite.makeLocation(), identity: TestServer.identity, rateLimits: .off, tls: files)
+        let platform = try await Platform.open(settings: settings, modules: turnoModules, logger: logger)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try buildApplication(platform: platform) { port in continuation.yield(port) }
+        let group = ServiceGroup(configuration: .init(services: platform.services(around: app), logger: logger))
+        let running = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        let response = try await client.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
+        #expect(response.status == .ok)
+        #expect(response.headers["Strict-Transport-Security"].first?.hasPrefix("max-age=") == true)
+        try await client.shutdown()
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+
+    @Test("plain HTTP sends no Strict-Transport-Security")
+    func plainHTTP() async throws {
+        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())
+        #expect(try await server.request(.GET, "/healthz").headers["Strict-Transport-Security"].isEmpty)
         try await server.stop()
     }
 }

@@ -57,10 +57,14 @@ struct BenchEvents: AsyncParsableCommand {
         let since = await platform.hub.latestSequence
         let url = "ws://127.0.0.1:\(port)/live/ws?topics=bench&since=\(since)"
         let expected = events
+        let hub = platform.hub
         let clients = Task {
             await withTaskGroup(of: Void.self) { group in
                 for index in 0..<subscribers {
-                    if index >= 256 { await group.next() }
+                    // At most 256 handshakes in flight at once.
+                    while await index - hub.subscriberCount >= 256 {
+                        try? await Task.sleep(for: .milliseconds(5))
+                    }
                     group.addTask { await Self.follow(url: url, expected: expected, origin: origin, latencies: latencies) }
                 }
             }

@@ -338,3 +338,21 @@ struct IdentityTests {
     }
 }
 
+
+@Suite("Live topics and identity")
+struct LiveTopicAccessTests {
+    @Test("an organization's topic is open to its administrators only")
+    func organizationTopic() async throws {
+        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())
+        let admin = try await StaffClient.admin(server)
+        let (_, operatorClient) = try await admin.createUser("otto", role: .operator, branches: [1])
+        #expect(try await server.request(.GET, "/live/poll?topics=organization:1").status == 401)
+        #expect(try await operatorClient.call(.GET, "/live/poll?topics=organization:1").status == 403)
+        #expect(try await admin.call(.GET, "/live/poll?topics=organization:2").status == 403)
+        let allowed = try await admin.call(.GET, "/live/poll?topics=organization:1&since=0")
+        #expect(allowed.status == 200)
+        #expect(allowed.body.contains("user.changed"))
+        #expect(try await server.request(.GET, "/live/poll?topics=branch:1").status == 200)
+        try await server.stop()
+    }
+}

@@ -14,13 +14,13 @@ public final class Identity: Sendable {
     let keys: JWTKeyCollection
     private let logger: Logger
     /// A real bcrypt hash of a random password: unknown usernames are checked against it, so that
-    /// they take as long to refuse as a wrong password.
-    private let decoyHash: String
+    /// they take as long to refuse as a wrong password. Computed in the background so start-up does not wait.
+    private let decoyHash: Task<String, any Error>
 
     static let lockoutWindowMs: Int64 = 15 * 60 * 1000
     static let lockoutThreshold = 10
 
-    init(storage: Storage, directory: StaffDirectory, settings: IdentitySettings, keys: JWTKeyCollection, decoyHash: String, logger: Logger) {
+    init(storage: Storage, directory: StaffDirectory, settings: IdentitySettings, keys: JWTKeyCollection, decoyHash: Task<String, any Error>, logger: Logger) {
         self.storage = storage
         self.directory = directory
         self.settings = settings
@@ -49,7 +49,7 @@ public final class Identity: Sendable {
         }
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-        let decoy = try await hash(RandomToken.make(), cost: settings.bcryptCost)
+        let decoy = Task { try await hash(RandomToken.make(), cost: settings.bcryptCost) }
         let identity = Identity(storage: storage, directory: StaffDirectory(), settings: settings, keys: keys, decoyHash: decoy, logger: logger)
         try await identity.createFirstAdministrator()
         identity.directory.load(try await storage.read { try await IdentityStore.allUsers(in: $0) })
@@ -153,7 +153,8 @@ public final class Identity: Sendable {
             )
         }
         let user = try await storage.read { try await IdentityStore.user(named: username, in: $0) }
-        let matches = try await Self.verify(password, hash: user?.passwordHash ?? decoyHash)
+        let storedHash = if let user { user.passwordHash } else { try await decoyHash.value }
+        let matches = try await Self.verify(password, hash: storedHash)
         guard let user, matches, user.active else {
             try await storage.write { transaction in
                 try await transaction.sql.raw("INSERT INTO login_failures (username, at_ms) VALUES (\(bind: username), \(bind: transaction.timeMs))").run()

@@ -26,7 +26,7 @@ public struct LiveRoutes: Sendable {
 
         static let maximumTopics = 50
 
-        init(_ request: Request) throws(Problem) {
+        init(_ request: Request, principal: Principal?) throws(Problem) {
             let parameters = request.uri.queryParameters
             guard let list = parameters["topics"], !list.isEmpty else {
                 throw .badRequest("name the topics to follow, e.g. ?topics=branch:1,queue:2")
@@ -39,6 +39,11 @@ public struct LiveRoutes: Sendable {
                 throw .badRequest("`\(invalid)` is not a topic: use letters, digits and `:_-.`")
             }
             self.topics = Set(topics.map(String.init))
+            if let refused = self.topics.first(where: { !TopicAccess.allows($0, principal) }) {
+                throw principal == nil
+                    ? Problem(.unauthorized, title: "Sign-in required", detail: "sign in to follow `\(refused)`", headers: [.wwwAuthenticate: "Bearer"])
+                    : Problem(.forbidden, detail: "you may not follow `\(refused)`")
+            }
             let since = parameters["since"].map(String.init) ?? request.headers[.lastEventID]
             if let since {
                 guard let value = Int64(since), value >= 0 else {
@@ -51,11 +56,11 @@ public struct LiveRoutes: Sendable {
 
     public func add(to router: Router<TurnoRequestContext>) {
         let hub = self.hub
-        router.ws("/live/ws") { request, _ in
-            _ = try LiveQuery(request)
+        router.ws("/live/ws") { request, context in
+            _ = try LiveQuery(request, principal: context.principal)
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            let query = try LiveQuery(context.request)
+            let query = try LiveQuery(context.request, principal: context.requestContext.principal)
             let subscription = await hub.subscribe(topics: query.topics, since: query.since)
             defer { Task { await hub.unsubscribe(subscription) } }
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -77,8 +82,8 @@ public struct LiveRoutes: Sendable {
             }
         }
 
-        router.get("/live/sse") { request, _ -> Response in
-            let query = try LiveQuery(request)
+        router.get("/live/sse") { request, context -> Response in
+            let query = try LiveQuery(request, principal: context.principal)
             let subscription = await hub.subscribe(topics: query.topics, since: query.since)
             let heartbeat = self.heartbeat
             var headers = HTTPFields()
@@ -115,8 +120,8 @@ public struct LiveRoutes: Sendable {
             })
         }
 
-        router.get("/live/poll") { request, _ -> Response in
-            let query = try LiveQuery(request)
+        router.get("/live/poll") { request, context -> Response in
+            let query = try LiveQuery(request, principal: context.principal)
             let wait = try request.uri.queryParameters["wait"].map { text throws(Problem) -> Int in
                 guard let seconds = Int(text), (0...30).contains(seconds) else {
                     throw .badRequest("wait must be between 0 and 30 seconds, got `\(text)`")

@@ -105,6 +105,7 @@ struct BenchEvents: AsyncParsableCommand {
         }
         clients.cancel()
         let samples = latencies.sorted
+        let deliverySeconds = Double(latencies.lastReceipt - (publishStart - origin).nanoseconds) / 1e9
         func percentile(_ p: Double) -> Double {
             samples.isEmpty ? .nan : samples[min(samples.count - 1, Int((Double(samples.count) * p).rounded(.up)) - 1)]
         }
@@ -115,13 +116,14 @@ struct BenchEvents: AsyncParsableCommand {
             "events_per_second": Double(events) / publishSeconds,
             "deliveries": Double(samples.count),
             "deliveries_expected": Double(connected * events),
+            "deliveries_per_second": Double(samples.count) / deliverySeconds,
             "latency_p50_ms": percentile(0.50),
             "latency_p99_ms": percentile(0.99),
             "latency_max_ms": samples.last ?? .nan,
         ]
         print(String(format: "database %@ · %d subscribers · %d events (rate %@)", location.description, connected, events, rate == 0 ? "unlimited" : "\(rate)/s"))
         print(String(format: "published: %.0f events/s (%.2f s)", result["events_per_second"]!, publishSeconds))
-        print(String(format: "delivered: %d of %d", samples.count, connected * events))
+        print(String(format: "delivered: %d of %d (%.0f messages/s)", samples.count, connected * events, Double(samples.count) / deliverySeconds))
         print(String(format: "publish → WebSocket receipt: p50 %.2f ms · p99 %.2f ms · max %.2f ms", percentile(0.5), percentile(0.99), samples.last ?? .nan))
         if let out {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
@@ -144,7 +146,7 @@ struct BenchEvents: AsyncParsableCommand {
                 received += 1
                 if received >= expected { break }
             }
-            latencies.append(local)
+            latencies.append(local, lastReceipt: (ContinuousClock.now - origin).nanoseconds)
             try await outbound.close(.normalClosure, reason: nil)
         }
     }
@@ -225,12 +227,19 @@ struct BenchConnections: AsyncParsableCommand {
     }
 }
 
-/// Latency samples gathered from many clients at once.
+/// Latency samples gathered from many clients at once, and when the last message arrived.
 final class Samples: Sendable {
-    private let values = Mutex<[Double]>([])
-    var count: Int { values.withLock { $0.count } }
-    var sorted: [Double] { values.withLock { $0 }.sorted() }
-    func append(_ more: [Double]) { values.withLock { $0.append(contentsOf: more) } }
+    private let values = Mutex<(samples: [Double], lastReceipt: Int64)>(([], 0))
+    var count: Int { values.withLock { $0.samples.count } }
+    var sorted: [Double] { values.withLock { $0.samples }.sorted() }
+    /// Nanoseconds after the origin at which the last message was received.
+    var lastReceipt: Int64 { values.withLock { $0.lastReceipt } }
+    func append(_ more: [Double], lastReceipt: Int64) {
+        values.withLock { values in
+            values.samples.append(contentsOf: more)
+            values.lastReceipt = max(values.lastReceipt, lastReceipt)
+        }
+    }
 }
 
 /// Connections opened and failed so far.

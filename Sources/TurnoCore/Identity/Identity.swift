@@ -4,6 +4,7 @@ import JWTKit
 import Logging
 import NIOPosix
 import SQLKit
+import Synchronization
 
 /// Sign-in, tokens and credentials for staff and machines. One per node; all its state that matters
 /// lives in the database, and the in-memory `StaffDirectory` follows it through events.
@@ -16,6 +17,8 @@ public final class Identity: Sendable {
     /// A real bcrypt hash of a random password: unknown usernames are checked against it, so that
     /// they take as long to refuse as a wrong password. Computed in the background so start-up does not wait.
     private let decoyHash: Task<String, any Error>
+    /// Access tokens whose signature has been checked, with their claims.
+    let verifiedTokens = Mutex<[String: AccessClaims]>([:])
 
     static let lockoutWindowMs: Int64 = 15 * 60 * 1000
     static let lockoutThreshold = 10
@@ -260,13 +263,31 @@ public final class Identity: Sendable {
         if credential.hasPrefix(APIKeys.prefix) {
             return (try await APIKeys.principal(for: credential, storage: storage), nil)
         }
-        guard let claims = try? await keys.verify(credential, as: AccessClaims.self),
+        guard let claims = await verifiedClaims(credential),
               let userID = Int64(claims.sub.value),
               let user = directory.user(id: userID),
               user.active, user.tokenEpoch == claims.epoch, user.organizationID == claims.org,
               !directory.isRevoked(session: claims.sid)
         else { throw Self.invalidToken }
         return (Principal(kind: .user(id: user.id, username: user.username, role: user.role), organizationID: user.organizationID, branchIDs: user.branchIDs, viaSessionCookie: false), claims.sid)
+    }
+}
+
+extension Identity {
+    /// Verifies a token's signature once; later requests with the same token find its claims in memory.
+    /// Expiry and revocation are still checked on every request, by the caller and here.
+    func verifiedClaims(_ token: String) async -> AccessClaims? {
+        let now = Date()
+        if let cached = verifiedTokens.withLock({ $0[token] }) {
+            return cached.exp.value > now ? cached : nil
+        }
+        guard let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
+        verifiedTokens.withLock { cache in
+            // Bounded: at worst, every token is verified again after a flush.
+            if cache.count >= 10_000 { cache.removeAll(keepingCapacity: true) }
+            cache[token] = claims
+        }
+        return claims
     }
 }
 

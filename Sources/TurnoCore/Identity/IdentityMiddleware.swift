@@ -93,10 +93,10 @@ public struct RateLimitMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let limit, applies(request) else { return try await next(request, context) }
         let who = switch key {
-        case .address: "address:\(context.clientAddress)"
-        case .principal: context.principal?.auditName ?? "address:\(context.clientAddress)"
+        case .address: context.clientAddress
+        case .principal: context.principal?.auditName ?? context.clientAddress
         }
-        if let retryAfter = limiter.take("\(name) \(who)", limit: limit) {
+        if let retryAfter = limiter.take(name + " " + who, limit: limit) {
             throw Problem(
                 .tooManyRequests, title: "Too many requests",
                 detail: "the \(name) limit is \(limit.capacity) requests per \(limit.period.components.seconds) seconds; try again in \(retryAfter) seconds",

@@ -88,6 +88,7 @@ let package = Package(
             dependencies: ["TurnoCore"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "QueuesTests", dependencies: ["Queues"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TurnoServerTests",
             dependencies: [

@@ -1,0 +1,391 @@
+/// What happened in a branch, as the queue engine reports it. Each becomes one event in the log.
+public enum QueueEvent: Sendable, Equatable {
+    case ticketIssued(Ticket)
+    case ticketCalled(Ticket)
+    case ticketRecalled(Ticket)
+    case ticketStarted(Ticket)
+    case ticketServed(Ticket)
+    case ticketNoShow(Ticket)
+    case ticketTransferred(Ticket, fromService: ServiceID)
+    case ticketCancelled(Ticket)
+    /// Moved to another counter because its counter closed (or a held ticket was placed).
+    case ticketReassigned(Ticket, fromQueue: QueueID?)
+    case ticketHeld(Ticket)
+    case ticketExpired(Ticket)
+    case queueOpened(Queue)
+    case queuePaused(Queue)
+    case queueClosed(Queue, reallocated: [TicketID])
+
+    /// The event type in the log and on live topics.
+    public var type: String {
+        switch self {
+        case .ticketIssued: "ticket.issued"
+        case .ticketCalled: "ticket.called"
+        case .ticketRecalled: "ticket.recalled"
+        case .ticketStarted: "ticket.started"
+        case .ticketServed: "ticket.served"
+        case .ticketNoShow: "ticket.no_show"
+        case .ticketTransferred: "ticket.transferred"
+        case .ticketCancelled: "ticket.cancelled"
+        case .ticketReassigned: "ticket.reassigned"
+        case .ticketHeld: "ticket.held"
+        case .ticketExpired: "ticket.expired"
+        case .queueOpened: "queue.opened"
+        case .queuePaused: "queue.paused"
+        case .queueClosed: "queue.closed"
+        }
+    }
+
+    /// The ticket the event is about, if any.
+    public var ticket: Ticket? {
+        switch self {
+        case .ticketIssued(let t), .ticketCalled(let t), .ticketRecalled(let t), .ticketStarted(let t), .ticketServed(let t),
+             .ticketNoShow(let t), .ticketTransferred(let t, _), .ticketCancelled(let t), .ticketReassigned(let t, _),
+             .ticketHeld(let t), .ticketExpired(let t):
+            t
+        case .queueOpened, .queuePaused, .queueClosed:
+            nil
+        }
+    }
+
+    /// The queue the event is about, if it is a queue event.
+    public var queue: Queue? {
+        switch self {
+        case .queueOpened(let q), .queuePaused(let q), .queueClosed(let q, _): q
+        default: nil
+        }
+    }
+}
+
+/// A rule of the queue engine that a command would break; becomes a 404, 409 or 422 problem.
+public enum QueueRuleViolation: Error, Sendable, Equatable {
+    case unknownService(ServiceID)
+    case unknownQueue(QueueID)
+    case unknownTicket(TicketID)
+    case branchClosed
+    case noOpenQueue(service: String)
+    case queueClosed(counter: String)
+    /// The ticket's state does not allow the action: `finish` on a ticket never called, say.
+    case invalidTransition(ticket: String, state: TicketState, action: String)
+    case notAtThisQueue(ticket: String)
+
+    public var detail: String {
+        switch self {
+        case .unknownService(let id): "there is no service \(id) at this branch"
+        case .unknownQueue(let id): "there is no queue \(id) at this branch"
+        case .unknownTicket(let id): "there is no active ticket \(id) at this branch"
+        case .branchClosed: "the branch is closed"
+        case .noOpenQueue(let service): "no open counter serves \(service) right now"
+        case .queueClosed(let counter): "counter \(counter) is closed"
+        case .invalidTransition(let ticket, let state, let action): "ticket \(ticket) is \(state.rawValue.replacingOccurrences(of: "_", with: "-")), so it cannot be \(action)"
+        case .notAtThisQueue(let ticket): "ticket \(ticket) is not at this counter"
+        }
+    }
+}
+
+/// Everything the queue engine needs to decide about one branch: its services, its queues and its active
+/// tickets (waiting, held, called or serving). Commands change it and say what happened; they never do I/O.
+public struct BranchState: Sendable, Equatable {
+    public var branch: Branch
+    public var services: [ServiceID: Service]
+    public var queues: [QueueID: Queue]
+    /// Active tickets only; finished ones leave the state when they finish.
+    public var tickets: [TicketID: Ticket]
+    public var policy: QueuePolicy
+
+    public init(branch: Branch, services: [Service], queues: [Queue], tickets: [Ticket], policy: QueuePolicy = .standard) {
+        self.branch = branch
+        self.services = Dictionary(uniqueKeysWithValues: services.map { ($0.id, $0) })
+        self.queues = Dictionary(uniqueKeysWithValues: queues.map { ($0.id, $0) })
+        self.tickets = Dictionary(uniqueKeysWithValues: tickets.filter { $0.state.isActive }.map { ($0.id, $0) })
+        self.policy = policy
+    }
+
+    // MARK: Reading
+
+    /// Waiting tickets per queue (dedicated mode), for routing.
+    public var waitingPerQueue: [QueueID: Int] {
+        var counts: [QueueID: Int] = [:]
+        for ticket in tickets.values where ticket.state == .waiting {
+            if let queue = ticket.queueID { counts[queue, default: 0] += 1 }
+        }
+        return counts
+    }
+
+    /// The waiting tickets a queue would call, in call order.
+    public func line(of queueID: QueueID, nowMs: Int64) -> [Ticket] {
+        guard let queue = queues[queueID] else { return [] }
+        let waiting = tickets.values.filter { ticket in
+            guard ticket.state == .waiting else { return false }
+            switch branch.routingMode {
+            case .dedicated: return ticket.queueID == queueID
+            case .pooled: return ticket.queueID == nil && queue.serviceIDs.contains(ticket.serviceID)
+            }
+        }
+        return CallOrder.sorted(Array(waiting), services: services, policy: policy, nowMs: nowMs)
+    }
+
+    /// The line a waiting ticket stands in: its counter's (dedicated) or its service's (pooled), in call order.
+    public func line(containing ticket: Ticket, nowMs: Int64) -> [Ticket] {
+        let waiting = tickets.values.filter { other in
+            guard other.state == .waiting else { return false }
+            switch branch.routingMode {
+            case .dedicated: return other.queueID == ticket.queueID
+            case .pooled: return other.queueID == nil && other.serviceID == ticket.serviceID
+            }
+        }
+        return CallOrder.sorted(Array(waiting), services: services, policy: policy, nowMs: nowMs)
+    }
+
+    /// The ticket being called or served at a queue, if any.
+    public func current(at queueID: QueueID) -> Ticket? {
+        tickets.values.filter { $0.queueID == queueID && ($0.state == .called || $0.state == .serving) }.max { ($0.calledAtMs ?? 0) < ($1.calledAtMs ?? 0) }
+    }
+
+    // MARK: Commands
+
+    /// Routes a new ticket: in dedicated mode to the least-loaded open queue serving its service, in pooled mode
+    /// to its service's line. `ticket` arrives with its id, token and number already chosen by the store.
+    public mutating func issue(_ ticket: Ticket, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
+        guard let service = services[ticket.serviceID] else { throw .unknownService(ticket.serviceID) }
+        guard branch.isOpen else { throw .branchClosed }
+        var ticket = ticket
+        ticket.state = .waiting
+        switch branch.routingMode {
+        case .dedicated:
+            guard let queue = Routing.leastLoadedQueue(for: service.id, in: queues.values, waiting: waitingPerQueue) else {
+                throw .noOpenQueue(service: service.name)
+            }
+            ticket.queueID = queue.id
+            queues[queue.id]?.lastAssignedAtMs = nowMs
+        case .pooled:
+            guard queues.values.contains(where: { $0.state == .open && $0.serviceIDs.contains(service.id) }) else {
+                throw .noOpenQueue(service: service.name)
+            }
+            ticket.queueID = nil
+        }
+        tickets[ticket.id] = ticket
+        return [.ticketIssued(ticket)]
+    }
+
+    /// Calls the head of a queue's line. A ticket still called or being served at that counter is finished first
+    /// (the operator has moved on). Returns no events when nobody waits.
+    public mutating func callNext(at queueID: QueueID, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
+        guard let queue = queues[queueID] else { throw .unknownQueue(queueID) }
+        guard queue.state != .closed else { throw .queueClosed(counter: queue.counter) }
+        guard var head = line(of: queueID, nowMs: nowMs).first else { return [] }
+        var events: [QueueEvent] = []
+        if let current = current(at: queueID) {
+            events += try finish(current.id, nowMs: nowMs)
+        }
+        head.state = .called
+        head.queueID = queueID
+        head.calledAtMs = nowMs
+        tickets[head.id] = head
+        events.append(.ticketCalled(head))
+        return events
+    }
+
+    /// Calls a called ticket again; after the policy's number of recalls it becomes a no-show.
+    public mutating func recall(_ id: TicketID, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
+        var ticket = try active(id, allowed: [.called], action: "recalled")
+        ticket.recallCount += 1
+        ticket.calledAtMs = nowMs
+        tickets[id] = ticket
+        if let limit = policy.noShowAfterRecalls, ticket.recallCount > limit {
+            return try noShow(id, nowMs: nowMs)
+        }
+        return [.ticketRecalled(ticket)]
+    }
+
+    /// The customer has arrived at the counter.
+    public mutating func start(_ id: TicketID, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
+        var ticket = try active(id, allowed: [.called], action: "started")
+        ticket.state = .serving
+        ticket.startedAtMs = nowMs
+        tickets[id] = ticket
+        return [.ticketStarted(ticket)]
+    }
+
+    /// Served: the ticket leaves, and its counter's average service time takes in this service.
+    public mutating func finish(_ id: TicketID, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
+        var ticket = try active(id, allowed: [.called, .serving], action: "finished")
+        ticket.state = .served
+        if ticket.startedAtMs == nil { ticket.startedAtMs = ticket.calledAtMs }
+        ticket.finishedAtMs = nowMs
+        tickets[id] = nil
+        if let queueID = ticket.queueID, let started = ticket.startedAtMs {
+            let seconds = Double(max(0, nowMs - started)) / 1000
+            let previous = queues[queueID]?.averageServiceSeconds
+            queues[queueID]?.averageServiceSeconds = WaitEstimate.smoothed(previous: previous, sample: seconds, weight: policy.serviceTimeSmoothing)
+        }
+        return [.ticketServed(ticket)]
+    }
+
+    /// The customer did not come; by policy the ticket leaves or goes back to waiting with its place.
+    public mutating func noShow(_ id: TicketID, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
+        var ticket = try active(id, allowed: [.called], action: "marked as a no-show")
+        if policy.noShowReturnsToQueue {
+            ticket.state = .waiting
+            ticket.calledAtMs = nil
+            ticket.recallCount = 0
+            switch branch.routingMode {
+            case .pooled:
+                ticket.queueID = nil
+            case .dedicated:
+                // Back to its counter, unless that counter has closed meanwhile.
+                if let queueID = ticket.queueID, queues[queueID]?.state == .closed {
+                    tickets[id] = nil
+                    if let target = Routing.leastLoadedQueue(for: ticket.serviceID, in: queues.values, waiting: waitingPerQueue) {
+                        ticket.queueID = target.id
+                        queues[target.id]?.lastAssignedAtMs = nowMs
+                    } else {
+                        _ = hold(&ticket)
+                        return [.ticketNoShow(ticket)]
+                    }
+                }
+            }
+            tickets[id] = ticket
+        } else {
+            ticket.state = .noShow
+            ticket.finishedAtMs = nowMs
+            tickets[id] = nil
+        }
+        return [.ticketNoShow(ticket)]
+    }
+
+    /// Sends a ticket to another service, keeping its issue time so the customer keeps their place.
+    public mutating func transfer(_ id: TicketID, to serviceID: ServiceID, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
+        var ticket = try active(id, allowed: [.waiting, .called, .serving, .held], action: "transferred")
+        guard let service = services[serviceID] else { throw .unknownService(serviceID) }
+        let from = ticket.serviceID
+        ticket.serviceID = serviceID
+        ticket.state = .waiting
+        ticket.calledAtMs = nil
+        ticket.startedAtMs = nil
+        ticket.recallCount = 0
+        ticket.heldReason = nil
+        tickets[id] = nil
+        switch branch.routingMode {
+        case .dedicated:
+            if let queue = Routing.leastLoadedQueue(for: serviceID, in: queues.values, waiting: waitingPerQueue) {
+                ticket.queueID = queue.id
+                queues[queue.id]?.lastAssignedAtMs = nowMs
+            } else {
+                ticket.queueID = nil
+                ticket.state = .held
+                ticket.heldReason = "no open counter serves \(service.name) right now"
+            }
+        case .pooled:
+            ticket.queueID = nil
+            if !queues.values.contains(where: { $0.state == .open && $0.serviceIDs.contains(serviceID) }) {
+                ticket.state = .held
+                ticket.heldReason = "no open counter serves \(service.name) right now"
+            }
+        }
+        tickets[id] = ticket
+        return [.ticketTransferred(ticket, fromService: from)]
+    }
+
+    /// The customer gave up (from their ticket page).
+    public mutating func cancel(_ id: TicketID, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
+        var ticket = try active(id, allowed: [.waiting, .held, .called], action: "cancelled")
+        ticket.state = .cancelled
+        ticket.finishedAtMs = nowMs
+        tickets[id] = nil
+        return [.ticketCancelled(ticket)]
+    }
+
+    /// Opens a queue and places the held tickets it can take.
+    public mutating func open(_ queueID: QueueID, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
+        guard var queue = queues[queueID] else { throw .unknownQueue(queueID) }
+        queue.state = .open
+        queues[queueID] = queue
+        var events: [QueueEvent] = [.queueOpened(queue)]
+        let held = CallOrder.sorted(tickets.values.filter { $0.state == .held && queue.serviceIDs.contains($0.serviceID) }, services: services, policy: policy, nowMs: nowMs)
+        for var ticket in held {
+            ticket.state = .waiting
+            ticket.heldReason = nil
+            if branch.routingMode == .dedicated {
+                let target = Routing.leastLoadedQueue(for: ticket.serviceID, in: queues.values, waiting: waitingPerQueue) ?? queue
+                ticket.queueID = target.id
+                queues[target.id]?.lastAssignedAtMs = nowMs
+            }
+            tickets[ticket.id] = ticket
+            events.append(.ticketReassigned(ticket, fromQueue: nil))
+        }
+        return events
+    }
+
+    /// Pauses a queue: it takes no new tickets, keeps its waiting ones and may still call them.
+    public mutating func pause(_ queueID: QueueID) throws(QueueRuleViolation) -> [QueueEvent] {
+        guard var queue = queues[queueID] else { throw .unknownQueue(queueID) }
+        queue.state = .paused
+        queues[queueID] = queue
+        return [.queuePaused(queue)]
+    }
+
+    /// Closes a queue and hands every waiting ticket, one by one in call order, to the least-loaded open queue
+    /// serving its service; tickets no queue can take are held. Issue times are kept. A ticket being called
+    /// or served at the counter stays with it until finished.
+    public mutating func close(_ queueID: QueueID, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
+        guard var queue = queues[queueID] else { throw .unknownQueue(queueID) }
+        queue.state = .closed
+        queues[queueID] = queue
+        var events: [QueueEvent] = []
+        var moved: [TicketID] = []
+        let waiting: [Ticket] = switch branch.routingMode {
+        case .dedicated: line(of: queueID, nowMs: nowMs)
+        case .pooled: CallOrder.sorted(tickets.values.filter { $0.state == .waiting && $0.queueID == nil }, services: services, policy: policy, nowMs: nowMs)
+        }
+        for var ticket in waiting {
+            switch branch.routingMode {
+            case .dedicated:
+                if let target = Routing.leastLoadedQueue(for: ticket.serviceID, in: queues.values, waiting: waitingPerQueue) {
+                    ticket.queueID = target.id
+                    queues[target.id]?.lastAssignedAtMs = nowMs
+                    tickets[ticket.id] = ticket
+                    events.append(.ticketReassigned(ticket, fromQueue: queueID))
+                } else {
+                    events.append(hold(&ticket))
+                }
+                moved.append(ticket.id)
+            case .pooled:
+                // Pooled tickets belong to no counter; only those whose service lost its last open counter are held.
+                if !queues.values.contains(where: { $0.state == .open && $0.serviceIDs.contains(ticket.serviceID) }) {
+                    events.append(hold(&ticket))
+                    moved.append(ticket.id)
+                }
+            }
+        }
+        return [.queueClosed(queue, reallocated: moved)] + events
+    }
+
+    /// At the branch's local midnight: every ticket still waiting or held expires.
+    public mutating func expireWaiting(nowMs: Int64) -> [QueueEvent] {
+        let expiring = tickets.values.filter { $0.state == .waiting || $0.state == .held }.sorted { $0.id < $1.id }
+        return expiring.map { ticket in
+            var ticket = ticket
+            ticket.state = .expired
+            ticket.finishedAtMs = nowMs
+            tickets[ticket.id] = nil
+            return .ticketExpired(ticket)
+        }
+    }
+
+    private mutating func hold(_ ticket: inout Ticket) -> QueueEvent {
+        ticket.queueID = nil
+        ticket.state = .held
+        ticket.heldReason = "no open counter serves \(services[ticket.serviceID]?.name ?? "this service") right now; you keep your place"
+        tickets[ticket.id] = ticket
+        return .ticketHeld(ticket)
+    }
+
+    private func active(_ id: TicketID, allowed: Set<TicketState>, action: String) throws(QueueRuleViolation) -> Ticket {
+        guard let ticket = tickets[id] else { throw .unknownTicket(id) }
+        guard allowed.contains(ticket.state) else {
+            throw .invalidTransition(ticket: ticket.number.description, state: ticket.state, action: action)
+        }
+        return ticket
+    }
+}

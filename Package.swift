@@ -60,7 +60,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Queues", dependencies: ["TurnoCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "Queues",
+            dependencies: ["TurnoCore", .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "Fleet", dependencies: ["TurnoCore"], swiftSettings: swiftSettings),
         .target(name: "Sessions", dependencies: ["TurnoCore"], swiftSettings: swiftSettings),
         .target(
@@ -93,6 +97,7 @@ let package = Package(
             name: "TurnoServerTests",
             dependencies: [
                 "TurnoServer",
+                "Queues",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

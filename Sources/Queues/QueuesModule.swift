@@ -2,14 +2,20 @@ import Hummingbird
 import TurnoCore
 
 /// Queues: tickets, least-loaded routing, counters, displays.
-///
-/// The module is wired into the server; its domain, store, live and HTTP parts arrive with its issue.
 public struct QueuesModule: TurnoModule {
     public let name = "queues"
-    public let migrations: [Migration] = []
+    public var migrations: [Migration] { QueueSchema.migrations }
     public let pages: [PageLink] = []
 
     public init() {}
 
-    public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) {}
+    public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) {
+        let store = QueueStore(storage: platform.storage)
+        SetupController(store: store, storage: platform.storage).add(to: router)
+        CounterController(store: store).add(to: router)
+        PublicTicketsController(
+            store: store, storage: platform.storage, hub: platform.hub, limiter: platform.rateLimiter,
+            anonymousIssueLimit: platform.settings.rateLimits.ticketIssue
+        ).add(to: router)
+    }
 }

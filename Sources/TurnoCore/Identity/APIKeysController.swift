@@ -28,7 +28,7 @@ struct APIKeysController: Sendable {
             }
             guard !scopes.isEmpty else { throw Problem.unprocessable("a key needs at least one scope") }
             let created = try await APIKeys.create(name: name, scopes: scopes, by: context.principal!, address: context.clientAddress, storage: identity.storage)
-            return try IdentityRoutes.json(created, status: .created)
+            return try Response.json(created, status: .created)
         }
         group.get { _, context -> ListResponse in
             ListResponse(items: try await APIKeys.list(organizationID: context.principal!.organizationID, storage: identity.storage))

@@ -9,6 +9,12 @@ public enum RouteGroup: String, Sendable, CaseIterable {
     case apiKeys = "api-keys"
     /// `/api/v1/audit`: the audit trail and its CSV export.
     case audit
+    /// Branches, services and queues: creating and changing the set-up (managers: their branches only).
+    case branchSetup = "branch-setup"
+    /// Opening, pausing and closing queues, calling, recalling, serving, no-shows (operators: their queues only).
+    case queueOperation = "queue-operation"
+    /// Seeing a branch's queues and tickets, transferring tickets, issuing them for walk-ins.
+    case ticketDesk = "ticket-desk"
 }
 
 /// Who may use each route group: deny by default.
@@ -21,13 +27,16 @@ public enum AccessPolicy {
         case .users: [.admin, .manager]
         case .apiKeys: [.admin]
         case .audit: [.admin]
+        case .branchSetup: [.admin, .manager]
+        case .queueOperation: [.admin, .manager, .operator]
+        case .ticketDesk: Set(Role.allCases)
         }
     }
 
     /// The API-key scopes accepted in each group (none of the staff-management groups take keys).
     public static func scopes(for group: RouteGroup) -> Set<Scope> {
         switch group {
-        case .account, .users, .apiKeys, .audit: []
+        case .account, .users, .apiKeys, .audit, .branchSetup, .queueOperation, .ticketDesk: []
         }
     }
 

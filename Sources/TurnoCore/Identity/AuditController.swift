@@ -18,7 +18,7 @@ struct AuditController: Sendable {
             if request.headers[.accept]?.contains("text/csv") == true { return csv(query: query, context: context) }
             let items = try await Audit.entries(organizationID: context.principal!.organizationID, matching: query, storage: identity.storage)
             let next = items.count == query.limit ? items.last.map { String($0.id) } : nil
-            return try IdentityRoutes.json(Page(items: items, nextCursor: next), status: .ok)
+            return try Response.json(Page(items: items, nextCursor: next), status: .ok)
         }
         group.get("/audit.csv") { request, context -> Response in
             csv(query: try Self.query(request), context: context)

@@ -41,11 +41,11 @@ public struct IdentityRoutes: Sendable {
         auth.post("/login") { request, context -> Response in
             let body = try await request.decode(as: LoginRequest.self, context: context)
             let pair = try await identity.login(username: body.username, password: body.password, address: context.clientAddress)
-            return try Self.json(pair, status: .ok)
+            return try Response.json(pair, status: .ok)
         }
         auth.post("/refresh") { request, context -> Response in
             let body = try await request.decode(as: RefreshRequest.self, context: context)
-            return try Self.json(try await identity.refresh(token: body.refreshToken, address: context.clientAddress), status: .ok)
+            return try Response.json(try await identity.refresh(token: body.refreshToken, address: context.clientAddress), status: .ok)
         }
         auth.group("/logout").add(middleware: RequireAccess(.account)).post { _, context -> Response in
             let principal = context.principal!

@@ -59,7 +59,7 @@ struct UsersController: Sendable {
                 return user
             }
             identity.directory.apply(user)
-            return try IdentityRoutes.json(StaffUserResponse(user), status: .created)
+            return try Response.json(StaffUserResponse(user), status: .created)
         }
         group.get("/:id") { _, context -> StaffUserResponse in
             StaffUserResponse(try await visibleUser(context))

@@ -115,19 +115,26 @@ final class TestServer: Sendable {
     // MARK: HTTP
 
     /// Sends a request to this server, or through `proxy` (`host:port`) when given.
-    func request(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [], via proxy: String? = nil) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+    func request(
+        _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [], via proxy: String? = nil, timeout: Int64 = 10
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
         var request = HTTPClientRequest(url: (proxy.map { "http://\($0)" } ?? baseURL) + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await testHTTPClient.execute(request, timeout: .seconds(10))
+        let response = try await testHTTPClient.execute(request, timeout: .seconds(timeout))
         let bytes = try await response.body.collect(upTo: 16 << 20)
         return (Int(response.status.code), response.headers, String(buffer: bytes))
     }
 }
 
 /// An HTTP client that shows redirects instead of following them, as the tests need to see them.
-let testHTTPClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+/// Up to 64 connections per server and a long wait for one, for the tests that send hundreds of requests at once.
+let testHTTPClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(120)))
+    configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+}()
 
 /// The JSON of one live message, as a test reads it.
 struct ReceivedMessage: Decodable, Equatable {

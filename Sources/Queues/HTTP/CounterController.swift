@@ -1,0 +1,139 @@
+import Foundation
+import Hummingbird
+import TurnoCore
+
+/// What staff do at the counters: `POST /api/v1/queues/{id}/open|pause|close|call-next`, `GET /api/v1/queues/{id}/tickets`,
+/// `POST /api/v1/tickets/{id}/recall|start|finish|no-show|transfer`.
+struct CounterController: Sendable {
+    let store: QueueStore
+
+    struct TransferRequest: Decodable {
+        var service: ServiceID
+    }
+
+    struct WaitingTicket: Codable, Sendable {
+        var id: TicketID
+        var number: String
+        var service: String
+        var serviceId: ServiceID
+        var customerClass: CustomerClass
+        var issuedAt: Date
+        var waitedS: Int
+        var position: Int
+    }
+
+    struct Line: Codable, ResponseEncodable {
+        var queue: SetupController.QueueView
+        var current: TicketEventData?
+        var items: [WaitingTicket]
+    }
+
+    struct QueueChange: Codable, ResponseEncodable {
+        var queue: SetupController.QueueView
+        /// Closing: the tickets moved to other counters or held, in the order they were handled.
+        var reallocated: [TicketEventData]
+    }
+
+    func add(to router: Router<TurnoRequestContext>) {
+        let operation = router.group("/api/v1").add(middleware: RequireAccess(.queueOperation))
+        for action in ["open", "pause", "close"] {
+            operation.post("/queues/:queue/\(action)") { _, context -> QueueChange in
+                let (queueID, branchID) = try await authorizedQueue(context)
+                let principal = context.principal!
+                let (events, state) = try await store.perform(on: branchID, organizationID: principal.organizationID) { state, transaction in
+                    let events: [QueueEvent] = switch action {
+                    case "open": try state.open(queueID, nowMs: transaction.timeMs)
+                    case "pause": try state.pause(queueID)
+                    default: try state.close(queueID, nowMs: transaction.timeMs)
+                    }
+                    if action != "pause" {
+                        try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "queue.\(action == "open" ? "opened" : "closed")",
+                                               target: "queue:\(queueID)", detail: ["moved": String(events.count - 1)], address: context.clientAddress)
+                    }
+                    return events
+                }
+                let moved = events.dropFirst().compactMap(\.ticket).map { TicketEventData($0, state: state) }
+                return QueueChange(queue: .init(state.queues[queueID]!), reallocated: action == "close" ? moved : [])
+            }
+        }
+        operation.post("/queues/:queue/call-next") { _, context -> Response in
+            let (queueID, branchID) = try await authorizedQueue(context)
+            let (events, state) = try await store.perform(on: branchID, organizationID: context.principal!.organizationID) { state, transaction in
+                try state.callNext(at: queueID, nowMs: transaction.timeMs)
+            }
+            guard let called = events.last?.ticket, called.state == .called else { return Response(status: .noContent) }
+            return try Response.json(TicketEventData(called, state: state))
+        }
+        for action in ["recall", "start", "finish", "no-show"] {
+            operation.post("/tickets/:ticket/\(action)") { _, context -> TicketEventData in
+                let ticket = try await authorizedTicket(context, operating: true)
+                let (events, state) = try await store.perform(on: ticket.branchID, organizationID: context.principal!.organizationID) { state, transaction in
+                    switch action {
+                    case "recall": try state.recall(ticket.id, nowMs: transaction.timeMs)
+                    case "start": try state.start(ticket.id, nowMs: transaction.timeMs)
+                    case "finish": try state.finish(ticket.id, nowMs: transaction.timeMs)
+                    default: try state.noShow(ticket.id, nowMs: transaction.timeMs)
+                    }
+                }
+                return TicketEventData(events.last!.ticket!, state: state)
+            }
+        }
+
+        let desk = router.group("/api/v1").add(middleware: RequireAccess(.ticketDesk))
+        desk.get("/queues/:queue/tickets") { _, context -> Line in
+            let (queueID, branchID) = try await authorizedQueue(context, operating: false)
+            let state = try await store.state(of: branchID, organizationID: context.principal!.organizationID)
+            let now = WallClock.nowMilliseconds()
+            let line = state.line(of: queueID, nowMs: now).enumerated().map { index, ticket in
+                WaitingTicket(
+                    id: ticket.id, number: ticket.number.description, service: state.services[ticket.serviceID]?.name ?? "", serviceId: ticket.serviceID,
+                    customerClass: ticket.customerClass, issuedAt: Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000),
+                    waitedS: Int((now - ticket.issuedAtMs) / 1000), position: index + 1
+                )
+            }
+            return Line(queue: .init(state.queues[queueID]!), current: state.current(at: queueID).map { TicketEventData($0, state: state) }, items: line)
+        }
+        desk.post("/tickets/:ticket/transfer") { request, context -> TicketEventData in
+            let body = try await request.decode(as: TransferRequest.self, context: context)
+            let ticket = try await authorizedTicket(context, operating: false)
+            let principal = context.principal!
+            let (events, state) = try await store.perform(on: ticket.branchID, organizationID: principal.organizationID) { state, transaction in
+                let events = try state.transfer(ticket.id, to: body.service, nowMs: transaction.timeMs)
+                try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "ticket.transferred",
+                                       target: "ticket:\(ticket.id)", detail: ["from_service": String(ticket.serviceID), "to_service": String(body.service)], address: context.clientAddress)
+                return events
+            }
+            return TicketEventData(events.last!.ticket!, state: state)
+        }
+    }
+
+    /// The queue in the path and its branch, after checking the caller may act on it.
+    private func authorizedQueue(_ context: TurnoRequestContext, operating: Bool = true) async throws -> (QueueID, BranchID) {
+        guard let queueID = context.parameters.get("queue", as: Int64.self), let branchID = try await store.branchID(ofQueue: queueID) else {
+            throw Problem.notFound("there is no such queue")
+        }
+        let state = try await store.state(of: branchID, organizationID: context.principal!.organizationID)
+        guard let queue = state.queues[queueID] else { throw Problem.notFound("there is no queue \(queueID)") }
+        if operating {
+            try QueueAccess.check(context.principal!, queue: queue, branch: state.branch)
+        } else {
+            try QueueAccess.check(context.principal!, branch: state.branch)
+        }
+        return (queueID, branchID)
+    }
+
+    /// The ticket in the path, after checking the caller may act on it (operators: at a queue of theirs).
+    private func authorizedTicket(_ context: TurnoRequestContext, operating: Bool) async throws -> Ticket {
+        guard let id = context.parameters.get("ticket", as: Int64.self), let ticket = try await store.ticket(id: id),
+              let branch = try await store.branch(ticket.branchID), branch.organizationID == context.principal!.organizationID
+        else { throw Problem.notFound("there is no such ticket") }
+        try QueueAccess.check(context.principal!, branch: branch)
+        if operating, context.principal!.role == .operator, let queueID = ticket.queueID {
+            let state = try await store.state(of: branch.id, organizationID: branch.organizationID)
+            if let queue = state.queues[queueID] { try QueueAccess.check(context.principal!, queue: queue, branch: branch) }
+        }
+        return ticket
+    }
+}
+
+extension TicketEventData: ResponseEncodable {}

@@ -1,0 +1,272 @@
+import Foundation
+import Hummingbird
+import TurnoCore
+
+/// `/api/v1/branches`, `/api/v1/branches/{id}/services`, `/api/v1/branches/{id}/queues`, `/api/v1/services/{id}`,
+/// `/api/v1/queues/{id}`: the branch set-up. Admins create branches; admins and managers edit their services and queues.
+struct SetupController: Sendable {
+    let store: QueueStore
+    let storage: Storage
+
+    struct BranchRequest: Decodable {
+        var name: String?
+        var timeZone: String?
+        var language: String?
+        var routingMode: RoutingMode?
+        var isOpen: Bool?
+    }
+
+    struct ServiceRequest: Decodable {
+        var name: String?
+        var prefix: String?
+        var priorityWeight: Int?
+        var targetWaitS: Int?
+        var defaultServiceS: Int?
+    }
+
+    struct QueueRequest: Decodable {
+        var name: String?
+        var counter: String?
+        var services: [ServiceID]?
+        var operators: [StaffID]?
+    }
+
+    struct BranchView: Codable, ResponseEncodable {
+        var id: BranchID
+        var name: String
+        var timeZone: String
+        var language: String
+        var routingMode: RoutingMode
+        var isOpen: Bool
+        init(_ branch: Branch) {
+            id = branch.id; name = branch.name; timeZone = branch.timeZone; language = branch.language
+            routingMode = branch.routingMode; isOpen = branch.isOpen
+        }
+    }
+
+    struct ServiceView: Codable, ResponseEncodable {
+        var id: ServiceID
+        var branchId: BranchID
+        var name: String
+        var prefix: String
+        var priorityWeight: Int
+        var targetWaitS: Int
+        var defaultServiceS: Int
+        init(_ service: Service) {
+            id = service.id; branchId = service.branchID; name = service.name; prefix = service.prefix
+            priorityWeight = service.priorityWeight; targetWaitS = service.targetWaitSeconds; defaultServiceS = service.defaultServiceSeconds
+        }
+    }
+
+    struct QueueView: Codable, ResponseEncodable {
+        var id: QueueID
+        var branchId: BranchID
+        var name: String
+        var counter: String
+        var state: QueueState
+        var services: [ServiceID]
+        var operators: [StaffID]
+        init(_ queue: Queue) {
+            id = queue.id; branchId = queue.branchID; name = queue.name; counter = queue.counter; state = queue.state
+            services = queue.serviceIDs.sorted(); operators = queue.operatorIDs.sorted()
+        }
+    }
+
+    struct Items<T: Codable & Sendable>: Codable, ResponseEncodable { var items: [T] }
+
+    func add(to router: Router<TurnoRequestContext>) {
+        let api = router.group("/api/v1").add(middleware: RequireAccess(.branchSetup))
+        api.post("/branches") { request, context -> Response in
+            let principal = context.principal!
+            guard principal.role == .admin else { throw Problem(.forbidden, detail: "only administrators create branches") }
+            let body = try await request.decode(as: BranchRequest.self, context: context)
+            let branch = try Self.validated(Branch(id: 0, organizationID: principal.organizationID, name: body.name ?? "", timeZone: body.timeZone ?? "UTC",
+                                                   language: body.language ?? "en", routingMode: body.routingMode ?? .dedicated, isOpen: body.isOpen ?? true))
+            let created = try await storage.write { transaction in
+                let created = try await store.createBranch(branch, in: transaction)
+                try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "branch.created",
+                                       target: "branch:\(created.id)", detail: ["name": created.name], address: context.clientAddress)
+                return created
+            }
+            return try Response.json(BranchView(created), status: .created)
+        }
+        api.get("/branches") { _, context -> Items<BranchView> in
+            let principal = context.principal!
+            let branches = try await store.branches(organizationID: principal.organizationID).filter { principal.canAccess(branch: $0.id) }
+            return Items(items: branches.map(BranchView.init))
+        }
+        api.get("/branches/:branch") { _, context -> BranchView in
+            BranchView(try await branch(context))
+        }
+        api.patch("/branches/:branch") { request, context -> BranchView in
+            let principal = context.principal!
+            var branch = try await branch(context)
+            let body = try await request.decode(as: BranchRequest.self, context: context)
+            if let name = body.name { branch.name = name }
+            if let timeZone = body.timeZone { branch.timeZone = timeZone }
+            if let language = body.language { branch.language = language }
+            if let mode = body.routingMode { branch.routingMode = mode }
+            if let isOpen = body.isOpen { branch.isOpen = isOpen }
+            branch = try Self.validated(branch)
+            let updated = branch
+            try await storage.write { transaction in
+                try await store.updateBranch(updated, in: transaction)
+                try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "branch.changed",
+                                       target: "branch:\(updated.id)", detail: ["open": String(updated.isOpen), "routing": updated.routingMode.rawValue], address: context.clientAddress)
+            }
+            return BranchView(updated)
+        }
+
+        api.post("/branches/:branch/services") { request, context -> Response in
+            let branch = try await branch(context)
+            let body = try await request.decode(as: ServiceRequest.self, context: context)
+            let service = try Self.validated(Service(
+                id: 0, branchID: branch.id, name: body.name ?? "", prefix: body.prefix ?? "", priorityWeight: body.priorityWeight ?? 0,
+                targetWaitSeconds: body.targetWaitS ?? 900, defaultServiceSeconds: body.defaultServiceS ?? 300
+            ))
+            let created = try await storage.write { transaction in
+                let existing = try await store.services(of: branch.id, sql: transaction.sql)
+                if existing.contains(where: { $0.prefix == service.prefix }) {
+                    throw Problem.conflict("another service of this branch already uses the prefix \(service.prefix)")
+                }
+                return try await store.createService(service, in: transaction)
+            }
+            return try Response.json(ServiceView(created), status: .created)
+        }
+        api.get("/branches/:branch/services") { _, context -> Items<ServiceView> in
+            let branch = try await branch(context)
+            return Items(items: try await storage.read { try await store.services(of: branch.id, sql: $0) }.map(ServiceView.init))
+        }
+        api.get("/services/:service") { _, context -> ServiceView in
+            ServiceView(try await service(context).service)
+        }
+        api.patch("/services/:service") { request, context -> ServiceView in
+            var (service, _) = try await service(context)
+            let body = try await request.decode(as: ServiceRequest.self, context: context)
+            if let name = body.name { service.name = name }
+            if let prefix = body.prefix { service.prefix = prefix }
+            if let weight = body.priorityWeight { service.priorityWeight = weight }
+            if let target = body.targetWaitS { service.targetWaitSeconds = target }
+            if let seconds = body.defaultServiceS { service.defaultServiceSeconds = seconds }
+            let updated = try Self.validated(service)
+            try await storage.write { transaction in
+                let others = try await store.services(of: updated.branchID, sql: transaction.sql).filter { $0.id != updated.id }
+                if others.contains(where: { $0.prefix == updated.prefix }) {
+                    throw Problem.conflict("another service of this branch already uses the prefix \(updated.prefix)")
+                }
+                try await store.updateService(updated, in: transaction)
+            }
+            return ServiceView(updated)
+        }
+        api.delete("/services/:service") { _, context -> Response in
+            let (service, _) = try await service(context)
+            try await storage.write { try await store.deactivateService(service.id, in: $0) }
+            return Response(status: .noContent)
+        }
+
+        api.post("/branches/:branch/queues") { request, context -> Response in
+            let branch = try await branch(context)
+            let body = try await request.decode(as: QueueRequest.self, context: context)
+            let services = try await storage.read { try await store.services(of: branch.id, sql: $0) }
+            let queue = try Self.validated(Queue(
+                id: 0, branchID: branch.id, name: body.name ?? "", counter: body.counter ?? "", serviceIDs: Set(body.services ?? []),
+                state: .open, operatorIDs: Set(body.operators ?? [])
+            ), services: services)
+            let created = try await storage.write { try await store.createQueue(queue, in: $0) }
+            return try Response.json(QueueView(created), status: .created)
+        }
+        api.get("/branches/:branch/queues") { _, context -> Items<QueueView> in
+            let branch = try await branch(context)
+            return Items(items: try await storage.read { try await store.queues(of: branch.id, sql: $0) }.map(QueueView.init))
+        }
+        api.get("/queues/:queue") { _, context -> QueueView in
+            QueueView(try await queue(context).queue)
+        }
+        api.patch("/queues/:queue") { request, context -> QueueView in
+            var (queue, state) = try await queue(context)
+            let body = try await request.decode(as: QueueRequest.self, context: context)
+            if let name = body.name { queue.name = name }
+            if let counter = body.counter { queue.counter = counter }
+            if let services = body.services { queue.serviceIDs = Set(services) }
+            if let operators = body.operators { queue.operatorIDs = Set(operators) }
+            let updated = try Self.validated(queue, services: Array(state.services.values))
+            try await storage.write { try await store.updateQueue(updated, in: $0) }
+            return QueueView(updated)
+        }
+        api.delete("/queues/:queue") { _, context -> Response in
+            let (queue, state) = try await queue(context)
+            guard queue.state == .closed || state.tickets.values.allSatisfy({ $0.queueID != queue.id }) else {
+                throw Problem.conflict("close counter \(queue.counter) first: it still has tickets")
+            }
+            try await storage.write { try await store.deactivateQueue(queue.id, in: $0) }
+            return Response(status: .noContent)
+        }
+    }
+
+    private func branch(_ context: TurnoRequestContext) async throws -> Branch {
+        guard let id = context.parameters.get("branch", as: Int64.self), let branch = try await store.branch(id) else {
+            throw Problem.notFound("there is no branch \(context.parameters.get("branch") ?? "")")
+        }
+        try QueueAccess.check(context.principal!, branch: branch)
+        return branch
+    }
+
+    private func service(_ context: TurnoRequestContext) async throws -> (service: Service, branch: Branch) {
+        guard let id = context.parameters.get("service", as: Int64.self) else { throw Problem.notFound("there is no such service") }
+        let found = try await storage.read { sql in
+            try await sql.raw("SELECT branch_id FROM services WHERE id = \(bind: id) AND active = 1").first()?.decode(column: "branch_id", as: Int64.self)
+        }
+        guard let branchID = found, let branch = try await store.branch(branchID) else { throw Problem.notFound("there is no service \(id)") }
+        try QueueAccess.check(context.principal!, branch: branch)
+        let services = try await storage.read { try await store.services(of: branchID, sql: $0) }
+        guard let service = services.first(where: { $0.id == id }) else { throw Problem.notFound("there is no service \(id)") }
+        return (service, branch)
+    }
+
+    private func queue(_ context: TurnoRequestContext) async throws -> (queue: Queue, state: BranchState) {
+        guard let id = context.parameters.get("queue", as: Int64.self), let branchID = try await store.branchID(ofQueue: id) else {
+            throw Problem.notFound("there is no such queue")
+        }
+        let state = try await store.state(of: branchID, organizationID: context.principal!.organizationID)
+        try QueueAccess.check(context.principal!, branch: state.branch)
+        guard let queue = state.queues[id] else { throw Problem.notFound("there is no queue \(id)") }
+        return (queue, state)
+    }
+
+    static func validated(_ branch: Branch) throws -> Branch {
+        var branch = branch
+        branch.name = branch.name.trimmingCharacters(in: .whitespaces)
+        guard (1...100).contains(branch.name.count) else { throw Problem.unprocessable("`name` must have 1 to 100 characters") }
+        guard TimeZone(identifier: branch.timeZone) != nil else { throw Problem.unprocessable("`time_zone` must be an IANA time zone such as Europe/Rome, got `\(branch.timeZone)`") }
+        guard ["en", "it"].contains(branch.language) else { throw Problem.unprocessable("`language` must be en or it, got `\(branch.language)`") }
+        return branch
+    }
+
+    static func validated(_ service: Service) throws -> Service {
+        var service = service
+        service.name = service.name.trimmingCharacters(in: .whitespaces)
+        service.prefix = service.prefix.uppercased()
+        guard (1...100).contains(service.name.count) else { throw Problem.unprocessable("`name` must have 1 to 100 characters") }
+        guard (1...3).contains(service.prefix.count), service.prefix.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            throw Problem.unprocessable("`prefix` must be 1 to 3 letters, such as A")
+        }
+        guard (0...10).contains(service.priorityWeight) else { throw Problem.unprocessable("`priority_weight` must be between 0 and 10") }
+        guard (1...86_400).contains(service.targetWaitSeconds), (1...86_400).contains(service.defaultServiceSeconds) else {
+            throw Problem.unprocessable("`target_wait_s` and `default_service_s` must be between 1 and 86400 seconds")
+        }
+        return service
+    }
+
+    static func validated(_ queue: Queue, services: [Service]) throws -> Queue {
+        var queue = queue
+        queue.name = queue.name.trimmingCharacters(in: .whitespaces)
+        queue.counter = queue.counter.trimmingCharacters(in: .whitespaces)
+        guard (1...100).contains(queue.name.count) else { throw Problem.unprocessable("`name` must have 1 to 100 characters") }
+        guard (1...20).contains(queue.counter.count) else { throw Problem.unprocessable("`counter` must have 1 to 20 characters, such as 3") }
+        let known = Set(services.map(\.id))
+        if let unknown = queue.serviceIDs.first(where: { !known.contains($0) }) {
+            throw Problem.unprocessable("service \(unknown) is not a service of this branch")
+        }
+        return queue
+    }
+}

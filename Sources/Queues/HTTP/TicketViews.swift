@@ -1,0 +1,134 @@
+import Foundation
+import Hummingbird
+import TurnoCore
+
+/// What a customer (and the kiosk) is told about a ticket: where it stands and how long it should take.
+struct TicketStatus: Codable, Sendable, ResponseEncodable {
+    var id: TicketID
+    var branchId: BranchID
+    var number: String
+    var spoken: String
+    var state: TicketState
+    var serviceId: ServiceID
+    var service: String
+    var queueId: QueueID?
+    var counter: String?
+    /// 1 for the next to be called; nil when not waiting.
+    var position: Int?
+    var ahead: Int?
+    /// The number being served at the ticket's counter (or its service's counters, in pooled mode).
+    var nowServing: String?
+    var etaS: Int?
+    /// True when few enough people are ahead to start walking to the counter.
+    var near: Bool
+    var heldReason: String?
+    var issuedAt: Date
+    var calledAt: Date?
+    var language: String
+
+    init(_ ticket: Ticket, in state: BranchState, nowMs: Int64) {
+        id = ticket.id
+        branchId = ticket.branchID
+        number = ticket.number.description
+        spoken = ticket.number.spoken
+        self.state = ticket.state
+        serviceId = ticket.serviceID
+        let service = state.services[ticket.serviceID]
+        self.service = service?.name ?? ""
+        queueId = ticket.queueID
+        counter = ticket.queueID.flatMap { state.queues[$0]?.counter }
+        issuedAt = Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000)
+        calledAt = ticket.calledAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        heldReason = ticket.heldReason
+        language = state.branch.language
+        near = false
+        // Counters that could call this ticket: its own, or (pooled) every open one serving its service.
+        let counters: [Queue] = switch state.branch.routingMode {
+        case .dedicated: ticket.queueID.flatMap { state.queues[$0] }.map { [$0] } ?? []
+        case .pooled: state.queues.values.filter { $0.state != .closed && $0.serviceIDs.contains(ticket.serviceID) }
+        }
+        nowServing = counters.compactMap { state.current(at: $0.id) }.max { ($0.calledAtMs ?? 0) < ($1.calledAtMs ?? 0) }?.number.description
+        if ticket.state == .waiting, let index = state.line(containing: ticket, nowMs: nowMs).firstIndex(where: { $0.id == ticket.id }) {
+            position = index + 1
+            ahead = index
+            let averages = counters.compactMap(\.averageServiceSeconds)
+            let average = averages.isEmpty ? Double(service?.defaultServiceSeconds ?? 300) : averages.reduce(0, +) / Double(averages.count)
+            etaS = WaitEstimate.seconds(ahead: index, averageServiceSeconds: average, counters: max(1, counters.filter { $0.state == .open || $0.state == .paused }.count))
+            near = index <= state.policy.nearAlertAhead
+        }
+    }
+}
+
+/// The answer to issuing a ticket: its status plus the token and where to follow it.
+struct IssuedTicket: Codable, Sendable {
+    var id: TicketID
+    var token: String
+    var number: String
+    var service: String
+    var serviceId: ServiceID
+    var queue: QueueID?
+    var counter: String?
+    var state: TicketState
+    var position: Int?
+    var ahead: Int?
+    var etaS: Int?
+    var statusUrl: String
+    var pageUrl: String
+
+    init(_ ticket: Ticket, status: TicketStatus) {
+        id = ticket.id
+        token = ticket.token
+        number = status.number
+        service = status.service
+        serviceId = ticket.serviceID
+        queue = ticket.queueID
+        counter = status.counter
+        state = ticket.state
+        position = status.position
+        ahead = status.ahead
+        etaS = status.etaS
+        statusUrl = "/api/v1/tickets/\(ticket.token)"
+        pageUrl = "/t/\(ticket.token)"
+    }
+}
+
+/// What a display needs: every counter with its state and who it serves, waiting counts, the last calls.
+struct BranchSnapshot: Codable, Sendable, ResponseEncodable {
+    struct QueueView: Codable, Sendable {
+        var id: QueueID
+        var name: String
+        var counter: String
+        var state: QueueState
+        var serviceIds: [ServiceID]
+        var nowServing: String?
+        var waiting: Int
+    }
+
+    struct ServiceView: Codable, Sendable {
+        var id: ServiceID
+        var name: String
+        var prefix: String
+        var waiting: Int
+        /// Whether an open counter serves it now (the kiosk shows the others disabled).
+        var available: Bool
+    }
+
+    struct Call: Codable, Sendable {
+        var number: String
+        var spoken: String
+        var counter: String?
+        var calledAt: Date
+    }
+
+    var branchId: BranchID
+    var name: String
+    var language: String
+    var timeZone: String
+    var isOpen: Bool
+    var routingMode: RoutingMode
+    var queues: [QueueView]
+    var services: [ServiceView]
+    var lastCalls: [Call]
+    /// The newest live event id when the snapshot was taken: follow `branch:{id}` from here.
+    var liveId: Int64
+}

@@ -1,0 +1,80 @@
+import Foundation
+import TurnoCore
+
+/// How queue events are written to the log and which live topics hear them: `branch:{id}` (displays,
+/// dashboards), `queue:{id}` (the operator's console) and `ticket:{token}` (the customer). Event data never
+/// contains a token: the branch topic is public.
+enum QueueEvents {
+    static func newEvent(for event: QueueEvent, state: BranchState) throws -> NewEvent {
+        let branch = state.branch
+        if let ticket = event.ticket {
+            var topics = ["branch:\(branch.id)", "ticket:\(ticket.token)"]
+            if let queue = ticket.queueID { topics.insert("queue:\(queue)", at: 1) }
+            if case .ticketReassigned(_, let from?) = event { topics.append("queue:\(from)") }
+            var data = TicketEventData(ticket, state: state)
+            if case .ticketTransferred(_, let from) = event { data.fromServiceId = from }
+            if case .ticketReassigned(_, let from) = event { data.fromQueueId = from }
+            return try NewEvent(tenant: branch.organizationID, stream: "ticket:\(ticket.id)", type: event.type, topics: topics, data: data)
+        }
+        let queue = event.queue!
+        var data = QueueEventData(queue)
+        if case .queueClosed(_, let moved) = event { data.reallocatedTicketIds = moved }
+        return try NewEvent(tenant: branch.organizationID, stream: "queue:\(queue.id)", type: event.type, topics: ["branch:\(branch.id)", "queue:\(queue.id)"], data: data)
+    }
+}
+
+/// A ticket as events and public answers show it: no token, no personal data.
+struct TicketEventData: Codable, Sendable {
+    var id: TicketID
+    var branchId: BranchID
+    var number: String
+    var spoken: String
+    var serviceId: ServiceID
+    var service: String
+    var queueId: QueueID?
+    var counter: String?
+    var state: TicketState
+    var customerClass: CustomerClass
+    var issuedAt: Date
+    var calledAt: Date?
+    var recallCount: Int
+    var heldReason: String?
+    var fromServiceId: ServiceID?
+    var fromQueueId: QueueID?
+
+    init(_ ticket: Ticket, state: BranchState) {
+        id = ticket.id
+        branchId = ticket.branchID
+        number = ticket.number.description
+        spoken = ticket.number.spoken
+        serviceId = ticket.serviceID
+        service = state.services[ticket.serviceID]?.name ?? ""
+        queueId = ticket.queueID
+        counter = ticket.queueID.flatMap { state.queues[$0]?.counter }
+        self.state = ticket.state
+        customerClass = ticket.customerClass
+        issuedAt = Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000)
+        calledAt = ticket.calledAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        recallCount = ticket.recallCount
+        heldReason = ticket.heldReason
+    }
+}
+
+struct QueueEventData: Codable, Sendable {
+    var id: QueueID
+    var branchId: BranchID
+    var name: String
+    var counter: String
+    var state: QueueState
+    var serviceIds: [ServiceID]
+    var reallocatedTicketIds: [TicketID]?
+
+    init(_ queue: Queue) {
+        id = queue.id
+        branchId = queue.branchID
+        name = queue.name
+        counter = queue.counter
+        state = queue.state
+        serviceIds = queue.serviceIDs.sorted()
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import SQLKit
+import TurnoCore
+
+/// Branches, services and queues: the set-up that staff edit, as opposed to the tickets that flow through it.
+extension QueueStore {
+    func branch(_ id: BranchID, sql: any SQLDatabase) async throws -> Branch? {
+        try await sql.raw("""
+            SELECT id, organization_id, name, time_zone, language, routing_mode, is_open FROM branches WHERE id = \(bind: id) AND active = 1
+            """).first().map(Self.branch(from:))
+    }
+
+    public func branch(_ id: BranchID) async throws -> Branch? {
+        try await storage.read { try await branch(id, sql: $0) }
+    }
+
+    public func branches(organizationID: Int64) async throws -> [Branch] {
+        try await storage.read { sql in
+            try await sql.raw("""
+                SELECT id, organization_id, name, time_zone, language, routing_mode, is_open FROM branches
+                WHERE organization_id = \(bind: organizationID) AND active = 1 ORDER BY id
+                """).all().map(Self.branch(from:))
+        }
+    }
+
+    static func branch(from row: any SQLRow) throws -> Branch {
+        Branch(
+            id: try row.decode(column: "id", as: Int64.self),
+            organizationID: try row.decode(column: "organization_id", as: Int64.self),
+            name: try row.decode(column: "name", as: String.self),
+            timeZone: try row.decode(column: "time_zone", as: String.self),
+            language: try row.decode(column: "language", as: String.self),
+            routingMode: RoutingMode(rawValue: try row.decode(column: "routing_mode", as: String.self)) ?? .dedicated,
+            isOpen: try row.decode(column: "is_open", as: Int.self) != 0
+        )
+    }
+
+    public func createBranch(_ branch: Branch, in transaction: Transaction) async throws -> Branch {
+        guard let row = try await transaction.sql.raw("""
+            INSERT INTO branches (organization_id, name, time_zone, language, routing_mode, is_open, created_at_ms)
+            VALUES (\(bind: branch.organizationID), \(bind: branch.name), \(bind: branch.timeZone), \(bind: branch.language),
+                    \(bind: branch.routingMode.rawValue), \(bind: branch.isOpen ? 1 : 0), \(bind: transaction.timeMs))
+            RETURNING id
+            """).first()
+        else { throw DatabaseUnavailable("the database did not return the new branch's id") }
+        var created = branch
+        created.id = try row.decode(column: "id", as: Int64.self)
+        return created
+    }
+
+    public func updateBranch(_ branch: Branch, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("""
+            UPDATE branches SET name = \(bind: branch.name), time_zone = \(bind: branch.timeZone), language = \(bind: branch.language),
+                routing_mode = \(bind: branch.routingMode.rawValue), is_open = \(bind: branch.isOpen ? 1 : 0) WHERE id = \(bind: branch.id)
+            """).run()
+    }
+
+    func services(of branchID: BranchID, sql: any SQLDatabase) async throws -> [Service] {
+        try await sql.raw("""
+            SELECT id, branch_id, name, prefix, priority_weight, target_wait_s, default_service_s FROM services
+            WHERE branch_id = \(bind: branchID) AND active = 1 ORDER BY id
+            """).all().map { row in
+            Service(
+                id: try row.decode(column: "id", as: Int64.self),
+                branchID: try row.decode(column: "branch_id", as: Int64.self),
+                name: try row.decode(column: "name", as: String.self),
+                prefix: try row.decode(column: "prefix", as: String.self),
+                priorityWeight: try row.decode(column: "priority_weight", as: Int.self),
+                targetWaitSeconds: try row.decode(column: "target_wait_s", as: Int.self),
+                defaultServiceSeconds: try row.decode(column: "default_service_s", as: Int.self)
+            )
+        }
+    }
+
+    public func createService(_ service: Service, in transaction: Transaction) async throws -> Service {
+        guard let row = try await transaction.sql.raw("""
+            INSERT INTO services (branch_id, name, prefix, priority_weight, target_wait_s, default_service_s)
+            VALUES (\(bind: service.branchID), \(bind: service.name), \(bind: service.prefix), \(bind: service.priorityWeight),
+                    \(bind: service.targetWaitSeconds), \(bind: service.defaultServiceSeconds))
+            RETURNING id
+            """).first()
+        else { throw DatabaseUnavailable("the database did not return the new service's id") }
+        var created = service
+        created.id = try row.decode(column: "id", as: Int64.self)
+        return created
+    }
+
+    public func updateService(_ service: Service, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("""
+            UPDATE services SET name = \(bind: service.name), prefix = \(bind: service.prefix), priority_weight = \(bind: service.priorityWeight),
+                target_wait_s = \(bind: service.targetWaitSeconds), default_service_s = \(bind: service.defaultServiceSeconds)
+            WHERE id = \(bind: service.id)
+            """).run()
+    }
+
+    public func deactivateService(_ id: ServiceID, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("UPDATE services SET active = 0 WHERE id = \(bind: id)").run()
+        try await transaction.sql.raw("DELETE FROM queue_services WHERE service_id = \(bind: id)").run()
+    }
+
+    func queues(of branchID: BranchID, sql: any SQLDatabase) async throws -> [Queue] {
+        let serviceRows = try await sql.raw("""
+            SELECT qs.queue_id, qs.service_id FROM queue_services qs JOIN queues q ON q.id = qs.queue_id WHERE q.branch_id = \(bind: branchID)
+            """).all()
+        var servicesByQueue: [QueueID: Set<ServiceID>] = [:]
+        for row in serviceRows {
+            servicesByQueue[try row.decode(column: "queue_id", as: Int64.self), default: []].insert(try row.decode(column: "service_id", as: Int64.self))
+        }
+        let operatorRows = try await sql.raw("""
+            SELECT qo.queue_id, qo.user_id FROM queue_operators qo JOIN queues q ON q.id = qo.queue_id WHERE q.branch_id = \(bind: branchID)
+            """).all()
+        var operatorsByQueue: [QueueID: Set<StaffID>] = [:]
+        for row in operatorRows {
+            operatorsByQueue[try row.decode(column: "queue_id", as: Int64.self), default: []].insert(try row.decode(column: "user_id", as: Int64.self))
+        }
+        return try await sql.raw("""
+            SELECT id, branch_id, name, counter, state, last_assigned_at_ms, average_service_s FROM queues
+            WHERE branch_id = \(bind: branchID) AND active = 1 ORDER BY id
+            """).all().map { row in
+            let id = try row.decode(column: "id", as: Int64.self)
+            return Queue(
+                id: id,
+                branchID: try row.decode(column: "branch_id", as: Int64.self),
+                name: try row.decode(column: "name", as: String.self),
+                counter: try row.decode(column: "counter", as: String.self),
+                serviceIDs: servicesByQueue[id] ?? [],
+                state: QueueState(rawValue: try row.decode(column: "state", as: String.self)) ?? .closed,
+                operatorIDs: operatorsByQueue[id] ?? [],
+                lastAssignedAtMs: try row.decode(column: "last_assigned_at_ms", as: Int64?.self),
+                averageServiceSeconds: try row.decode(column: "average_service_s", as: Double?.self)
+            )
+        }
+    }
+
+    public func createQueue(_ queue: Queue, in transaction: Transaction) async throws -> Queue {
+        guard let row = try await transaction.sql.raw("""
+            INSERT INTO queues (branch_id, name, counter, state) VALUES (\(bind: queue.branchID), \(bind: queue.name), \(bind: queue.counter), \(bind: queue.state.rawValue))
+            RETURNING id
+            """).first()
+        else { throw DatabaseUnavailable("the database did not return the new queue's id") }
+        var created = queue
+        created.id = try row.decode(column: "id", as: Int64.self)
+        try await replaceMembers(of: created, in: transaction)
+        return created
+    }
+
+    public func updateQueue(_ queue: Queue, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("UPDATE queues SET name = \(bind: queue.name), counter = \(bind: queue.counter) WHERE id = \(bind: queue.id)").run()
+        try await replaceMembers(of: queue, in: transaction)
+    }
+
+    public func deactivateQueue(_ id: QueueID, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("UPDATE queues SET active = 0, state = 'closed' WHERE id = \(bind: id)").run()
+    }
+
+    private func replaceMembers(of queue: Queue, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("DELETE FROM queue_services WHERE queue_id = \(bind: queue.id)").run()
+        for service in queue.serviceIDs.sorted() {
+            try await transaction.sql.raw("INSERT INTO queue_services (queue_id, service_id) VALUES (\(bind: queue.id), \(bind: service))").run()
+        }
+        try await transaction.sql.raw("DELETE FROM queue_operators WHERE queue_id = \(bind: queue.id)").run()
+        for user in queue.operatorIDs.sorted() {
+            try await transaction.sql.raw("INSERT INTO queue_operators (queue_id, user_id) VALUES (\(bind: queue.id), \(bind: user))").run()
+        }
+    }
+
+    /// The branch a queue belongs to, for routes addressed by queue id.
+    public func branchID(ofQueue id: QueueID) async throws -> BranchID? {
+        try await storage.read { sql in
+            try await sql.raw("SELECT branch_id FROM queues WHERE id = \(bind: id) AND active = 1").first()?.decode(column: "branch_id", as: Int64.self)
+        }
+    }
+
+    /// Tickets finished today at each queue, and their average wait (called − issued), for the overview.
+    public func servedToday(branchID: BranchID, sinceMs: Int64) async throws -> [QueueID: (served: Int, averageWaitSeconds: Double)] {
+        try await storage.read { sql in
+            let rows = try await sql.raw("""
+                SELECT queue_id, COUNT(*) AS served, AVG(called_at_ms - issued_at_ms) AS wait_ms FROM tickets
+                WHERE branch_id = \(bind: branchID) AND state = 'served' AND finished_at_ms >= \(bind: sinceMs) AND queue_id IS NOT NULL
+                GROUP BY queue_id
+                """).all()
+            var result: [QueueID: (Int, Double)] = [:]
+            for row in rows {
+                result[try row.decode(column: "queue_id", as: Int64.self)] = (
+                    try row.decode(column: "served", as: Int.self), (try row.decode(column: "wait_ms", as: Double?.self) ?? 0) / 1000
+                )
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import TurnoCore
+
+/// The queue module's tables.
+enum QueueSchema {
+    static let migrations: [Migration] = [
+        Migration(module: "queues", version: 1, name: "branches, services, queues, tickets") { kind in
+            let id = kind == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+            let real = kind == .postgres ? "DOUBLE PRECISION" : "REAL"
+            return [
+                """
+                CREATE TABLE branches (
+                    id \(id),
+                    organization_id BIGINT NOT NULL REFERENCES organizations (id),
+                    name TEXT NOT NULL,
+                    time_zone TEXT NOT NULL,
+                    language TEXT NOT NULL,
+                    routing_mode TEXT NOT NULL,
+                    is_open INTEGER NOT NULL,
+                    active INTEGER NOT NULL DEFAULT 1,
+                    created_at_ms BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX branches_organization ON branches (organization_id)",
+                """
+                CREATE TABLE services (
+                    id \(id),
+                    branch_id BIGINT NOT NULL REFERENCES branches (id),
+                    name TEXT NOT NULL,
+                    prefix TEXT NOT NULL,
+                    priority_weight INTEGER NOT NULL,
+                    target_wait_s INTEGER NOT NULL,
+                    default_service_s INTEGER NOT NULL,
+                    active INTEGER NOT NULL DEFAULT 1
+                )
+                """,
+                "CREATE INDEX services_branch ON services (branch_id)",
+                """
+                CREATE TABLE queues (
+                    id \(id),
+                    branch_id BIGINT NOT NULL REFERENCES branches (id),
+                    name TEXT NOT NULL,
+                    counter TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    last_assigned_at_ms BIGINT,
+                    average_service_s \(real),
+                    active INTEGER NOT NULL DEFAULT 1
+                )
+                """,
+                "CREATE INDEX queues_branch ON queues (branch_id)",
+                "CREATE TABLE queue_services (queue_id BIGINT NOT NULL REFERENCES queues (id), service_id BIGINT NOT NULL REFERENCES services (id), PRIMARY KEY (queue_id, service_id))",
+                "CREATE TABLE queue_operators (queue_id BIGINT NOT NULL REFERENCES queues (id), user_id BIGINT NOT NULL, PRIMARY KEY (queue_id, user_id))",
+                """
+                CREATE TABLE tickets (
+                    id \(id),
+                    branch_id BIGINT NOT NULL REFERENCES branches (id),
+                    token TEXT NOT NULL UNIQUE,
+                    prefix TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    day TEXT NOT NULL,
+                    service_id BIGINT NOT NULL REFERENCES services (id),
+                    queue_id BIGINT,
+                    customer_class TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    issued_at_ms BIGINT NOT NULL,
+                    called_at_ms BIGINT,
+                    started_at_ms BIGINT,
+                    finished_at_ms BIGINT,
+                    recall_count INTEGER NOT NULL DEFAULT 0,
+                    held_reason TEXT,
+                    rating INTEGER,
+                    comment TEXT,
+                    idempotency_key TEXT,
+                    UNIQUE (branch_id, day, prefix, sequence),
+                    UNIQUE (branch_id, idempotency_key)
+                )
+                """,
+                "CREATE INDEX tickets_branch_state ON tickets (branch_id, state)",
+                "CREATE INDEX tickets_numbering ON tickets (branch_id, day, service_id, sequence)",
+            ]
+        },
+    ]
+}

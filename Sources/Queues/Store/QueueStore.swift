@@ -1,0 +1,176 @@
+import Foundation
+import SQLKit
+import TurnoCore
+
+/// SQL for the queue module. Every change to a branch's tickets or queues runs as one transaction that
+/// locks the branch, loads its active state, asks the domain (`BranchState`) what happens, writes the
+/// result and appends the events — so two operators pressing "call next" at once, on one node or on several,
+/// are served one after the other and never get the same ticket.
+public struct QueueStore: Sendable {
+    let storage: Storage
+
+    public init(storage: Storage) {
+        self.storage = storage
+    }
+
+    // MARK: Commands on a branch
+
+    /// Runs a domain command on a branch inside one transaction, saves what changed, appends the events.
+    public func perform(
+        on branchID: BranchID, organizationID: Int64?,
+        _ command: (inout BranchState, Transaction) async throws -> [QueueEvent]
+    ) async throws -> (events: [QueueEvent], state: BranchState) {
+        try await storage.write { transaction in
+            try await lockBranch(branchID, in: transaction)
+            var state = try await loadState(branchID, organizationID: organizationID, sql: transaction.sql)
+            let before = state
+            let events: [QueueEvent]
+            do {
+                events = try await command(&state, transaction)
+            } catch let violation as QueueRuleViolation {
+                throw Self.problem(violation)
+            }
+            for (id, queue) in state.queues where before.queues[id] != queue {
+                try await transaction.sql.raw("""
+                    UPDATE queues SET state = \(bind: queue.state.rawValue), last_assigned_at_ms = \(bind: queue.lastAssignedAtMs),
+                        average_service_s = \(bind: queue.averageServiceSeconds) WHERE id = \(bind: id)
+                    """).run()
+            }
+            var written: Set<TicketID> = []
+            for event in events.reversed() {
+                guard let ticket = event.ticket, written.insert(ticket.id).inserted else { continue }
+                try await update(ticket, in: transaction)
+            }
+            for event in events {
+                try await transaction.append(try QueueEvents.newEvent(for: event, state: state))
+            }
+            return (events, state)
+        }
+    }
+
+    static func problem(_ violation: QueueRuleViolation) -> Problem {
+        switch violation {
+        case .unknownService, .unknownQueue, .unknownTicket: .notFound(violation.detail)
+        case .branchClosed, .noOpenQueue, .queueClosed, .invalidTransition, .notAtThisQueue: .conflict(violation.detail)
+        }
+    }
+
+    /// Serialises every command on one branch: a row lock on PostgreSQL (SQLite has one writer anyway).
+    func lockBranch(_ branchID: BranchID, in transaction: Transaction) async throws {
+        if transaction.kind == .postgres {
+            try await transaction.sql.raw("SELECT id FROM branches WHERE id = \(bind: branchID) FOR UPDATE").run()
+        }
+    }
+
+    /// The branch with its services, queues and active tickets; 404 when it is not there (or not in the organization).
+    public func loadState(_ branchID: BranchID, organizationID: Int64?, sql: any SQLDatabase) async throws -> BranchState {
+        guard let branch = try await branch(branchID, sql: sql), organizationID == nil || branch.organizationID == organizationID else {
+            throw Problem.notFound("there is no branch \(branchID)")
+        }
+        let tickets = try await sql.raw("""
+            SELECT \(unsafeRaw: Self.ticketColumns) FROM tickets WHERE branch_id = \(bind: branchID) AND state IN ('waiting', 'held', 'called', 'serving')
+            """).all().map(Self.ticket(from:))
+        return BranchState(branch: branch, services: try await services(of: branchID, sql: sql), queues: try await queues(of: branchID, sql: sql), tickets: tickets)
+    }
+
+    public func state(of branchID: BranchID, organizationID: Int64?) async throws -> BranchState {
+        try await storage.read { try await loadState(branchID, organizationID: organizationID, sql: $0) }
+    }
+
+    // MARK: Tickets
+
+    /// Issues a ticket: numbers it (the day's next for its service at the branch, in the branch's time zone),
+    /// routes it, and returns it. With an idempotency key already used at this branch, returns that ticket instead.
+    public func issueTicket(
+        branchID: BranchID, serviceID: ServiceID, customerClass: CustomerClass, channel: Channel, idempotencyKey: String?
+    ) async throws -> (ticket: Ticket, state: BranchState, isNew: Bool) {
+        if let idempotencyKey, let existing = try await ticket(branchID: branchID, idempotencyKey: idempotencyKey) {
+            return (existing, try await state(of: branchID, organizationID: nil), false)
+        }
+        let (events, state) = try await perform(on: branchID, organizationID: nil) { state, transaction in
+            guard let service = state.services[serviceID] else { throw QueueRuleViolation.unknownService(serviceID) }
+            let day = LocalDay.of(transaction.timeMs, timeZone: state.branch.timeZone)
+            let last = try await transaction.sql.raw("""
+                SELECT COALESCE(MAX(sequence), 0) AS last FROM tickets WHERE branch_id = \(bind: branchID) AND day = \(bind: day) AND service_id = \(bind: serviceID)
+                """).first()?.decode(column: "last", as: Int.self) ?? 0
+            let token = RandomToken.make(bytes: 18)
+            guard let row = try await transaction.sql.raw("""
+                INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, customer_class, channel, state, issued_at_ms, idempotency_key)
+                VALUES (\(bind: branchID), \(bind: token), \(bind: service.prefix), \(bind: last + 1), \(bind: day), \(bind: serviceID),
+                        \(bind: customerClass.rawValue), \(bind: channel.rawValue), 'waiting', \(bind: transaction.timeMs), \(bind: idempotencyKey))
+                RETURNING id
+                """).first()
+            else { throw DatabaseUnavailable("the database did not return the new ticket's id") }
+            let ticket = Ticket(
+                id: try row.decode(column: "id", as: Int64.self), branchID: branchID, token: token,
+                number: TicketNumber(prefix: service.prefix, sequence: last + 1), serviceID: serviceID, queueID: nil,
+                customerClass: customerClass, channel: channel, state: .waiting, issuedAtMs: transaction.timeMs
+            )
+            return try state.issue(ticket, nowMs: transaction.timeMs)
+        }
+        guard let ticket = events.first?.ticket else { throw DatabaseUnavailable("issuing produced no ticket") }
+        return (ticket, state, true)
+    }
+
+    public func ticket(token: String) async throws -> Ticket? {
+        try await storage.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: Self.ticketColumns) FROM tickets WHERE token = \(bind: token)").first().map(Self.ticket(from:))
+        }
+    }
+
+    public func ticket(id: TicketID) async throws -> Ticket? {
+        try await storage.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: Self.ticketColumns) FROM tickets WHERE id = \(bind: id)").first().map(Self.ticket(from:))
+        }
+    }
+
+    func ticket(branchID: BranchID, idempotencyKey: String) async throws -> Ticket? {
+        try await storage.read { sql in
+            try await sql.raw("""
+                SELECT \(unsafeRaw: Self.ticketColumns) FROM tickets WHERE branch_id = \(bind: branchID) AND idempotency_key = \(bind: idempotencyKey)
+                """).first().map(Self.ticket(from:))
+        }
+    }
+
+    public func rate(token: String, rating: Int, comment: String?) async throws -> Bool {
+        try await storage.write { transaction in
+            try await transaction.sql.raw("""
+                UPDATE tickets SET rating = \(bind: rating), comment = \(bind: comment) WHERE token = \(bind: token) AND state = 'served' AND rating IS NULL RETURNING id
+                """).first() != nil
+        }
+    }
+
+    func update(_ ticket: Ticket, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("""
+            UPDATE tickets SET service_id = \(bind: ticket.serviceID), queue_id = \(bind: ticket.queueID), state = \(bind: ticket.state.rawValue),
+                called_at_ms = \(bind: ticket.calledAtMs), started_at_ms = \(bind: ticket.startedAtMs), finished_at_ms = \(bind: ticket.finishedAtMs),
+                recall_count = \(bind: ticket.recallCount), held_reason = \(bind: ticket.heldReason)
+            WHERE id = \(bind: ticket.id)
+            """).run()
+    }
+
+    static let ticketColumns = """
+        id, branch_id, token, prefix, sequence, service_id, queue_id, customer_class, channel, state, issued_at_ms,
+        called_at_ms, started_at_ms, finished_at_ms, recall_count, held_reason
+        """
+
+    static func ticket(from row: any SQLRow) throws -> Ticket {
+        Ticket(
+            id: try row.decode(column: "id", as: Int64.self),
+            branchID: try row.decode(column: "branch_id", as: Int64.self),
+            token: try row.decode(column: "token", as: String.self),
+            number: TicketNumber(prefix: try row.decode(column: "prefix", as: String.self), sequence: try row.decode(column: "sequence", as: Int.self)),
+            serviceID: try row.decode(column: "service_id", as: Int64.self),
+            queueID: try row.decode(column: "queue_id", as: Int64?.self),
+            customerClass: CustomerClass(rawValue: try row.decode(column: "customer_class", as: String.self)) ?? .regular,
+            channel: Channel(rawValue: try row.decode(column: "channel", as: String.self)) ?? .kiosk,
+            state: TicketState(rawValue: try row.decode(column: "state", as: String.self)) ?? .waiting,
+            issuedAtMs: try row.decode(column: "issued_at_ms", as: Int64.self),
+            calledAtMs: try row.decode(column: "called_at_ms", as: Int64?.self),
+            startedAtMs: try row.decode(column: "started_at_ms", as: Int64?.self),
+            finishedAtMs: try row.decode(column: "finished_at_ms", as: Int64?.self),
+            recallCount: try row.decode(column: "recall_count", as: Int.self),
+            heldReason: try row.decode(column: "held_reason", as: String?.self)
+        )
+    }
+}

@@ -11,6 +11,7 @@ public struct QueuesModule: TurnoModule {
 
     public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) {
         let store = QueueStore(storage: platform.storage)
+        platform.addEventConsumer(TicketPositions(store: store, hub: platform.hub, logger: platform.logger))
         SetupController(store: store, storage: platform.storage).add(to: router)
         CounterController(store: store).add(to: router)
         PublicTicketsController(

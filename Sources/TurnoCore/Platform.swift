@@ -53,6 +53,11 @@ struct StorageCloser: Service {
 }
 
 extension Platform {
+    /// Hands every committed event to `consumer` too (a module's live projection, say).
+    public func addEventConsumer(_ consumer: any EventConsumer) {
+        feed.consumers.add(consumer)
+    }
+
     /// Closes the database without running the server (for commands such as `turno migrate`).
     public func close() async {
         await storage.close()

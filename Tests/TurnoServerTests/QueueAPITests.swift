@@ -102,6 +102,27 @@ struct QueueAPITests {
         try await server.stop()
     }
 
+    @Test("a ticket page hears its new position whenever it changes, not only on its own events", arguments: TestDatabase.available)
+    func positionsPushed(database: TestDatabase) async throws {
+        let server = try await TestServer.start(database: try await database.makeLocation())
+        let admin = try await Self.setUp(server)
+        #expect(try await admin.call(.POST, "/api/v1/queues/2/pause").status == 200)
+        var tickets: [Issued] = []
+        for _ in 0..<3 { tickets.append(try #require(try await Self.issue(server, service: 1).ticket)) }
+        #expect(tickets.allSatisfy { $0.queue == 1 })
+        let (messages, _) = try await receiveOverWebSocket(url: "ws://127.0.0.1:\(server.port)/live/ws?topics=ticket:\(tickets[2].token)", count: 2) {
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await admin.call(.POST, "/api/v1/queues/1/call-next").status == 200)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await admin.call(.POST, "/api/v1/queues/1/call-next").status == 200)
+        }
+        #expect(messages.map(\.type) == ["ticket.position", "ticket.position"])
+        #expect(messages.allSatisfy { $0.topic == "ticket:\(tickets[2].token)" })
+        let status = try decodeJSON(Status.self, try await server.request(.GET, "/api/v1/tickets/\(tickets[2].token)").body)
+        #expect(status.position == 1 && status.now_serving == "A002")
+        try await server.stop()
+    }
+
     @Test("a retried issue with the same Idempotency-Key returns the same ticket")
     func idempotentIssue() async throws {
         let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())

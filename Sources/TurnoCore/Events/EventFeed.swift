@@ -1,10 +1,26 @@
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// Receives committed events in sequence order.
 public protocol EventConsumer: Sendable {
     func consume(_ events: [StoredEvent]) async
+}
+
+/// The consumers of a feed; modules add theirs while the server is being built.
+final class EventConsumers: Sendable {
+    private let list: Mutex<[any EventConsumer]>
+
+    init(_ consumers: [any EventConsumer]) {
+        list = Mutex(consumers)
+    }
+
+    var all: [any EventConsumer] { list.withLock { $0 } }
+
+    func add(_ consumer: any EventConsumer) {
+        list.withLock { $0.append(consumer) }
+    }
 }
 
 /// Follows the event log of this node's database and hands every new event, in order, to the consumers.
@@ -14,14 +30,14 @@ public protocol EventConsumer: Sendable {
 /// events, so a lost, late or duplicated notification can never lose, reorder or repeat an event.
 public struct EventFeed: Service {
     let storage: Storage
-    let consumers: [any EventConsumer]
+    let consumers: EventConsumers
     let startAfter: Int64
     let logger: Logger
     let pollInterval: Duration
 
     public init(storage: Storage, consumers: [any EventConsumer], startAfter: Int64, logger: Logger, pollInterval: Duration = .seconds(1)) {
         self.storage = storage
-        self.consumers = consumers
+        self.consumers = EventConsumers(consumers)
         self.startAfter = startAfter
         self.logger = logger
         self.pollInterval = pollInterval
@@ -59,7 +75,7 @@ public struct EventFeed: Service {
                 return last
             }
             guard let newest = batch.last else { return last }
-            for consumer in consumers { await consumer.consume(batch) }
+            for consumer in consumers.all { await consumer.consume(batch) }
             last = newest.sequence
             if batch.count < 1_000 { return last }
         }

@@ -102,6 +102,16 @@ public actor LiveHub: EventConsumer, Service {
         return .messages(messages)
     }
 
+    /// Pushes a message derived from events (a ticket's new position, say) to the clients of `topic`, without
+    /// keeping it for replay: clients that reconnect read the current state instead.
+    public func push(_ message: LiveMessage, to topic: String) {
+        guard let ids = subscribersByTopic[topic] else { return }
+        for id in ids {
+            guard let subscription = subscriptions[id] else { continue }
+            if !subscription.push(message) { unsubscribe(subscription) }
+        }
+    }
+
     public func consume(_ events: [StoredEvent]) {
         for event in events where event.sequence > latest {
             latest = event.sequence

@@ -62,7 +62,11 @@ let package = Package(
         ),
         .target(
             name: "Queues",
-            dependencies: ["TurnoCore", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: [
+                "TurnoCore",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "Fleet", dependencies: ["TurnoCore"], swiftSettings: swiftSettings),

@@ -12,6 +12,7 @@ public struct QueuesModule: TurnoModule {
     public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) {
         let store = QueueStore(storage: platform.storage)
         platform.addEventConsumer(TicketPositions(store: store, hub: platform.hub, logger: platform.logger))
+        platform.addBackgroundService(DailyRollover(store: store, storage: platform.storage, logger: platform.logger, interval: .seconds(60)))
         SetupController(store: store, storage: platform.storage).add(to: router)
         CounterController(store: store).add(to: router)
         PublicTicketsController(

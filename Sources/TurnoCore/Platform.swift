@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The shared parts every module uses: settings, storage with its event log, and the live hub fed by it.
 public struct Platform: Sendable {
@@ -11,6 +12,8 @@ public struct Platform: Sendable {
     public let logger: Logger
     /// The services that must run beside the HTTP server: the event feed, and storage shutdown.
     let feed: EventFeed
+    /// Modules' periodic work (the queues' daily roll-over, say).
+    let background = BackgroundServices()
 
     /// Opens the database, applies the modules' migrations and prepares the live hub.
     public static func open(settings: ServerSettings, modules: [any TurnoModule], logger: Logger) async throws -> Platform {
@@ -38,8 +41,15 @@ public struct Platform: Sendable {
     /// storage closes last, the event feed stops after the server, and the hub ends live streams first
     /// so that the server's graceful shutdown is not held up by clients that never hang up.
     public func services(around server: some Service) -> [any Service] {
-        [StorageCloser(storage: storage), feed, server, hub]
+        [StorageCloser(storage: storage), feed] + background.all + [server, hub]
     }
+}
+
+/// Services that modules add while the server is being built.
+final class BackgroundServices: Sendable {
+    private let list = Mutex<[any Service]>([])
+    var all: [any Service] { list.withLock { $0 } }
+    func add(_ service: any Service) { list.withLock { $0.append(service) } }
 }
 
 /// Closes the database once everything that uses it has stopped.
@@ -53,6 +63,11 @@ struct StorageCloser: Service {
 }
 
 extension Platform {
+    /// Runs `service` beside the server, started after storage and stopped before it.
+    public func addBackgroundService(_ service: any Service) {
+        background.add(service)
+    }
+
     /// Hands every committed event to `consumer` too (a module's live projection, say).
     public func addEventConsumer(_ consumer: any EventConsumer) {
         feed.consumers.add(consumer)

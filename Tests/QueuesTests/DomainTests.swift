@@ -200,3 +200,21 @@ struct DomainTests {
         #expect(LocalDay.of(lateEvening, timeZone: "Not/AZone") == "2026-11-21")
     }
 }
+
+@Suite("Daily roll-over")
+struct RolloverTests {
+    @Test("after the local midnight, tickets of the earlier day that still wait expire; today's stay")
+    func expiry() throws {
+        var state = BranchState(branch: Fixture.branch(.dedicated), services: [Fixture.service(1, "A")], queues: [Fixture.queue(1, counter: "1", services: [1])], tickets: [])
+        let eveningInRome: Int64 = 1_795_300_000_000   // 2026-11-21T22:26:40Z, 23:26 in Rome
+        let afterMidnight: Int64 = 1_795_304_000_000   // 2026-11-21T23:33:20Z, 00:33 on the 22nd in Rome
+        _ = try state.issue(Fixture.ticket(1, service: 1, issuedAtMs: eveningInRome), nowMs: eveningInRome)
+        #expect(state.expireWaiting(nowMs: eveningInRome + 60_000).isEmpty)
+        _ = try state.issue(Fixture.ticket(2, service: 1, issuedAtMs: afterMidnight), nowMs: afterMidnight)
+        let expired = state.expireWaiting(nowMs: afterMidnight + 60_000)
+        #expect(expired.map(\.type) == ["ticket.expired"])
+        #expect(expired.first?.ticket?.id == 1)
+        #expect(state.tickets.keys.sorted() == [2])
+        #expect(state.expireWaiting(nowMs: afterMidnight + 120_000).isEmpty)
+    }
+}

@@ -1,7 +1,8 @@
 import Foundation
 import NIOHTTP1
 import Testing
-import Queues
+@testable import Queues
+import Logging
 import TurnoCore
 
 /// The queue API end to end over HTTP: set-up, tickets, counters, bad input.
@@ -120,6 +121,22 @@ struct QueueAPITests {
         #expect(messages.allSatisfy { $0.topic == "ticket:\(tickets[2].token)" })
         let status = try decodeJSON(Status.self, try await server.request(.GET, "/api/v1/tickets/\(tickets[2].token)").body)
         #expect(status.position == 1 && status.now_serving == "A002")
+        try await server.stop()
+    }
+
+    @Test("the daily roll-over expires tickets left waiting from an earlier local day", arguments: TestDatabase.available)
+    func rollover(database: TestDatabase) async throws {
+        let server = try await TestServer.start(database: try await database.makeLocation())
+        _ = try await Self.setUp(server)
+        let old = try #require(try await Self.issue(server, service: 1).ticket)
+        let fresh = try #require(try await Self.issue(server, service: 1).ticket)
+        try await server.storage.write { transaction in
+            try await transaction.sql.raw("UPDATE tickets SET issued_at_ms = issued_at_ms - 86400000 WHERE id = \(bind: old.id)").run()
+        }
+        let store = QueueStore(storage: server.storage)
+        await DailyRollover(store: store, storage: server.storage, logger: Logger(label: "test"), interval: .seconds(60)).rollOver()
+        #expect(try await store.ticket(id: old.id)?.state == .expired)
+        #expect(try await store.ticket(id: fresh.id)?.state == .waiting)
         try await server.stop()
     }
 

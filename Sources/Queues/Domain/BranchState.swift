@@ -361,9 +361,14 @@ public struct BranchState: Sendable, Equatable {
         return [.queueClosed(queue, reallocated: moved)] + events
     }
 
-    /// At the branch's local midnight: every ticket still waiting or held expires.
+    /// After the branch's local midnight: every ticket issued on an earlier local day and still waiting or held
+    /// expires (when the policy says so). Safe to run any number of times.
     public mutating func expireWaiting(nowMs: Int64) -> [QueueEvent] {
-        let expiring = tickets.values.filter { $0.state == .waiting || $0.state == .held }.sorted { $0.id < $1.id }
+        guard policy.expireAtMidnight else { return [] }
+        let today = LocalDay.of(nowMs, timeZone: branch.timeZone)
+        let expiring = tickets.values
+            .filter { ($0.state == .waiting || $0.state == .held) && LocalDay.of($0.issuedAtMs, timeZone: branch.timeZone) != today }
+            .sorted { $0.id < $1.id }
         return expiring.map { ticket in
             var ticket = ticket
             ticket.state = .expired

@@ -15,6 +15,7 @@ public struct QueuesModule: TurnoModule {
         platform.addBackgroundService(DailyRollover(store: store, storage: platform.storage, logger: platform.logger, interval: .seconds(60)))
         SetupController(store: store, storage: platform.storage).add(to: router)
         CounterController(store: store).add(to: router)
+        DashboardController(store: store, storage: platform.storage).add(to: router)
         PublicTicketsController(
             store: store, storage: platform.storage, hub: platform.hub, limiter: platform.rateLimiter,
             anonymousIssueLimit: platform.settings.rateLimits.ticketIssue

@@ -96,6 +96,12 @@ struct QueueAPITests {
         #expect(cancelled.status == 200 && cancelled.body.contains(#""state":"cancelled""#))
         #expect(try await server.request(.DELETE, "/api/v1/tickets/\(third.token)").status == 409)
 
+        let dashboard = try await admin.call(.GET, "/api/v1/branches/1/dashboard")
+        #expect(dashboard.status == 200)
+        #expect(dashboard.body.contains(#""served_today":1"#) && dashboard.body.contains(#""arrivals_last_hour":3"#))
+        #expect(dashboard.body.contains(#""probability_of_waiting":"#))
+        #expect(try await server.request(.GET, "/api/v1/branches/1/dashboard").status == 401)
+
         let snapshot = try await server.request(.GET, "/api/v1/branches/1/snapshot")
         #expect(snapshot.status == 200)
         #expect(snapshot.body.contains(#""last_calls":[{"#) && snapshot.body.contains(#""counter":"1""#))

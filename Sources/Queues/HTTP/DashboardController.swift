@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import SQLKit
+import TurnoCore
+
+/// `GET /api/v1/branches/{id}/dashboard`: the live load of a branch for managers — per counter what it is doing
+/// and how it has done today, per service the queueing-theory view (Erlang C) of the last hour's arrivals.
+struct DashboardController: Sendable {
+    let store: QueueStore
+    let storage: Storage
+
+    struct QueueLoad: Codable, Sendable {
+        var id: QueueID
+        var name: String
+        var counter: String
+        var state: QueueState
+        var nowServing: String?
+        var waiting: Int
+        var longestWaitS: Int
+        var servedToday: Int
+        var averageWaitS: Int
+        var averageServiceS: Int?
+        /// Waiting tickets relative to the busiest counter of the branch, 0 to 1, for the load bar.
+        var load: Double
+    }
+
+    struct ServiceLoad: Codable, Sendable {
+        var id: ServiceID
+        var name: String
+        var waiting: Int
+        var arrivalsLastHour: Int
+        var openCounters: Int
+        /// Erlang C: the chance a new customer has to wait, and for how long on average; nil when the counters
+        /// cannot keep up with the arrivals.
+        var probabilityOfWaiting: Double?
+        var expectedWaitS: Int?
+        var targetWaitS: Int
+    }
+
+    struct Dashboard: Codable, Sendable, ResponseEncodable {
+        var branchId: BranchID
+        var queues: [QueueLoad]
+        var services: [ServiceLoad]
+    }
+
+    func add(to router: Router<TurnoRequestContext>) {
+        router.group("/api/v1").add(middleware: RequireAccess(.ticketDesk)).get("/branches/:branch/dashboard") { _, context -> Dashboard in
+            guard let branchID = context.parameters.get("branch", as: Int64.self), let branch = try await store.branch(branchID) else {
+                throw Problem.notFound("there is no such branch")
+            }
+            try QueueAccess.check(context.principal!, branch: branch)
+            let state = try await store.state(of: branchID, organizationID: branch.organizationID)
+            let now = WallClock.nowMilliseconds()
+            let midnight = try Self.localMidnight(now, timeZone: branch.timeZone)
+            let today = try await store.servedToday(branchID: branchID, sinceMs: midnight)
+            let arrivals = try await storage.read { sql in
+                try await sql.raw("""
+                    SELECT service_id, COUNT(*) AS n FROM tickets WHERE branch_id = \(bind: branchID) AND issued_at_ms > \(bind: now - 3_600_000) GROUP BY service_id
+                    """).all().reduce(into: [ServiceID: Int]()) { $0[try $1.decode(column: "service_id", as: Int64.self)] = try $1.decode(column: "n", as: Int.self) }
+            }
+            let lines = state.queues.keys.reduce(into: [QueueID: [Ticket]]()) { $0[$1] = state.line(of: $1, nowMs: now) }
+            let busiest = max(1, lines.values.map(\.count).max() ?? 1)
+            let queues = state.queues.values.sorted { Routing.counterPrecedes($0, $1) }.map { queue in
+                let line = lines[queue.id] ?? []
+                return QueueLoad(
+                    id: queue.id, name: queue.name, counter: queue.counter, state: queue.state,
+                    nowServing: state.current(at: queue.id)?.number.description, waiting: line.count,
+                    longestWaitS: Int((now - (line.map(\.issuedAtMs).min() ?? now)) / 1000),
+                    servedToday: today[queue.id]?.served ?? 0, averageWaitS: Int(today[queue.id]?.averageWaitSeconds ?? 0),
+                    averageServiceS: queue.averageServiceSeconds.map { Int($0.rounded()) }, load: Double(line.count) / Double(busiest)
+                )
+            }
+            let services = state.services.values.sorted { $0.id < $1.id }.map { service in
+                let counters = state.queues.values.filter { $0.state == .open && $0.serviceIDs.contains(service.id) }
+                let averages = counters.compactMap(\.averageServiceSeconds)
+                let serviceSeconds = averages.isEmpty ? Double(service.defaultServiceSeconds) : averages.reduce(0, +) / Double(averages.count)
+                let arrived = arrivals[service.id] ?? 0
+                let erlang = WaitEstimate.erlangC(arrivalsPerSecond: Double(arrived) / 3_600, serviceSeconds: serviceSeconds, servers: counters.count)
+                return ServiceLoad(
+                    id: service.id, name: service.name,
+                    waiting: state.tickets.values.filter { $0.serviceID == service.id && ($0.state == .waiting || $0.state == .held) }.count,
+                    arrivalsLastHour: arrived, openCounters: counters.count,
+                    probabilityOfWaiting: erlang?.probabilityOfWaiting, expectedWaitS: erlang.map { Int($0.expectedWaitSeconds.rounded()) },
+                    targetWaitS: service.targetWaitSeconds
+                )
+            }
+            return Dashboard(branchId: branchID, queues: queues, services: services)
+        }
+    }
+
+    static func localMidnight(_ milliseconds: Int64, timeZone: String) throws -> Int64 {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
+        let start = calendar.startOfDay(for: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        return Int64(start.timeIntervalSince1970 * 1000)
+    }
+}

@@ -39,6 +39,7 @@ public func buildApplication(
     IdentityRoutes(identity: platform.identity, limiter: platform.rateLimiter, exportLimit: settings.rateLimits.exports).add(to: router)
     LiveRoutes(hub: platform.hub, heartbeat: .seconds(settings.liveHeartbeatSeconds)).add(to: router)
     HomePage(modules: modules).add(to: router)
+    try APIDocumentation().add(to: router)
     for module in modules {
         module.addRoutes(to: router, platform: platform)
     }
@@ -105,6 +106,7 @@ func startupLinks(modules: [any TurnoModule]) -> [PageLink] {
         + modules.flatMap(\.pages)
         + [
             PageLink(title: "Live (WebSocket)", path: "/live/ws?topics=…"),
+            PageLink(title: "API documentation", path: "/docs"),
             PageLink(title: "Health", path: "/healthz"),
             PageLink(title: "Readiness", path: "/readyz"),
             PageLink(title: "Metrics", path: "/metrics"),

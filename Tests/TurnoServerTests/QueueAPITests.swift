@@ -287,7 +287,7 @@ struct QueueConcurrencyTests {
                 let client = index.isMultiple(of: 2) ? adminA : adminB
                 let queue = index % 4 < 2 ? 1 : 2
                 group.addTask {
-                    let response = try await client.call(.POST, "/api/v1/queues/\(queue)/call-next")
+                    let response = try await client.call(.POST, "/api/v1/queues/\(queue)/call-next", timeout: 120)
                     return (response.status, response.body)
                 }
             }

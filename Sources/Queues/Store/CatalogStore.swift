@@ -175,7 +175,7 @@ extension QueueStore {
     public func servedToday(branchID: BranchID, sinceMs: Int64) async throws -> [QueueID: (served: Int, averageWaitSeconds: Double)] {
         try await storage.read { sql in
             let rows = try await sql.raw("""
-                SELECT queue_id, COUNT(*) AS served, AVG(called_at_ms - issued_at_ms) AS wait_ms FROM tickets
+                SELECT queue_id, COUNT(*) AS served, CAST(AVG(called_at_ms - issued_at_ms) AS DOUBLE PRECISION) AS wait_ms FROM tickets
                 WHERE branch_id = \(bind: branchID) AND state = 'served' AND finished_at_ms >= \(bind: sinceMs) AND queue_id IS NOT NULL
                 GROUP BY queue_id
                 """).all()

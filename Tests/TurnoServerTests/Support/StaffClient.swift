@@ -28,10 +28,12 @@ struct StaffClient {
         try await login(server, "admin", TestServer.adminPassword)
     }
 
-    func call(_ method: HTTPMethod, _ path: String, json body: String? = nil, headers extra: [(String, String)] = []) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+    func call(
+        _ method: HTTPMethod, _ path: String, json body: String? = nil, headers extra: [(String, String)] = [], timeout: Int64 = 10
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
         var headers = [("Authorization", "Bearer \(accessToken)")] + extra
         if body != nil { headers.append(("Content-Type", "application/json")) }
-        return try await server.request(method, path, body: body, headers: headers)
+        return try await server.request(method, path, body: body, headers: headers, timeout: timeout)
     }
 
     /// Creates a staff user and signs in as them.

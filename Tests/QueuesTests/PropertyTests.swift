@@ -130,8 +130,11 @@ struct PropertyTests {
             } else {
                 #expect(waiting.allSatisfy { $0.queueID == nil })
             }
+            let allPositions = state.positions(nowMs: nowMs)
             for ticket in waiting {
                 let line = state.line(containing: ticket, nowMs: nowMs)
+                // Computing every position at once agrees with computing them one by one.
+                #expect(allPositions[ticket.id] == line.firstIndex { $0.id == ticket.id }.map { $0 + 1 })
                 let positions = line.map { member in state.line(containing: member, nowMs: nowMs).firstIndex { $0.id == member.id }! + 1 }
                 #expect(positions == Array(1...line.count))
             }

@@ -137,6 +137,26 @@ public struct BranchState: Sendable, Equatable {
         return CallOrder.sorted(Array(waiting), services: services, policy: policy, nowMs: nowMs)
     }
 
+    /// Every waiting ticket's place in its line (1 = next), sorting each line once: what `line(containing:)`
+    /// gives one ticket at a time, for all of them.
+    public func positions(nowMs: Int64) -> [TicketID: Int] {
+        var lines: [String: [Ticket]] = [:]
+        for ticket in tickets.values where ticket.state == .waiting {
+            let key = switch branch.routingMode {
+            case .dedicated: "queue \(ticket.queueID.map(String.init) ?? "none")"
+            case .pooled: ticket.queueID == nil ? "service \(ticket.serviceID)" : "queue \(ticket.queueID!)"
+            }
+            lines[key, default: []].append(ticket)
+        }
+        var positions: [TicketID: Int] = [:]
+        for line in lines.values {
+            for (index, ticket) in CallOrder.sorted(line, services: services, policy: policy, nowMs: nowMs).enumerated() {
+                positions[ticket.id] = index + 1
+            }
+        }
+        return positions
+    }
+
     /// The ticket being called or served at a queue, if any.
     public func current(at queueID: QueueID) -> Ticket? {
         tickets.values.filter { $0.queueID == queueID && ($0.state == .called || $0.state == .serving) }.max { ($0.calledAtMs ?? 0) < ($1.calledAtMs ?? 0) }

@@ -26,7 +26,8 @@ struct TicketStatus: Codable, Sendable, ResponseEncodable {
     var calledAt: Date?
     var language: String
 
-    init(_ ticket: Ticket, in state: BranchState, nowMs: Int64) {
+    /// `positions` (from `BranchState.positions`) saves sorting the ticket's line again when many statuses are made at once.
+    init(_ ticket: Ticket, in state: BranchState, nowMs: Int64, positions: [TicketID: Int]? = nil) {
         id = ticket.id
         branchId = ticket.branchID
         number = ticket.number.description
@@ -48,7 +49,8 @@ struct TicketStatus: Codable, Sendable, ResponseEncodable {
         case .pooled: state.queues.values.filter { $0.state != .closed && $0.serviceIDs.contains(ticket.serviceID) }
         }
         nowServing = counters.compactMap { state.current(at: $0.id) }.max { ($0.calledAtMs ?? 0) < ($1.calledAtMs ?? 0) }?.number.description
-        if ticket.state == .waiting, let index = state.line(containing: ticket, nowMs: nowMs).firstIndex(where: { $0.id == ticket.id }) {
+        let place = positions.map { $0[ticket.id] } ?? state.line(containing: ticket, nowMs: nowMs).firstIndex { $0.id == ticket.id }.map { $0 + 1 }
+        if ticket.state == .waiting, let index = place.map({ $0 - 1 }) {
             position = index + 1
             ahead = index
             let averages = counters.compactMap(\.averageServiceSeconds)

@@ -160,7 +160,7 @@ struct SetupController: Sendable {
         }
         api.delete("/services/:service") { _, context -> Response in
             let (service, _) = try await service(context)
-            try await storage.write { try await store.deactivateService(service.id, in: $0) }
+            try await storage.write { try await store.deactivateService(service, in: $0) }
             return Response(status: .noContent)
         }
 
@@ -198,7 +198,7 @@ struct SetupController: Sendable {
             guard queue.state == .closed || state.tickets.values.allSatisfy({ $0.queueID != queue.id }) else {
                 throw Problem.conflict("close counter \(queue.counter) first: it still has tickets")
             }
-            try await storage.write { try await store.deactivateQueue(queue.id, in: $0) }
+            try await storage.write { try await store.deactivateQueue(queue, in: $0) }
             return Response(status: .noContent)
         }
     }

@@ -53,6 +53,7 @@ extension QueueStore {
             UPDATE branches SET name = \(bind: branch.name), time_zone = \(bind: branch.timeZone), language = \(bind: branch.language),
                 routing_mode = \(bind: branch.routingMode.rawValue), is_open = \(bind: branch.isOpen ? 1 : 0) WHERE id = \(bind: branch.id)
             """).run()
+        try await bumpVersion(of: branch.id, in: transaction)
     }
 
     func services(of branchID: BranchID, sql: any SQLDatabase) async throws -> [Service] {
@@ -82,6 +83,7 @@ extension QueueStore {
         else { throw DatabaseUnavailable("the database did not return the new service's id") }
         var created = service
         created.id = try row.decode(column: "id", as: Int64.self)
+        try await bumpVersion(of: service.branchID, in: transaction)
         return created
     }
 
@@ -91,11 +93,13 @@ extension QueueStore {
                 target_wait_s = \(bind: service.targetWaitSeconds), default_service_s = \(bind: service.defaultServiceSeconds)
             WHERE id = \(bind: service.id)
             """).run()
+        try await bumpVersion(of: service.branchID, in: transaction)
     }
 
-    public func deactivateService(_ id: ServiceID, in transaction: Transaction) async throws {
-        try await transaction.sql.raw("UPDATE services SET active = 0 WHERE id = \(bind: id)").run()
-        try await transaction.sql.raw("DELETE FROM queue_services WHERE service_id = \(bind: id)").run()
+    public func deactivateService(_ service: Service, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("UPDATE services SET active = 0 WHERE id = \(bind: service.id)").run()
+        try await transaction.sql.raw("DELETE FROM queue_services WHERE service_id = \(bind: service.id)").run()
+        try await bumpVersion(of: service.branchID, in: transaction)
     }
 
     func queues(of branchID: BranchID, sql: any SQLDatabase) async throws -> [Queue] {
@@ -141,16 +145,19 @@ extension QueueStore {
         var created = queue
         created.id = try row.decode(column: "id", as: Int64.self)
         try await replaceMembers(of: created, in: transaction)
+        try await bumpVersion(of: queue.branchID, in: transaction)
         return created
     }
 
     public func updateQueue(_ queue: Queue, in transaction: Transaction) async throws {
         try await transaction.sql.raw("UPDATE queues SET name = \(bind: queue.name), counter = \(bind: queue.counter) WHERE id = \(bind: queue.id)").run()
         try await replaceMembers(of: queue, in: transaction)
+        try await bumpVersion(of: queue.branchID, in: transaction)
     }
 
-    public func deactivateQueue(_ id: QueueID, in transaction: Transaction) async throws {
-        try await transaction.sql.raw("UPDATE queues SET active = 0, state = 'closed' WHERE id = \(bind: id)").run()
+    public func deactivateQueue(_ queue: Queue, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("UPDATE queues SET active = 0, state = 'closed' WHERE id = \(bind: queue.id)").run()
+        try await bumpVersion(of: queue.branchID, in: transaction)
     }
 
     private func replaceMembers(of queue: Queue, in transaction: Transaction) async throws {

@@ -79,5 +79,8 @@ enum QueueSchema {
                 "CREATE INDEX tickets_numbering ON tickets (branch_id, day, service_id, sequence)",
             ]
         },
+        Migration(module: "queues", version: 2, name: "branch versions for cached state") { _ in
+            ["ALTER TABLE branches ADD COLUMN version BIGINT NOT NULL DEFAULT 0"]
+        },
     ]
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import Synchronization
 import TurnoCore
 
 /// SQL for the queue module. Every change to a branch's tickets or queues runs as one transaction that
@@ -8,6 +9,10 @@ import TurnoCore
 /// are served one after the other and never get the same ticket.
 public struct QueueStore: Sendable {
     let storage: Storage
+    /// The last state this node loaded or wrote for each branch, with the branch's version then. Every change to
+    /// a branch (on any node) raises its version in the same transaction, so a cached state is used only while
+    /// the database still has its version: reading it costs one small query instead of every active ticket.
+    let cache = BranchStateCache()
 
     public init(storage: Storage) {
         self.storage = storage
@@ -20,9 +25,9 @@ public struct QueueStore: Sendable {
         on branchID: BranchID, organizationID: Int64?,
         _ command: (inout BranchState, Transaction) async throws -> [QueueEvent]
     ) async throws -> (events: [QueueEvent], state: BranchState) {
-        try await storage.write { transaction in
-            try await lockBranch(branchID, in: transaction)
-            var state = try await loadState(branchID, organizationID: organizationID, sql: transaction.sql)
+        let (events, state, version) = try await storage.write { transaction in
+            let version = try await lockBranch(branchID, in: transaction)
+            var state = try await cachedState(branchID, version: version, organizationID: organizationID, sql: transaction.sql)
             let before = state
             let events: [QueueEvent]
             do {
@@ -44,8 +49,26 @@ public struct QueueStore: Sendable {
             for event in events {
                 try await transaction.append(try QueueEvents.newEvent(for: event, state: state))
             }
-            return (events, state)
+            try await bumpVersion(of: branchID, in: transaction)
+            return (events, state, (version ?? 0) + 1)
         }
+        // Only after the commit: a state that never committed must never be served from the cache.
+        cache.store(state, version: version)
+        return (events, state)
+    }
+
+    /// The branch's state at `version`: from the cache when it holds that version, else from the database.
+    private func cachedState(_ branchID: BranchID, version: Int64?, organizationID: Int64?, sql: any SQLDatabase) async throws -> BranchState {
+        if let version, let cached = cache.state(of: branchID, version: version),
+           organizationID == nil || cached.branch.organizationID == organizationID {
+            return cached
+        }
+        return try await loadState(branchID, organizationID: organizationID, sql: sql)
+    }
+
+    /// Raises a branch's version: every change to its set-up or tickets does, in its own transaction.
+    func bumpVersion(of branchID: BranchID, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("UPDATE branches SET version = version + 1 WHERE id = \(bind: branchID)").run()
     }
 
     static func problem(_ violation: QueueRuleViolation) -> Problem {
@@ -55,11 +78,12 @@ public struct QueueStore: Sendable {
         }
     }
 
-    /// Serialises every command on one branch: a row lock on PostgreSQL (SQLite has one writer anyway).
-    func lockBranch(_ branchID: BranchID, in transaction: Transaction) async throws {
-        if transaction.kind == .postgres {
-            try await transaction.sql.raw("SELECT id FROM branches WHERE id = \(bind: branchID) FOR UPDATE").run()
-        }
+    /// Serialises every command on one branch (a row lock on PostgreSQL; SQLite has one writer anyway) and
+    /// returns the branch's version, or nil when there is no such branch.
+    func lockBranch(_ branchID: BranchID, in transaction: Transaction) async throws -> Int64? {
+        let lock = transaction.kind == .postgres ? " FOR UPDATE" : ""
+        return try await transaction.sql.raw("SELECT version FROM branches WHERE id = \(bind: branchID)\(unsafeRaw: lock)").first()?
+            .decode(column: "version", as: Int64.self)
     }
 
     /// The branch with its services, queues and active tickets; 404 when it is not there (or not in the organization).
@@ -74,7 +98,10 @@ public struct QueueStore: Sendable {
     }
 
     public func state(of branchID: BranchID, organizationID: Int64?) async throws -> BranchState {
-        try await storage.read { try await loadState(branchID, organizationID: organizationID, sql: $0) }
+        try await storage.read { sql in
+            let version = try await sql.raw("SELECT version FROM branches WHERE id = \(bind: branchID)").first()?.decode(column: "version", as: Int64.self)
+            return try await cachedState(branchID, version: version, organizationID: organizationID, sql: sql)
+        }
     }
 
     // MARK: Tickets
@@ -172,5 +199,25 @@ public struct QueueStore: Sendable {
             recallCount: try row.decode(column: "recall_count", as: Int.self),
             heldReason: try row.decode(column: "held_reason", as: String?.self)
         )
+    }
+}
+
+/// Branch states by id, each with the version it was current at.
+final class BranchStateCache: Sendable {
+    private let entries = Mutex<[BranchID: (version: Int64, state: BranchState)]>([:])
+
+    func state(of branchID: BranchID, version: Int64) -> BranchState? {
+        entries.withLock { entries in
+            guard let entry = entries[branchID], entry.version == version else { return nil }
+            return entry.state
+        }
+    }
+
+    /// Keeps the newest version only (two commands may finish in either order).
+    func store(_ state: BranchState, version: Int64) {
+        entries.withLock { entries in
+            if let current = entries[state.branch.id], current.version > version { return }
+            entries[state.branch.id] = (version, state)
+        }
     }
 }

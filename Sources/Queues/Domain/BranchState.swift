@@ -157,6 +157,17 @@ public struct BranchState: Sendable, Equatable {
         return positions
     }
 
+    /// The ticket being called or served at each queue, in one pass.
+    public func currentTickets() -> [QueueID: Ticket] {
+        var current: [QueueID: Ticket] = [:]
+        for ticket in tickets.values where ticket.state == .called || ticket.state == .serving {
+            guard let queue = ticket.queueID else { continue }
+            if let other = current[queue], (other.calledAtMs ?? 0) >= (ticket.calledAtMs ?? 0) { continue }
+            current[queue] = ticket
+        }
+        return current
+    }
+
     /// The ticket being called or served at a queue, if any.
     public func current(at queueID: QueueID) -> Ticket? {
         tickets.values.filter { $0.queueID == queueID && ($0.state == .called || $0.state == .serving) }.max { ($0.calledAtMs ?? 0) < ($1.calledAtMs ?? 0) }

@@ -40,10 +40,10 @@ final class TicketPositions: EventConsumer, Sendable {
         let now = WallClock.nowMilliseconds()
         var changed: [(String, TicketStatus)] = []
         let active = Set(state.tickets.values.map(\.token))
-        let positions = state.positions(nowMs: now)
+        let context = TicketStatus.Context(state, nowMs: now)
         lastPushed.withLock { pushed in
             for ticket in state.tickets.values {
-                let status = TicketStatus(ticket, in: state, nowMs: now, positions: positions)
+                let status = TicketStatus(ticket, in: state, nowMs: now, context: context)
                 let previous = pushed[ticket.token]
                 if previous == nil || previous!.position != status.position || previous!.nowServing != status.nowServing
                     || previous!.etaS != status.etaS || previous!.state != status.state || previous!.counter != status.counter {

@@ -86,12 +86,12 @@ struct PropertyTests {
                 case .pause:
                     events = try state.pause(queueID)
                 case .close:
-                    let lineBefore = state.line(of: queueID, nowMs: nowMs).map(\.id)
+                    let lineBefore = state.line(of: queueID).map(\.id)
                     events = try state.close(queueID, nowMs: nowMs)
                     if state.branch.routingMode == .dedicated {
                         // Reallocation keeps relative order: tickets that landed on the same queue keep their order.
                         for target in state.queues.keys {
-                            let landed = state.line(of: target, nowMs: nowMs).map(\.id).filter(lineBefore.contains)
+                            let landed = state.line(of: target).map(\.id).filter(lineBefore.contains)
                             #expect(landed == lineBefore.filter(landed.contains))
                         }
                     }
@@ -107,7 +107,6 @@ struct PropertyTests {
         }
 
         func checkInvariants() {
-            let nowMs = self.nowMs
             // Every ticket ever issued is active or finished, never lost.
             let active = Set(state.tickets.keys)
             #expect(Set(active).union(finished.keys) == Set(1..<nextID))
@@ -116,7 +115,7 @@ struct PropertyTests {
             // Each ticket is in at most one line, closed queues hold no waiting tickets, positions are exactly 1…n.
             var seen: Set<TicketID> = []
             for queue in state.queues.values {
-                let line = state.line(of: queue.id, nowMs: nowMs)
+                let line = state.line(of: queue.id)
                 if state.branch.routingMode == .dedicated {
                     #expect(seen.isDisjoint(with: line.map(\.id)))
                     seen.formUnion(line.map(\.id))
@@ -130,12 +129,31 @@ struct PropertyTests {
             } else {
                 #expect(waiting.allSatisfy { $0.queueID == nil })
             }
-            let allPositions = state.positions(nowMs: nowMs)
+            // The indexes the state keeps agree with working everything out from the tickets themselves.
+            for queue in state.queues.values {
+                let members = waiting.filter { ticket in
+                    switch state.branch.routingMode {
+                    case .dedicated: ticket.queueID == queue.id
+                    case .pooled: ticket.queueID == nil && queue.serviceIDs.contains(ticket.serviceID)
+                    }
+                }
+                let expected = CallOrder.sorted(members, services: state.services, policy: state.policy).map(\.id)
+                #expect(state.line(of: queue.id).map(\.id) == expected)
+                #expect(state.head(of: queue.id)?.id == expected.first)
+                let attended = state.tickets.values.filter { $0.queueID == queue.id && ($0.state == .called || $0.state == .serving) }
+                #expect(state.current(at: queue.id)?.id == attended.first?.id)
+                #expect(state.currentTickets()[queue.id]?.id == attended.first?.id)
+            }
+            for service in state.services.keys {
+                #expect(state.waitingCount(of: service) == state.tickets.values.filter { $0.serviceID == service && ($0.state == .waiting || $0.state == .held) }.count)
+            }
+            let allPositions = state.positions()
             for ticket in waiting {
-                let line = state.line(containing: ticket, nowMs: nowMs)
+                #expect(state.position(of: ticket) == allPositions[ticket.id])
+                let line = state.line(containing: ticket)
                 // Computing every position at once agrees with computing them one by one.
                 #expect(allPositions[ticket.id] == line.firstIndex { $0.id == ticket.id }.map { $0 + 1 })
-                let positions = line.map { member in state.line(containing: member, nowMs: nowMs).firstIndex { $0.id == member.id }! + 1 }
+                let positions = line.map { member in state.line(containing: member).firstIndex { $0.id == member.id }! + 1 }
                 #expect(positions == Array(1...line.count))
             }
             // At most one ticket called or served per counter; held tickets wait on no counter.

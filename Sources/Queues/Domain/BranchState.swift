@@ -85,20 +85,106 @@ public enum QueueRuleViolation: Error, Sendable, Equatable {
 
 /// Everything the queue engine needs to decide about one branch: its services, its queues and its active
 /// tickets (waiting, held, called or serving). Commands change it and say what happened; they never do I/O.
+///
+/// Besides the tickets it keeps each line sorted in call order and the few tickets that are not waiting apart,
+/// so that a command or a ticket's position costs a lookup, not a pass over every ticket of the branch.
 public struct BranchState: Sendable, Equatable {
-    public var branch: Branch
-    public var services: [ServiceID: Service]
+    public var branch: Branch {
+        didSet { if oldValue.routingMode != branch.routingMode { reindex() } }
+    }
+    public var services: [ServiceID: Service] {
+        didSet { reindex() }
+    }
     public var queues: [QueueID: Queue]
     /// Active tickets only; finished ones leave the state when they finish.
-    public var tickets: [TicketID: Ticket]
-    public var policy: QueuePolicy
+    public private(set) var tickets = TicketTable()
+    public var policy: QueuePolicy {
+        didSet { reindex() }
+    }
+    /// The waiting tickets of each line, in call order.
+    private var lines: [LineKey: [CallOrder.Rank]] = [:]
+    /// Tickets called or being served.
+    private var attended: Set<TicketID> = []
+    private var held: Set<TicketID> = []
+    /// Waiting and held tickets per service.
+    private var waitingByService: [ServiceID: Int] = [:]
+
+    /// Where a waiting ticket stands: its counter's line, or in pooled mode its service's line.
+    private enum LineKey: Hashable, Sendable {
+        case queue(QueueID?)
+        case service(ServiceID)
+    }
 
     public init(branch: Branch, services: [Service], queues: [Queue], tickets: [Ticket], policy: QueuePolicy = .standard) {
         self.branch = branch
         self.services = Dictionary(uniqueKeysWithValues: services.map { ($0.id, $0) })
         self.queues = Dictionary(uniqueKeysWithValues: queues.map { ($0.id, $0) })
-        self.tickets = Dictionary(uniqueKeysWithValues: tickets.filter { $0.state.isActive }.map { ($0.id, $0) })
         self.policy = policy
+        for ticket in tickets where ticket.state.isActive { put(ticket) }
+    }
+
+    // MARK: Indexes
+
+    private func lineKey(of ticket: Ticket) -> LineKey {
+        switch branch.routingMode {
+        case .dedicated: .queue(ticket.queueID)
+        case .pooled: ticket.queueID.map(LineKey.queue) ?? .service(ticket.serviceID)
+        }
+    }
+
+    private func rank(of ticket: Ticket) -> CallOrder.Rank {
+        CallOrder.rank(of: ticket, weight: services[ticket.serviceID]?.priorityWeight ?? 0, policy: policy)
+    }
+
+    /// Adds or replaces an active ticket, or removes it when it is no longer active.
+    private mutating func put(_ ticket: Ticket) {
+        remove(ticket.id)
+        guard ticket.state.isActive else { return }
+        tickets[ticket.id] = ticket
+        switch ticket.state {
+        case .waiting:
+            let rank = rank(of: ticket)
+            let key = lineKey(of: ticket)
+            lines[key, default: []].insert(rank, at: lines[key]?.insertionIndex(of: rank) ?? 0)
+            waitingByService[ticket.serviceID, default: 0] += 1
+        case .held:
+            held.insert(ticket.id)
+            waitingByService[ticket.serviceID, default: 0] += 1
+        default:
+            attended.insert(ticket.id)
+        }
+    }
+
+    private mutating func remove(_ id: TicketID) {
+        guard let ticket = tickets[id] else { return }
+        tickets[id] = nil
+        switch ticket.state {
+        case .waiting:
+            let key = lineKey(of: ticket)
+            let rank = rank(of: ticket)
+            if var line = lines.removeValue(forKey: key) {
+                let index = line.insertionIndex(of: rank)
+                if index < line.count, line[index] == rank { line.remove(at: index) }
+                if !line.isEmpty { lines[key] = line }
+            }
+            waitingByService[ticket.serviceID, default: 1] -= 1
+        case .held:
+            held.remove(id)
+            waitingByService[ticket.serviceID, default: 1] -= 1
+        default:
+            attended.remove(id)
+        }
+    }
+
+    /// Rebuilds every index: after the routing mode, a service's weight or the policy changed.
+    private mutating func reindex() {
+        let all = tickets.values
+        tickets = TicketTable()
+        lines = [:]
+        attended = []
+        held = []
+        waitingByService = [:]
+        for ticket in all { put(ticket) }
     }
 
     // MARK: Reading
@@ -106,61 +192,67 @@ public struct BranchState: Sendable, Equatable {
     /// Waiting tickets per queue (dedicated mode), for routing.
     public var waitingPerQueue: [QueueID: Int] {
         var counts: [QueueID: Int] = [:]
-        for ticket in tickets.values where ticket.state == .waiting {
-            if let queue = ticket.queueID { counts[queue, default: 0] += 1 }
+        for (key, line) in lines {
+            if case .queue(let queueID?) = key { counts[queueID] = line.count }
         }
         return counts
     }
 
-    /// The waiting tickets a queue would call, in call order.
-    public func line(of queueID: QueueID, nowMs: Int64) -> [Ticket] {
+    /// Waiting and held tickets of a service.
+    public func waitingCount(of serviceID: ServiceID) -> Int {
+        waitingByService[serviceID] ?? 0
+    }
+
+    /// The keys of the lines a queue calls from: its own, and in pooled mode those of the services it serves.
+    private func lineKeys(of queueID: QueueID) -> [LineKey] {
         guard let queue = queues[queueID] else { return [] }
-        let waiting = tickets.values.filter { ticket in
-            guard ticket.state == .waiting else { return false }
-            switch branch.routingMode {
-            case .dedicated: return ticket.queueID == queueID
-            case .pooled: return ticket.queueID == nil && queue.serviceIDs.contains(ticket.serviceID)
-            }
+        switch branch.routingMode {
+        case .dedicated: return [.queue(queueID)]
+        case .pooled: return queue.serviceIDs.sorted().map(LineKey.service)
         }
-        return CallOrder.sorted(Array(waiting), services: services, policy: policy, nowMs: nowMs)
+    }
+
+    /// The waiting tickets a queue would call, in call order.
+    public func line(of queueID: QueueID) -> [Ticket] {
+        lineKeys(of: queueID).flatMap { lines[$0] ?? [] }.sorted().compactMap { tickets[$0.id] }
+    }
+
+    /// The ticket a queue would call next.
+    public func head(of queueID: QueueID) -> Ticket? {
+        lineKeys(of: queueID).compactMap { lines[$0]?.first }.min().flatMap { tickets[$0.id] }
     }
 
     /// The line a waiting ticket stands in: its counter's (dedicated) or its service's (pooled), in call order.
-    public func line(containing ticket: Ticket, nowMs: Int64) -> [Ticket] {
-        let waiting = tickets.values.filter { other in
-            guard other.state == .waiting else { return false }
-            switch branch.routingMode {
-            case .dedicated: return other.queueID == ticket.queueID
-            case .pooled: return other.queueID == nil && other.serviceID == ticket.serviceID
-            }
-        }
-        return CallOrder.sorted(Array(waiting), services: services, policy: policy, nowMs: nowMs)
+    public func line(containing ticket: Ticket) -> [Ticket] {
+        (lines[lineKey(of: ticket)] ?? []).compactMap { tickets[$0.id] }
     }
 
-    /// Every waiting ticket's place in its line (1 = next), sorting each line once: what `line(containing:)`
-    /// gives one ticket at a time, for all of them.
-    public func positions(nowMs: Int64) -> [TicketID: Int] {
-        var lines: [String: [Ticket]] = [:]
-        for ticket in tickets.values where ticket.state == .waiting {
-            let key = switch branch.routingMode {
-            case .dedicated: "queue \(ticket.queueID.map(String.init) ?? "none")"
-            case .pooled: ticket.queueID == nil ? "service \(ticket.serviceID)" : "queue \(ticket.queueID!)"
-            }
-            lines[key, default: []].append(ticket)
-        }
+    /// A waiting ticket's place in its line (1 = next); nil when it is not waiting.
+    public func position(of ticket: Ticket) -> Int? {
+        guard let current = tickets[ticket.id], current.state == .waiting, let line = lines[lineKey(of: current)] else { return nil }
+        let rank = rank(of: current)
+        let index = line.insertionIndex(of: rank)
+        return index < line.count && line[index] == rank ? index + 1 : nil
+    }
+
+    /// Every waiting ticket's place in its line.
+    public func positions() -> [TicketID: Int] {
         var positions: [TicketID: Int] = [:]
         for line in lines.values {
-            for (index, ticket) in CallOrder.sorted(line, services: services, policy: policy, nowMs: nowMs).enumerated() {
-                positions[ticket.id] = index + 1
-            }
+            for (index, rank) in line.enumerated() { positions[rank.id] = index + 1 }
         }
         return positions
     }
 
-    /// The ticket being called or served at each queue, in one pass.
+    /// The tickets waiting for a queue to open (none serves their service).
+    public var heldTickets: [Ticket] {
+        held.compactMap { tickets[$0] }.sorted { rank(of: $0) < rank(of: $1) }
+    }
+
+    /// The ticket being called or served at each queue.
     public func currentTickets() -> [QueueID: Ticket] {
         var current: [QueueID: Ticket] = [:]
-        for ticket in tickets.values where ticket.state == .called || ticket.state == .serving {
+        for ticket in attended.compactMap({ tickets[$0] }) {
             guard let queue = ticket.queueID else { continue }
             if let other = current[queue], (other.calledAtMs ?? 0) >= (ticket.calledAtMs ?? 0) { continue }
             current[queue] = ticket
@@ -170,7 +262,7 @@ public struct BranchState: Sendable, Equatable {
 
     /// The ticket being called or served at a queue, if any.
     public func current(at queueID: QueueID) -> Ticket? {
-        tickets.values.filter { $0.queueID == queueID && ($0.state == .called || $0.state == .serving) }.max { ($0.calledAtMs ?? 0) < ($1.calledAtMs ?? 0) }
+        attended.compactMap { tickets[$0] }.filter { $0.queueID == queueID }.max { ($0.calledAtMs ?? 0, $0.id) < ($1.calledAtMs ?? 0, $1.id) }
     }
 
     // MARK: Commands
@@ -178,25 +270,31 @@ public struct BranchState: Sendable, Equatable {
     /// Routes a new ticket: in dedicated mode to the least-loaded open queue serving its service, in pooled mode
     /// to its service's line. `ticket` arrives with its id, token and number already chosen by the store.
     public mutating func issue(_ ticket: Ticket, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
-        guard let service = services[ticket.serviceID] else { throw .unknownService(ticket.serviceID) }
-        guard branch.isOpen else { throw .branchClosed }
         var ticket = ticket
         ticket.state = .waiting
+        ticket.queueID = try route(ticket.serviceID)
+        if let queueID = ticket.queueID { queues[queueID]?.lastAssignedAtMs = nowMs }
+        put(ticket)
+        return [.ticketIssued(ticket)]
+    }
+
+    /// Where a new ticket for a service goes: the least-loaded open queue serving it (dedicated mode), or its
+    /// service's line, nil (pooled mode). Refuses when the branch is closed or no open queue serves the service.
+    public func route(_ serviceID: ServiceID) throws(QueueRuleViolation) -> QueueID? {
+        guard let service = services[serviceID] else { throw .unknownService(serviceID) }
+        guard branch.isOpen else { throw .branchClosed }
         switch branch.routingMode {
         case .dedicated:
             guard let queue = Routing.leastLoadedQueue(for: service.id, in: queues.values, waiting: waitingPerQueue) else {
                 throw .noOpenQueue(service: service.name)
             }
-            ticket.queueID = queue.id
-            queues[queue.id]?.lastAssignedAtMs = nowMs
+            return queue.id
         case .pooled:
             guard queues.values.contains(where: { $0.state == .open && $0.serviceIDs.contains(service.id) }) else {
                 throw .noOpenQueue(service: service.name)
             }
-            ticket.queueID = nil
+            return nil
         }
-        tickets[ticket.id] = ticket
-        return [.ticketIssued(ticket)]
     }
 
     /// Calls the head of a queue's line. A ticket still called or being served at that counter is finished first
@@ -204,7 +302,7 @@ public struct BranchState: Sendable, Equatable {
     public mutating func callNext(at queueID: QueueID, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
         guard let queue = queues[queueID] else { throw .unknownQueue(queueID) }
         guard queue.state != .closed else { throw .queueClosed(counter: queue.counter) }
-        guard var head = line(of: queueID, nowMs: nowMs).first else { return [] }
+        guard var head = head(of: queueID) else { return [] }
         var events: [QueueEvent] = []
         if let current = current(at: queueID) {
             events += try finish(current.id, nowMs: nowMs)
@@ -212,7 +310,7 @@ public struct BranchState: Sendable, Equatable {
         head.state = .called
         head.queueID = queueID
         head.calledAtMs = nowMs
-        tickets[head.id] = head
+        put(head)
         events.append(.ticketCalled(head))
         return events
     }
@@ -222,7 +320,7 @@ public struct BranchState: Sendable, Equatable {
         var ticket = try active(id, allowed: [.called], action: "recalled")
         ticket.recallCount += 1
         ticket.calledAtMs = nowMs
-        tickets[id] = ticket
+        put(ticket)
         if let limit = policy.noShowAfterRecalls, ticket.recallCount > limit {
             return try noShow(id, nowMs: nowMs)
         }
@@ -234,7 +332,7 @@ public struct BranchState: Sendable, Equatable {
         var ticket = try active(id, allowed: [.called], action: "started")
         ticket.state = .serving
         ticket.startedAtMs = nowMs
-        tickets[id] = ticket
+        put(ticket)
         return [.ticketStarted(ticket)]
     }
 
@@ -244,7 +342,7 @@ public struct BranchState: Sendable, Equatable {
         ticket.state = .served
         if ticket.startedAtMs == nil { ticket.startedAtMs = ticket.calledAtMs }
         ticket.finishedAtMs = nowMs
-        tickets[id] = nil
+        remove(id)
         if let queueID = ticket.queueID, let started = ticket.startedAtMs {
             let seconds = Double(max(0, nowMs - started)) / 1000
             let previous = queues[queueID]?.averageServiceSeconds
@@ -266,7 +364,7 @@ public struct BranchState: Sendable, Equatable {
             case .dedicated:
                 // Back to its counter, unless that counter has closed meanwhile.
                 if let queueID = ticket.queueID, queues[queueID]?.state == .closed {
-                    tickets[id] = nil
+                    remove(id)
                     if let target = Routing.leastLoadedQueue(for: ticket.serviceID, in: queues.values, waiting: waitingPerQueue) {
                         ticket.queueID = target.id
                         queues[target.id]?.lastAssignedAtMs = nowMs
@@ -276,11 +374,11 @@ public struct BranchState: Sendable, Equatable {
                     }
                 }
             }
-            tickets[id] = ticket
+            put(ticket)
         } else {
             ticket.state = .noShow
             ticket.finishedAtMs = nowMs
-            tickets[id] = nil
+            remove(id)
         }
         return [.ticketNoShow(ticket)]
     }
@@ -296,7 +394,7 @@ public struct BranchState: Sendable, Equatable {
         ticket.startedAtMs = nil
         ticket.recallCount = 0
         ticket.heldReason = nil
-        tickets[id] = nil
+        remove(id)
         switch branch.routingMode {
         case .dedicated:
             if let queue = Routing.leastLoadedQueue(for: serviceID, in: queues.values, waiting: waitingPerQueue) {
@@ -314,7 +412,7 @@ public struct BranchState: Sendable, Equatable {
                 ticket.heldReason = "no open counter serves \(service.name) right now"
             }
         }
-        tickets[id] = ticket
+        put(ticket)
         return [.ticketTransferred(ticket, fromService: from)]
     }
 
@@ -323,7 +421,7 @@ public struct BranchState: Sendable, Equatable {
         var ticket = try active(id, allowed: [.waiting, .held, .called], action: "cancelled")
         ticket.state = .cancelled
         ticket.finishedAtMs = nowMs
-        tickets[id] = nil
+        remove(id)
         return [.ticketCancelled(ticket)]
     }
 
@@ -333,7 +431,7 @@ public struct BranchState: Sendable, Equatable {
         queue.state = .open
         queues[queueID] = queue
         var events: [QueueEvent] = [.queueOpened(queue)]
-        let held = CallOrder.sorted(tickets.values.filter { $0.state == .held && queue.serviceIDs.contains($0.serviceID) }, services: services, policy: policy, nowMs: nowMs)
+        let held = heldTickets.filter { queue.serviceIDs.contains($0.serviceID) }
         for var ticket in held {
             ticket.state = .waiting
             ticket.heldReason = nil
@@ -342,7 +440,7 @@ public struct BranchState: Sendable, Equatable {
                 ticket.queueID = target.id
                 queues[target.id]?.lastAssignedAtMs = nowMs
             }
-            tickets[ticket.id] = ticket
+            put(ticket)
             events.append(.ticketReassigned(ticket, fromQueue: nil))
         }
         return events
@@ -366,8 +464,8 @@ public struct BranchState: Sendable, Equatable {
         var events: [QueueEvent] = []
         var moved: [TicketID] = []
         let waiting: [Ticket] = switch branch.routingMode {
-        case .dedicated: line(of: queueID, nowMs: nowMs)
-        case .pooled: CallOrder.sorted(tickets.values.filter { $0.state == .waiting && $0.queueID == nil }, services: services, policy: policy, nowMs: nowMs)
+        case .dedicated: line(of: queueID)
+        case .pooled: lines.filter { if case .service = $0.key { true } else { false } }.values.joined().sorted().compactMap { tickets[$0.id] }
         }
         for var ticket in waiting {
             switch branch.routingMode {
@@ -375,7 +473,7 @@ public struct BranchState: Sendable, Equatable {
                 if let target = Routing.leastLoadedQueue(for: ticket.serviceID, in: queues.values, waiting: waitingPerQueue) {
                     ticket.queueID = target.id
                     queues[target.id]?.lastAssignedAtMs = nowMs
-                    tickets[ticket.id] = ticket
+                    put(ticket)
                     events.append(.ticketReassigned(ticket, fromQueue: queueID))
                 } else {
                     events.append(hold(&ticket))
@@ -404,7 +502,7 @@ public struct BranchState: Sendable, Equatable {
             var ticket = ticket
             ticket.state = .expired
             ticket.finishedAtMs = nowMs
-            tickets[ticket.id] = nil
+            remove(ticket.id)
             return .ticketExpired(ticket)
         }
     }
@@ -413,7 +511,7 @@ public struct BranchState: Sendable, Equatable {
         ticket.queueID = nil
         ticket.state = .held
         ticket.heldReason = "no open counter serves \(services[ticket.serviceID]?.name ?? "this service") right now; you keep your place"
-        tickets[ticket.id] = ticket
+        put(ticket)
         return .ticketHeld(ticket)
     }
 
@@ -423,5 +521,17 @@ public struct BranchState: Sendable, Equatable {
             throw .invalidTransition(ticket: ticket.number.description, state: ticket.state, action: action)
         }
         return ticket
+    }
+}
+
+extension Array where Element == CallOrder.Rank {
+    /// Where `rank` is or would go in this sorted line (binary search).
+    func insertionIndex(of rank: CallOrder.Rank) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < rank { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }

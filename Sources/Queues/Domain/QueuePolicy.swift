@@ -49,16 +49,33 @@ public enum CallOrder {
         return Double(weight + 1) * policy.multiplier(ticket.customerClass) + policy.ageingPerMinute * minutesWaited
     }
 
-    /// Waiting tickets in call order: effective priority, then issue time, then id (so the order is total).
-    public static func sorted(_ tickets: [Ticket], services: [ServiceID: Service], policy: QueuePolicy, nowMs: Int64) -> [Ticket] {
-        let keyed = tickets.map { ticket in
-            (ticket, effectivePriority(of: ticket, weight: services[ticket.serviceID]?.priorityWeight ?? 0, policy: policy, nowMs: nowMs))
+    /// Where a ticket stands in call order, as a value that does not change while it waits. Every waiting ticket
+    /// gains the same ageing bonus per minute, so comparing effective priorities at any moment after both were
+    /// issued compares `(weight + 1) × multiplier − ageing × minutes since the epoch at issue`: the order is fixed
+    /// at issue and lines can be kept sorted instead of sorted on every call.
+    public struct Rank: Sendable, Hashable, Comparable {
+        public let priority: Double
+        public let issuedAtMs: Int64
+        public let id: TicketID
+
+        /// Called earlier: higher priority, then earlier issue time, then lower id (so the order is total).
+        public static func < (left: Rank, right: Rank) -> Bool {
+            if left.priority != right.priority { return left.priority > right.priority }
+            if left.issuedAtMs != right.issuedAtMs { return left.issuedAtMs < right.issuedAtMs }
+            return left.id < right.id
         }
-        return keyed.sorted { left, right in
-            if left.1 != right.1 { return left.1 > right.1 }
-            if left.0.issuedAtMs != right.0.issuedAtMs { return left.0.issuedAtMs < right.0.issuedAtMs }
-            return left.0.id < right.0.id
-        }.map(\.0)
+    }
+
+    public static func rank(of ticket: Ticket, weight: Int, policy: QueuePolicy) -> Rank {
+        let base = Double(weight + 1) * policy.multiplier(ticket.customerClass)
+        return Rank(priority: base - policy.ageingPerMinute * Double(ticket.issuedAtMs) / 60_000, issuedAtMs: ticket.issuedAtMs, id: ticket.id)
+    }
+
+    /// Waiting tickets in call order.
+    public static func sorted(_ tickets: [Ticket], services: [ServiceID: Service], policy: QueuePolicy) -> [Ticket] {
+        tickets.map { ($0, rank(of: $0, weight: services[$0.serviceID]?.priorityWeight ?? 0, policy: policy)) }
+            .sorted { $0.1 < $1.1 }
+            .map(\.0)
     }
 
     /// How many minutes later than another a ticket must have been issued to stay behind it forever,

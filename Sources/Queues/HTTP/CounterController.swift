@@ -84,7 +84,7 @@ struct CounterController: Sendable {
             let (queueID, branchID) = try await authorizedQueue(context, operating: false)
             let state = try await store.state(of: branchID, organizationID: context.principal!.organizationID)
             let now = WallClock.nowMilliseconds()
-            let line = state.line(of: queueID, nowMs: now).enumerated().map { index, ticket in
+            let line = state.line(of: queueID).enumerated().map { index, ticket in
                 WaitingTicket(
                     id: ticket.id, number: ticket.number.description, service: state.services[ticket.serviceID]?.name ?? "", serviceId: ticket.serviceID,
                     customerClass: ticket.customerClass, issuedAt: Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000),

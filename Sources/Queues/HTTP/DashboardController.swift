@@ -58,7 +58,7 @@ struct DashboardController: Sendable {
                     SELECT service_id, COUNT(*) AS n FROM tickets WHERE branch_id = \(bind: branchID) AND issued_at_ms > \(bind: now - 3_600_000) GROUP BY service_id
                     """).all().reduce(into: [ServiceID: Int]()) { $0[try $1.decode(column: "service_id", as: Int64.self)] = try $1.decode(column: "n", as: Int.self) }
             }
-            let lines = state.queues.keys.reduce(into: [QueueID: [Ticket]]()) { $0[$1] = state.line(of: $1, nowMs: now) }
+            let lines = state.queues.keys.reduce(into: [QueueID: [Ticket]]()) { $0[$1] = state.line(of: $1) }
             let busiest = max(1, lines.values.map(\.count).max() ?? 1)
             let queues = state.queues.values.sorted { Routing.counterPrecedes($0, $1) }.map { queue in
                 let line = lines[queue.id] ?? []
@@ -78,7 +78,7 @@ struct DashboardController: Sendable {
                 let erlang = WaitEstimate.erlangC(arrivalsPerSecond: Double(arrived) / 3_600, serviceSeconds: serviceSeconds, servers: counters.count)
                 return ServiceLoad(
                     id: service.id, name: service.name,
-                    waiting: state.tickets.values.filter { $0.serviceID == service.id && ($0.state == .waiting || $0.state == .held) }.count,
+                    waiting: state.waitingCount(of: service.id),
                     arrivalsLastHour: arrived, openCounters: counters.count,
                     probabilityOfWaiting: erlang?.probabilityOfWaiting, expectedWaitS: erlang.map { Int($0.expectedWaitSeconds.rounded()) },
                     targetWaitS: service.targetWaitSeconds

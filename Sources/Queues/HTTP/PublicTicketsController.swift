@@ -45,12 +45,12 @@ struct PublicTicketsController: Sendable {
             let (ticket, state, isNew) = try await store.issueTicket(
                 branchID: branchID, serviceID: body.service, customerClass: body.class ?? .regular, channel: channel, idempotencyKey: key
             )
-            let status = TicketStatus(ticket, in: state, nowMs: WallClock.nowMilliseconds())
+            let status = TicketStatus(ticket, in: state)
             return try Response.json(IssuedTicket(ticket, status: status), status: isNew ? .created : .ok)
         }
         api.get("/tickets/:ticket") { _, context -> TicketStatus in
             let (ticket, state) = try await ticketByToken(context)
-            return TicketStatus(ticket, in: state, nowMs: WallClock.nowMilliseconds())
+            return TicketStatus(ticket, in: state)
         }
         api.delete("/tickets/:ticket") { _, context -> TicketStatus in
             let (ticket, _) = try await ticketByToken(context)
@@ -60,7 +60,7 @@ struct PublicTicketsController: Sendable {
             let (events, state) = try await store.perform(on: ticket.branchID, organizationID: nil) { state, transaction in
                 try state.cancel(ticket.id, nowMs: transaction.timeMs)
             }
-            return TicketStatus(events.last!.ticket!, in: state, nowMs: WallClock.nowMilliseconds())
+            return TicketStatus(events.last!.ticket!, in: state)
         }
         api.post("/tickets/:ticket/rating") { request, context -> Response in
             let body = try await request.decode(as: RatingRequest.self, context: context)
@@ -95,13 +95,13 @@ struct PublicTicketsController: Sendable {
             BranchSnapshot.QueueView(
                 id: queue.id, name: queue.name, counter: queue.counter, state: queue.state, serviceIds: queue.serviceIDs.sorted(),
                 nowServing: state.current(at: queue.id)?.number.description,
-                waiting: branch.routingMode == .dedicated ? waitingByQueue[queue.id] ?? 0 : state.line(of: queue.id, nowMs: 0).count
+                waiting: branch.routingMode == .dedicated ? waitingByQueue[queue.id] ?? 0 : state.line(of: queue.id).count
             )
         }
         let services = state.services.values.sorted { $0.id < $1.id }.map { service in
             BranchSnapshot.ServiceView(
                 id: service.id, name: service.name, prefix: service.prefix,
-                waiting: state.tickets.values.filter { $0.serviceID == service.id && ($0.state == .waiting || $0.state == .held) }.count,
+                waiting: state.waitingCount(of: service.id),
                 available: branch.isOpen && state.queues.values.contains { $0.state == .open && $0.serviceIDs.contains(service.id) }
             )
         }

@@ -3,7 +3,7 @@ import Hummingbird
 import TurnoCore
 
 /// What a customer (and the kiosk) is told about a ticket: where it stands and how long it should take.
-struct TicketStatus: Codable, Sendable, ResponseEncodable {
+struct TicketStatus: Codable, Sendable, Equatable, ResponseEncodable {
     var id: TicketID
     var branchId: BranchID
     var number: String
@@ -26,19 +26,7 @@ struct TicketStatus: Codable, Sendable, ResponseEncodable {
     var calledAt: Date?
     var language: String
 
-    /// What many statuses of one branch share, computed once: every waiting ticket's position and each counter's
-    /// current ticket.
-    struct Context {
-        var positions: [TicketID: Int]
-        var current: [QueueID: Ticket]
-
-        init(_ state: BranchState, nowMs: Int64) {
-            positions = state.positions(nowMs: nowMs)
-            current = state.currentTickets()
-        }
-    }
-
-    init(_ ticket: Ticket, in state: BranchState, nowMs: Int64, context: Context? = nil) {
+    init(_ ticket: Ticket, in state: BranchState) {
         id = ticket.id
         branchId = ticket.branchID
         number = ticket.number.description
@@ -59,10 +47,9 @@ struct TicketStatus: Codable, Sendable, ResponseEncodable {
         case .dedicated: ticket.queueID.flatMap { state.queues[$0] }.map { [$0] } ?? []
         case .pooled: state.queues.values.filter { $0.state != .closed && $0.serviceIDs.contains(ticket.serviceID) }
         }
-        nowServing = counters.compactMap { context?.current[$0.id] ?? (context == nil ? state.current(at: $0.id) : nil) }
+        nowServing = counters.compactMap { state.current(at: $0.id) }
             .max { ($0.calledAtMs ?? 0) < ($1.calledAtMs ?? 0) }?.number.description
-        let place = context.map { $0.positions[ticket.id] } ?? state.line(containing: ticket, nowMs: nowMs).firstIndex { $0.id == ticket.id }.map { $0 + 1 }
-        if ticket.state == .waiting, let index = place.map({ $0 - 1 }) {
+        if ticket.state == .waiting, let index = state.position(of: ticket).map({ $0 - 1 }) {
             position = index + 1
             ahead = index
             let averages = counters.compactMap(\.averageServiceSeconds)

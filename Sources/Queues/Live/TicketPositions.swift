@@ -3,15 +3,21 @@ import Logging
 import Synchronization
 import TurnoCore
 
-/// Keeps every customer's ticket page current: after each batch of queue events it reloads the affected
-/// branches and pushes `ticket.position` (position, people ahead, now serving, ETA) to each `ticket:{token}`
-/// whose answer changed — not only when the customer's own ticket changed.
+/// Keeps every followed ticket page current: after each batch of queue events it pushes `ticket.position`
+/// (position, people ahead, now serving, ETA) to each `ticket:{token}` that a client of this node follows and
+/// whose answer changed — not only when the customer's own ticket changed. Tickets nobody follows cost nothing.
 final class TicketPositions: EventConsumer, Sendable {
     let store: QueueStore
     let hub: LiveHub
     let logger: Logger
-    /// The last status pushed per token, so unchanged tickets are not pushed again.
-    private let lastPushed = Mutex<[String: TicketStatus]>([:])
+
+    /// A followed ticket: where it is (nil when the token names no ticket) and what its page was last told.
+    struct Followed: Sendable {
+        var ticket: (branchID: BranchID, id: TicketID)?
+        var lastPushed: TicketStatus?
+    }
+
+    private let followed = Mutex<[String: Followed]>([:])
 
     init(store: QueueStore, hub: LiveHub, logger: Logger) {
         self.store = store
@@ -26,6 +32,12 @@ final class TicketPositions: EventConsumer, Sendable {
                 if let id = BranchID(topic.dropFirst("branch:".count)) { branches[id] = event.sequence }
             }
         }
+        guard !branches.isEmpty else { return }
+        do {
+            try await updateFollowedTokens()
+        } catch {
+            logger.warning("cannot look up followed tickets", metadata: ["error": "\(error)"])
+        }
         for (branchID, sequence) in branches {
             do {
                 try await push(branchID: branchID, sequence: sequence)
@@ -35,26 +47,34 @@ final class TicketPositions: EventConsumer, Sendable {
         }
     }
 
+    /// Forgets tokens nobody follows any more and finds the tickets of newly followed ones (once per token).
+    private func updateFollowedTokens() async throws {
+        let tokens = Set(await hub.followedTopics(prefix: "ticket:").map { String($0.dropFirst("ticket:".count)) })
+        let unknown = followed.withLock { followed in
+            followed = followed.filter { tokens.contains($0.key) }
+            return tokens.filter { followed[$0] == nil }
+        }
+        for token in unknown {
+            let ticket = try await store.ticket(token: token)
+            followed.withLock { $0[token] = Followed(ticket: ticket.map { ($0.branchID, $0.id) }) }
+        }
+    }
+
     private func push(branchID: BranchID, sequence: Int64) async throws {
+        guard followed.withLock({ $0.values.contains { $0.ticket?.branchID == branchID } }) else { return }
         let state = try await store.state(of: branchID, organizationID: nil)
-        let now = WallClock.nowMilliseconds()
-        var changed: [(String, TicketStatus)] = []
-        let active = Set(state.tickets.values.map(\.token))
-        let context = TicketStatus.Context(state, nowMs: now)
-        lastPushed.withLock { pushed in
-            for ticket in state.tickets.values {
-                let status = TicketStatus(ticket, in: state, nowMs: now, context: context)
-                let previous = pushed[ticket.token]
-                if previous == nil || previous!.position != status.position || previous!.nowServing != status.nowServing
-                    || previous!.etaS != status.etaS || previous!.state != status.state || previous!.counter != status.counter {
-                    pushed[ticket.token] = status
-                    changed.append((ticket.token, status))
+        let changed = followed.withLock { followed in
+            var changed: [(String, TicketStatus)] = []
+            for (token, entry) in followed where entry.ticket?.branchID == branchID {
+                // A ticket that left the state (served, cancelled…) was told so by its own event.
+                guard let id = entry.ticket?.id, let ticket = state.tickets[id] else { continue }
+                let status = TicketStatus(ticket, in: state)
+                if status != entry.lastPushed {
+                    followed[token]?.lastPushed = status
+                    changed.append((token, status))
                 }
             }
-            // Tickets of this branch that left (served, cancelled…) need no more pushes.
-            for token in pushed.keys where !active.contains(token) && pushed[token]?.branchId == branchID {
-                pushed[token] = nil
-            }
+            return changed
         }
         for (token, status) in changed {
             let topic = "ticket:\(token)"

@@ -26,22 +26,25 @@ public struct QueueStore: Sendable {
         _ command: (inout BranchState, Transaction) async throws -> [QueueEvent]
     ) async throws -> (events: [QueueEvent], state: BranchState) {
         let (events, state, version) = try await storage.write { transaction in
-            let version = try await lockBranch(branchID, in: transaction)
-            var state = try await cachedState(branchID, version: version, organizationID: organizationID, sql: transaction.sql)
-            let before = state
+            guard let version = try await lockAndRaiseVersion(of: branchID, in: transaction) else {
+                throw Problem.notFound("there is no branch \(branchID)")
+            }
+            var state = try await cachedState(branchID, version: version - 1, organizationID: organizationID, sql: transaction.sql)
+            let queuesBefore = state.queues
             let events: [QueueEvent]
             do {
                 events = try await command(&state, transaction)
             } catch let violation as QueueRuleViolation {
                 throw Self.problem(violation)
             }
-            for (id, queue) in state.queues where before.queues[id] != queue {
+            for (id, queue) in state.queues where queuesBefore[id] != queue {
                 try await transaction.sql.raw("""
                     UPDATE queues SET state = \(bind: queue.state.rawValue), last_assigned_at_ms = \(bind: queue.lastAssignedAtMs),
                         average_service_s = \(bind: queue.averageServiceSeconds) WHERE id = \(bind: id)
                     """).run()
             }
-            var written: Set<TicketID> = []
+            // Issued tickets were inserted by the command as they are; every other ticket is written once, as it ended up.
+            var written = Set(events.compactMap { if case .ticketIssued(let ticket) = $0 { ticket.id } else { nil } })
             for event in events.reversed() {
                 guard let ticket = event.ticket, written.insert(ticket.id).inserted else { continue }
                 try await update(ticket, in: transaction)
@@ -49,8 +52,7 @@ public struct QueueStore: Sendable {
             for event in events {
                 try await transaction.append(try QueueEvents.newEvent(for: event, state: state))
             }
-            try await bumpVersion(of: branchID, in: transaction)
-            return (events, state, (version ?? 0) + 1)
+            return (events, state, version)
         }
         // Only after the commit: a state that never committed must never be served from the cache.
         cache.store(state, version: version)
@@ -78,11 +80,11 @@ public struct QueueStore: Sendable {
         }
     }
 
-    /// Serialises every command on one branch (a row lock on PostgreSQL; SQLite has one writer anyway) and
-    /// returns the branch's version, or nil when there is no such branch.
-    func lockBranch(_ branchID: BranchID, in transaction: Transaction) async throws -> Int64? {
-        let lock = transaction.kind == .postgres ? " FOR UPDATE" : ""
-        return try await transaction.sql.raw("SELECT version FROM branches WHERE id = \(bind: branchID)\(unsafeRaw: lock)").first()?
+    /// Serialises every command on one branch (the row lock of the update on PostgreSQL; SQLite has one writer
+    /// anyway) and raises its version in the same statement; returns the new version, or nil when there is no such
+    /// branch. A command that changes nothing still raises it, which only costs other nodes one reload.
+    func lockAndRaiseVersion(of branchID: BranchID, in transaction: Transaction) async throws -> Int64? {
+        try await transaction.sql.raw("UPDATE branches SET version = version + 1 WHERE id = \(bind: branchID) RETURNING version").first()?
             .decode(column: "version", as: Int64.self)
     }
 
@@ -117,23 +119,25 @@ public struct QueueStore: Sendable {
         let (events, state) = try await perform(on: branchID, organizationID: nil) { state, transaction in
             guard let service = state.services[serviceID] else { throw QueueRuleViolation.unknownService(serviceID) }
             let day = LocalDay.of(transaction.timeMs, timeZone: state.branch.timeZone)
-            let last = try await transaction.sql.raw("""
-                SELECT COALESCE(MAX(sequence), 0) AS last FROM tickets WHERE branch_id = \(bind: branchID) AND day = \(bind: day) AND service_id = \(bind: serviceID)
-                """).first()?.decode(column: "last", as: Int.self) ?? 0
+            // Routed before it is written, so the row is inserted once, complete; the number is the day's next in the same statement.
+            let queueID = try state.route(serviceID)
             let token = RandomToken.make(bytes: 18)
             guard let row = try await transaction.sql.raw("""
-                INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, customer_class, channel, state, issued_at_ms, idempotency_key)
-                VALUES (\(bind: branchID), \(bind: token), \(bind: service.prefix), \(bind: last + 1), \(bind: day), \(bind: serviceID),
-                        \(bind: customerClass.rawValue), \(bind: channel.rawValue), 'waiting', \(bind: transaction.timeMs), \(bind: idempotencyKey))
-                RETURNING id
+                INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, queue_id, customer_class, channel, state, issued_at_ms, idempotency_key)
+                SELECT \(bind: branchID), \(bind: token), \(bind: service.prefix), COALESCE(MAX(sequence), 0) + 1, \(bind: day), \(bind: serviceID), CAST(\(bind: queueID) AS BIGINT),
+                       \(bind: customerClass.rawValue), \(bind: channel.rawValue), 'waiting', \(bind: transaction.timeMs), \(bind: idempotencyKey)
+                FROM tickets WHERE branch_id = \(bind: branchID) AND day = \(bind: day) AND service_id = \(bind: serviceID)
+                RETURNING id, sequence
                 """).first()
             else { throw DatabaseUnavailable("the database did not return the new ticket's id") }
             let ticket = Ticket(
                 id: try row.decode(column: "id", as: Int64.self), branchID: branchID, token: token,
-                number: TicketNumber(prefix: service.prefix, sequence: last + 1), serviceID: serviceID, queueID: nil,
+                number: TicketNumber(prefix: service.prefix, sequence: try row.decode(column: "sequence", as: Int.self)), serviceID: serviceID, queueID: nil,
                 customerClass: customerClass, channel: channel, state: .waiting, issuedAtMs: transaction.timeMs
             )
-            return try state.issue(ticket, nowMs: transaction.timeMs)
+            let events = try state.issue(ticket, nowMs: transaction.timeMs)
+            assert(events.first?.ticket?.queueID == queueID, "routing is deterministic")
+            return events
         }
         guard let ticket = events.first?.ticket else { throw DatabaseUnavailable("issuing produced no ticket") }
         return (ticket, state, true)

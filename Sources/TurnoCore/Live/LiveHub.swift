@@ -47,6 +47,11 @@ public actor LiveHub: EventConsumer, Service {
     /// How many live clients this node has.
     public var subscriberCount: Int { subscriptions.count }
 
+    /// The topics starting with `prefix` that at least one client of this node follows.
+    public func followedTopics(prefix: String) -> [String] {
+        subscribersByTopic.keys.filter { $0.hasPrefix(prefix) }
+    }
+
     /// Subscribes to `topics`. With `since`, first replays the events after it, or a `resync` when they are no longer known.
     public func subscribe(topics: Set<String>, since: Int64?) -> LiveSubscription {
         nextID += 1

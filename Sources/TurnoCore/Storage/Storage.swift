@@ -153,18 +153,19 @@ public final class Transaction {
             try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.eventLockKey))").run()
             holdsEventLock = true
         }
-        let version = try await sql.raw("""
-            SELECT COALESCE(MAX(version), 0) + 1 AS version FROM events WHERE stream = \(bind: event.stream)
-            """).first()?.decode(column: "version", as: Int64.self) ?? 1
         let topics = event.topics.joined(separator: " ")
+        // The stream's next version is worked out in the same statement.
         guard let row = try await sql.raw("""
             INSERT INTO events (tenant, stream, version, type, topics, data, time_ms)
-            VALUES (\(bind: event.tenant), \(bind: event.stream), \(bind: version), \(bind: event.type), \(bind: topics), \(bind: event.data), \(bind: timeMs))
-            RETURNING seq
+            SELECT \(bind: event.tenant), \(bind: event.stream), COALESCE(MAX(version), 0) + 1, \(bind: event.type), \(bind: topics),
+                   \(bind: event.data), \(bind: timeMs)
+            FROM events WHERE stream = \(bind: event.stream)
+            RETURNING seq, version
             """).first()
         else {
             throw DatabaseUnavailable("the database did not return the new event's sequence")
         }
+        let version = try row.decode(column: "version", as: Int64.self)
         let stored = StoredEvent(
             sequence: try row.decode(column: "seq", as: Int64.self),
             tenant: event.tenant,

@@ -25,38 +25,45 @@ public struct QueueStore: Sendable {
         on branchID: BranchID, organizationID: Int64?,
         _ command: (inout BranchState, Transaction) async throws -> [QueueEvent]
     ) async throws -> (events: [QueueEvent], state: BranchState) {
-        let (events, state, version) = try await storage.write { transaction in
-            guard let version = try await lockAndRaiseVersion(of: branchID, in: transaction) else {
-                throw Problem.notFound("there is no branch \(branchID)")
+        let cached = Mutex(false)
+        do {
+            return try await storage.write { transaction in
+                guard let version = try await lockAndRaiseVersion(of: branchID, in: transaction) else {
+                    throw Problem.notFound("there is no branch \(branchID)")
+                }
+                var state = try await cachedState(branchID, version: version - 1, organizationID: organizationID, sql: transaction.sql)
+                let queuesBefore = state.queues
+                let events: [QueueEvent]
+                do {
+                    events = try await command(&state, transaction)
+                } catch let violation as QueueRuleViolation {
+                    throw Self.problem(violation)
+                }
+                for (id, queue) in state.queues where queuesBefore[id] != queue {
+                    try await transaction.sql.raw("""
+                        UPDATE queues SET state = \(bind: queue.state.rawValue), last_assigned_at_ms = \(bind: queue.lastAssignedAtMs),
+                            average_service_s = \(bind: queue.averageServiceSeconds) WHERE id = \(bind: id)
+                        """).run()
+                }
+                // Issued tickets were inserted by the command as they are; every other ticket is written once, as it ended up.
+                var written = Set(events.compactMap { if case .ticketIssued(let ticket) = $0 { ticket.id } else { nil } })
+                for event in events.reversed() {
+                    guard let ticket = event.ticket, written.insert(ticket.id).inserted else { continue }
+                    try await update(ticket, in: transaction)
+                }
+                for event in events {
+                    try await transaction.append(try QueueEvents.newEvent(for: event, state: state))
+                }
+                // Cached before the commit, so the next command (which may take the lock the moment this one commits)
+                // finds it; if the commit fails the entry is dropped below before the version can be reached again.
+                cache.store(state, version: version)
+                cached.withLock { $0 = true }
+                return (events, state)
             }
-            var state = try await cachedState(branchID, version: version - 1, organizationID: organizationID, sql: transaction.sql)
-            let queuesBefore = state.queues
-            let events: [QueueEvent]
-            do {
-                events = try await command(&state, transaction)
-            } catch let violation as QueueRuleViolation {
-                throw Self.problem(violation)
-            }
-            for (id, queue) in state.queues where queuesBefore[id] != queue {
-                try await transaction.sql.raw("""
-                    UPDATE queues SET state = \(bind: queue.state.rawValue), last_assigned_at_ms = \(bind: queue.lastAssignedAtMs),
-                        average_service_s = \(bind: queue.averageServiceSeconds) WHERE id = \(bind: id)
-                    """).run()
-            }
-            // Issued tickets were inserted by the command as they are; every other ticket is written once, as it ended up.
-            var written = Set(events.compactMap { if case .ticketIssued(let ticket) = $0 { ticket.id } else { nil } })
-            for event in events.reversed() {
-                guard let ticket = event.ticket, written.insert(ticket.id).inserted else { continue }
-                try await update(ticket, in: transaction)
-            }
-            for event in events {
-                try await transaction.append(try QueueEvents.newEvent(for: event, state: state))
-            }
-            return (events, state, version)
+        } catch {
+            if cached.withLock({ $0 }) { cache.forget(branchID) }
+            throw error
         }
-        // Only after the commit: a state that never committed must never be served from the cache.
-        cache.store(state, version: version)
-        return (events, state)
     }
 
     /// The branch's state at `version`: from the cache when it holds that version, else from the database.
@@ -206,22 +213,27 @@ public struct QueueStore: Sendable {
     }
 }
 
-/// Branch states by id, each with the version it was current at.
+/// Branch states by id, each with the version it was current at. The two newest versions are kept: while a
+/// command's state waits for its commit, readers still find the one the database shows.
 final class BranchStateCache: Sendable {
-    private let entries = Mutex<[BranchID: (version: Int64, state: BranchState)]>([:])
+    private let entries = Mutex<[BranchID: [(version: Int64, state: BranchState)]]>([:])
 
     func state(of branchID: BranchID, version: Int64) -> BranchState? {
         entries.withLock { entries in
-            guard let entry = entries[branchID], entry.version == version else { return nil }
-            return entry.state
+            entries[branchID]?.first { $0.version == version }?.state
         }
     }
 
-    /// Keeps the newest version only (two commands may finish in either order).
     func store(_ state: BranchState, version: Int64) {
         entries.withLock { entries in
-            if let current = entries[state.branch.id], current.version > version { return }
-            entries[state.branch.id] = (version, state)
+            var versions = entries[state.branch.id, default: []].filter { $0.version != version }
+            versions.append((version, state))
+            versions.sort { $0.version > $1.version }
+            entries[state.branch.id] = Array(versions.prefix(2))
         }
+    }
+
+    func forget(_ branchID: BranchID) {
+        entries.withLock { _ = $0.removeValue(forKey: branchID) }
     }
 }

@@ -10,8 +10,8 @@ import TurnoServer
 /// Measurements of the platform itself; `scripts/bench` runs them and BENCHMARKS.md records the figures.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the platform: event throughput, push latency, live connections.",
-        subcommands: [BenchEvents.self, BenchConnections.self]
+        abstract: "Measure the platform (event throughput, push latency, live connections) and the queue engine.",
+        subcommands: [BenchEvents.self, BenchConnections.self, BenchQueues.self]
     )
 }
 

@@ -11,5 +11,5 @@ public struct SessionsModule: TurnoModule {
 
     public init() {}
 
-    public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) {}
+    public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws {}
 }

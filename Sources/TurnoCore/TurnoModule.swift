@@ -9,7 +9,7 @@ public protocol TurnoModule: Sendable {
     /// Pages worth printing at start-up, such as the kiosk or the console.
     var pages: [PageLink] { get }
     /// Adds the module's routes, wired to the platform's storage and live hub.
-    func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform)
+    func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws
 }
 
 /// A page a module serves, printed with its URL when the server starts.

@@ -41,7 +41,7 @@ public func buildApplication(
     HomePage(modules: modules).add(to: router)
     try APIDocumentation().add(to: router)
     for module in modules {
-        module.addRoutes(to: router, platform: platform)
+        try module.addRoutes(to: router, platform: platform)
     }
     let http = HTTPServerBuilder.http1WebSocketUpgrade(
         webSocketRouter: router,

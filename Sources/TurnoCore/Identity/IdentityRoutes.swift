@@ -23,7 +23,8 @@ public struct IdentityRoutes: Sendable {
         var refreshToken: String
     }
 
-    struct MeResponse: Codable, ResponseEncodable {
+    /// Who is signed in: `GET /api/v1/me`, and the staff pages' data.
+    public struct MeResponse: Codable, Sendable, ResponseEncodable {
         var kind: String
         var organizationId: Int64
         var userId: Int64?
@@ -33,6 +34,17 @@ public struct IdentityRoutes: Sendable {
         var scopes: [Scope]
         /// Present for page sessions: the token state-changing requests must carry in `X-CSRF-Token`.
         var csrfToken: String?
+
+        public init(_ principal: Principal, csrfToken: String?) {
+            kind = principal.userID == nil ? "api_key" : "user"
+            organizationId = principal.organizationID
+            userId = principal.userID
+            username = { if case .user(_, let name, _) = principal.kind { name } else { nil } }()
+            role = principal.role
+            branchIds = principal.branchIDs.sorted()
+            scopes = principal.scopes.sorted { $0.rawValue < $1.rawValue }
+            self.csrfToken = csrfToken
+        }
     }
 
     public func add(to router: Router<TurnoRequestContext>) {
@@ -57,17 +69,7 @@ public struct IdentityRoutes: Sendable {
         }
 
         router.group("/api/v1/me").add(middleware: RequireAccess(.account)).get { _, context -> MeResponse in
-            let principal = context.principal!
-            return MeResponse(
-                kind: principal.userID == nil ? "api_key" : "user",
-                organizationId: principal.organizationID,
-                userId: principal.userID,
-                username: { if case .user(_, let name, _) = principal.kind { name } else { nil } }(),
-                role: principal.role,
-                branchIds: principal.branchIDs.sorted(),
-                scopes: principal.scopes.sorted { $0.rawValue < $1.rawValue },
-                csrfToken: context.csrfToken
-            )
+            MeResponse(context.principal!, csrfToken: context.csrfToken)
         }
 
         UsersController(identity: identity).add(to: router.group("/api/v1/users").add(middleware: RequireAccess(.users)))

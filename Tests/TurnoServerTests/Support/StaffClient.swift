@@ -46,6 +46,21 @@ struct StaffClient {
     }
 }
 
+/// Signs in through the sign-in form, as a browser does, and returns the session cookie (`turno_session=…`).
+func pageSessionCookie(_ server: TestServer, _ username: String, _ password: String) async throws -> String {
+    let form = try await server.request(.GET, "/login")
+    guard let loginCookie = form.headers["Set-Cookie"].first(where: { $0.hasPrefix("turno_login_csrf=") }) else { throw SettingsError("the sign-in form set no CSRF cookie") }
+    let token = String(loginCookie.dropFirst("turno_login_csrf=".count).prefix { $0 != ";" })
+    let body = "username=\(username)&password=\(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password)&csrf_token=\(token)"
+    let signedIn = try await server.request(
+        .POST, "/login", body: body, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", "turno_login_csrf=\(token)")]
+    )
+    guard let session = signedIn.headers["Set-Cookie"].first(where: { $0.hasPrefix("turno_session=") }) else {
+        throw SettingsError("signing in as \(username) answered \(signedIn.status)")
+    }
+    return String(session.prefix { $0 != ";" })
+}
+
 func decodeJSON<T: Decodable>(_ type: T.Type, _ body: String) throws -> T {
     try JSONDecoder().decode(T.self, from: Data(body.utf8))
 }

@@ -201,7 +201,7 @@ struct EchoModule: TurnoModule {
         let count: Int
     }
 
-    func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) {
+    func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws {
         router.post("/test/echo") { request, context -> Greeting in
             try await request.decode(as: Greeting.self, context: context)
         }

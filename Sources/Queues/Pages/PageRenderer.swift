@@ -1,0 +1,132 @@
+import Foundation
+import Mustache
+import TurnoCore
+
+/// Renders the queue pages from the mustache templates and the strings of each language, all loaded once from
+/// the module's resources (`Pages/Resources`): `templates/*.mustache`, `strings/<language>.json`, `assets/*`.
+struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+    /// Language → key → text. Every text a page shows comes from here, for the server and (through the page data) the scripts.
+    let strings: [String: [String: String]]
+    let assets: [String: Asset]
+    /// Changes whenever an asset changes, so browsers fetch the new ones.
+    let version: String
+
+    static let languages = ["en", "it"]
+    static let defaultLanguage = "en"
+
+    /// A static file served under `/assets/`.
+    struct Asset: Sendable {
+        let bytes: [UInt8]
+        let contentType: String
+        let etag: String
+    }
+
+    static func load() throws -> PageRenderer {
+        guard let root = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
+            throw ResourcesMissing("the queue pages' resources (turno_Queues.resources) are not next to the binary")
+        }
+        var library = MustacheLibrary()
+        let templates = root.appendingPathComponent("templates")
+        for file in try FileManager.default.contentsOfDirectory(atPath: templates.path) where file.hasSuffix(".mustache") {
+            let text = try String(contentsOf: templates.appendingPathComponent(file), encoding: .utf8)
+            try library.register(text, named: String(file.dropLast(".mustache".count)))
+        }
+        var strings: [String: [String: String]] = [:]
+        for language in languages {
+            let data = try Data(contentsOf: root.appendingPathComponent("strings/\(language).json"))
+            strings[language] = try JSONDecoder().decode([String: String].self, from: data)
+        }
+        var assets: [String: Asset] = [:]
+        let folder = root.appendingPathComponent("assets")
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() {
+            let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
+            assets[name] = Asset(bytes: bytes, contentType: contentType(of: name), etag: "\"\(fingerprint(bytes))\"")
+        }
+        let version = fingerprint(Array(assets.keys.sorted().compactMap { assets[$0]?.etag }.joined().utf8))
+        return PageRenderer(library: library, strings: strings, assets: assets, version: version)
+    }
+
+    /// The language to use: the branch's for customer pages, the browser's preference for staff pages.
+    static func language(_ requested: String?) -> String {
+        guard let requested else { return defaultLanguage }
+        let primary = requested.lowercased().prefix(2)
+        return languages.first { $0 == primary } ?? defaultLanguage
+    }
+
+    /// The first of the browser's `Accept-Language` choices that there are strings for.
+    static func language(acceptLanguage: String?) -> String {
+        let choices = (acceptLanguage ?? "").split(separator: ",").map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces) }
+        return choices.lazy.map { language($0) }.first { choice in choices.contains { $0.lowercased().hasPrefix(choice) } } ?? defaultLanguage
+    }
+
+    func text(_ key: String, _ language: String) -> String {
+        strings[language]?[key] ?? strings[Self.defaultLanguage]?[key] ?? key
+    }
+
+    /// Renders `page` with the layout. `data` are JSON texts by field; the page's scripts read them, with the strings.
+    func render(page: String, language: String, title: String, csrf: String?, liveID: Int64, data: [String: String]) -> String {
+        let strings = self.strings[language] ?? [:]
+        var fields = data
+        fields["page"] = JSONText.string(page)
+        fields["lang"] = JSONText.string(language)
+        fields["live_id"] = String(liveID)
+        fields["strings"] = JSONText.object(strings.mapValues(JSONText.string))
+        var context: [String: Any] = [
+            "lang": language, "title": title, "page": page, "t": strings, "version": version,
+            "data_json": JSONText.scriptSafe(JSONText.object(fields)),
+        ]
+        if let csrf { context["csrf"] = csrf }
+        return library.render(context, withTemplate: page) ?? ""
+    }
+
+    func renderError(language: String, title: String, detail: String) -> String {
+        library.render(["lang": language, "title": title, "detail": detail, "t": strings[language] ?? [:], "version": version], withTemplate: "error") ?? ""
+    }
+
+    /// FNV-1a: enough to tell versions of a file apart (not a security measure).
+    static func fingerprint(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+
+    static func contentType(of name: String) -> String {
+        switch name.split(separator: ".").last {
+        case "js": "text/javascript; charset=utf-8"
+        case "css": "text/css; charset=utf-8"
+        case "svg": "image/svg+xml"
+        case "webmanifest": "application/manifest+json"
+        case "json": "application/json"
+        default: "application/octet-stream"
+        }
+    }
+}
+
+struct ResourcesMissing: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Small pieces of JSON text for page data, without a type per page.
+enum JSONText {
+    static func string(_ text: String) -> String {
+        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+    }
+
+    static func object(_ fields: [String: String]) -> String {
+        "{" + fields.sorted { $0.key < $1.key }.map { "\(string($0.key)):\($0.value)" }.joined(separator: ",") + "}"
+    }
+
+    static func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Inside a `<script>` element nothing may read as a closing tag or comment: `<` only appears in JSON strings,
+    /// where `\u003c` means the same.
+    static func scriptSafe(_ json: String) -> String {
+        json.replacingOccurrences(of: "<", with: "\\u003c")
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TurnoCore
+
+/// The queue pages: `/b/{branch}/kiosk`, `/t/{token}`, `/b/{branch}/display`, `/console`, `/admin`, their assets under
+/// `/assets/`, the ticket page's service worker (`/sw.js`) and manifest, and the QR code of a ticket (`/qr/{token}.svg`).
+/// Pages are rendered with the state they show, so they are useful before their scripts connect.
+struct PagesController: Sendable {
+    let renderer: PageRenderer
+    let store: QueueStore
+    let tickets: PublicTicketsController
+    let hub: LiveHub
+
+    func add(to router: Router<TurnoRequestContext>) {
+        router.get("/b/:branch/kiosk") { request, context in
+            try await branchPage("kiosk", request: request, context: context) { _ in
+                ["print": JSONText.string(request.uri.queryParameters["print"] == "auto" ? "auto" : "button")]
+            }
+        }
+        router.get("/b/:branch/display") { request, context in
+            try await branchPage("display", request: request, context: context) { _ in [:] }
+        }
+        router.get("/t/:ticket") { _, context in
+            try await ticketPage(context: context)
+        }
+        router.get("/console") { request, context in
+            try await staffPage("console", request: request, context: context)
+        }
+        router.get("/admin") { request, context in
+            try await staffPage("admin", request: request, context: context, allowed: [.admin, .manager])
+        }
+        router.get("/assets/:file") { request, context in
+            guard let name = context.parameters.get("file"), let asset = renderer.assets[name] else {
+                throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
+            }
+            return serve(asset, request: request)
+        }
+        router.get("/sw.js") { request, _ in
+            // Served from the root so that it may control the ticket pages under /t/.
+            var response = serve(renderer.assets["sw.js"]!, request: request)
+            response.headers[HTTPField.Name("Service-Worker-Allowed")!] = "/t/"
+            return response
+        }
+        router.get("/manifest.webmanifest") { request, _ in
+            serve(renderer.assets["manifest.webmanifest"]!, request: request)
+        }
+        router.get("/qr/:file") { request, context -> Response in
+            guard let file = context.parameters.get("file"), file.hasSuffix(".svg"),
+                  let ticket = try await store.ticket(token: String(file.dropLast(".svg".count)))
+            else { throw Problem.notFound("there is no ticket with this link") }
+            let svg = try QRCode(encoding: Self.origin(of: request) + "/t/\(ticket.token)").svg()
+            return Response(
+                status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "private, max-age=86400"],
+                body: .init(byteBuffer: ByteBuffer(string: svg))
+            )
+        }
+    }
+
+    /// Kiosk and display: the branch's snapshot, in the branch's language.
+    private func branchPage(
+        _ page: String, request: Request, context: TurnoRequestContext, extra: (BranchSnapshot) -> [String: String]
+    ) async throws -> Response {
+        let liveID = await hub.latestSequence
+        guard let branchID = context.parameters.get("branch", as: Int64.self), let state = try? await store.state(of: branchID, organizationID: nil) else {
+            let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
+            return errorPage(.notFound, language: language, title: "error_not_found_title", detail: "error_no_branch")
+        }
+        let snapshot = try await tickets.snapshot(of: state, liveID: liveID)
+        let language = PageRenderer.language(state.branch.language)
+        var data = extra(snapshot)
+        data["branch"] = try JSONText.encode(snapshot)
+        let title = "\(renderer.text("\(page)_title", language)) · \(state.branch.name)"
+        return html(renderer.render(page: page, language: language, title: title, csrf: context.csrfToken, liveID: liveID, data: data))
+    }
+
+    /// The customer's ticket: its status now, in the branch's language.
+    private func ticketPage(context: TurnoRequestContext) async throws -> Response {
+        let liveID = await hub.latestSequence
+        guard let token = context.parameters.get("ticket"), token.count <= 64, let ticket = try await store.ticket(token: token) else {
+            return errorPage(.notFound, language: PageRenderer.defaultLanguage, title: "error_not_found_title", detail: "error_no_ticket")
+        }
+        let state = try await store.state(of: ticket.branchID, organizationID: nil)
+        // Finished tickets are no longer in the branch's state; their status is what the ticket row says.
+        let status = TicketStatus(state.tickets[ticket.id] ?? ticket, in: state)
+        let language = PageRenderer.language(state.branch.language)
+        let data = [
+            "token": JSONText.string(ticket.token),
+            "status": try JSONText.encode(status),
+            "near_ahead": String(state.policy.nearAlertAhead),
+        ]
+        let title = "\(ticket.number) · \(renderer.text("ticket_title", language))"
+        // Every response says Referrer-Policy: no-referrer, so the link (the customer's key) never leaks to other sites.
+        return html(renderer.render(page: "ticket", language: language, title: title, csrf: nil, liveID: liveID, data: data))
+    }
+
+    /// Console and admin: signed-in staff only (others go to the sign-in page and come back).
+    private func staffPage(_ page: String, request: Request, context: TurnoRequestContext, allowed: Set<Role> = Set(Role.allCases)) async throws -> Response {
+        let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
+        guard let principal = context.principal, principal.viaSessionCookie else {
+            return Response(status: .seeOther, headers: [.location: "/login?next=/\(page)"])
+        }
+        guard let role = principal.role, allowed.contains(role) else {
+            return errorPage(.forbidden, language: language, title: "error_forbidden_title", detail: "error_forbidden_admin")
+        }
+        let me = try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken))
+        let liveID = await hub.latestSequence
+        return html(renderer.render(page: page, language: language, title: renderer.text("\(page)_title", language), csrf: context.csrfToken, liveID: liveID, data: ["me": me]))
+    }
+
+    private func errorPage(_ status: HTTPResponse.Status, language: String, title: String, detail: String) -> Response {
+        var response = html(renderer.renderError(language: language, title: renderer.text(title, language), detail: renderer.text(detail, language)))
+        response.status = status
+        return response
+    }
+
+    private func html(_ text: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+
+    /// Assets are revalidated by ETag, so a new version is picked up at once and an unchanged one costs a 304.
+    private func serve(_ asset: PageRenderer.Asset, request: Request) -> Response {
+        if request.headers[.ifNoneMatch] == asset.etag {
+            return Response(status: .notModified, headers: [.eTag: asset.etag])
+        }
+        return Response(
+            status: .ok, headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes))
+        )
+    }
+
+    /// Where the customer reaches this server: behind a proxy, the forwarded scheme and host.
+    static func origin(of request: Request) -> String {
+        let https = request.uri.scheme == .https || request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https"
+        let host = request.headers[HTTPField.Name("X-Forwarded-Host")!] ?? request.head.authority ?? "localhost"
+        return "\(https ? "https" : "http")://\(host)"
+    }
+}

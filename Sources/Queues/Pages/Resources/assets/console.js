@@ -1,0 +1,349 @@
+/**
+ * Operator console: the signed-in staff member picks one of their counters, sees its current ticket and its
+ * line, and works it with buttons or single-key shortcuts. The line is always re-read from the API (on live
+ * events, after every action, after reconnects), so the page never has to reconcile events by itself.
+ */
+import { LiveConnection } from './live.js';
+import { api, format, pageData, problemText, t, toast } from './api.js';
+
+const data = pageData();
+const me = data.me;
+const managing = me.role === 'admin' || me.role === 'manager';
+// Receptionists may look at a line and transfer tickets, but the counter actions are not theirs.
+const operating = me.role !== 'reception';
+const storeKey = `turno.console.queue.${me.user_id}`;
+
+const $ = (id) => document.getElementById(id);
+const select = $('counter-select');
+const announcer = $('console-announce');
+const timeFormat = new Intl.DateTimeFormat(data.lang, { hour: '2-digit', minute: '2-digit' });
+
+let counters = []; // [{ queue: QueueView, branch: { id, name } }]
+let chosen = null;
+let line = null; // the last GET /queues/{id}/tickets answer
+let fetchedAt = 0;
+let live = null;
+let busy = false;
+let refreshTimer = 0;
+let refreshSeq = 0;
+
+/** Failures: a toast (itself a polite live region) with the server's explanation. */
+const fail = (error) => toast(problemText(error), 'error');
+
+/** What just happened, in the visible status line (aria-live polite); cleared first so a repeat is read again. */
+function announce(message) {
+  announcer.textContent = '';
+  requestAnimationFrame(() => { announcer.textContent = message; });
+}
+
+function duration(seconds) {
+  const minutes = Math.floor(Math.max(0, seconds) / 60);
+  if (minutes < 1) return t('console_under_minute');
+  if (minutes < 60) return format(t('console_minutes'), { n: minutes });
+  return format(t('console_hours'), { h: Math.floor(minutes / 60), m: minutes % 60 });
+}
+
+const counterName = (queue) => format(t('console_counter_option'), { counter: queue.counter, name: queue.name });
+const naturalOrder = (a, b) => a.localeCompare(b, undefined, { numeric: true });
+
+/**
+ * The counters this user may work. Admins and managers read the set-up API; the other roles cannot, so
+ * they go through the public snapshot of each of their branches and each queue's line (which carries its
+ * assigned operators).
+ */
+async function loadCounters() {
+  const found = [];
+  if (managing) {
+    const branches = (await api('GET', '/api/v1/branches')).items;
+    await Promise.all(branches.map(async (branch) => {
+      const queues = (await api('GET', `/api/v1/branches/${branch.id}/queues`)).items;
+      for (const queue of queues) found.push({ queue, branch: { id: branch.id, name: branch.name } });
+    }));
+  } else {
+    await Promise.all(me.branch_ids.map(async (id) => {
+      const snapshot = await api('GET', `/api/v1/branches/${id}/snapshot`);
+      const lines = await Promise.all(snapshot.queues.map((q) => api('GET', `/api/v1/queues/${q.id}/tickets`)));
+      for (const { queue } of lines) found.push({ queue, branch: { id, name: snapshot.name } });
+    }));
+  }
+  counters = found
+    .filter(({ queue }) => me.role !== 'operator' || queue.operators.length === 0 || queue.operators.includes(me.user_id))
+    .sort((a, b) => naturalOrder(a.branch.name, b.branch.name) || naturalOrder(a.queue.counter, b.queue.counter));
+  fillSelect();
+}
+
+function fillSelect() {
+  const placeholder = select.options[0];
+  select.replaceChildren(placeholder);
+  const grouped = new Set(counters.map((c) => c.branch.id)).size > 1;
+  let group = null;
+  for (const { queue, branch } of counters) {
+    if (grouped && group?.dataset.branch !== String(branch.id)) {
+      group = document.createElement('optgroup');
+      group.label = branch.name;
+      group.dataset.branch = branch.id;
+      select.append(group);
+    }
+    (grouped ? group : select).append(new Option(counterName(queue), queue.id));
+  }
+  $('console-empty').textContent = counters.length ? t('console_pick_first') : t('console_no_counters');
+}
+
+function choose(queueID) {
+  const found = counters.find((c) => String(c.queue.id) === String(queueID));
+  chosen = found ?? null;
+  line = null;
+  select.value = found ? String(found.queue.id) : '';
+  $('console-work').hidden = !found;
+  $('console-empty').hidden = !!found;
+  const since = live ? live.lastId : data.live_id;
+  live?.stop();
+  live = null;
+  if (!found) {
+    localStorage.removeItem(storeKey);
+    return;
+  }
+  localStorage.setItem(storeKey, String(found.queue.id));
+  live = new LiveConnection({
+    topics: [`queue:${found.queue.id}`, `branch:${found.branch.id}`],
+    since,
+    onMessage: (message) => { if (/^(ticket|queue)\./.test(message.type)) scheduleRefresh(); },
+    onResync: scheduleRefresh,
+    dot: document.querySelector('.live-dot'),
+    strings: data.strings,
+  });
+  live.start();
+  render();
+  refresh();
+}
+
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 200);
+}
+
+async function refresh() {
+  if (!chosen) return;
+  const seq = ++refreshSeq;
+  const queueID = chosen.queue.id;
+  try {
+    const answer = await api('GET', `/api/v1/queues/${queueID}/tickets`);
+    // A slower, older answer (or one for the previous counter) must not overwrite a newer one.
+    if (seq !== refreshSeq || chosen?.queue.id !== queueID) return;
+    line = answer;
+    fetchedAt = Date.now();
+    chosen.queue = answer.queue;
+    render();
+  } catch (error) {
+    if (seq !== refreshSeq) return;
+    fail(error);
+    // The counter was removed or taken away from this operator: back to choosing.
+    if (error.problem?.status === 404 || error.problem?.status === 403) {
+      choose(null);
+      loadCounters().catch(fail);
+    }
+  }
+}
+
+function render() {
+  if (!chosen) return;
+  const queue = chosen.queue;
+  $('queue-title').textContent = counterName(queue);
+  const badge = $('queue-state');
+  badge.textContent = t(`console_queue_${queue.state}`);
+  badge.dataset.state = queue.state;
+
+  const current = line?.current ?? null;
+  const box = $('current-ticket');
+  box.dataset.state = current?.state ?? 'none';
+  $('current-number').textContent = current ? current.number : (line ? t('console_no_current') : '…');
+  $('current-details').hidden = !current;
+  if (current) {
+    $('current-service').textContent = current.service;
+    $('current-state').textContent = t(`console_ticket_${current.state}`);
+    $('current-recalls').textContent = String(current.recall_count);
+  }
+
+  const rows = (line?.items ?? []).map((item) => {
+    const row = document.createElement('tr');
+    const cells = [item.position, item.number, item.service, ''];
+    for (const text of cells) row.insertCell().textContent = String(text);
+    if (item.customer_class !== 'regular') {
+      const tag = document.createElement('span');
+      tag.className = 'class-tag';
+      tag.textContent = t(`console_class_${item.customer_class}`);
+      row.cells[1].append(' ', tag);
+    }
+    row.cells[3].className = 'waited';
+    row.cells[3].dataset.waited = item.waited_s;
+    return row;
+  });
+  $('waiting-rows').replaceChildren(...rows);
+  $('waiting-count').textContent = String(rows.length);
+  $('waiting-empty').hidden = rows.length > 0 || !line;
+  updateTimes();
+  updateButtons();
+}
+
+/** The waits shown grow locally between fetches, so the list need not be re-read just because time passed. */
+function updateTimes() {
+  const extra = line ? (Date.now() - fetchedAt) / 1000 : 0;
+  for (const cell of document.querySelectorAll('#waiting-rows .waited')) {
+    cell.textContent = duration(Number(cell.dataset.waited) + extra);
+  }
+  const current = line?.current;
+  if (current?.called_at) {
+    const called = new Date(current.called_at);
+    $('current-since').textContent = format(t('console_since_value'), {
+      time: timeFormat.format(called), ago: duration((Date.now() - called.getTime()) / 1000),
+    });
+  }
+}
+
+function updateButtons() {
+  const state = chosen?.queue.state;
+  const current = line?.current ?? null;
+  const called = current?.state === 'called';
+  const applies = {
+    'queue-open': operating && state !== 'open',
+    'queue-pause': operating && state === 'open',
+    'queue-close': operating && state !== 'closed',
+    // Calling stays possible on an empty-looking line: the list may be a moment old, and 204 says so.
+    'call-next': operating && state !== 'closed',
+    recall: operating && called,
+    start: operating && called,
+    finish: operating && (called || current?.state === 'serving'),
+    'no-show': operating && called,
+    transfer: !!current,
+  };
+  for (const [id, ok] of Object.entries(applies)) $(id).disabled = busy || !line || !ok;
+}
+
+/** Runs one request with its button showing busy; failures become a toast with the server's explanation. */
+async function run(button, work) {
+  if (busy) return;
+  busy = true;
+  button.setAttribute('aria-busy', 'true');
+  updateButtons();
+  try {
+    announce(await work());
+  } catch (error) {
+    fail(error);
+  } finally {
+    busy = false;
+    button.removeAttribute('aria-busy');
+    updateButtons();
+    await refresh();
+  }
+}
+
+function ticketAction(action, messageKey) {
+  const ticket = line.current;
+  return async () => {
+    const result = await api('POST', `/api/v1/tickets/${ticket.id}/${action}`);
+    // Too many recalls turn into a no-show on the server.
+    if (action === 'recall' && result.state !== 'called') return format(t('console_done_recall_no_show'), { number: ticket.number });
+    return format(t(messageKey), { number: ticket.number });
+  };
+}
+
+function queueAction(action) {
+  const queue = chosen.queue;
+  return async () => {
+    const result = await api('POST', `/api/v1/queues/${queue.id}/${action}`);
+    return format(t(`console_done_${action}`), { counter: queue.counter, n: result.reallocated.length });
+  };
+}
+
+async function callNext() {
+  const ticket = await api('POST', `/api/v1/queues/${chosen.queue.id}/call-next`);
+  if (!ticket) return t('console_nobody_waiting');
+  return format(t('console_done_call'), { number: ticket.number });
+}
+
+/** A modal confirm built on <dialog>: resolves with the button's value ('' when dismissed with Escape). */
+function ask(dialog) {
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue), { once: true }));
+}
+
+async function openTransfer(button) {
+  const ticket = line.current;
+  const dialog = $('transfer-dialog');
+  const choice = $('transfer-service');
+  let services;
+  try {
+    services = (await api('GET', `/api/v1/branches/${chosen.branch.id}/snapshot`)).services;
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  const others = services.filter((s) => s.id !== ticket.service_id);
+  if (!others.length) {
+    toast(t('console_transfer_none'));
+    return;
+  }
+  choice.replaceChildren(...others.map((s) => new Option(
+    s.available ? s.name : format(t('console_transfer_unavailable'), { name: s.name }), s.id)));
+  $('transfer-ticket').textContent = format(t('console_transfer_text'), { number: ticket.number, service: ticket.service });
+  if (await ask(dialog) !== 'confirm') return button.focus();
+  const target = others.find((s) => String(s.id) === choice.value);
+  await run(button, async () => {
+    await api('POST', `/api/v1/tickets/${ticket.id}/transfer`, { service: target.id });
+    return format(t('console_done_transfer'), { number: ticket.number, service: target.name });
+  });
+}
+
+async function confirmClose(button) {
+  const waiting = line.items.length;
+  $('close-text').textContent = format(t(waiting ? 'console_close_confirm' : 'console_close_confirm_empty'), {
+    counter: chosen.queue.counter, n: waiting,
+  });
+  if (await ask($('close-dialog')) !== 'confirm') return button.focus();
+  await run(button, queueAction('close'));
+}
+
+const actions = {
+  'call-next': (b) => run(b, callNext),
+  recall: (b) => run(b, ticketAction('recall', 'console_done_recall')),
+  start: (b) => run(b, ticketAction('start', 'console_done_start')),
+  finish: (b) => run(b, ticketAction('finish', 'console_done_finish')),
+  'no-show': (b) => run(b, ticketAction('no-show', 'console_done_no_show')),
+  transfer: openTransfer,
+  'queue-open': (b) => run(b, queueAction('open')),
+  'queue-pause': (b) => run(b, queueAction('pause')),
+  'queue-close': confirmClose,
+};
+
+const shortcuts = { n: 'call-next', r: 'recall', s: 'start', f: 'finish', x: 'no-show', t: 'transfer', o: 'queue-open', p: 'queue-pause', c: 'queue-close' };
+
+document.addEventListener('click', (event) => {
+  const button = event.target.closest('button[id]');
+  if (button && actions[button.id] && !button.disabled) actions[button.id](button);
+});
+
+document.addEventListener('keydown', (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+  if (document.querySelector('dialog[open]')) return;
+  const target = event.target;
+  if (target instanceof Element && (target.closest('input, select, textarea') || target.isContentEditable)) return;
+  const id = shortcuts[event.key.toLowerCase()];
+  const button = id && $(id);
+  if (!button || button.disabled || $('console-work').hidden) return;
+  event.preventDefault();
+  button.click();
+});
+
+select.addEventListener('change', () => choose(select.value || null));
+setInterval(updateTimes, 30_000);
+
+$('me-name').textContent = format(t('console_signed_in_as'), { name: me.username ?? '', role: t(`console_role_${me.role}`) });
+
+loadCounters()
+  .then(() => {
+    const saved = localStorage.getItem(storeKey);
+    const only = counters.length === 1 ? counters[0].queue.id : null;
+    choose(counters.some((c) => String(c.queue.id) === saved) ? saved : only);
+  })
+  .catch(fail);

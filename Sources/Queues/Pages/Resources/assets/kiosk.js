@@ -1,0 +1,211 @@
+/**
+ * Kiosk: big service buttons that issue a ticket, then the ticket itself (number, counter, QR code to follow
+ * it on a phone) for twelve seconds before the next customer. Availability follows the branch live: a counter
+ * opening, pausing or closing reloads the snapshot, so nobody taps a service that cannot take tickets.
+ */
+import { LiveConnection } from './live.js';
+import { api, format, pageData, problemText, t } from './api.js';
+
+const data = pageData();
+const $ = (id) => document.getElementById(id);
+const RETURN_AFTER_S = 12;
+// A tap on the same choice within a minute of a failure is the same customer retrying: reusing the
+// Idempotency-Key means a request that did reach the server cannot give them a second ticket. Later taps
+// are probably the next customer, who must not receive the earlier ticket.
+const RETRY_WINDOW_MS = 60_000;
+
+let branch = data.branch;
+let busy = false;
+let attempt = null; // { service, klass, key, at } of the last tap that did not end in a ticket
+let countdown = 0;
+let refreshTimer = 0;
+let refreshSeq = 0;
+
+const timeFormat = clockFormat(branch.time_zone);
+
+/** HH:MM in the branch's time zone (the receipt may be read far from the kiosk's own clock settings). */
+function clockFormat(timeZone) {
+  const options = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+  try {
+    return new Intl.DateTimeFormat(data.lang, { ...options, timeZone });
+  } catch {
+    return new Intl.DateTimeFormat(data.lang, options); // an unknown zone name throws
+  }
+}
+
+function span(className, text) {
+  const element = document.createElement('span');
+  element.className = className;
+  element.textContent = text;
+  return element;
+}
+
+function renderServices() {
+  $('kiosk-branch').textContent = branch.name;
+  const list = $('kiosk-services');
+  const focused = document.activeElement?.dataset?.serviceId;
+  list.replaceChildren(...branch.services.map((service) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'kiosk-service';
+    button.dataset.serviceId = service.id;
+    button.disabled = !service.available;
+    button.append(span('kiosk-service-name', service.name));
+    if (!service.available) {
+      button.append(span('kiosk-service-reason', t(branch.is_open ? 'kiosk_reason_no_counter' : 'kiosk_reason_closed')));
+    }
+    const item = document.createElement('li');
+    item.append(button);
+    return item;
+  }));
+  const notice = $('kiosk-notice');
+  notice.hidden = branch.is_open && branch.services.length > 0;
+  notice.textContent = t(branch.is_open ? 'kiosk_no_services' : 'kiosk_closed');
+  // Re-rendering replaced the buttons: keep a keyboard user where they were.
+  if (focused) list.querySelector(`[data-service-id="${focused}"]`)?.focus();
+}
+
+/** Shows one of the kiosk's screens: the choice, "printing…", the ticket or an error. */
+function show(view) {
+  $('kiosk-start').hidden = view !== 'start';
+  $('kiosk-busy').hidden = view !== 'busy';
+  $('kiosk-result').hidden = view !== 'receipt' && view !== 'error';
+  $('receipt').hidden = view !== 'receipt';
+  $('kiosk-error').hidden = view !== 'error';
+  $('kiosk-print').hidden = view !== 'receipt' || data.print === 'auto';
+  if (view === 'receipt') $('receipt').focus();
+  if (view === 'error') $('kiosk-error').focus();
+  if (view === 'start') $('kiosk-services').querySelector('button:enabled')?.focus({ preventScroll: true });
+}
+
+function newKey() {
+  // crypto.randomUUID exists only in secure contexts; a kiosk on a plain-HTTP LAN still has getRandomValues.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return 'kiosk-' + Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+async function issue(service) {
+  if (busy) return;
+  busy = true;
+  const klass = document.querySelector('input[name="class"]:checked')?.value ?? 'regular';
+  const now = Date.now();
+  if (!attempt || attempt.service !== service || attempt.klass !== klass || now - attempt.at > RETRY_WINDOW_MS) {
+    attempt = { service, klass, key: newKey() };
+  }
+  attempt.at = now;
+  show('busy');
+  try {
+    const ticket = await api('POST', `/api/v1/branches/${branch.branch_id}/tickets`,
+      { service, class: klass, channel: 'kiosk' }, { idempotencyKey: attempt.key });
+    attempt = null;
+    await showTicket(ticket);
+  } catch (error) {
+    showError(error);
+  } finally {
+    busy = false;
+  }
+}
+
+/** Resolves once the image has loaded or failed, or after 3 s: a slow QR code must not hold up printing. */
+function imageSettled(image) {
+  return new Promise((resolve) => {
+    image.addEventListener('load', resolve, { once: true });
+    image.addEventListener('error', resolve, { once: true });
+    setTimeout(resolve, 3000);
+  });
+}
+
+async function showTicket(ticket) {
+  $('receipt-branch').textContent = branch.name;
+  $('receipt-number').textContent = ticket.number;
+  $('receipt-service').textContent = ticket.service;
+  $('receipt-where').textContent = ticket.counter == null
+    ? t('kiosk_wait_for_call')
+    : format(t('kiosk_go_to_counter'), { counter: ticket.counter });
+  const ahead = $('receipt-ahead');
+  ahead.hidden = ticket.ahead == null;
+  ahead.textContent = format(t('kiosk_ahead'), { n: ticket.ahead });
+  // The answer has no issue time; the kiosk's "now" is the same minute.
+  $('receipt-time').textContent = format(t('kiosk_issued_at'), { time: timeFormat.format(new Date()) });
+  $('receipt-link').textContent = location.origin + ticket.page_url;
+  const qr = $('receipt-qr');
+  const settled = imageSettled(qr);
+  qr.src = `/qr/${encodeURIComponent(ticket.token)}.svg`;
+  show('receipt');
+  if (data.print === 'auto') {
+    await settled; // print with the QR code on the paper
+    window.print();
+  }
+  // Started after printing: the print dialog blocks timers, and the customer still needs time to read.
+  startCountdown();
+}
+
+function showError(error) {
+  const status = error.problem?.status ?? error.status;
+  const reasons = { 409: 'kiosk_error_unavailable', 429: 'kiosk_error_rate_limited' };
+  $('kiosk-error-reason').textContent = status ? (reasons[status] ? t(reasons[status]) : problemText(error)) : t('kiosk_error_network');
+  // The server's detail says exactly what is wrong ("try again in 40 seconds"), worth showing under the summary.
+  const detail = $('kiosk-error-detail');
+  detail.textContent = reasons[status] ? problemText(error) : '';
+  detail.hidden = !detail.textContent;
+  show('error');
+  startCountdown();
+  // A 409 means availability changed under us: the start screen must show it.
+  if (status === 409) refreshSoon();
+}
+
+function startCountdown() {
+  clearInterval(countdown);
+  let left = RETURN_AFTER_S;
+  const tick = () => {
+    if (left <= 0) return backToStart();
+    $('kiosk-countdown').textContent = format(t('kiosk_countdown'), { s: left });
+    left -= 1;
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+}
+
+function backToStart() {
+  clearInterval(countdown);
+  $('kiosk-countdown').textContent = '';
+  // The next customer starts from the default class, not the previous customer's choice.
+  document.querySelector('input[name="class"][value="regular"]').checked = true;
+  show('start');
+}
+
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 300);
+}
+
+async function refresh() {
+  const seq = ++refreshSeq;
+  try {
+    const snapshot = await api('GET', `/api/v1/branches/${branch.branch_id}/snapshot`);
+    if (seq !== refreshSeq) return; // a newer refresh was started; its answer wins
+    branch = snapshot;
+    renderServices();
+  } catch {
+    // Keep the last known services: the next event or reconnect refreshes again.
+  }
+}
+
+$('kiosk-services').addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-service-id]');
+  if (button && !button.disabled) issue(Number(button.dataset.serviceId));
+});
+$('kiosk-done').addEventListener('click', backToStart);
+$('kiosk-print').addEventListener('click', () => window.print());
+
+renderServices();
+new LiveConnection({
+  topics: [`branch:${branch.branch_id}`],
+  since: data.live_id,
+  onMessage: (message) => {
+    if (message.type.startsWith('queue.')) refreshSoon();
+  },
+  onResync: refreshSoon,
+  dot: document.querySelector('.live-dot'),
+  strings: data.strings,
+}).start();

@@ -1,0 +1,313 @@
+/**
+ * Ticket page: the customer's own ticket, live. Positions arrive as `ticket.position` pushes; the ticket's own
+ * events (called, recalled, served…) are shown at once and then re-read from the API. The last status is kept
+ * in localStorage so the page still shows something, marked as old, when the phone is offline (sw.js serves
+ * cached pages and answers then, marking the answers with `X-Turno-Offline`). Alerts: a vibration and a
+ * notification once the turn is near, a full-screen "go to counter N" when called.
+ */
+import { LiveConnection } from './live.js';
+import { api, format, pageData, problemText, t } from './api.js';
+
+const data = pageData();
+const token = data.token;
+const nearAhead = data.near_ahead ?? 2;
+const path = `/api/v1/tickets/${encodeURIComponent(token)}`;
+const storeKey = `turno.ticket.${token}`;
+const CANCELLABLE = ['waiting', 'held', 'called'];
+const FINISHED = ['served', 'no_show', 'cancelled', 'expired'];
+const NONE = '—';
+const $ = (id) => document.getElementById(id);
+const timeFormat = new Intl.DateTimeFormat(data.lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+// What this phone remembers about the ticket: { status, savedAt, liveId, nearAlerted, rated }, where liveId is
+// the newest live event seen when the status was saved: it tells which of two copies is newer.
+const saved = load();
+let status = null;
+let live = null;
+let followed = '';
+let fetching = false;
+let fetchAgain = false;
+let returnFocus = null;
+
+function load() {
+  try {
+    return JSON.parse(localStorage.getItem(storeKey)) ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function save() {
+  try {
+    localStorage.setItem(storeKey, JSON.stringify(saved));
+  } catch {
+    // Private browsing or a full store: the page works, it just cannot remember.
+  }
+}
+
+const isNear = (s) => s.state === 'waiting' && (s.near || (s.ahead != null && s.ahead <= nearAhead));
+
+function eta(seconds) {
+  if (seconds == null) return NONE;
+  if (seconds < 60) return t('ticket_eta_soon');
+  return format(t('ticket_eta_minutes'), { n: Math.round(seconds / 60) });
+}
+
+/**
+ * Shows a status and raises the alerts it calls for. A fresh one (from the API or a live message) is also
+ * remembered; the one the page opened with may come from the service worker's cache, so it is not.
+ */
+function setStatus(next, { fresh = true } = {}) {
+  const previous = status;
+  status = next;
+  if (fresh) {
+    Object.assign(saved, { status: next, savedAt: Date.now(), liveId: Math.max(live?.lastId ?? 0, data.live_id ?? 0) });
+    save();
+    $('ticket-offline').hidden = true;
+  }
+  render();
+  if (next.state === 'called' && previous?.state !== 'called') showCalled();
+  if (next.state !== 'called') hideCalled();
+  alertIfNear();
+  follow();
+}
+
+function render() {
+  const s = status;
+  $('ticket').dataset.state = s.state;
+  $('ticket-number').textContent = s.number;
+  $('ticket-service').textContent = s.service;
+  const state = $('ticket-state');
+  state.textContent = t(`ticket_state_${s.state}`);
+  state.dataset.state = s.state;
+  const held = $('ticket-held');
+  held.hidden = !(s.state === 'held' && s.held_reason);
+  held.textContent = format(t('ticket_held_reason'), { reason: s.held_reason ?? '' });
+  $('ticket-near').hidden = !isNear(s);
+  $('ticket-facts').hidden = FINISHED.includes(s.state);
+  $('ticket-position').textContent = s.position ?? NONE;
+  $('ticket-ahead').textContent = s.ahead ?? NONE;
+  // Pooled branches pick the counter only when calling.
+  $('ticket-counter').textContent = s.counter ?? t('ticket_counter_pending');
+  $('now-serving').textContent = s.now_serving ?? NONE;
+  $('ticket-eta').textContent = eta(s.eta_s);
+  $('ticket-cancel').hidden = !CANCELLABLE.includes(s.state);
+  $('ticket-rate').hidden = s.state !== 'served';
+  $('rating-form').hidden = Boolean(saved.rated);
+  $('ticket-thanks').hidden = !saved.rated;
+  updateNotifyButton();
+}
+
+/** The status could not be refreshed: show the remembered one, saying how old it is. */
+function showOffline() {
+  const note = $('ticket-offline');
+  note.textContent = saved.savedAt
+    ? format(t('ticket_offline'), { time: timeFormat.format(new Date(saved.savedAt)) })
+    : t('ticket_unavailable');
+  note.hidden = false;
+}
+
+function showMessage(text) {
+  const message = $('ticket-message');
+  message.textContent = text;
+  message.hidden = !text;
+}
+
+/**
+ * Re-reads the status. Plain fetch rather than api(): a cached answer from the service worker looks like any
+ * other 200 unless its X-Turno-Offline header is read, and it must not pass for fresh.
+ */
+async function refetch() {
+  // One request at a time; anything asked for meanwhile is served by one more request afterwards.
+  if (fetching) {
+    fetchAgain = true;
+    return;
+  }
+  fetching = true;
+  try {
+    do {
+      fetchAgain = false;
+      const response = await fetch(path, {
+        cache: 'no-store', credentials: 'same-origin', headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(20_000),
+      });
+      if (response.status === 404) {
+        showMessage((await response.json().catch(() => null))?.detail || t('error_no_ticket'));
+        return;
+      }
+      if (!response.ok || response.headers.has('X-Turno-Offline')) {
+        showOffline();
+        return;
+      }
+      setStatus(await response.json());
+    } while (fetchAgain);
+  } catch {
+    showOffline(); // no network, or no answer in time
+  } finally {
+    fetching = false;
+  }
+}
+
+/** Notifications reach a phone in a pocket; Android shows them only through the service worker. */
+async function notify(title, body) {
+  if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  const options = { body, tag: `turno-${token}`, renotify: true, icon: '/assets/icon.svg' };
+  try {
+    const registration = await navigator.serviceWorker?.getRegistration('/t/');
+    if (registration) await registration.showNotification(title, options);
+    else new Notification(title, options);
+  } catch {
+    // A notification is an extra: the page shows the same thing.
+  }
+}
+
+function alertIfNear() {
+  if (!isNear(status) || saved.nearAlerted) return;
+  saved.nearAlerted = true; // once per ticket, also across reloads
+  save();
+  navigator.vibrate?.([200, 100, 200]);
+  notify(t('ticket_near_title'), format(t('ticket_near_body'), { number: status.number, ahead: status.ahead ?? 0 }));
+}
+
+function updateNotifyButton() {
+  // Only worth offering while there is something to be told, and only when the browser can still ask.
+  $('ticket-notify').hidden = !('Notification' in window) || Notification.permission !== 'default'
+    || !['waiting', 'held'].includes(status?.state);
+}
+
+function calledText() {
+  return status.counter == null ? t('ticket_called_no_counter') : format(t('ticket_go_to_counter'), { counter: status.counter });
+}
+
+function showCalled() {
+  const overlay = $('called-overlay');
+  $('called-number').textContent = status.number;
+  $('called-text').textContent = calledText();
+  if (overlay.hidden) returnFocus = document.activeElement;
+  overlay.hidden = false;
+  // The page behind is out of reach (keyboard and screen readers) until the customer acknowledges.
+  $('ticket').inert = true;
+  $('called-ok').focus();
+  navigator.vibrate?.([300, 150, 300, 150, 300]);
+  notify(calledText(), status.number);
+}
+
+function hideCalled() {
+  const overlay = $('called-overlay');
+  if (overlay.hidden) return;
+  overlay.hidden = true;
+  $('ticket').inert = false;
+  returnFocus?.focus?.();
+  returnFocus = null;
+}
+
+function onMessage(message) {
+  if (message.type === 'ticket.position') {
+    setStatus(message.data);
+    if (fetching) fetchAgain = true; // a request already on its way may answer with older positions
+    return;
+  }
+  // Our own events come on the ticket topic, or on the branch topic when both are followed.
+  const own = message.topic === `ticket:${token}` || (status && message.data?.id === status.id);
+  if (!own || !message.type.startsWith('ticket.')) return;
+  // Show the new state at once (the overlay must not wait for a round trip), then re-read the rest.
+  const next = { ...status, ...message.data };
+  if (next.state !== 'waiting') Object.assign(next, { position: null, ahead: null, eta_s: null, near: false });
+  setStatus(next);
+  if (message.type === 'ticket.recalled') showCalled();
+  refetch();
+}
+
+/** Follows the ticket and, once its branch is known, the branch; restarts only when that changes. */
+function follow() {
+  const topics = [`ticket:${token}`];
+  if (status?.branch_id != null) topics.push(`branch:${status.branch_id}`);
+  if (topics.join() === followed) return;
+  followed = topics.join();
+  const since = live ? live.lastId : data.live_id;
+  live?.stop();
+  live = new LiveConnection({
+    topics,
+    since,
+    onMessage,
+    onResync: refetch,
+    dot: document.querySelector('.live-dot'),
+    strings: data.strings,
+  });
+  live.start();
+}
+
+function confirmCancel() {
+  const dialog = $('cancel-dialog');
+  if (typeof dialog.showModal !== 'function') return Promise.resolve(window.confirm(t('ticket_cancel_confirm')));
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'cancel'), { once: true });
+    dialog.returnValue = '';
+    dialog.showModal();
+  });
+}
+
+$('ticket-cancel').addEventListener('click', async () => {
+  if (!(await confirmCancel())) return;
+  showMessage('');
+  try {
+    setStatus(await api('DELETE', path));
+  } catch (error) {
+    showMessage(problemText(error));
+    refetch();
+  }
+});
+
+$('ticket-notify').addEventListener('click', () => {
+  Notification.requestPermission().then(updateNotifyButton);
+});
+
+$('called-ok').addEventListener('click', hideCalled);
+$('called-overlay').addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') hideCalled();
+});
+
+$('ticket-stars').addEventListener('change', (event) => {
+  $('ticket-stars').dataset.rating = event.target.value; // lights the stars up to the chosen one
+});
+
+$('rating-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const rating = Number(form.elements.rating.value);
+  const comment = form.elements.comment.value.trim();
+  const send = $('rating-send');
+  send.disabled = true;
+  showMessage('');
+  try {
+    await api('POST', `${path}/rating`, comment ? { rating, comment } : { rating });
+    saved.rated = true;
+  } catch (error) {
+    // 409: already rated, from another tab or an earlier visit; thanking again is the right answer.
+    if ((error.problem?.status ?? error.status) === 409) saved.rated = true;
+    else showMessage(problemText(error));
+  } finally {
+    send.disabled = false;
+  }
+  save();
+  render();
+});
+
+// Phones freeze background tabs: coming back, or back online, the numbers must be current at once.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') refetch();
+});
+window.addEventListener('online', refetch);
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js', { scope: '/t/' }).catch(() => {
+    // Without it the page only loses its offline copy.
+  });
+}
+
+// A page the service worker served from its cache carries old page data (or none): the copy on this phone is
+// newer when it was saved after a later live event. Either way the status is re-read at once.
+const savedIsNewer = saved.status && (data.status == null || (saved.liveId ?? -1) > (data.live_id ?? -1));
+const initial = savedIsNewer ? saved.status : data.status;
+if (initial) setStatus(initial, { fresh: false });
+follow();
+refetch();

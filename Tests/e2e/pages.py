@@ -100,6 +100,7 @@ def browser(window="1280,800"):
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={window}",
                      "--autoplay-policy=no-user-gesture-required", "--lang=en-GB"):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
 
 
@@ -113,8 +114,15 @@ def wait_for(driver, condition, timeout, what):
         return False
 
 
+def script_errors(driver):
+    """Errors the page logged since the last call: script errors, CSP violations, failed requests."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
 def page_figures(driver):
     """Bytes transferred for the document and everything it loaded, and the first contentful paint."""
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    time.sleep(0.3)  # module scripts may still fetch their imports
     return driver.execute_script("""
         const nav = performance.getEntriesByType('navigation')[0];
         const resources = performance.getEntriesByType('resource');
@@ -216,6 +224,10 @@ def main():
         late.get(f"{server.base}/t/{token}")
         check(state(late) == "called", "a ticket page opened after the call shows it called")
 
+        for name, driver in (("kiosk and ticket page", customer), ("display", display), ("console", staff), ("late ticket page", late)):
+            errors = script_errors(driver)
+            check(not errors, f"the {name} logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
+
         # Cut every live connection: kill the server, start it again; the display recovers and shows the next call.
         second = api.call("POST", f"/api/v1/branches/{branch}/tickets", {"service": parcels})
         server.kill()
@@ -229,9 +241,12 @@ def main():
         wait_for(display, lambda d: second["number"] in d.find_element(By.ID, "counters").text, 5,
                  f"after reconnecting the display shows the next call ({second['number']})")
 
-        # Administration.
+        # Administration (what the console logged while the server was down is not the admin page's).
+        script_errors(staff)
         staff.get(f"{server.base}/admin#overview")
         figures["admin"] = page_figures(staff)
+        errors = script_errors(staff)
+        check(not errors, "the admin page logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
         wait_for(staff, lambda d: "Desk 3" in d.find_element(By.ID, "overview").text or "3" in d.find_element(By.ID, "overview").text, 5,
                  "the admin overview shows the branch's counter")
 

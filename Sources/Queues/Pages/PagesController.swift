@@ -42,6 +42,10 @@ struct PagesController: Sendable {
             response.headers[HTTPField.Name("Service-Worker-Allowed")!] = "/t/"
             return response
         }
+        router.get("/favicon.ico") { request, _ in
+            // Browsers ask for it on pages without an icon link (the sign-in page); the SVG icon serves.
+            serve(renderer.assets["icon.svg"]!, request: request)
+        }
         router.get("/manifest.webmanifest") { request, _ in
             serve(renderer.assets["manifest.webmanifest"]!, request: request)
         }

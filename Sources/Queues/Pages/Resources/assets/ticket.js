@@ -29,6 +29,11 @@ let fetching = false;
 let fetchAgain = false;
 let returnFocus = null;
 
+/** Browsers refuse (and complain about) vibration before the user has touched the page, so only ask after. */
+function vibrate(pattern) {
+  if (navigator.userActivation?.hasBeenActive) navigator.vibrate?.(pattern);
+}
+
 function load() {
   try {
     return JSON.parse(localStorage.getItem(storeKey)) ?? {};
@@ -164,7 +169,7 @@ function alertIfNear() {
   if (!isNear(status) || saved.nearAlerted) return;
   saved.nearAlerted = true; // once per ticket, also across reloads
   save();
-  navigator.vibrate?.([200, 100, 200]);
+  vibrate([200, 100, 200]);
   notify(t('ticket_near_title'), format(t('ticket_near_body'), { number: status.number, ahead: status.ahead ?? 0 }));
 }
 
@@ -187,7 +192,7 @@ function showCalled() {
   // The page behind is out of reach (keyboard and screen readers) until the customer acknowledges.
   $('ticket').inert = true;
   $('called-ok').focus();
-  navigator.vibrate?.([300, 150, 300, 150, 300]);
+  vibrate([300, 150, 300, 150, 300]);
   notify(calledText(), status.number);
 }
 

@@ -53,6 +53,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -66,14 +67,13 @@ let package = Package(
             dependencies: [
                 "TurnoCore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Pages/Resources")],
             swiftSettings: swiftSettings
         ),
         .target(name: "Fleet", dependencies: ["TurnoCore"], swiftSettings: swiftSettings),
-        .target(name: "Sessions", dependencies: ["TurnoCore"], swiftSettings: swiftSettings),
+        .target(name: "Sessions", dependencies: ["TurnoCore"], resources: [.copy("Pages/Resources")], swiftSettings: swiftSettings),
         .target(
             name: "TurnoServer",
             dependencies: [

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import TurnoCore
 
@@ -26,6 +27,6 @@ public struct QueuesModule: TurnoModule {
             anonymousIssueLimit: platform.settings.rateLimits.ticketIssue
         )
         tickets.add(to: router)
-        PagesController(renderer: try PageRenderer.load(), store: store, tickets: tickets, hub: platform.hub).add(to: router)
+        PagesController(renderer: try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Queues"), store: store, tickets: tickets, hub: platform.hub).add(to: router)
     }
 }

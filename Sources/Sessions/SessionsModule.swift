@@ -1,15 +1,18 @@
+import Foundation
 import Hummingbird
 import TurnoCore
 
-/// Sessions: exercise sessions and per-user statistics.
-///
-/// The module is wired into the server; its domain, store, live and HTTP parts arrive with its issue.
+/// Sessions: exercise sessions, their per-user roll-ups and statistics, and the athlete page.
 public struct SessionsModule: TurnoModule {
     public let name = "sessions"
-    public let migrations: [Migration] = []
-    public let pages: [PageLink] = []
+    public var migrations: [Migration] { SessionSchema.migrations }
+    public let pages: [PageLink] = [PageLink(title: "Athlete sessions", path: "/sessions/users/{id}")]
 
     public init() {}
 
-    public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws {}
+    public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws {
+        SessionsController(store: SessionStore(storage: platform.storage)).add(to: router)
+        let renderer = try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Sessions")
+        SessionPages(renderer: renderer, hub: platform.hub).add(to: router)
+    }
 }

@@ -8,15 +8,17 @@ import Testing
 
 @Suite("Identity: roles, tokens, lockout, API keys, CSRF, tenants, rate limits, audit")
 struct IdentityTests {
-    /// One representative route per route group.
-    static let representative: [RouteGroup: (HTTPMethod, String)] = [
-        .account: (.GET, "/api/v1/me"),
-        .users: (.GET, "/api/v1/users"),
-        .apiKeys: (.GET, "/api/v1/api-keys"),
-        .audit: (.GET, "/api/v1/audit"),
-        .branchSetup: (.GET, "/api/v1/branches/1/queues"),
-        .queueOperation: (.POST, "/api/v1/queues/1/call-next"),
-        .ticketDesk: (.GET, "/api/v1/queues/1/tickets"),
+    /// One representative route per route group, with a body when it needs one.
+    static let representative: [RouteGroup: (HTTPMethod, String, String?)] = [
+        .account: (.GET, "/api/v1/me", nil),
+        .users: (.GET, "/api/v1/users", nil),
+        .apiKeys: (.GET, "/api/v1/api-keys", nil),
+        .audit: (.GET, "/api/v1/audit", nil),
+        .branchSetup: (.GET, "/api/v1/branches/1/queues", nil),
+        .queueOperation: (.POST, "/api/v1/queues/1/call-next", nil),
+        .ticketDesk: (.GET, "/api/v1/queues/1/tickets", nil),
+        .sessionsWrite: (.POST, "/api/v1/sessions/batch", #"{"sessions":[]}"#),
+        .sessionsRead: (.GET, "/api/v1/users/u-1/stats", nil),
     ]
 
     @Test("the whole access matrix: every route group × every role, an API key and no credentials")
@@ -35,21 +37,22 @@ struct IdentityTests {
         struct Key: Decodable { let key: String }
         let key = try decodeJSON(Key.self, try await admin.call(.POST, "/api/v1/api-keys", json: #"{"name":"kiosk","scopes":["tickets:issue"]}"#).body)
         for group in RouteGroup.allCases {
-            let (method, path) = Self.representative[group]!
+            let (method, path, body) = Self.representative[group]!
+            let json = body.map { _ in [("Content-Type", "application/json")] } ?? []
             for role in Role.allCases {
-                let status = try await clients[role]!.call(method, path).status
+                let status = try await clients[role]!.call(method, path, json: body).status
                 if AccessPolicy.roles(for: group).contains(role) {
                     #expect((200...299).contains(status), "\(role.rawValue) on \(group.rawValue): \(status)")
                 } else {
                     #expect(status == 403, "\(role.rawValue) on \(group.rawValue)")
                 }
             }
-            let anonymous = try await server.request(method, path)
+            let anonymous = try await server.request(method, path, body: body, headers: json)
             #expect(anonymous.status == 401, "no credentials on \(group.rawValue)")
             #expect(anonymous.headers["WWW-Authenticate"].first == "Bearer")
-            let withKey = try await server.request(method, path, headers: [("Authorization", "Bearer \(key.key)")])
+            let withKey = try await server.request(method, path, body: body, headers: json + [("Authorization", "Bearer \(key.key)")])
             #expect(AccessPolicy.scopes(for: group).contains(.ticketsIssue) ? (200...299).contains(withKey.status) : withKey.status == 403, "API key on \(group.rawValue)")
-            let badToken = try await server.request(method, path, headers: [("Authorization", "Bearer not-a-token")])
+            let badToken = try await server.request(method, path, body: body, headers: json + [("Authorization", "Bearer not-a-token")])
             #expect(badToken.status == 401)
         }
         try await server.stop()

@@ -31,23 +31,23 @@ struct PagesController: Sendable {
             try await staffPage("admin", request: request, context: context, allowed: [.admin, .manager])
         }
         router.get("/assets/:file") { request, context in
-            guard let name = context.parameters.get("file"), let asset = renderer.assets[name] else {
+            guard let name = context.parameters.get("file"), let response = renderer.assetResponse(name, request: request) else {
                 throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
             }
-            return serve(asset, request: request)
+            return response
         }
         router.get("/sw.js") { request, _ in
             // Served from the root so that it may control the ticket pages under /t/.
-            var response = serve(renderer.assets["sw.js"]!, request: request)
+            var response = renderer.assetResponse("sw.js", request: request)!
             response.headers[HTTPField.Name("Service-Worker-Allowed")!] = "/t/"
             return response
         }
         router.get("/favicon.ico") { request, _ in
             // Browsers ask for it on pages without an icon link (the sign-in page); the SVG icon serves.
-            serve(renderer.assets["icon.svg"]!, request: request)
+            renderer.assetResponse("icon.svg", request: request)!
         }
         router.get("/manifest.webmanifest") { request, _ in
-            serve(renderer.assets["manifest.webmanifest"]!, request: request)
+            renderer.assetResponse("manifest.webmanifest", request: request)!
         }
         router.get("/qr/:file") { request, context -> Response in
             guard let file = context.parameters.get("file"), file.hasSuffix(".svg"),
@@ -75,7 +75,7 @@ struct PagesController: Sendable {
         var data = extra(snapshot)
         data["branch"] = try JSONText.encode(snapshot)
         let title = "\(renderer.text("\(page)_title", language)) · \(state.branch.name)"
-        return html(renderer.render(page: page, language: language, title: title, csrf: context.csrfToken, liveID: liveID, data: data))
+        return PageRenderer.html(renderer.render(page: page, language: language, title: title, csrf: context.csrfToken, liveID: liveID, data: data))
     }
 
     /// The customer's ticket: its status now, in the branch's language.
@@ -95,7 +95,7 @@ struct PagesController: Sendable {
         ]
         let title = "\(ticket.number) · \(renderer.text("ticket_title", language))"
         // Every response says Referrer-Policy: no-referrer, so the link (the customer's key) never leaks to other sites.
-        return html(renderer.render(page: "ticket", language: language, title: title, csrf: nil, liveID: liveID, data: data))
+        return PageRenderer.html(renderer.render(page: "ticket", language: language, title: title, csrf: nil, liveID: liveID, data: data))
     }
 
     /// Console and admin: signed-in staff only (others go to the sign-in page and come back).
@@ -109,31 +109,11 @@ struct PagesController: Sendable {
         }
         let me = try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken))
         let liveID = await hub.latestSequence
-        return html(renderer.render(page: page, language: language, title: renderer.text("\(page)_title", language), csrf: context.csrfToken, liveID: liveID, data: ["me": me]))
+        return PageRenderer.html(renderer.render(page: page, language: language, title: renderer.text("\(page)_title", language), csrf: context.csrfToken, liveID: liveID, data: ["me": me]))
     }
 
     private func errorPage(_ status: HTTPResponse.Status, language: String, title: String, detail: String) -> Response {
-        var response = html(renderer.renderError(language: language, title: renderer.text(title, language), detail: renderer.text(detail, language)))
-        response.status = status
-        return response
-    }
-
-    private func html(_ text: String) -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: text))
-        )
-    }
-
-    /// Assets are revalidated by ETag, so a new version is picked up at once and an unchanged one costs a 304.
-    private func serve(_ asset: PageRenderer.Asset, request: Request) -> Response {
-        if request.headers[.ifNoneMatch] == asset.etag {
-            return Response(status: .notModified, headers: [.eTag: asset.etag])
-        }
-        return Response(
-            status: .ok, headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
-            body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes))
-        )
+        PageRenderer.html(renderer.renderError(language: language, title: renderer.text(title, language), detail: renderer.text(detail, language)), status: status)
     }
 
     /// Where the customer reaches this server: behind a proxy, the forwarded scheme and host.

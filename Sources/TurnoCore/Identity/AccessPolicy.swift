@@ -15,6 +15,10 @@ public enum RouteGroup: String, Sendable, CaseIterable {
     case queueOperation = "queue-operation"
     /// Seeing a branch's queues and tickets, transferring tickets, issuing them for walk-ins.
     case ticketDesk = "ticket-desk"
+    /// Recording, changing and deleting exercise sessions.
+    case sessionsWrite = "sessions-write"
+    /// Listing and exporting exercise sessions, reading statistics.
+    case sessionsRead = "sessions-read"
 }
 
 /// Who may use each route group: deny by default.
@@ -30,6 +34,8 @@ public enum AccessPolicy {
         case .branchSetup: [.admin, .manager]
         case .queueOperation: [.admin, .manager, .operator]
         case .ticketDesk: Set(Role.allCases)
+        case .sessionsWrite: [.admin, .manager]
+        case .sessionsRead: Set(Role.allCases)
         }
     }
 
@@ -37,6 +43,8 @@ public enum AccessPolicy {
     public static func scopes(for group: RouteGroup) -> Set<Scope> {
         switch group {
         case .account, .users, .apiKeys, .audit, .branchSetup, .queueOperation, .ticketDesk: []
+        case .sessionsWrite: [.sessionsWrite]
+        case .sessionsRead: [.sessionsRead, .sessionsWrite]
         }
     }
 

@@ -1,30 +1,32 @@
 import Foundation
+import Hummingbird
+import NIOCore
 import Mustache
-import TurnoCore
 
-/// Renders the queue pages from the mustache templates and the strings of each language, all loaded once from
-/// the module's resources (`Pages/Resources`): `templates/*.mustache`, `strings/<language>.json`, `assets/*`.
-struct PageRenderer: Sendable {
+/// Renders a module's pages from its mustache templates and the strings of each language, all loaded once from
+/// the module's resources folder: `templates/*.mustache`, `strings/<language>.json`, `assets/*`.
+public struct PageRenderer: Sendable {
     let library: MustacheLibrary
     /// Language → key → text. Every text a page shows comes from here, for the server and (through the page data) the scripts.
     let strings: [String: [String: String]]
-    let assets: [String: Asset]
+    public let assets: [String: Asset]
     /// Changes whenever an asset changes, so browsers fetch the new ones.
     let version: String
 
-    static let languages = ["en", "it"]
-    static let defaultLanguage = "en"
+    public static let languages = ["en", "it"]
+    public static let defaultLanguage = "en"
 
     /// A static file served under `/assets/`.
-    struct Asset: Sendable {
-        let bytes: [UInt8]
-        let contentType: String
-        let etag: String
+    public struct Asset: Sendable {
+        public let bytes: [UInt8]
+        public let contentType: String
+        public let etag: String
     }
 
-    static func load() throws -> PageRenderer {
-        guard let root = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
-            throw ResourcesMissing("the queue pages' resources (turno_Queues.resources) are not next to the binary")
+    /// `root` is the module's resources folder (`Bundle.module`'s), nil when the bundle is missing.
+    public static func load(resources root: URL?, module: String) throws -> PageRenderer {
+        guard let root else {
+            throw ResourcesMissing("the \(module) pages' resources (turno_\(module).resources) are not next to the binary")
         }
         var library = MustacheLibrary()
         let templates = root.appendingPathComponent("templates")
@@ -48,24 +50,24 @@ struct PageRenderer: Sendable {
     }
 
     /// The language to use: the branch's for customer pages, the browser's preference for staff pages.
-    static func language(_ requested: String?) -> String {
+    public static func language(_ requested: String?) -> String {
         guard let requested else { return defaultLanguage }
         let primary = requested.lowercased().prefix(2)
         return languages.first { $0 == primary } ?? defaultLanguage
     }
 
     /// The first of the browser's `Accept-Language` choices that there are strings for.
-    static func language(acceptLanguage: String?) -> String {
+    public static func language(acceptLanguage: String?) -> String {
         let choices = (acceptLanguage ?? "").split(separator: ",").map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces) }
         return choices.lazy.map { language($0) }.first { choice in choices.contains { $0.lowercased().hasPrefix(choice) } } ?? defaultLanguage
     }
 
-    func text(_ key: String, _ language: String) -> String {
+    public func text(_ key: String, _ language: String) -> String {
         strings[language]?[key] ?? strings[Self.defaultLanguage]?[key] ?? key
     }
 
     /// Renders `page` with the layout. `data` are JSON texts by field; the page's scripts read them, with the strings.
-    func render(page: String, language: String, title: String, csrf: String?, liveID: Int64, data: [String: String]) -> String {
+    public func render(page: String, language: String, title: String, csrf: String?, liveID: Int64, data: [String: String]) -> String {
         let strings = self.strings[language] ?? [:]
         var fields = data
         fields["page"] = JSONText.string(page)
@@ -80,7 +82,27 @@ struct PageRenderer: Sendable {
         return library.render(context, withTemplate: page) ?? ""
     }
 
-    func renderError(language: String, title: String, detail: String) -> String {
+    /// An asset by file name, revalidated by ETag: a new version is picked up at once, an unchanged one costs a 304.
+    public func assetResponse(_ name: String, request: Request) -> Response? {
+        guard let asset = assets[name] else { return nil }
+        if request.headers[.ifNoneMatch] == asset.etag {
+            return Response(status: .notModified, headers: [.eTag: asset.etag])
+        }
+        return Response(
+            status: .ok, headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes))
+        )
+    }
+
+    /// An HTML page that browsers must not cache (it shows live state).
+    public static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+
+    public func renderError(language: String, title: String, detail: String) -> String {
         library.render(["lang": language, "title": title, "detail": detail, "t": strings[language] ?? [:], "version": version], withTemplate: "error") ?? ""
     }
 
@@ -105,28 +127,28 @@ struct PageRenderer: Sendable {
     }
 }
 
-struct ResourcesMissing: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct ResourcesMissing: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Small pieces of JSON text for page data, without a type per page.
-enum JSONText {
-    static func string(_ text: String) -> String {
+public enum JSONText {
+    public static func string(_ text: String) -> String {
         String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
     }
 
-    static func object(_ fields: [String: String]) -> String {
+    public static func object(_ fields: [String: String]) -> String {
         "{" + fields.sorted { $0.key < $1.key }.map { "\(string($0.key)):\($0.value)" }.joined(separator: ",") + "}"
     }
 
-    static func encode(_ value: some Encodable) throws -> String {
+    public static func encode(_ value: some Encodable) throws -> String {
         String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self)
     }
 
     /// Inside a `<script>` element nothing may read as a closing tag or comment: `<` only appears in JSON strings,
     /// where `\u003c` means the same.
-    static func scriptSafe(_ json: String) -> String {
+    public static func scriptSafe(_ json: String) -> String {
         json.replacingOccurrences(of: "<", with: "\\u003c")
     }
 }

@@ -1,0 +1,383 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TurnoCore
+
+/// `POST /api/v1/sessions`, `POST /api/v1/sessions/batch`, `GET /api/v1/sessions` (and `.csv`),
+/// `GET|PATCH|DELETE /api/v1/sessions/{id}`, `GET /api/v1/users/{id}/stats`.
+struct SessionsController: Sendable {
+    let store: SessionStore
+
+    static let batchLimit = 1_000
+
+    /// A session as the API shows it.
+    struct SessionView: Codable, Sendable, ResponseEncodable {
+        var id: Int64
+        var userId: String
+        var sport: Sport
+        var startedAt: String
+        var durationS: Int
+        var distanceM: Double?
+        var caloriesKcal: Double?
+        var avgHrBpm: Int?
+        var maxHrBpm: Int?
+        var elevationGainM: Double?
+        var notes: String?
+        var externalId: String?
+        var createdAt: String
+
+        init(_ session: ExerciseSession) {
+            id = session.id
+            userId = session.userID
+            sport = session.sport
+            startedAt = SessionTime.format(session.startedAtMs)
+            durationS = session.durationS
+            distanceM = session.distanceM
+            caloriesKcal = session.caloriesKcal
+            avgHrBpm = session.avgHrBpm
+            maxHrBpm = session.maxHrBpm
+            elevationGainM = session.elevationGainM
+            notes = session.notes
+            externalId = session.externalID
+            createdAt = SessionTime.format(session.createdAtMs)
+        }
+    }
+
+    struct Page: Codable, ResponseEncodable {
+        var items: [SessionView]
+        var nextCursor: String?
+    }
+
+    /// One item of a batch: its fields, or why they could not be read (a wrong type, say), without failing the rest.
+    struct BatchItem: Decodable {
+        var fields: Result<SessionFields, Problem>
+
+        init(from decoder: any Decoder) throws {
+            do {
+                fields = .success(try SessionFields(from: decoder))
+            } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+                let field = context.codingPath.last.map { Self.snakeCase($0.stringValue) } ?? "the session"
+                fields = .failure(.unprocessable("\(field) has the wrong type"))
+            } catch {
+                fields = .failure(.unprocessable("this item is not a session object"))
+            }
+        }
+
+        static func snakeCase(_ key: String) -> String {
+            key.reduce(into: "") { result, character in
+                if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
+            }
+        }
+    }
+
+    struct BatchRequest: Decodable {
+        var sessions: [BatchItem]
+    }
+
+    struct BatchResult: Encodable {
+        var index: Int
+        var status: Int
+        var session: SessionView?
+        var problem: ProblemBody?
+    }
+
+    struct ProblemBody: Encodable {
+        var title: String
+        var status: Int
+        var detail: String
+    }
+
+    struct BatchResponse: Encodable, ResponseEncodable {
+        var created: Int
+        var existing: Int
+        var failed: Int
+        var results: [BatchResult]
+    }
+
+    func add(to router: Router<TurnoRequestContext>) {
+        let write = router.group("/api/v1/sessions").add(middleware: RequireAccess(.sessionsWrite))
+        write.post { request, context -> Response in
+            let fields = try await request.decode(as: SessionFields.self, context: context)
+            let session = try validated(fields)
+            let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+            if let key, key.count > 200 { throw Problem.badRequest("Idempotency-Key must have at most 200 characters") }
+            let outcome = try await store.insert([session], idempotencyKey: key, organizationID: context.principal!.organizationID)[0]
+            if case .created = outcome {
+                return try Response.json(SessionView(outcome.session), status: .created)
+            }
+            return try Response.json(SessionView(outcome.session), status: .ok)
+        }
+        write.post("/batch") { request, context -> BatchResponse in
+            let batch = try await request.decode(as: BatchRequest.self, context: context)
+            guard batch.sessions.count <= Self.batchLimit else {
+                throw Problem.unprocessable("a batch takes at most \(Self.batchLimit) sessions, got \(batch.sessions.count)")
+            }
+            let now = WallClock.nowMilliseconds()
+            var results: [BatchResult?] = Array(repeating: nil, count: batch.sessions.count)
+            var valid: [(index: Int, session: ExerciseSession)] = []
+            for (index, item) in batch.sessions.enumerated() {
+                do {
+                    valid.append((index, try validated(try item.fields.get(), nowMs: now)))
+                } catch let problem as Problem {
+                    results[index] = BatchResult(index: index, status: Int(problem.status.code), problem: .init(title: problem.title, status: Int(problem.status.code), detail: problem.detail))
+                }
+            }
+            let outcomes = try await store.insert(valid.map(\.session), organizationID: context.principal!.organizationID)
+            for (item, outcome) in zip(valid, outcomes) {
+                if case .created = outcome {
+                    results[item.index] = BatchResult(index: item.index, status: 201, session: SessionView(outcome.session))
+                } else {
+                    results[item.index] = BatchResult(index: item.index, status: 200, session: SessionView(outcome.session))
+                }
+            }
+            let all = results.map { $0! }
+            return BatchResponse(
+                created: all.filter { $0.status == 201 }.count, existing: all.filter { $0.status == 200 }.count,
+                failed: all.filter { $0.status >= 400 }.count, results: all
+            )
+        }
+        write.patch("/:id") { request, context -> SessionView in
+            let fields = try await request.decode(as: SessionFields.self, context: context)
+            let id = try sessionID(context)
+            let now = WallClock.nowMilliseconds()
+            guard let changed = try await store.update(id: id, organizationID: context.principal!.organizationID, { session in
+                do {
+                    return try fields.applied(to: session, nowMs: now)
+                } catch let violation as SessionRuleViolation {
+                    throw Problem.unprocessable(violation.detail)
+                }
+            }) else { throw Problem.notFound("there is no session \(id)") }
+            return SessionView(changed)
+        }
+        write.delete("/:id") { _, context -> Response in
+            let id = try sessionID(context)
+            guard try await store.delete(id: id, organizationID: context.principal!.organizationID) else { throw Problem.notFound("there is no session \(id)") }
+            return Response(status: .noContent)
+        }
+
+        let read = router.group("/api/v1").add(middleware: RequireAccess(.sessionsRead))
+        read.get("/sessions") { request, context -> Response in
+            let filter = try SessionQuery.filter(request)
+            if request.headers[.accept]?.contains("text/csv") == true { return csv(filter, context: context) }
+            let items = try await store.list(filter, organizationID: context.principal!.organizationID)
+            let next = items.count == filter.limit ? items.last.map(SessionQuery.cursor(after:)) : nil
+            return try Response.json(Page(items: items.map(SessionView.init), nextCursor: next))
+        }
+        read.get("/sessions.csv") { request, context -> Response in
+            csv(try SessionQuery.filter(request), context: context)
+        }
+        read.get("/sessions/:id") { _, context -> SessionView in
+            let id = try sessionID(context)
+            guard let session = try await store.session(id: id, organizationID: context.principal!.organizationID) else {
+                throw Problem.notFound("there is no session \(id)")
+            }
+            return SessionView(session)
+        }
+        read.get("/users/:id/stats") { request, context -> StatisticsView in
+            guard let userID = context.parameters.get("id") else { throw Problem.notFound("name a user") }
+            return try await statistics(userID: userID, request: request, organizationID: context.principal!.organizationID)
+        }
+    }
+
+    private func validated(_ fields: SessionFields, nowMs: Int64 = WallClock.nowMilliseconds()) throws -> ExerciseSession {
+        do {
+            return try fields.validated(nowMs: nowMs)
+        } catch {
+            throw Problem.unprocessable(error.detail)
+        }
+    }
+
+    private func sessionID(_ context: TurnoRequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("id", as: Int64.self) else {
+            throw Problem.notFound("there is no session \(context.parameters.get("id") ?? "")")
+        }
+        return id
+    }
+
+    /// The whole filtered list as CSV, read and written a thousand sessions at a time.
+    private func csv(_ filter: SessionFilter, context: TurnoRequestContext) -> Response {
+        let organizationID = context.principal!.organizationID
+        let store = self.store
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: #"attachment; filename="sessions.csv""#],
+            body: .init { writer in
+                try await writer.write(ByteBuffer(string: CSV.row(SessionCSV.header)))
+                var page = filter
+                page.limit = 1_000
+                while true {
+                    let sessions = try await store.list(page, organizationID: organizationID)
+                    if !sessions.isEmpty { try await writer.write(ByteBuffer(string: sessions.map { CSV.row(SessionCSV.fields(of: $0)) }.joined())) }
+                    guard sessions.count == page.limit, let last = sessions.last else { break }
+                    page.after = (last.startedAtMs, last.id)
+                }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
+    private func statistics(userID: String, request: Request, organizationID: Int64) async throws -> StatisticsView {
+        let parameters = request.uri.queryParameters
+        let zoneName = parameters["tz"].map(String.init) ?? "UTC"
+        guard let timeZone = TimeZone(identifier: zoneName) else { throw Problem.badRequest("`\(zoneName)` is not a time zone; use a name such as Europe/Rome") }
+        let bucketName = parameters["bucket"].map(String.init) ?? "week"
+        guard let bucket = Bucket(rawValue: bucketName) else { throw Problem.badRequest("bucket must be day, week or month, got `\(bucketName)`") }
+        var sport: Sport?
+        if let name = parameters["sport"] {
+            guard let known = Sport(rawValue: String(name)) else { throw Problem.badRequest("`\(name)` is not a sport") }
+            sport = known
+        }
+        let now = WallClock.nowMilliseconds()
+        let today = LocalDate(ms: now, timeZone: timeZone)
+        func date(_ name: String) throws -> LocalDate? {
+            guard let text = parameters[Substring(name)] else { return nil }
+            guard let date = LocalDate(String(text)) else { throw Problem.badRequest("\(name) must be a date such as 2026-11-21, got `\(text)`") }
+            return date
+        }
+        let last = try date("to") ?? today
+        let first = try date("from") ?? last.adding(days: bucket == .day ? -29 : bucket == .week ? -83 : -364)
+        guard first <= last else { throw Problem.badRequest("from (\(first)) is after to (\(last))") }
+        guard last.dayNumber - first.dayNumber < 3_700 else { throw Problem.badRequest("ask for at most ten years at a time") }
+        let slots = Rollup.slot(of: first.startMs(in: timeZone))...(Rollup.slot(of: last.adding(days: 1).startMs(in: timeZone)) - 1)
+        let rollups = try await store.rollups(userID: userID, slots: slots, sport: sport, organizationID: organizationID)
+        let statistics = Statistics.compute(rollups: rollups, first: first, last: last, timeZone: timeZone, bucket: bucket, today: today)
+        var view = StatisticsView(userID: userID, first: first, last: last, zone: zoneName, bucket: bucket, statistics: statistics)
+        if let best = statistics.longestDuration {
+            view.bests.longestDuration = try await store.session(of: best, byDistance: false, userID: userID, organizationID: organizationID).map(SessionView.init)
+        }
+        if let best = statistics.longestDistance {
+            view.bests.longestDistance = try await store.session(of: best, byDistance: true, userID: userID, organizationID: organizationID).map(SessionView.init)
+        }
+        return view
+    }
+}
+
+/// The answer of `GET /api/v1/users/{id}/stats`.
+struct StatisticsView: Encodable, ResponseEncodable {
+    struct Averages: Encodable {
+        var speedKmh: Double?
+        var paceSPerKm: Double?
+        var heartRateBpm: Double?
+    }
+
+    struct SeriesPoint: Encodable {
+        var start: String
+        var count: Int
+        var durationS: Int
+        var distanceM: Double
+        var caloriesKcal: Double
+        var elevationGainM: Double
+
+        init(_ point: Statistics.Point) {
+            start = point.start
+            count = point.totals.count
+            durationS = point.totals.durationS
+            distanceM = point.totals.distanceM
+            caloriesKcal = point.totals.caloriesKcal
+            elevationGainM = point.totals.elevationGainM
+        }
+    }
+
+    struct HeartRatePoint: Encodable {
+        var start: String
+        var avgHrBpm: Double
+    }
+
+    struct Bests: Encodable {
+        var longestDuration: SessionsController.SessionView?
+        var longestDistance: SessionsController.SessionView?
+        var biggestWeek: SeriesPoint?
+    }
+
+    struct Streaks: Encodable {
+        var currentDays: Int
+        var longestDays: Int
+    }
+
+    var userId: String
+    var from: String
+    var to: String
+    var tz: String
+    var bucket: Bucket
+    var totals: Totals
+    var averages: Averages
+    var bySport: [String: Totals]
+    var series: [SeriesPoint]
+    var heartRate: [HeartRatePoint]
+    var bests: Bests
+    var streaks: Streaks
+
+    init(userID: String, first: LocalDate, last: LocalDate, zone: String, bucket: Bucket, statistics: Statistics) {
+        userId = userID
+        from = first.description
+        to = last.description
+        tz = zone
+        self.bucket = bucket
+        totals = statistics.totals
+        averages = Averages(speedKmh: statistics.speedKmh, paceSPerKm: statistics.paceSPerKm, heartRateBpm: statistics.heartRateBpm)
+        bySport = Dictionary(uniqueKeysWithValues: statistics.bySport.map { ($0.key.rawValue, $0.value) })
+        series = statistics.series.map(SeriesPoint.init)
+        heartRate = statistics.series.compactMap { point in point.heartRateBpm.map { HeartRatePoint(start: point.start, avgHrBpm: $0) } }
+        bests = Bests(biggestWeek: statistics.biggestWeek.map(SeriesPoint.init))
+        streaks = Streaks(currentDays: statistics.currentStreakDays, longestDays: statistics.longestStreakDays)
+    }
+}
+
+/// Query parameters of the list and its export, and the opaque cursor.
+enum SessionQuery {
+    static func filter(_ request: Request) throws -> SessionFilter {
+        let parameters = request.uri.queryParameters
+        var filter = SessionFilter()
+        filter.userID = parameters["user_id"].map(String.init)
+        if let name = parameters["sport"] {
+            guard let sport = Sport(rawValue: String(name)) else { throw Problem.badRequest("`\(name)` is not a sport; use one of \(Sport.allCases.map(\.rawValue).joined(separator: ", "))") }
+            filter.sport = sport
+        }
+        filter.fromMs = try time(parameters["from"], "from")
+        filter.toMs = try time(parameters["to"], "to")
+        filter.minDurationS = try number(parameters["min_duration_s"], "min_duration_s")
+        filter.maxDurationS = try number(parameters["max_duration_s"], "max_duration_s")
+        if let text = parameters["min_distance_m"] {
+            guard let value = Double(String(text)), value >= 0 else { throw Problem.badRequest("min_distance_m must be a number of metres, got `\(text)`") }
+            filter.minDistanceM = value
+        }
+        if let limit = try number(parameters["limit"], "limit") {
+            guard (1...1_000).contains(limit) else { throw Problem.badRequest("limit must be between 1 and 1000, got \(limit)") }
+            filter.limit = limit
+        }
+        if let cursor = parameters["cursor"] {
+            guard let position = position(of: String(cursor)) else { throw Problem.badRequest("the cursor is not one this server gave out") }
+            filter.after = position
+        }
+        return filter
+    }
+
+    /// `2026-11-21T07:30:00Z`, or a date (its midnight in UTC).
+    static func time(_ text: Substring?, _ name: String) throws -> Int64? {
+        guard let text else { return nil }
+        if let ms = SessionTime.parse(String(text)) { return ms }
+        if let date = LocalDate(String(text)) { return Int64(date.dayNumber) * 86_400_000 }
+        throw Problem.badRequest("\(name) must be an ISO-8601 time or a date, such as 2026-11-21T07:30:00Z or 2026-11-21, got `\(text)`")
+    }
+
+    static func number(_ text: Substring?, _ name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(String(text)), value >= 0 else { throw Problem.badRequest("\(name) must be a whole number, got `\(text)`") }
+        return value
+    }
+
+    static func cursor(after session: ExerciseSession) -> String {
+        Data("\(session.startedAtMs).\(session.id)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func position(of cursor: String) -> (startedAtMs: Int64, id: Int64)? {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
+        let parts = text.split(separator: ".")
+        guard parts.count == 2, let time = Int64(parts[0]), let id = Int64(parts[1]) else { return nil }
+        return (time, id)
+    }
+}

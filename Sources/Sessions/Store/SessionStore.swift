@@ -1,0 +1,300 @@
+import Foundation
+import SQLKit
+import TurnoCore
+
+/// SQL for exercise sessions. Every insert, change and deletion updates the user's roll-ups in the same
+/// transaction: inserts add to them, changes and deletions recompute the slots they touch from the sessions left,
+/// so the roll-ups always equal what the sessions add up to.
+public struct SessionStore: Sendable {
+    let storage: Storage
+
+    public init(storage: Storage) {
+        self.storage = storage
+    }
+
+    /// What happened to one session of an insert.
+    public enum Outcome: Sendable, Equatable {
+        case created(ExerciseSession)
+        /// Already stored under the same `external_id` (or `Idempotency-Key`): the stored one, unchanged.
+        case existing(ExerciseSession)
+
+        public var session: ExerciseSession {
+            switch self {
+            case .created(let session), .existing(let session): session
+            }
+        }
+    }
+
+    // MARK: Writing
+
+    /// Stores valid sessions in one transaction; a session whose `external_id` (or the request's idempotency key) is
+    /// already stored is not stored again.
+    public func insert(_ sessions: [ExerciseSession], idempotencyKey: String? = nil, organizationID: Int64) async throws -> [Outcome] {
+        guard !sessions.isEmpty else { return [] }
+        return try await storage.write { transaction in
+            let sql = transaction.sql
+            if let idempotencyKey, let existing = try await sql.raw("""
+                SELECT \(unsafeRaw: Self.columns) FROM sessions WHERE organization_id = \(bind: organizationID) AND idempotency_key = \(bind: idempotencyKey)
+                """).first().map(Self.session(from:)) {
+                return sessions.map { _ in .existing(existing) }
+            }
+            var known = try await existingByExternalID(sessions.compactMap(\.externalID), organizationID: organizationID, sql: sql)
+            var outcomes: [Outcome?] = Array(repeating: nil, count: sessions.count)
+            var fresh: [(index: Int, session: ExerciseSession)] = []
+            var claimed: Set<String> = []
+            for (index, session) in sessions.enumerated() {
+                if let external = session.externalID {
+                    if let stored = known[external] {
+                        outcomes[index] = .existing(stored)
+                        continue
+                    }
+                    // The same external id twice in one batch: the first is stored, the others answer with it.
+                    guard claimed.insert(external).inserted else { continue }
+                }
+                fresh.append((index, session))
+            }
+            for chunk in stride(from: 0, to: fresh.count, by: 500).map({ Array(fresh[$0..<min($0 + 500, fresh.count)]) }) {
+                let values = chunk.map { item -> SQLQueryString in
+                    let s = item.session
+                    return """
+                        (\(bind: organizationID), \(bind: s.userID), \(bind: s.sport.rawValue), \(bind: s.startedAtMs), \(bind: s.durationS), \(bind: s.distanceM),
+                         \(bind: s.caloriesKcal), \(bind: s.avgHrBpm), \(bind: s.maxHrBpm), \(bind: s.elevationGainM), \(bind: s.notes), \(bind: s.externalID),
+                         \(bind: chunk.count == 1 ? idempotencyKey : nil), \(bind: s.createdAtMs))
+                        """
+                }
+                let insert: SQLQueryString = """
+                    INSERT INTO sessions (organization_id, user_id, sport, started_at_ms, duration_s, distance_m, calories_kcal, avg_hr_bpm, max_hr_bpm,
+                                          elevation_gain_m, notes, external_id, idempotency_key, created_at_ms)
+                    VALUES \(values.joined(separator: ", ")) RETURNING id
+                    """
+                // Rows of one statement take increasing ids in the order of their VALUES.
+                let ids = try await sql.raw(insert).all().map { try $0.decode(column: "id", as: Int64.self) }.sorted()
+                guard ids.count == chunk.count else { throw DatabaseUnavailable("the database stored \(ids.count) of \(chunk.count) sessions") }
+                for (item, id) in zip(chunk, ids) {
+                    var stored = item.session
+                    stored.id = id
+                    outcomes[item.index] = .created(stored)
+                    if let external = stored.externalID { known[external] = stored }
+                }
+            }
+            for (index, session) in sessions.enumerated() where outcomes[index] == nil {
+                outcomes[index] = .existing(known[session.externalID!]!)
+            }
+            let created = outcomes.compactMap { if case .created(let session)? = $0 { session } else { nil } }
+            try await addToRollups(created, organizationID: organizationID, sql: sql)
+            return outcomes.map { $0! }
+        }
+    }
+
+    /// Changes a stored session; nil when there is no such session in the organization.
+    public func update(id: Int64, organizationID: Int64, _ change: (ExerciseSession) throws -> ExerciseSession) async throws -> ExerciseSession? {
+        try await storage.write { transaction in
+            let sql = transaction.sql
+            guard let before = try await session(id: id, organizationID: organizationID, sql: sql) else { return nil }
+            let after = try change(before)
+            try await sql.raw("""
+                UPDATE sessions SET user_id = \(bind: after.userID), sport = \(bind: after.sport.rawValue), started_at_ms = \(bind: after.startedAtMs),
+                    duration_s = \(bind: after.durationS), distance_m = \(bind: after.distanceM), calories_kcal = \(bind: after.caloriesKcal),
+                    avg_hr_bpm = \(bind: after.avgHrBpm), max_hr_bpm = \(bind: after.maxHrBpm), elevation_gain_m = \(bind: after.elevationGainM),
+                    notes = \(bind: after.notes), external_id = \(bind: after.externalID)
+                WHERE id = \(bind: id)
+                """).run()
+            try await recomputeRollups(of: [before, after], organizationID: organizationID, sql: sql)
+            return after
+        }
+    }
+
+    /// Deletes a session; false when there is no such session in the organization.
+    public func delete(id: Int64, organizationID: Int64) async throws -> Bool {
+        try await storage.write { transaction in
+            let sql = transaction.sql
+            guard let session = try await session(id: id, organizationID: organizationID, sql: sql) else { return false }
+            try await sql.raw("DELETE FROM sessions WHERE id = \(bind: id)").run()
+            try await recomputeRollups(of: [session], organizationID: organizationID, sql: sql)
+            return true
+        }
+    }
+
+    private func existingByExternalID(_ ids: [String], organizationID: Int64, sql: any SQLDatabase) async throws -> [String: ExerciseSession] {
+        var found: [String: ExerciseSession] = [:]
+        for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+            let list = chunk.map { SQLQueryString("\(bind: $0)") }.joined(separator: ", ")
+            for row in try await sql.raw("""
+                SELECT \(unsafeRaw: Self.columns) FROM sessions WHERE organization_id = \(bind: organizationID) AND external_id IN (\(list))
+                """).all() {
+                let session = try Self.session(from: row)
+                found[session.externalID!] = session
+            }
+        }
+        return found
+    }
+
+    /// Adds new sessions to their slots' roll-ups (one upsert per user, slot and sport).
+    private func addToRollups(_ sessions: [ExerciseSession], organizationID: Int64, sql: any SQLDatabase) async throws {
+        struct Key: Hashable { let user: String; let slot: Int64; let sport: Sport }
+        var sums: [Key: Rollup] = [:]
+        for session in sessions {
+            let part = Rollup(session)
+            let key = Key(user: session.userID, slot: part.slot, sport: session.sport)
+            guard var sum = sums[key] else { sums[key] = part; continue }
+            sum.count += part.count
+            sum.durationS += part.durationS
+            sum.distanceM += part.distanceM
+            sum.caloriesKcal += part.caloriesKcal
+            sum.elevationGainM += part.elevationGainM
+            sum.heartRateWeighted += part.heartRateWeighted
+            sum.heartRateDurationS += part.heartRateDurationS
+            sum.distanceDurationS += part.distanceDurationS
+            sum.maxDurationS = max(sum.maxDurationS, part.maxDurationS)
+            sum.maxDistanceM = max(sum.maxDistanceM, part.maxDistanceM)
+            sums[key] = sum
+        }
+        let entries = Array(sums)
+        for chunk in stride(from: 0, to: entries.count, by: 500).map({ Array(entries[$0..<min($0 + 500, entries.count)]) }) {
+            let values = chunk.map { key, r -> SQLQueryString in
+                """
+                (\(bind: organizationID), \(bind: key.user), \(bind: r.slot), \(bind: r.sport.rawValue), \(bind: r.count), \(bind: r.durationS), \(bind: r.distanceM),
+                 \(bind: r.caloriesKcal), \(bind: r.elevationGainM), \(bind: r.heartRateWeighted), \(bind: r.heartRateDurationS), \(bind: r.distanceDurationS),
+                 \(bind: r.maxDurationS), \(bind: r.maxDistanceM))
+                """
+            }
+            try await sql.raw("""
+                INSERT INTO session_rollups (organization_id, user_id, slot, sport, session_count, duration_s, distance_m, calories_kcal, elevation_gain_m,
+                                             hr_weighted, hr_duration_s, distance_duration_s, max_duration_s, max_distance_m)
+                VALUES \(values.joined(separator: ", "))
+                ON CONFLICT (organization_id, user_id, slot, sport) DO UPDATE SET
+                    session_count = session_rollups.session_count + excluded.session_count,
+                    duration_s = session_rollups.duration_s + excluded.duration_s,
+                    distance_m = session_rollups.distance_m + excluded.distance_m,
+                    calories_kcal = session_rollups.calories_kcal + excluded.calories_kcal,
+                    elevation_gain_m = session_rollups.elevation_gain_m + excluded.elevation_gain_m,
+                    hr_weighted = session_rollups.hr_weighted + excluded.hr_weighted,
+                    hr_duration_s = session_rollups.hr_duration_s + excluded.hr_duration_s,
+                    distance_duration_s = session_rollups.distance_duration_s + excluded.distance_duration_s,
+                    max_duration_s = CASE WHEN excluded.max_duration_s > session_rollups.max_duration_s THEN excluded.max_duration_s ELSE session_rollups.max_duration_s END,
+                    max_distance_m = CASE WHEN excluded.max_distance_m > session_rollups.max_distance_m THEN excluded.max_distance_m ELSE session_rollups.max_distance_m END
+                """).run()
+        }
+    }
+
+    /// Recomputes the slots these sessions are (or were) in from the sessions stored now: exact after any change,
+    /// including the maxima, which cannot be taken back by subtracting.
+    private func recomputeRollups(of sessions: [ExerciseSession], organizationID: Int64, sql: any SQLDatabase) async throws {
+        struct Key: Hashable { let user: String; let slot: Int64; let sport: Sport }
+        for key in Set(sessions.map { Key(user: $0.userID, slot: Rollup.slot(of: $0.startedAtMs), sport: $0.sport) }) {
+            try await sql.raw("""
+                DELETE FROM session_rollups WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: key.user) AND slot = \(bind: key.slot) AND sport = \(bind: key.sport.rawValue)
+                """).run()
+            try await sql.raw("""
+                INSERT INTO session_rollups (organization_id, user_id, slot, sport, session_count, duration_s, distance_m, calories_kcal, elevation_gain_m,
+                                             hr_weighted, hr_duration_s, distance_duration_s, max_duration_s, max_distance_m)
+                SELECT organization_id, user_id, CAST(\(bind: key.slot) AS BIGINT), sport, COUNT(*), SUM(duration_s), COALESCE(SUM(distance_m), 0),
+                       COALESCE(SUM(calories_kcal), 0), COALESCE(SUM(elevation_gain_m), 0), COALESCE(SUM(avg_hr_bpm * duration_s), 0),
+                       SUM(CASE WHEN avg_hr_bpm IS NULL THEN 0 ELSE duration_s END), SUM(CASE WHEN distance_m IS NULL THEN 0 ELSE duration_s END),
+                       MAX(duration_s), COALESCE(MAX(distance_m), 0)
+                FROM sessions
+                WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: key.user) AND sport = \(bind: key.sport.rawValue)
+                  AND started_at_ms >= \(bind: key.slot * Rollup.slotMs) AND started_at_ms < \(bind: (key.slot + 1) * Rollup.slotMs)
+                GROUP BY organization_id, user_id, sport
+                """).run()
+        }
+    }
+
+    // MARK: Reading
+
+    public func session(id: Int64, organizationID: Int64) async throws -> ExerciseSession? {
+        try await storage.read { sql in try await session(id: id, organizationID: organizationID, sql: sql) }
+    }
+
+    private func session(id: Int64, organizationID: Int64, sql: any SQLDatabase) async throws -> ExerciseSession? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM sessions WHERE id = \(bind: id) AND organization_id = \(bind: organizationID)")
+            .first().map(Self.session(from:))
+    }
+
+    /// Sessions matching a filter, newest first, after the position `filter.after` (keyset paging: stable while
+    /// sessions are added).
+    public func list(_ filter: SessionFilter, organizationID: Int64) async throws -> [ExerciseSession] {
+        try await storage.read { sql in
+            var query: SQLQueryString = "SELECT \(unsafeRaw: Self.columns) FROM sessions WHERE organization_id = \(bind: organizationID)"
+            if let user = filter.userID { query += " AND user_id = \(bind: user)" }
+            if let sport = filter.sport { query += " AND sport = \(bind: sport.rawValue)" }
+            if let from = filter.fromMs { query += " AND started_at_ms >= \(bind: from)" }
+            if let to = filter.toMs { query += " AND started_at_ms < \(bind: to)" }
+            if let minimum = filter.minDurationS { query += " AND duration_s >= \(bind: minimum)" }
+            if let maximum = filter.maxDurationS { query += " AND duration_s <= \(bind: maximum)" }
+            if let minimum = filter.minDistanceM { query += " AND distance_m >= \(bind: minimum)" }
+            if let after = filter.after {
+                query += " AND (started_at_ms < \(bind: after.startedAtMs) OR (started_at_ms = \(bind: after.startedAtMs) AND id < \(bind: after.id)))"
+            }
+            query += " ORDER BY started_at_ms DESC, id DESC LIMIT \(literal: filter.limit)"
+            return try await sql.raw(query).all().map(Self.session(from:))
+        }
+    }
+
+    /// The user's roll-ups in the slots `slots`, optionally of one sport.
+    public func rollups(userID: String, slots: ClosedRange<Int64>, sport: Sport?, organizationID: Int64) async throws -> [Rollup] {
+        try await storage.read { sql in
+            var query: SQLQueryString = """
+                SELECT slot, sport, session_count, duration_s, distance_m, calories_kcal, elevation_gain_m, hr_weighted, hr_duration_s,
+                       distance_duration_s, max_duration_s, max_distance_m
+                FROM session_rollups
+                WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID) AND slot >= \(bind: slots.lowerBound) AND slot <= \(bind: slots.upperBound)
+                """
+            if let sport { query += " AND sport = \(bind: sport.rawValue)" }
+            return try await sql.raw(query).all().map { row in
+                Rollup(
+                    slot: try row.decode(column: "slot", as: Int64.self), sport: Sport(rawValue: try row.decode(column: "sport", as: String.self)) ?? .other,
+                    count: try row.decode(column: "session_count", as: Int.self), durationS: try row.decode(column: "duration_s", as: Int.self),
+                    distanceM: try row.decode(column: "distance_m", as: Double.self), caloriesKcal: try row.decode(column: "calories_kcal", as: Double.self),
+                    elevationGainM: try row.decode(column: "elevation_gain_m", as: Double.self), heartRateWeighted: try row.decode(column: "hr_weighted", as: Double.self),
+                    heartRateDurationS: try row.decode(column: "hr_duration_s", as: Int.self), distanceDurationS: try row.decode(column: "distance_duration_s", as: Int.self),
+                    maxDurationS: try row.decode(column: "max_duration_s", as: Int.self), maxDistanceM: try row.decode(column: "max_distance_m", as: Double.self)
+                )
+            }
+        }
+    }
+
+    /// The session a best came from: the longest (by duration or distance) of its sport in its slot.
+    public func session(of best: Statistics.Best, byDistance: Bool, userID: String, organizationID: Int64) async throws -> ExerciseSession? {
+        try await storage.read { sql in
+            try await sql.raw("""
+                SELECT \(unsafeRaw: Self.columns) FROM sessions
+                WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID) AND sport = \(bind: best.sport.rawValue)
+                  AND started_at_ms >= \(bind: best.slot * Rollup.slotMs) AND started_at_ms < \(bind: (best.slot + 1) * Rollup.slotMs)
+                ORDER BY \(unsafeRaw: byDistance ? "distance_m" : "duration_s") DESC, id LIMIT 1
+                """).first().map(Self.session(from:))
+        }
+    }
+
+    static let columns = """
+        id, user_id, sport, started_at_ms, duration_s, distance_m, calories_kcal, avg_hr_bpm, max_hr_bpm, elevation_gain_m, notes, external_id, created_at_ms
+        """
+
+    static func session(from row: any SQLRow) throws -> ExerciseSession {
+        ExerciseSession(
+            id: try row.decode(column: "id", as: Int64.self), userID: try row.decode(column: "user_id", as: String.self),
+            sport: Sport(rawValue: try row.decode(column: "sport", as: String.self)) ?? .other,
+            startedAtMs: try row.decode(column: "started_at_ms", as: Int64.self), durationS: try row.decode(column: "duration_s", as: Int.self),
+            distanceM: try row.decode(column: "distance_m", as: Double?.self), caloriesKcal: try row.decode(column: "calories_kcal", as: Double?.self),
+            avgHrBpm: try row.decode(column: "avg_hr_bpm", as: Int?.self), maxHrBpm: try row.decode(column: "max_hr_bpm", as: Int?.self),
+            elevationGainM: try row.decode(column: "elevation_gain_m", as: Double?.self), notes: try row.decode(column: "notes", as: String?.self),
+            externalID: try row.decode(column: "external_id", as: String?.self), createdAtMs: try row.decode(column: "created_at_ms", as: Int64.self)
+        )
+    }
+}
+
+/// Which sessions a list or export wants.
+public struct SessionFilter: Sendable {
+    public var userID: String?
+    public var sport: Sport?
+    public var fromMs: Int64?
+    public var toMs: Int64?
+    public var minDurationS: Int?
+    public var maxDurationS: Int?
+    public var minDistanceM: Double?
+    /// The last session of the previous page.
+    public var after: (startedAtMs: Int64, id: Int64)?
+    public var limit = 50
+
+    public init() {}
+}

@@ -1,9 +1,7 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import HummingbirdWSClient
 import Logging
-import NIOCore
 import Synchronization
 
 /// Measures the queue engine of a running server over its public API: how long a call takes to reach the
@@ -27,21 +25,21 @@ struct BenchQueues: AsyncParsableCommand {
     var waiting = 1_000
 
     func run() async throws {
-        let api = QueueAPI(base: url)
+        let api = APIClient(base: url)
         do {
             try await api.signIn(username: username, password: password)
             try await measurePushLatency(api)
             try await measureClose(api)
         } catch {
-            try await api.client.shutdown()
+            try await api.shutdown()
             throw error
         }
-        try await api.client.shutdown()
+        try await api.shutdown()
     }
 
     /// One counter, two waiting tickets, both followed over one WebSocket: call-next, then time until the called
     /// ticket's page hears `ticket.called` and the other one hears that it is now first.
-    func measurePushLatency(_ api: QueueAPI) async throws {
+    func measurePushLatency(_ api: APIClient) async throws {
         let branch = try await api.post("/api/v1/branches", ["name": "Bench push \(UUID().uuidString.prefix(8))"])["id"] as! Int
         let service = try await api.post("/api/v1/branches/\(branch)/services", ["name": "Parcels", "prefix": "P"])["id"] as! Int
         let queue = try await api.post("/api/v1/branches/\(branch)/queues", ["name": "Desk", "counter": "1", "services": [service]])["id"] as! Int
@@ -101,7 +99,7 @@ struct BenchQueues: AsyncParsableCommand {
 
     /// Two counters; the second paused while `waiting` tickets are issued to the first, then opened; the first is
     /// closed and every ticket moves. Times the close request.
-    func measureClose(_ api: QueueAPI) async throws {
+    func measureClose(_ api: APIClient) async throws {
         let branch = try await api.post("/api/v1/branches", ["name": "Bench close \(UUID().uuidString.prefix(8))"])["id"] as! Int
         let service = try await api.post("/api/v1/branches/\(branch)/services", ["name": "Parcels", "prefix": "C"])["id"] as! Int
         let closing = try await api.post("/api/v1/branches/\(branch)/queues", ["name": "Desk 1", "counter": "1", "services": [service]])["id"] as! Int
@@ -141,38 +139,5 @@ struct Summary: CustomStringConvertible {
 
     var description: String {
         String(format: "p50 %.2f ms · p99 %.2f ms · max %.2f ms", percentile(0.5), percentile(0.99), sorted.last ?? .nan)
-    }
-}
-
-/// The few JSON calls the queue benchmarks make, signed in with a bearer token.
-final class QueueAPI: Sendable {
-    let base: String
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    private let token = Mutex<String?>(nil)
-
-    init(base: String) {
-        self.base = base
-    }
-
-    func signIn(username: String, password: String) async throws {
-        let answer = try await post("/api/v1/auth/login", ["username": username, "password": password])
-        guard let accessToken = answer["access_token"] as? String else { throw Failure("sign-in returned no access token") }
-        token.withLock { $0 = accessToken }
-    }
-
-    @discardableResult
-    func post(_ path: String, _ body: [String: Any]) async throws -> [String: Any] {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if let token = token.withLock({ $0 }) { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let data = try await response.body.collect(upTo: 16 << 20)
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw Failure("POST \(path) answered \(response.status.code): \(String(buffer: data))")
-        }
-        guard data.readableBytes > 0 else { return [:] }
-        return (try JSONSerialization.jsonObject(with: Data(data.readableBytesView)) as? [String: Any]) ?? [:]
     }
 }

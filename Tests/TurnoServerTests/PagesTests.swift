@@ -93,4 +93,20 @@ struct PagesTests {
         #expect(try await server.request(.GET, "/qr/unknown-token.svg").status == 404)
         try await server.stop()
     }
+
+    @Test("the athlete page is for signed-in staff and brings its own assets")
+    func athletePage() async throws {
+        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())
+        let anonymous = try await server.request(.GET, "/sessions/users/runner-7")
+        #expect(anonymous.status == 303 && anonymous.headers["Location"].first == "/login?next=/sessions/users/runner-7")
+        let cookie = try await pageSessionCookie(server, "admin", TestServer.adminPassword)
+        let page = try await server.request(.GET, "/sessions/users/runner-7", headers: [("Cookie", cookie)])
+        #expect(page.status == 200 && page.body.contains(#"src="/sessions/assets/user.js"#))
+        let data = try Self.pageData(page.body)
+        #expect(data["user_id"] as? String == "runner-7" && (data["strings"] as? [String: String])?["sessions_title"] != nil)
+        for name in ["user.js", "user.css"] {
+            #expect(try await server.request(.GET, "/sessions/assets/\(name)").status == 200)
+        }
+        try await server.stop()
+    }
 }

@@ -250,6 +250,22 @@ def main():
         wait_for(staff, lambda d: "Desk 3" in d.find_element(By.ID, "overview").text or "3" in d.find_element(By.ID, "overview").text, 5,
                  "the admin overview shows the branch's counter")
 
+        # The athlete page of the sessions module: statistics and charts drawn from the API.
+        now = time.time()
+        batch = [{"user_id": "runner-7", "sport": sport, "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - days * 86400 - 3600)),
+                  "duration_s": 1800 + days * 60, "distance_m": 5000 + days * 100, "avg_hr_bpm": 140 + days % 20}
+                 for days, sport in zip(range(0, 40, 2), ["run", "ride", "run", "walk"] * 5)]
+        api.call("POST", "/api/v1/sessions/batch", {"sessions": batch})
+        script_errors(staff)
+        staff.get(f"{server.base}/sessions/users/runner-7")
+        figures["sessions"] = page_figures(staff)
+        wait_for(staff, lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-distance svg rect.bar"), 5, "the athlete page draws the distance chart")
+        wait_for(staff, lambda d: "20" in d.find_element(By.ID, "stats-totals").text, 5, "the athlete page shows the 20 sessions")
+        check(len(staff.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr")) >= 20, "the athlete page lists the sessions")
+        errors = script_errors(staff)
+        check(not errors, "the athlete page logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
+        staff.save_screenshot(os.path.join(arguments.screenshots, "sessions.png"))
+
         # Screenshots of each page for a reviewer.
         customer.get(f"{server.base}/t/{second['token']}")
         time.sleep(0.5)

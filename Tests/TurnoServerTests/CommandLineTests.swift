@@ -85,6 +85,29 @@ struct CommandLineTests {
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("nested/turno.sqlite").path))
     }
 
+    @Test("import sessions stores the good lines, names the bad ones by line, and adds nothing when run again")
+    func importSessions() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("turno-import-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("sessions.csv")
+        try #"""
+            user_id,sport,started_at,duration_s,distance_m,notes
+            u1,run,2026-03-01T07:00:00Z,1800,5000,"easy, with ""strides"""
+            u1,swim,2026-03-02T07:00:00Z,1800,100000,too far
+            u2,ride,2026-03-03T07:00:00Z,3600,30000,
+            u2,run,not-a-time,1800,5000,
+            u3,yoga,2026-03-04T07:00:00Z,3600,,
+
+            """#.write(to: file, atomically: true, encoding: .utf8)
+        let database = "sqlite://\(directory.path)/turno.sqlite"
+        let first = try run(["import", "sessions", file.path, "--organization", "1", "--database", database], environment: ["TURNO_ADMIN_PASSWORD": "import-password-1"])
+        #expect(first.status == 1, "rejected lines make the exit status 1")
+        #expect(first.errors.contains("line 3:") && first.errors.contains("swim") && first.errors.contains("line 5:") && first.errors.contains("started_at"))
+        #expect((first.output + first.errors).contains("imported 3, already there 0, rejected 2"))
+        let second = try run(["import", "sessions", file.path, "--organization", "1", "--database", database])
+        #expect((second.output + second.errors).contains("imported 0, already there 3, rejected 2"))
+    }
+
     @Test("first start creates `admin` with a random password printed once, or the one from TURNO_ADMIN_PASSWORD")
     func firstStart() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("turno-first-\(UUID().uuidString)")

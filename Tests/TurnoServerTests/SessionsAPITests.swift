@@ -151,6 +151,39 @@ struct SessionsAPITests {
         try await server.stop()
     }
 
+    @Test("concurrent batches into the same users' slots all succeed, and the roll-ups count every session", arguments: TestDatabase.available)
+    func concurrentBatches(database: TestDatabase) async throws {
+        let location = try await database.makeLocation()
+        let nodeA = try await TestServer.start(database: location)
+        let nodeB = database == .postgres ? try await TestServer.start(database: location) : nodeA
+        let clients = [try await StaffClient.admin(nodeA), try await StaffClient.admin(nodeB)]
+        let day = WallClock.nowMilliseconds() / 86_400_000 * 86_400_000 - 86_400_000
+        // Eight batches at once, each touching the same 10 users × 4 slots in a different order.
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for batch in 0..<8 {
+                group.addTask {
+                    let items = (0..<200).map { index in
+                        let user = (index * (batch + 1)) % 10
+                        let started = day + Int64((index + batch) % 4) * 900_000
+                        return #"{"user_id":"c\#(user)","sport":"run","started_at":"\#(Self.iso(started))","duration_s":600}"#
+                    }.shuffled()
+                    return try await clients[batch % 2].call(.POST, "/api/v1/sessions/batch", json: #"{"sessions":[\#(items.joined(separator: ","))]}"#, timeout: 60).status
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 200, count: 8))
+        struct Stats: Decodable { struct Totals: Decodable { let count: Int }; let totals: Totals }
+        var counted = 0
+        for user in 0..<10 {
+            let answer = try await clients[0].call(.GET, "/api/v1/users/c\(user)/stats?bucket=day")
+            counted += try decodeJSON(Stats.self, answer.body).totals.count
+        }
+        #expect(counted == 8 * 200)
+        try await nodeA.stop()
+        if database == .postgres { try await nodeB.stop() }
+    }
+
     /// Statistics worked out directly from the sessions, the slow way.
     static func bruteForce(_ sessions: [ExerciseSession], first: LocalDate, last: LocalDate, timeZone: TimeZone, bucket: Bucket) -> (Totals, [String: Totals], [String: Totals], Int) {
         var totals = Totals(), bySport: [String: Totals] = [:], byBucket: [String: Totals] = [:]
@@ -158,7 +191,10 @@ struct SessionsAPITests {
         for session in sessions {
             let day = LocalDate(ms: session.startedAtMs, timeZone: timeZone)
             guard day >= first, day <= last else { continue }
-            let part = Rollup(session)
+            let part = DayTotals(
+                day: day, sport: session.sport, count: 1, durationS: session.durationS, distanceM: session.distanceM ?? 0, caloriesKcal: session.caloriesKcal ?? 0,
+                elevationGainM: session.elevationGainM ?? 0, heartRateWeighted: 0, heartRateDurationS: 0, distanceDurationS: 0
+            )
             totals.add(part)
             bySport[session.sport.rawValue, default: Totals()].add(part)
             byBucket[day.start(of: bucket).description, default: Totals()].add(part)

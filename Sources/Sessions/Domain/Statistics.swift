@@ -57,6 +57,37 @@ public struct Rollup: Sendable, Equatable {
     }
 }
 
+/// The sums of one user's sessions of one sport that started on one local day: what the store adds up from the
+/// roll-ups for a time zone, and statistics are made of.
+public struct DayTotals: Sendable, Equatable {
+    public var day: LocalDate
+    public var sport: Sport
+    public var count: Int
+    public var durationS: Int
+    public var distanceM: Double
+    public var caloriesKcal: Double
+    public var elevationGainM: Double
+    public var heartRateWeighted: Double
+    public var heartRateDurationS: Int
+    public var distanceDurationS: Int
+
+    public init(
+        day: LocalDate, sport: Sport, count: Int, durationS: Int, distanceM: Double, caloriesKcal: Double, elevationGainM: Double,
+        heartRateWeighted: Double, heartRateDurationS: Int, distanceDurationS: Int
+    ) {
+        self.day = day
+        self.sport = sport
+        self.count = count
+        self.durationS = durationS
+        self.distanceM = distanceM
+        self.caloriesKcal = caloriesKcal
+        self.elevationGainM = elevationGainM
+        self.heartRateWeighted = heartRateWeighted
+        self.heartRateDurationS = heartRateDurationS
+        self.distanceDurationS = distanceDurationS
+    }
+}
+
 /// How a statistics series is cut.
 public enum Bucket: String, Sendable, Codable, CaseIterable {
     case day, week, month
@@ -72,12 +103,12 @@ public struct Totals: Sendable, Equatable, Codable {
 
     public init() {}
 
-    mutating func add(_ rollup: Rollup) {
-        count += rollup.count
-        durationS += rollup.durationS
-        distanceM += rollup.distanceM
-        caloriesKcal += rollup.caloriesKcal
-        elevationGainM += rollup.elevationGainM
+    mutating func add(_ day: DayTotals) {
+        count += day.count
+        durationS += day.durationS
+        distanceM += day.distanceM
+        caloriesKcal += day.caloriesKcal
+        elevationGainM += day.elevationGainM
     }
 }
 
@@ -104,17 +135,13 @@ public struct Statistics: Sendable, Equatable {
     public var speedKmh: Double?
     public var paceSPerKm: Double?
     public var heartRateBpm: Double?
-    public var longestDuration: Best?
-    public var longestDistance: Best?
     public var biggestWeek: Point?
     public var currentStreakDays = 0
     public var longestStreakDays = 0
 
-    /// Statistics from the roll-ups of the local days `first...last` in `timeZone`, cut by `bucket`; `today` decides
-    /// the current streak (a streak still counts when its last day is yesterday: today is not over).
-    public static func compute(
-        rollups: [Rollup], first: LocalDate, last: LocalDate, timeZone: TimeZone, bucket: Bucket, today: LocalDate
-    ) -> Statistics {
+    /// Statistics from the daily totals of the local days `first...last`, cut by `bucket`; `today` decides the current
+    /// streak (a streak still counts when its last day is yesterday: today is not over). Bests come from the store.
+    public static func compute(days: [DayTotals], first: LocalDate, last: LocalDate, bucket: Bucket, today: LocalDate) -> Statistics {
         var statistics = Statistics()
         let buckets = first.buckets(through: last, by: bucket)
         var points = buckets.map { Point(start: $0.description, totals: Totals()) }
@@ -123,29 +150,21 @@ public struct Statistics: Sendable, Equatable {
         var activeDays: Set<LocalDate> = []
         var hrWeighted = 0.0, hrSeconds = 0, distanceSeconds = 0, timedDistance = 0.0
         var speedSports: Set<Sport> = []
-        for rollup in rollups {
-            let day = LocalDate(ms: rollup.slot * Rollup.slotMs, timeZone: timeZone)
-            guard day >= first, day <= last, rollup.count > 0 else { continue }
-            statistics.totals.add(rollup)
-            statistics.bySport[rollup.sport, default: Totals()].add(rollup)
-            let index = bucketIndex(of: day, in: buckets)
-            points[index].totals.add(rollup)
-            heartRate[index].weighted += rollup.heartRateWeighted
-            heartRate[index].seconds += rollup.heartRateDurationS
-            weeks[day.startOfWeek, default: Totals()].add(rollup)
-            activeDays.insert(day)
-            hrWeighted += rollup.heartRateWeighted
-            hrSeconds += rollup.heartRateDurationS
-            if rollup.distanceDurationS > 0 {
-                distanceSeconds += rollup.distanceDurationS
-                timedDistance += rollup.distanceM
-                speedSports.insert(rollup.sport)
-            }
-            if rollup.maxDurationS > 0, Double(rollup.maxDurationS) > statistics.longestDuration?.value ?? 0 {
-                statistics.longestDuration = Best(slot: rollup.slot, sport: rollup.sport, value: Double(rollup.maxDurationS))
-            }
-            if rollup.maxDistanceM > 0, rollup.maxDistanceM > statistics.longestDistance?.value ?? 0 {
-                statistics.longestDistance = Best(slot: rollup.slot, sport: rollup.sport, value: rollup.maxDistanceM)
+        for totals in days where totals.day >= first && totals.day <= last && totals.count > 0 {
+            statistics.totals.add(totals)
+            statistics.bySport[totals.sport, default: Totals()].add(totals)
+            let index = bucketIndex(of: totals.day, in: buckets)
+            points[index].totals.add(totals)
+            heartRate[index].weighted += totals.heartRateWeighted
+            heartRate[index].seconds += totals.heartRateDurationS
+            weeks[totals.day.startOfWeek, default: Totals()].add(totals)
+            activeDays.insert(totals.day)
+            hrWeighted += totals.heartRateWeighted
+            hrSeconds += totals.heartRateDurationS
+            if totals.distanceDurationS > 0 {
+                distanceSeconds += totals.distanceDurationS
+                timedDistance += totals.distanceM
+                speedSports.insert(totals.sport)
             }
         }
         for index in points.indices where heartRate[index].seconds > 0 {

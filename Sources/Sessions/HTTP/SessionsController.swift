@@ -239,15 +239,15 @@ struct SessionsController: Sendable {
         let first = try date("from") ?? last.adding(days: bucket == .day ? -29 : bucket == .week ? -83 : -364)
         guard first <= last else { throw Problem.badRequest("from (\(first)) is after to (\(last))") }
         guard last.dayNumber - first.dayNumber < 3_700 else { throw Problem.badRequest("ask for at most ten years at a time") }
-        let slots = Rollup.slot(of: first.startMs(in: timeZone))...(Rollup.slot(of: last.adding(days: 1).startMs(in: timeZone)) - 1)
-        let rollups = try await store.rollups(userID: userID, slots: slots, sport: sport, organizationID: organizationID)
-        let statistics = Statistics.compute(rollups: rollups, first: first, last: last, timeZone: timeZone, bucket: bucket, today: today)
+        let days = try await store.dayTotals(userID: userID, first: first, last: last, timeZone: timeZone, sport: sport, organizationID: organizationID)
+        let statistics = Statistics.compute(days: days, first: first, last: last, bucket: bucket, today: today)
         var view = StatisticsView(userID: userID, first: first, last: last, zone: zoneName, bucket: bucket, statistics: statistics)
-        if let best = statistics.longestDuration {
-            view.bests.longestDuration = try await store.session(of: best, byDistance: false, userID: userID, organizationID: organizationID).map(SessionView.init)
-        }
-        if let best = statistics.longestDistance {
-            view.bests.longestDistance = try await store.session(of: best, byDistance: true, userID: userID, organizationID: organizationID).map(SessionView.init)
+        for byDistance in [false, true] {
+            guard let best = try await store.best(
+                byDistance: byDistance, userID: userID, first: first, last: last, timeZone: timeZone, sport: sport, organizationID: organizationID
+            ) else { continue }
+            let session = try await store.session(of: best, byDistance: byDistance, userID: userID, organizationID: organizationID).map(SessionView.init)
+            if byDistance { view.bests.longestDistance = session } else { view.bests.longestDuration = session }
         }
         return view
     }

@@ -149,7 +149,9 @@ public struct SessionStore: Sendable {
             sum.maxDistanceM = max(sum.maxDistanceM, part.maxDistanceM)
             sums[key] = sum
         }
-        let entries = Array(sums)
+        // Always in the same order, so concurrent batches touching the same slots lock their rows in the same order
+        // and never deadlock on PostgreSQL.
+        let entries = sums.sorted { ($0.key.user, $0.key.slot, $0.key.sport.rawValue) < ($1.key.user, $1.key.slot, $1.key.sport.rawValue) }
         for chunk in stride(from: 0, to: entries.count, by: 500).map({ Array(entries[$0..<min($0 + 500, entries.count)]) }) {
             let values = chunk.map { key, r -> SQLQueryString in
                 """
@@ -231,27 +233,77 @@ public struct SessionStore: Sendable {
         }
     }
 
-    /// The user's roll-ups in the slots `slots`, optionally of one sport.
-    public func rollups(userID: String, slots: ClosedRange<Int64>, sport: Sport?, organizationID: Int64) async throws -> [Rollup] {
+    /// The user's sums per sport and local day of `timeZone`, for the days `first...last`: added up by the database
+    /// from the roll-ups, one query per stretch of constant UTC offset (a daylight-saving change starts a new one).
+    public func dayTotals(
+        userID: String, first: LocalDate, last: LocalDate, timeZone: TimeZone, sport: Sport?, organizationID: Int64
+    ) async throws -> [DayTotals] {
         try await storage.read { sql in
+            var days: [DayTotals] = []
+            for stretch in Self.constantOffsetStretches(from: first.startMs(in: timeZone), to: last.adding(days: 1).startMs(in: timeZone), timeZone: timeZone) {
+                var query: SQLQueryString = """
+                    SELECT sport, CAST((slot * \(literal: Rollup.slotMs) + \(bind: stretch.offsetMs)) / 86400000 AS BIGINT) AS day,
+                           CAST(SUM(session_count) AS BIGINT) AS session_count, CAST(SUM(duration_s) AS BIGINT) AS duration_s,
+                           SUM(distance_m) AS distance_m, SUM(calories_kcal) AS calories_kcal, SUM(elevation_gain_m) AS elevation_gain_m,
+                           SUM(hr_weighted) AS hr_weighted, CAST(SUM(hr_duration_s) AS BIGINT) AS hr_duration_s,
+                           CAST(SUM(distance_duration_s) AS BIGINT) AS distance_duration_s
+                    FROM session_rollups
+                    WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID)
+                      AND slot >= \(bind: stretch.slots.lowerBound) AND slot <= \(bind: stretch.slots.upperBound)
+                    """
+                if let sport { query += " AND sport = \(bind: sport.rawValue)" }
+                query += " GROUP BY sport, day"
+                for row in try await sql.raw(query).all() {
+                    days.append(DayTotals(
+                        day: LocalDate(dayNumber: try row.decode(column: "day", as: Int.self)),
+                        sport: Sport(rawValue: try row.decode(column: "sport", as: String.self)) ?? .other,
+                        count: try row.decode(column: "session_count", as: Int.self), durationS: try row.decode(column: "duration_s", as: Int.self),
+                        distanceM: try row.decode(column: "distance_m", as: Double.self), caloriesKcal: try row.decode(column: "calories_kcal", as: Double.self),
+                        elevationGainM: try row.decode(column: "elevation_gain_m", as: Double.self), heartRateWeighted: try row.decode(column: "hr_weighted", as: Double.self),
+                        heartRateDurationS: try row.decode(column: "hr_duration_s", as: Int.self), distanceDurationS: try row.decode(column: "distance_duration_s", as: Int.self)
+                    ))
+                }
+            }
+            return days
+        }
+    }
+
+    /// The slot holding the user's longest session (by duration or distance) in the days `first...last`.
+    public func best(
+        byDistance: Bool, userID: String, first: LocalDate, last: LocalDate, timeZone: TimeZone, sport: Sport?, organizationID: Int64
+    ) async throws -> Statistics.Best? {
+        let column = byDistance ? "max_distance_m" : "max_duration_s"
+        let slots = Rollup.slot(of: first.startMs(in: timeZone))...(Rollup.slot(of: last.adding(days: 1).startMs(in: timeZone)) - 1)
+        return try await storage.read { sql in
             var query: SQLQueryString = """
-                SELECT slot, sport, session_count, duration_s, distance_m, calories_kcal, elevation_gain_m, hr_weighted, hr_duration_s,
-                       distance_duration_s, max_duration_s, max_distance_m
-                FROM session_rollups
-                WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID) AND slot >= \(bind: slots.lowerBound) AND slot <= \(bind: slots.upperBound)
+                SELECT slot, sport, CAST(\(unsafeRaw: column) AS DOUBLE PRECISION) AS value FROM session_rollups
+                WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID)
+                  AND slot >= \(bind: slots.lowerBound) AND slot <= \(bind: slots.upperBound) AND \(unsafeRaw: column) > 0
                 """
             if let sport { query += " AND sport = \(bind: sport.rawValue)" }
-            return try await sql.raw(query).all().map { row in
-                Rollup(
+            query += " ORDER BY \(unsafeRaw: column) DESC, slot LIMIT 1"
+            return try await sql.raw(query).first().map { row in
+                Statistics.Best(
                     slot: try row.decode(column: "slot", as: Int64.self), sport: Sport(rawValue: try row.decode(column: "sport", as: String.self)) ?? .other,
-                    count: try row.decode(column: "session_count", as: Int.self), durationS: try row.decode(column: "duration_s", as: Int.self),
-                    distanceM: try row.decode(column: "distance_m", as: Double.self), caloriesKcal: try row.decode(column: "calories_kcal", as: Double.self),
-                    elevationGainM: try row.decode(column: "elevation_gain_m", as: Double.self), heartRateWeighted: try row.decode(column: "hr_weighted", as: Double.self),
-                    heartRateDurationS: try row.decode(column: "hr_duration_s", as: Int.self), distanceDurationS: try row.decode(column: "distance_duration_s", as: Int.self),
-                    maxDurationS: try row.decode(column: "max_duration_s", as: Int.self), maxDistanceM: try row.decode(column: "max_distance_m", as: Double.self)
+                    value: try row.decode(column: "value", as: Double.self)
                 )
             }
         }
+    }
+
+    /// The stretches of `[start, end)` over which `timeZone` keeps one UTC offset, as slot ranges with that offset.
+    static func constantOffsetStretches(from start: Int64, to end: Int64, timeZone: TimeZone) -> [(slots: ClosedRange<Int64>, offsetMs: Int64)] {
+        var stretches: [(ClosedRange<Int64>, Int64)] = []
+        var from = start
+        while from < end {
+            let date = Date(timeIntervalSince1970: Double(from) / 1000)
+            let offset = Int64(timeZone.secondsFromGMT(for: date)) * 1000
+            let change = timeZone.nextDaylightSavingTimeTransition(after: date).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? end
+            let until = min(max(change, from + Rollup.slotMs), end)
+            stretches.append((Rollup.slot(of: from)...(Rollup.slot(of: until) - 1), offset))
+            from = until
+        }
+        return stretches
     }
 
     /// The session a best came from: the longest (by duration or distance) of its sport in its slot.

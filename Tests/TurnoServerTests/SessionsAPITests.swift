@@ -193,7 +193,8 @@ struct SessionsAPITests {
             guard day >= first, day <= last else { continue }
             let part = DayTotals(
                 day: day, sport: session.sport, count: 1, durationS: session.durationS, distanceM: session.distanceM ?? 0, caloriesKcal: session.caloriesKcal ?? 0,
-                elevationGainM: session.elevationGainM ?? 0, heartRateWeighted: 0, heartRateDurationS: 0, distanceDurationS: 0
+                elevationGainM: session.elevationGainM ?? 0, heartRateWeighted: 0, heartRateDurationS: 0, distanceDurationS: 0,
+                maxDurationS: session.durationS, maxDistanceM: session.distanceM ?? 0
             )
             totals.add(part)
             bySport[session.sport.rawValue, default: Totals()].add(part)
@@ -247,7 +248,9 @@ struct SessionsAPITests {
             struct Totals: Decodable { let count: Int; let duration_s: Int; let distance_m: Double; let calories_kcal: Double; let elevation_gain_m: Double }
             struct Point: Decodable { let start: String; let count: Int; let duration_s: Int; let distance_m: Double }
             struct Streaks: Decodable { let current_days: Int; let longest_days: Int }
-            let totals: Totals; let by_sport: [String: Totals]; let series: [Point]; let streaks: Streaks
+            struct Best: Decodable { let duration_s: Int; let distance_m: Double? }
+            struct Bests: Decodable { let longest_duration: Best?; let longest_distance: Best? }
+            let totals: Totals; let by_sport: [String: Totals]; let series: [Point]; let streaks: Streaks; let bests: Bests
         }
         for zone in ["UTC", "Europe/Rome", "Asia/Kolkata", "America/St_Johns", "Asia/Kathmandu", "Pacific/Kiritimati"] {
             for bucket in Bucket.allCases {
@@ -269,6 +272,9 @@ struct SessionsAPITests {
                     #expect(point.count == byBucket[point.start]?.count ?? 0 && point.duration_s == byBucket[point.start]?.durationS ?? 0, "\(zone) \(point.start)")
                 }
                 #expect(stats.streaks.longest_days == longest)
+                let inRange = remaining.filter { (first...last).contains(LocalDate(ms: $0.startedAtMs, timeZone: timeZone)) }
+                #expect(stats.bests.longest_duration?.duration_s == inRange.map(\.durationS).max(), "\(zone) \(bucket)")
+                #expect(stats.bests.longest_distance?.distance_m == inRange.compactMap(\.distanceM).max(), "\(zone) \(bucket)")
             }
         }
         try await server.stop()

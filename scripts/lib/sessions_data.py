@@ -36,7 +36,7 @@ def heavy(url, token, user, count):
 
 
 BULK_SELECT = """
-    SELECT 1, 'user-' || (n % 10000), {sport}, {now} - (n * 37) % (3 * 365 * 86400000), 600 + n % 7200, 1000.0 + n % 20000,
+    SELECT 1, 'user-' || (n % 10000), {sport}, {now} - (n * 37) % 94608000000, 600 + n % 7200, 1000.0 + n % 20000,
            NULL, 100 + n % 80, NULL, NULL, NULL, NULL, NULL, {now}
 """
 

@@ -70,22 +70,9 @@ public struct DayTotals: Sendable, Equatable {
     public var heartRateWeighted: Double
     public var heartRateDurationS: Int
     public var distanceDurationS: Int
-
-    public init(
-        day: LocalDate, sport: Sport, count: Int, durationS: Int, distanceM: Double, caloriesKcal: Double, elevationGainM: Double,
-        heartRateWeighted: Double, heartRateDurationS: Int, distanceDurationS: Int
-    ) {
-        self.day = day
-        self.sport = sport
-        self.count = count
-        self.durationS = durationS
-        self.distanceM = distanceM
-        self.caloriesKcal = caloriesKcal
-        self.elevationGainM = elevationGainM
-        self.heartRateWeighted = heartRateWeighted
-        self.heartRateDurationS = heartRateDurationS
-        self.distanceDurationS = distanceDurationS
-    }
+    /// The day's longest session of the sport, by duration and by distance (0 when none has a distance).
+    public var maxDurationS: Int
+    public var maxDistanceM: Double
 }
 
 /// How a statistics series is cut.
@@ -122,9 +109,9 @@ public struct Statistics: Sendable, Equatable {
         public var heartRateBpm: Double?
     }
 
+    /// Where the longest session is: its local day and sport (the store finds the session), and its value.
     public struct Best: Sendable, Equatable {
-        /// The slot the session started in and its value: the store looks the session up.
-        public var slot: Int64
+        public var day: LocalDate
         public var sport: Sport
         public var value: Double
     }
@@ -135,12 +122,14 @@ public struct Statistics: Sendable, Equatable {
     public var speedKmh: Double?
     public var paceSPerKm: Double?
     public var heartRateBpm: Double?
+    public var longestDuration: Best?
+    public var longestDistance: Best?
     public var biggestWeek: Point?
     public var currentStreakDays = 0
     public var longestStreakDays = 0
 
     /// Statistics from the daily totals of the local days `first...last`, cut by `bucket`; `today` decides the current
-    /// streak (a streak still counts when its last day is yesterday: today is not over). Bests come from the store.
+    /// streak (a streak still counts when its last day is yesterday: today is not over).
     public static func compute(days: [DayTotals], first: LocalDate, last: LocalDate, bucket: Bucket, today: LocalDate) -> Statistics {
         var statistics = Statistics()
         let buckets = first.buckets(through: last, by: bucket)
@@ -161,6 +150,12 @@ public struct Statistics: Sendable, Equatable {
             activeDays.insert(totals.day)
             hrWeighted += totals.heartRateWeighted
             hrSeconds += totals.heartRateDurationS
+            if Double(totals.maxDurationS) > statistics.longestDuration?.value ?? 0 {
+                statistics.longestDuration = Best(day: totals.day, sport: totals.sport, value: Double(totals.maxDurationS))
+            }
+            if totals.maxDistanceM > statistics.longestDistance?.value ?? 0 {
+                statistics.longestDistance = Best(day: totals.day, sport: totals.sport, value: totals.maxDistanceM)
+            }
             if totals.distanceDurationS > 0 {
                 distanceSeconds += totals.distanceDurationS
                 timedDistance += totals.distanceM

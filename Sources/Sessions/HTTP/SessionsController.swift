@@ -242,12 +242,13 @@ struct SessionsController: Sendable {
         let days = try await store.dayTotals(userID: userID, first: first, last: last, timeZone: timeZone, sport: sport, organizationID: organizationID)
         let statistics = Statistics.compute(days: days, first: first, last: last, bucket: bucket, today: today)
         var view = StatisticsView(userID: userID, first: first, last: last, zone: zoneName, bucket: bucket, statistics: statistics)
-        for byDistance in [false, true] {
-            guard let best = try await store.best(
-                byDistance: byDistance, userID: userID, first: first, last: last, timeZone: timeZone, sport: sport, organizationID: organizationID
-            ) else { continue }
-            let session = try await store.session(of: best, byDistance: byDistance, userID: userID, organizationID: organizationID).map(SessionView.init)
-            if byDistance { view.bests.longestDistance = session } else { view.bests.longestDuration = session }
+        if let best = statistics.longestDuration {
+            view.bests.longestDuration = try await store.session(of: best, byDistance: false, userID: userID, timeZone: timeZone, organizationID: organizationID)
+                .map(SessionView.init)
+        }
+        if let best = statistics.longestDistance {
+            view.bests.longestDistance = try await store.session(of: best, byDistance: true, userID: userID, timeZone: timeZone, organizationID: organizationID)
+                .map(SessionView.init)
         }
         return view
     }

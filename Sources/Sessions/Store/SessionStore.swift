@@ -246,7 +246,8 @@ public struct SessionStore: Sendable {
                            CAST(SUM(session_count) AS BIGINT) AS session_count, CAST(SUM(duration_s) AS BIGINT) AS duration_s,
                            SUM(distance_m) AS distance_m, SUM(calories_kcal) AS calories_kcal, SUM(elevation_gain_m) AS elevation_gain_m,
                            SUM(hr_weighted) AS hr_weighted, CAST(SUM(hr_duration_s) AS BIGINT) AS hr_duration_s,
-                           CAST(SUM(distance_duration_s) AS BIGINT) AS distance_duration_s
+                           CAST(SUM(distance_duration_s) AS BIGINT) AS distance_duration_s,
+                           CAST(MAX(max_duration_s) AS BIGINT) AS max_duration_s, MAX(max_distance_m) AS max_distance_m
                     FROM session_rollups
                     WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID)
                       AND slot >= \(bind: stretch.slots.lowerBound) AND slot <= \(bind: stretch.slots.upperBound)
@@ -260,34 +261,12 @@ public struct SessionStore: Sendable {
                         count: try row.decode(column: "session_count", as: Int.self), durationS: try row.decode(column: "duration_s", as: Int.self),
                         distanceM: try row.decode(column: "distance_m", as: Double.self), caloriesKcal: try row.decode(column: "calories_kcal", as: Double.self),
                         elevationGainM: try row.decode(column: "elevation_gain_m", as: Double.self), heartRateWeighted: try row.decode(column: "hr_weighted", as: Double.self),
-                        heartRateDurationS: try row.decode(column: "hr_duration_s", as: Int.self), distanceDurationS: try row.decode(column: "distance_duration_s", as: Int.self)
+                        heartRateDurationS: try row.decode(column: "hr_duration_s", as: Int.self), distanceDurationS: try row.decode(column: "distance_duration_s", as: Int.self),
+                        maxDurationS: try row.decode(column: "max_duration_s", as: Int.self), maxDistanceM: try row.decode(column: "max_distance_m", as: Double.self)
                     ))
                 }
             }
             return days
-        }
-    }
-
-    /// The slot holding the user's longest session (by duration or distance) in the days `first...last`.
-    public func best(
-        byDistance: Bool, userID: String, first: LocalDate, last: LocalDate, timeZone: TimeZone, sport: Sport?, organizationID: Int64
-    ) async throws -> Statistics.Best? {
-        let column = byDistance ? "max_distance_m" : "max_duration_s"
-        let slots = Rollup.slot(of: first.startMs(in: timeZone))...(Rollup.slot(of: last.adding(days: 1).startMs(in: timeZone)) - 1)
-        return try await storage.read { sql in
-            var query: SQLQueryString = """
-                SELECT slot, sport, CAST(\(unsafeRaw: column) AS DOUBLE PRECISION) AS value FROM session_rollups
-                WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID)
-                  AND slot >= \(bind: slots.lowerBound) AND slot <= \(bind: slots.upperBound) AND \(unsafeRaw: column) > 0
-                """
-            if let sport { query += " AND sport = \(bind: sport.rawValue)" }
-            query += " ORDER BY \(unsafeRaw: column) DESC, slot LIMIT 1"
-            return try await sql.raw(query).first().map { row in
-                Statistics.Best(
-                    slot: try row.decode(column: "slot", as: Int64.self), sport: Sport(rawValue: try row.decode(column: "sport", as: String.self)) ?? .other,
-                    value: try row.decode(column: "value", as: Double.self)
-                )
-            }
         }
     }
 
@@ -306,13 +285,14 @@ public struct SessionStore: Sendable {
         return stretches
     }
 
-    /// The session a best came from: the longest (by duration or distance) of its sport in its slot.
-    public func session(of best: Statistics.Best, byDistance: Bool, userID: String, organizationID: Int64) async throws -> ExerciseSession? {
-        try await storage.read { sql in
+    /// The session a best came from: the longest (by duration or distance) of its sport on its local day.
+    public func session(of best: Statistics.Best, byDistance: Bool, userID: String, timeZone: TimeZone, organizationID: Int64) async throws -> ExerciseSession? {
+        let (start, end) = (best.day.startMs(in: timeZone), best.day.adding(days: 1).startMs(in: timeZone))
+        return try await storage.read { sql in
             try await sql.raw("""
                 SELECT \(unsafeRaw: Self.columns) FROM sessions
                 WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID) AND sport = \(bind: best.sport.rawValue)
-                  AND started_at_ms >= \(bind: best.slot * Rollup.slotMs) AND started_at_ms < \(bind: (best.slot + 1) * Rollup.slotMs)
+                  AND started_at_ms >= \(bind: start) AND started_at_ms < \(bind: end)
                 ORDER BY \(unsafeRaw: byDistance ? "distance_m" : "duration_s") DESC, id LIMIT 1
                 """).first().map(Self.session(from:))
         }

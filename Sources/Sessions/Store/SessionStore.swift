@@ -285,7 +285,8 @@ public struct SessionStore: Sendable {
         return stretches
     }
 
-    /// The session a best came from: the longest (by duration or distance) of its sport on its local day.
+    /// The session a best came from: the longest (by duration or distance) of its sport on its local day. Sessions
+    /// without a distance sort last on both databases (PostgreSQL puts NULL first in a descending order).
     public func session(of best: Statistics.Best, byDistance: Bool, userID: String, timeZone: TimeZone, organizationID: Int64) async throws -> ExerciseSession? {
         let (start, end) = (best.day.startMs(in: timeZone), best.day.adding(days: 1).startMs(in: timeZone))
         return try await storage.read { sql in
@@ -293,7 +294,7 @@ public struct SessionStore: Sendable {
                 SELECT \(unsafeRaw: Self.columns) FROM sessions
                 WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID) AND sport = \(bind: best.sport.rawValue)
                   AND started_at_ms >= \(bind: start) AND started_at_ms < \(bind: end)
-                ORDER BY \(unsafeRaw: byDistance ? "distance_m" : "duration_s") DESC, id LIMIT 1
+                ORDER BY \(unsafeRaw: byDistance ? "COALESCE(distance_m, -1)" : "duration_s") DESC, id LIMIT 1
                 """).first().map(Self.session(from:))
         }
     }

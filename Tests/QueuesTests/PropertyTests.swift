@@ -142,19 +142,17 @@ struct PropertyTests {
                 #expect(state.head(of: queue.id)?.id == expected.first)
                 let attended = state.tickets.values.filter { $0.queueID == queue.id && ($0.state == .called || $0.state == .serving) }
                 #expect(state.current(at: queue.id)?.id == attended.first?.id)
-                #expect(state.currentTickets()[queue.id]?.id == attended.first?.id)
             }
             for service in state.services.keys {
                 #expect(state.waitingCount(of: service) == state.tickets.values.filter { $0.serviceID == service && ($0.state == .waiting || $0.state == .held) }.count)
             }
-            let allPositions = state.positions()
-            for ticket in waiting {
-                #expect(state.position(of: ticket) == allPositions[ticket.id])
-                let line = state.line(containing: ticket)
-                // Computing every position at once agrees with computing them one by one.
-                #expect(allPositions[ticket.id] == line.firstIndex { $0.id == ticket.id }.map { $0 + 1 })
-                let positions = line.map { member in state.line(containing: member).firstIndex { $0.id == member.id }! + 1 }
-                #expect(positions == Array(1...line.count))
+            // Positions are exactly 1…n in each line (a counter's, or in pooled mode a service's), in call order.
+            let lines = Dictionary(grouping: waiting) { ticket in
+                state.branch.routingMode == .dedicated ? "queue \(ticket.queueID!)" : "service \(ticket.serviceID)"
+            }
+            for members in lines.values {
+                let line = CallOrder.sorted(members, services: state.services, policy: state.policy)
+                #expect(line.map { state.position(of: $0) } == Array(1...line.count).map { Optional($0) })
             }
             // At most one ticket called or served per counter; held tickets wait on no counter.
             for queue in state.queues.keys {

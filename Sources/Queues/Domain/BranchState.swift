@@ -222,11 +222,6 @@ public struct BranchState: Sendable, Equatable {
         lineKeys(of: queueID).compactMap { lines[$0]?.first }.min().flatMap { tickets[$0.id] }
     }
 
-    /// The line a waiting ticket stands in: its counter's (dedicated) or its service's (pooled), in call order.
-    public func line(containing ticket: Ticket) -> [Ticket] {
-        (lines[lineKey(of: ticket)] ?? []).compactMap { tickets[$0.id] }
-    }
-
     /// A waiting ticket's place in its line (1 = next); nil when it is not waiting.
     public func position(of ticket: Ticket) -> Int? {
         guard let current = tickets[ticket.id], current.state == .waiting, let line = lines[lineKey(of: current)] else { return nil }
@@ -235,29 +230,14 @@ public struct BranchState: Sendable, Equatable {
         return index < line.count && line[index] == rank ? index + 1 : nil
     }
 
-    /// Every waiting ticket's place in its line.
-    public func positions() -> [TicketID: Int] {
-        var positions: [TicketID: Int] = [:]
-        for line in lines.values {
-            for (index, rank) in line.enumerated() { positions[rank.id] = index + 1 }
-        }
-        return positions
+    /// Whether an open queue takes tickets for a service.
+    public func hasOpenQueue(for serviceID: ServiceID) -> Bool {
+        queues.values.contains { $0.acceptsTickets(for: serviceID) }
     }
 
     /// The tickets waiting for a queue to open (none serves their service).
     public var heldTickets: [Ticket] {
         held.compactMap { tickets[$0] }.sorted { rank(of: $0) < rank(of: $1) }
-    }
-
-    /// The ticket being called or served at each queue.
-    public func currentTickets() -> [QueueID: Ticket] {
-        var current: [QueueID: Ticket] = [:]
-        for ticket in attended.compactMap({ tickets[$0] }) {
-            guard let queue = ticket.queueID else { continue }
-            if let other = current[queue], (other.calledAtMs ?? 0) >= (ticket.calledAtMs ?? 0) { continue }
-            current[queue] = ticket
-        }
-        return current
     }
 
     /// The ticket being called or served at a queue, if any.
@@ -290,7 +270,7 @@ public struct BranchState: Sendable, Equatable {
             }
             return queue.id
         case .pooled:
-            guard queues.values.contains(where: { $0.state == .open && $0.serviceIDs.contains(service.id) }) else {
+            guard hasOpenQueue(for: service.id) else {
                 throw .noOpenQueue(service: service.name)
             }
             return nil
@@ -407,7 +387,7 @@ public struct BranchState: Sendable, Equatable {
             }
         case .pooled:
             ticket.queueID = nil
-            if !queues.values.contains(where: { $0.state == .open && $0.serviceIDs.contains(serviceID) }) {
+            if !hasOpenQueue(for: serviceID) {
                 ticket.state = .held
                 ticket.heldReason = "no open counter serves \(service.name) right now"
             }
@@ -481,7 +461,7 @@ public struct BranchState: Sendable, Equatable {
                 moved.append(ticket.id)
             case .pooled:
                 // Pooled tickets belong to no counter; only those whose service lost its last open counter are held.
-                if !queues.values.contains(where: { $0.state == .open && $0.serviceIDs.contains(ticket.serviceID) }) {
+                if !hasOpenQueue(for: ticket.serviceID) {
                     events.append(hold(&ticket))
                     moved.append(ticket.id)
                 }

@@ -98,6 +98,11 @@ public struct Queue: Sendable, Equatable, Codable {
         self.lastAssignedAtMs = lastAssignedAtMs
         self.averageServiceSeconds = averageServiceSeconds
     }
+
+    /// Whether new tickets for `service` may come here: the queue is open and serves it.
+    public func acceptsTickets(for service: ServiceID) -> Bool {
+        state == .open && serviceIDs.contains(service)
+    }
 }
 
 /// Who the customer is, for priority: no names, only a class.

@@ -6,7 +6,7 @@ public enum Routing {
     /// ticket least recently (never first), then to the lowest counter. Nil when no open queue serves it.
     public static func leastLoadedQueue(for service: ServiceID, in queues: some Collection<Queue>, waiting: [QueueID: Int]) -> Queue? {
         queues
-            .filter { $0.state == .open && $0.serviceIDs.contains(service) }
+            .filter { $0.acceptsTickets(for: service) }
             .min { left, right in
                 let leftLoad = waiting[left.id] ?? 0
                 let rightLoad = waiting[right.id] ?? 0

@@ -71,7 +71,7 @@ struct DashboardController: Sendable {
                 )
             }
             let services = state.services.values.sorted { $0.id < $1.id }.map { service in
-                let counters = state.queues.values.filter { $0.state == .open && $0.serviceIDs.contains(service.id) }
+                let counters = state.queues.values.filter { $0.acceptsTickets(for: service.id) }
                 let averages = counters.compactMap(\.averageServiceSeconds)
                 let serviceSeconds = averages.isEmpty ? Double(service.defaultServiceSeconds) : averages.reduce(0, +) / Double(averages.count)
                 let arrived = arrivals[service.id] ?? 0

@@ -102,7 +102,7 @@ struct PublicTicketsController: Sendable {
             BranchSnapshot.ServiceView(
                 id: service.id, name: service.name, prefix: service.prefix,
                 waiting: state.waitingCount(of: service.id),
-                available: branch.isOpen && state.queues.values.contains { $0.state == .open && $0.serviceIDs.contains(service.id) }
+                available: branch.isOpen && state.hasOpenQueue(for: service.id)
             )
         }
         let since = WallClock.nowMilliseconds() - 12 * 3_600_000

@@ -25,7 +25,7 @@ public struct QueueStore: Sendable {
         on branchID: BranchID, organizationID: Int64?,
         _ command: (inout BranchState, Transaction) async throws -> [QueueEvent]
     ) async throws -> (events: [QueueEvent], state: BranchState) {
-        let cached = Mutex(false)
+        var cached = false
         do {
             return try await storage.write { transaction in
                 guard let version = try await lockAndRaiseVersion(of: branchID, in: transaction) else {
@@ -57,11 +57,11 @@ public struct QueueStore: Sendable {
                 // Cached before the commit, so the next command (which may take the lock the moment this one commits)
                 // finds it; if the commit fails the entry is dropped below before the version can be reached again.
                 cache.store(state, version: version)
-                cached.withLock { $0 = true }
+                cached = true
                 return (events, state)
             }
         } catch {
-            if cached.withLock({ $0 }) { cache.forget(branchID) }
+            if cached { cache.forget(branchID) }
             throw error
         }
     }

@@ -40,6 +40,20 @@ public struct Rollup: Sendable, Equatable {
         self.maxDistanceM = maxDistanceM
     }
 
+    /// Takes in another roll-up of the same user, slot and sport.
+    public mutating func add(_ other: Rollup) {
+        count += other.count
+        durationS += other.durationS
+        distanceM += other.distanceM
+        caloriesKcal += other.caloriesKcal
+        elevationGainM += other.elevationGainM
+        heartRateWeighted += other.heartRateWeighted
+        heartRateDurationS += other.heartRateDurationS
+        distanceDurationS += other.distanceDurationS
+        maxDurationS = max(maxDurationS, other.maxDurationS)
+        maxDistanceM = max(maxDistanceM, other.maxDistanceM)
+    }
+
     public static func slot(of ms: Int64) -> Int64 {
         ms >= 0 ? ms / slotMs : (ms - slotMs + 1) / slotMs
     }

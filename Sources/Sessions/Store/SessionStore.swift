@@ -53,7 +53,7 @@ public struct SessionStore: Sendable {
                 }
                 fresh.append((index, session))
             }
-            for chunk in stride(from: 0, to: fresh.count, by: 500).map({ Array(fresh[$0..<min($0 + 500, fresh.count)]) }) {
+            for chunk in fresh.chunks(of: 500) {
                 let values = chunk.map { item -> SQLQueryString in
                     let s = item.session
                     return """
@@ -117,7 +117,7 @@ public struct SessionStore: Sendable {
 
     private func existingByExternalID(_ ids: [String], organizationID: Int64, sql: any SQLDatabase) async throws -> [String: ExerciseSession] {
         var found: [String: ExerciseSession] = [:]
-        for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+        for chunk in ids.chunks(of: 500) {
             let list = chunk.map { SQLQueryString("\(bind: $0)") }.joined(separator: ", ")
             for row in try await sql.raw("""
                 SELECT \(unsafeRaw: Self.columns) FROM sessions WHERE organization_id = \(bind: organizationID) AND external_id IN (\(list))
@@ -131,28 +131,14 @@ public struct SessionStore: Sendable {
 
     /// Adds new sessions to their slots' roll-ups (one upsert per user, slot and sport).
     private func addToRollups(_ sessions: [ExerciseSession], organizationID: Int64, sql: any SQLDatabase) async throws {
-        struct Key: Hashable { let user: String; let slot: Int64; let sport: Sport }
-        var sums: [Key: Rollup] = [:]
+        var sums: [RollupKey: Rollup] = [:]
         for session in sessions {
-            let part = Rollup(session)
-            let key = Key(user: session.userID, slot: part.slot, sport: session.sport)
-            guard var sum = sums[key] else { sums[key] = part; continue }
-            sum.count += part.count
-            sum.durationS += part.durationS
-            sum.distanceM += part.distanceM
-            sum.caloriesKcal += part.caloriesKcal
-            sum.elevationGainM += part.elevationGainM
-            sum.heartRateWeighted += part.heartRateWeighted
-            sum.heartRateDurationS += part.heartRateDurationS
-            sum.distanceDurationS += part.distanceDurationS
-            sum.maxDurationS = max(sum.maxDurationS, part.maxDurationS)
-            sum.maxDistanceM = max(sum.maxDistanceM, part.maxDistanceM)
-            sums[key] = sum
+            sums[RollupKey(session), default: Rollup(slot: Rollup.slot(of: session.startedAtMs), sport: session.sport)].add(Rollup(session))
         }
         // Always in the same order, so concurrent batches touching the same slots lock their rows in the same order
         // and never deadlock on PostgreSQL.
-        let entries = sums.sorted { ($0.key.user, $0.key.slot, $0.key.sport.rawValue) < ($1.key.user, $1.key.slot, $1.key.sport.rawValue) }
-        for chunk in stride(from: 0, to: entries.count, by: 500).map({ Array(entries[$0..<min($0 + 500, entries.count)]) }) {
+        let entries = sums.sorted { $0.key < $1.key }
+        for chunk in entries.chunks(of: 500) {
             let values = chunk.map { key, r -> SQLQueryString in
                 """
                 (\(bind: organizationID), \(bind: key.user), \(bind: r.slot), \(bind: r.sport.rawValue), \(bind: r.count), \(bind: r.durationS), \(bind: r.distanceM),
@@ -182,8 +168,7 @@ public struct SessionStore: Sendable {
     /// Recomputes the slots these sessions are (or were) in from the sessions stored now: exact after any change,
     /// including the maxima, which cannot be taken back by subtracting.
     private func recomputeRollups(of sessions: [ExerciseSession], organizationID: Int64, sql: any SQLDatabase) async throws {
-        struct Key: Hashable { let user: String; let slot: Int64; let sport: Sport }
-        for key in Set(sessions.map { Key(user: $0.userID, slot: Rollup.slot(of: $0.startedAtMs), sport: $0.sport) }) {
+        for key in Set(sessions.map(RollupKey.init)) {
             try await sql.raw("""
                 DELETE FROM session_rollups WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: key.user) AND slot = \(bind: key.slot) AND sport = \(bind: key.sport.rawValue)
                 """).run()
@@ -330,4 +315,28 @@ public struct SessionFilter: Sendable {
     public var limit = 50
 
     public init() {}
+}
+
+/// What a roll-up row is of: one user's sessions of one sport in one slot.
+private struct RollupKey: Hashable, Comparable {
+    let user: String
+    let slot: Int64
+    let sport: Sport
+
+    init(_ session: ExerciseSession) {
+        user = session.userID
+        slot = Rollup.slot(of: session.startedAtMs)
+        sport = session.sport
+    }
+
+    static func < (left: RollupKey, right: RollupKey) -> Bool {
+        (left.user, left.slot, left.sport.rawValue) < (right.user, right.slot, right.sport.rawValue)
+    }
+}
+
+extension Array {
+    /// Consecutive pieces of at most `size` elements: statements stay within the databases' limits on bound values.
+    fileprivate func chunks(of size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
 }

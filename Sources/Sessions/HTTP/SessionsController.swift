@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOCore
 import TurnoCore
 
 /// `POST /api/v1/sessions`, `POST /api/v1/sessions/batch`, `GET /api/v1/sessions` (and `.csv`),
@@ -199,22 +198,15 @@ struct SessionsController: Sendable {
     private func csv(_ filter: SessionFilter, context: TurnoRequestContext) -> Response {
         let organizationID = context.principal!.organizationID
         let store = self.store
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: #"attachment; filename="sessions.csv""#],
-            body: .init { writer in
-                try await writer.write(ByteBuffer(string: CSV.row(SessionCSV.header)))
-                var page = filter
-                page.limit = 1_000
-                while true {
-                    let sessions = try await store.list(page, organizationID: organizationID)
-                    if !sessions.isEmpty { try await writer.write(ByteBuffer(string: sessions.map { CSV.row(SessionCSV.fields(of: $0)) }.joined())) }
-                    guard sessions.count == page.limit, let last = sessions.last else { break }
-                    page.after = (last.startedAtMs, last.id)
-                }
-                try await writer.finish(nil)
-            }
-        )
+        var first = filter
+        first.limit = 1_000
+        return CSV.streamedResponse(filename: "sessions.csv", header: SessionCSV.header, first: first) { page in
+            let sessions = try await store.list(page, organizationID: organizationID)
+            guard sessions.count == page.limit, let last = sessions.last else { return (sessions.map(SessionCSV.fields), nil) }
+            var following = page
+            following.after = (last.startedAtMs, last.id)
+            return (sessions.map(SessionCSV.fields), following)
+        }
     }
 
     private func statistics(userID: String, request: Request, organizationID: Int64) async throws -> StatisticsView {

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOCore
 
 /// `GET /api/v1/audit` (JSON, newest first, with `next_cursor`) and `GET /api/v1/audit.csv` (or `Accept: text/csv`).
 /// Filters: `action`, `actor` (prefix, e.g. `user:3`), `from`, `to` (ISO-8601), `limit` (≤ 1,000), `cursor`.
@@ -29,27 +28,19 @@ struct AuditController: Sendable {
     private func csv(query: Audit.Query, context: TurnoRequestContext) -> Response {
         let organizationID = context.principal!.organizationID
         let storage = identity.storage
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: #"attachment; filename="audit.csv""#],
-            body: .init { writer in
-                try await writer.write(ByteBuffer(string: CSV.row(["id", "at", "actor", "action", "target", "detail", "address"])))
-                var page = query
-                page.limit = 1_000
-                while true {
-                    let entries = try await Audit.entries(organizationID: organizationID, matching: page, storage: storage)
-                    var chunk = ""
-                    for entry in entries {
-                        let detail = entry.detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
-                        chunk += CSV.row([String(entry.id), entry.at.formatted(.iso8601), entry.actor, entry.action, entry.target, detail, entry.address])
-                    }
-                    if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }
-                    guard entries.count == page.limit, let last = entries.last else { break }
-                    page.before = last.id
-                }
-                try await writer.finish(nil)
+        var first = query
+        first.limit = 1_000
+        return CSV.streamedResponse(filename: "audit.csv", header: ["id", "at", "actor", "action", "target", "detail", "address"], first: first) { page in
+            let entries = try await Audit.entries(organizationID: organizationID, matching: page, storage: storage)
+            let rows = entries.map { entry in
+                let detail = entry.detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+                return [String(entry.id), entry.at.formatted(.iso8601), entry.actor, entry.action, entry.target, detail, entry.address]
             }
-        )
+            guard entries.count == page.limit, let last = entries.last else { return (rows, nil) }
+            var following = page
+            following.before = last.id
+            return (rows, following)
+        }
     }
 
     static func query(_ request: Request) throws -> Audit.Query {

@@ -44,6 +44,9 @@ struct PagesTests {
         let missingBranch = try await server.request(.GET, "/b/99/kiosk")
         #expect(missingBranch.status == 404 && missingBranch.headers["Content-Type"].first?.hasPrefix("text/html") == true)
         #expect(try await server.request(.GET, "/t/not-a-ticket").status == 404)
+        // Staff and error pages follow the browser's languages, even a malformed list.
+        let italian = try await server.request(.GET, "/b/99/kiosk", headers: [("Accept-Language", "fr-FR,;,it-IT;q=0.8,en;q=0.5")])
+        #expect(italian.status == 404 && italian.body.contains(#"<html lang="it">"#))
         try await server.stop()
     }
 

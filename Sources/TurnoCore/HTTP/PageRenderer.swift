@@ -58,8 +58,9 @@ public struct PageRenderer: Sendable {
 
     /// The first of the browser's `Accept-Language` choices that there are strings for.
     public static func language(acceptLanguage: String?) -> String {
-        let choices = (acceptLanguage ?? "").split(separator: ",").map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces) }
-        return choices.lazy.map { language($0) }.first { choice in choices.contains { $0.lowercased().hasPrefix(choice) } } ?? defaultLanguage
+        // `;` alone, or an empty choice, is malformed but must not stop the page: it names no language.
+        let choices = (acceptLanguage ?? "").split(separator: ",").map { ($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased().prefix(2) }
+        return choices.lazy.compactMap { choice in languages.first { $0 == choice } }.first ?? defaultLanguage
     }
 
     public func text(_ key: String, _ language: String) -> String {

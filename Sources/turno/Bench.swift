@@ -104,11 +104,9 @@ struct BenchEvents: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(50))
         }
         clients.cancel()
-        let samples = latencies.sorted
+        let summary = Summary(latencies.samples)
+        let samples = summary.sorted
         let deliverySeconds = Double(latencies.lastReceipt - (publishStart - origin).nanoseconds) / 1e9
-        func percentile(_ p: Double) -> Double {
-            samples.isEmpty ? .nan : samples[min(samples.count - 1, Int((Double(samples.count) * p).rounded(.up)) - 1)]
-        }
         let result: [String: Double] = [
             "subscribers": Double(connected),
             "events": Double(events),
@@ -117,14 +115,14 @@ struct BenchEvents: AsyncParsableCommand {
             "deliveries": Double(samples.count),
             "deliveries_expected": Double(connected * events),
             "deliveries_per_second": Double(samples.count) / deliverySeconds,
-            "latency_p50_ms": percentile(0.50),
-            "latency_p99_ms": percentile(0.99),
+            "latency_p50_ms": summary.percentile(0.50),
+            "latency_p99_ms": summary.percentile(0.99),
             "latency_max_ms": samples.last ?? .nan,
         ]
         print(String(format: "database %@ · %d subscribers · %d events (rate %@)", location.description, connected, events, rate == 0 ? "unlimited" : "\(rate)/s"))
         print(String(format: "published: %.0f events/s (%.2f s)", result["events_per_second"]!, publishSeconds))
         print(String(format: "delivered: %d of %d (%.0f messages/s)", samples.count, connected * events, Double(samples.count) / deliverySeconds))
-        print(String(format: "publish → WebSocket receipt: p50 %.2f ms · p99 %.2f ms · max %.2f ms", percentile(0.5), percentile(0.99), samples.last ?? .nan))
+        print("publish → WebSocket receipt: \(summary)")
         if let out {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
             try data.write(to: URL(fileURLWithPath: out))
@@ -231,7 +229,7 @@ struct BenchConnections: AsyncParsableCommand {
 final class Samples: Sendable {
     private let values = Mutex<(samples: [Double], lastReceipt: Int64)>(([], 0))
     var count: Int { values.withLock { $0.samples.count } }
-    var sorted: [Double] { values.withLock { $0.samples }.sorted() }
+    var samples: [Double] { values.withLock { $0.samples } }
     /// Nanoseconds after the origin at which the last message was received.
     var lastReceipt: Int64 { values.withLock { $0.lastReceipt } }
     func append(_ more: [Double], lastReceipt: Int64) {

@@ -135,4 +135,59 @@ struct CommandLineTests {
         let tooShort = try run(["migrate", "--database", "sqlite://\(chosen.path)-short/turno.sqlite"], environment: ["TURNO_ADMIN_PASSWORD": "short"])
         #expect(tooShort.status != 0 && tooShort.errors.contains("TURNO_ADMIN_PASSWORD"))
     }
+
+    @Test("loadgen queues sets up its own branch, drives it for its duration, and reports what the server recorded")
+    func loadgenQueues() async throws {
+        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-\(UUID().uuidString).json")
+        let arguments = [
+            "loadgen", "queues", "--url", server.baseURL, "--admin-password", TestServer.adminPassword, "--rate", "10", "--duration", "2",
+            "--subscribers", "3", "--source-addresses", "2", "--out", out.path,
+        ]
+        // The command runs while this process serves it: wait for it off the cooperative threads.
+        let outcome = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try run(arguments) }) }
+        }
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        #expect(outcome.output.contains("call-next") && outcome.output.contains("display: ticket.called"))
+
+        struct Report: Decodable {
+            struct Operation: Decodable { var name: String; var requests: Int; var errors: Int; var p99Ms: Double? }
+            struct Push: Decodable { var name: String; var messages: Int }
+            struct Live: Decodable { var peakOpen: Int; var failed: Int }
+            var operations: [Operation]
+            var push: [Push]
+            var live: Live
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let report = try decoder.decode(Report.self, from: Data(contentsOf: out))
+        func operation(_ name: String) throws -> Report.Operation { try #require(report.operations.first { $0.name == name }) }
+        func pushes(_ name: String) throws -> Int { try #require(report.push.first { $0.name == name }).messages }
+        // Customers arrive at 0, 0.1 … 1.9 s.
+        let issued = try operation("issue").requests
+        let read = try operation("status read").requests
+        #expect(issued == 20 && read == 20)
+        #expect(report.operations.allSatisfy { $0.errors == 0 && $0.p99Ms != nil })
+
+        let admin = try await StaffClient.admin(server)
+        struct Dashboard: Decodable {
+            struct Queue: Decodable { var servedToday: Int }
+            struct Service: Decodable { var arrivalsLastHour: Int }
+            var queues: [Queue]
+            var services: [Service]
+        }
+        let dashboard = try decoder.decode(Dashboard.self, from: Data(try await admin.call(.GET, "/api/v1/branches/1/dashboard").body.utf8))
+        #expect(dashboard.services.map(\.arrivalsLastHour).reduce(0, +) == 20)
+        let served = dashboard.queues.map(\.servedToday).reduce(0, +)
+        let finished = try operation("finish").requests
+        #expect(served > 0 && served == finished)
+        // Every call reached all three displays; ticket pages hear their call when they were already open.
+        let display = try pushes("display: ticket.called")
+        let ticketPage = try pushes("ticket page: ticket.called")
+        #expect(display == 3 * served)
+        #expect(ticketPage >= 1 && ticketPage <= served)
+        #expect(report.live.failed == 0 && report.live.peakOpen >= 3)
+        try await server.stop()
+    }
 }

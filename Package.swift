@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // Only the malloc interposer: the default runtime interposer needs a package this machine does not have.
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .target(
@@ -72,7 +74,12 @@ let package = Package(
             resources: [.copy("Pages/Resources")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Fleet", dependencies: ["TurnoCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "Fleet",
+            dependencies: ["TurnoCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics")],
+            resources: [.copy("Pages/Resources")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "Sessions", dependencies: ["TurnoCore"], resources: [.copy("Pages/Resources")], swiftSettings: swiftSettings),
         .target(
             name: "TurnoServer",
@@ -100,12 +107,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "DomainBenchmarks",
+            dependencies: ["Queues", "Sessions", "Fleet", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/DomainBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .testTarget(
             name: "TurnoCoreTests",
             dependencies: ["TurnoCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "QueuesTests", dependencies: ["Queues"], swiftSettings: swiftSettings),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TurnoServerTests",
             dependencies: [

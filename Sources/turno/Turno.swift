@@ -33,6 +33,10 @@ struct ServerOptions: ParsableArguments {
     var tlsCert: String?
     @Option(help: "PEM private key for --tls-cert (TURNO_TLS_KEY).")
     var tlsKey: String?
+    @Option(help: "Drones to simulate in the first organization's fleet (TURNO_SIMULATE_DRONES; default 0).")
+    var simulateDrones: Int?
+    @Option(help: "Simulated seconds per real second, e.g. 60 (TURNO_SIM_SPEED; default 1).")
+    var simSpeed: Double?
 
     /// Flags first, then the environment, then the defaults.
     func settings() throws(SettingsError) -> ServerSettings {
@@ -48,6 +52,8 @@ struct ServerOptions: ParsableArguments {
         set("maxBody", maxBody.map { .int($0) })
         set("tlsCert", tlsCert.map { .string($0) })
         set("tlsKey", tlsKey.map { .string($0) })
+        set("simulateDrones", simulateDrones.map { .int($0) })
+        set("simSpeed", simSpeed.map { .double($0) })
         let reader = ConfigReader(providers: [InMemoryProvider(name: "flags", values: flags), EnvironmentVariablesProvider()])
         return try ServerSettings(config: reader)
     }

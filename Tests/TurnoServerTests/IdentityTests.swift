@@ -19,6 +19,9 @@ struct IdentityTests {
         .ticketDesk: (.GET, "/api/v1/queues/1/tickets", nil),
         .sessionsWrite: (.POST, "/api/v1/sessions/batch", #"{"sessions":[]}"#),
         .sessionsRead: (.GET, "/api/v1/users/u-1/stats", nil),
+        .fleetRead: (.GET, "/api/v1/fleet/stats", nil),
+        .fleetDeliveries: (.POST, "/api/v1/deliveries", #"{"origin":{"x":10,"y":10},"destination":{"x":900,"y":900},"weight_kg":1}"#),
+        .fleetDrones: (.POST, "/api/v1/drones", #"{"type":"light"}"#),
     ]
 
     @Test("the whole access matrix: every route group × every role, an API key and no credentials")

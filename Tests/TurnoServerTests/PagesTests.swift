@@ -112,4 +112,20 @@ struct PagesTests {
         }
         try await server.stop()
     }
+
+    @Test("the fleet page is for signed-in staff, follows its organization's fleet topic and brings its own assets")
+    func fleetPage() async throws {
+        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())
+        let anonymous = try await server.request(.GET, "/fleet")
+        #expect(anonymous.status == 303 && anonymous.headers["Location"].first == "/login?next=/fleet")
+        let cookie = try await pageSessionCookie(server, "admin", TestServer.adminPassword)
+        let page = try await server.request(.GET, "/fleet", headers: [("Cookie", cookie)])
+        #expect(page.status == 200 && page.body.contains(#"src="/fleet/assets/fleet.js"#))
+        let data = try Self.pageData(page.body)
+        #expect(data["topic"] as? String == "fleet:1" && (data["strings"] as? [String: String])?["fleet_title"] != nil)
+        for name in ["fleet.js", "fleet.css"] {
+            #expect(try await server.request(.GET, "/fleet/assets/\(name)").status == 200)
+        }
+        try await server.stop()
+    }
 }

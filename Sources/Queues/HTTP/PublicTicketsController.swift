@@ -126,7 +126,3 @@ struct PublicTicketsController: Sendable {
         )
     }
 }
-
-extension HTTPField.Name {
-    static let idempotencyKey = Self("Idempotency-Key")!
-}

@@ -87,6 +87,24 @@ public struct DayTotals: Sendable, Equatable {
     /// The day's longest session of the sport, by duration and by distance (0 when none has a distance).
     public var maxDurationS: Int
     public var maxDistanceM: Double
+
+    public init(
+        day: LocalDate, sport: Sport, count: Int, durationS: Int, distanceM: Double, caloriesKcal: Double, elevationGainM: Double,
+        heartRateWeighted: Double, heartRateDurationS: Int, distanceDurationS: Int, maxDurationS: Int, maxDistanceM: Double
+    ) {
+        self.day = day
+        self.sport = sport
+        self.count = count
+        self.durationS = durationS
+        self.distanceM = distanceM
+        self.caloriesKcal = caloriesKcal
+        self.elevationGainM = elevationGainM
+        self.heartRateWeighted = heartRateWeighted
+        self.heartRateDurationS = heartRateDurationS
+        self.distanceDurationS = distanceDurationS
+        self.maxDurationS = maxDurationS
+        self.maxDistanceM = maxDistanceM
+    }
 }
 
 /// How a statistics series is cut.

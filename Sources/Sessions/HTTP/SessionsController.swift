@@ -99,7 +99,7 @@ struct SessionsController: Sendable {
         write.post { request, context -> Response in
             let fields = try await request.decode(as: SessionFields.self, context: context)
             let session = try validated(fields)
-            let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+            let key = request.headers[.idempotencyKey]
             if let key, key.count > 200 { throw Problem.badRequest("Idempotency-Key must have at most 200 characters") }
             let outcome = try await store.insert([session], idempotencyKey: key, organizationID: context.principal!.organizationID)[0]
             if case .created = outcome {

@@ -175,4 +175,6 @@ extension HTTPField.Name {
     static let referrerPolicy = Self("Referrer-Policy")!
     static let lastEventID = Self("Last-Event-ID")!
     static let strictTransportSecurity = Self("Strict-Transport-Security")!
+    /// Makes a retried POST safe: the same key answers with what the first request made.
+    public static let idempotencyKey = Self("Idempotency-Key")!
 }

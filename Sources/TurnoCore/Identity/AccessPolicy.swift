@@ -19,6 +19,12 @@ public enum RouteGroup: String, Sendable, CaseIterable {
     case sessionsWrite = "sessions-write"
     /// Listing and exporting exercise sessions, reading statistics.
     case sessionsRead = "sessions-read"
+    /// Seeing the fleet: its map, drones, deliveries and statistics.
+    case fleetRead = "fleet-read"
+    /// Posting and cancelling deliveries.
+    case fleetDeliveries = "fleet-deliveries"
+    /// Registering, activating and retiring drones, and their telemetry.
+    case fleetDrones = "fleet-drones"
 }
 
 /// Who may use each route group: deny by default.
@@ -36,6 +42,8 @@ public enum AccessPolicy {
         case .ticketDesk: Set(Role.allCases)
         case .sessionsWrite: [.admin, .manager]
         case .sessionsRead: Set(Role.allCases)
+        case .fleetRead, .fleetDeliveries: Set(Role.allCases)
+        case .fleetDrones: [.admin, .manager]
         }
     }
 
@@ -45,6 +53,7 @@ public enum AccessPolicy {
         case .account, .users, .apiKeys, .audit, .branchSetup, .queueOperation, .ticketDesk: []
         case .sessionsWrite: [.sessionsWrite]
         case .sessionsRead: [.sessionsRead, .sessionsWrite]
+        case .fleetRead, .fleetDeliveries, .fleetDrones: [.fleetWrite]
         }
     }
 

@@ -28,6 +28,9 @@ public struct ServerSettings: Sendable {
     public var trustProxy: Bool
     /// PEM certificate chain and private key: serve HTTPS directly.
     public var tls: (certificate: String, key: String)?
+    /// Drones the fleet simulates inside the server (0: none), and how many simulated seconds pass per real second.
+    public var simulatedDrones: Int
+    public var simulationSpeed: Double
 
     public static let defaultDatabase = "sqlite://./data/turno.sqlite"
     public static let defaultMaxBody = 1 << 20
@@ -45,7 +48,9 @@ public struct ServerSettings: Sendable {
         identity: IdentitySettings = IdentitySettings(),
         rateLimits: RateLimits = RateLimits(),
         trustProxy: Bool = false,
-        tls: (certificate: String, key: String)? = nil
+        tls: (certificate: String, key: String)? = nil,
+        simulatedDrones: Int = 0,
+        simulationSpeed: Double = 1
     ) {
         self.host = host
         self.port = port
@@ -60,6 +65,8 @@ public struct ServerSettings: Sendable {
         self.rateLimits = rateLimits
         self.trustProxy = trustProxy
         self.tls = tls
+        self.simulatedDrones = simulatedDrones
+        self.simulationSpeed = simulationSpeed
     }
 
     /// Reads the settings from a configuration reader whose keys are `turno.host`, `turno.port`,
@@ -98,6 +105,12 @@ public struct ServerSettings: Sendable {
         let certificate = turno.string(forKey: "tlsCert")
         let key = turno.string(forKey: "tlsKey")
         guard (certificate == nil) == (key == nil) else { throw SettingsError("TLS needs both a certificate (--tls-cert) and a key (--tls-key)") }
+        let simulatedDrones = turno.int(forKey: "simulateDrones", default: 0)
+        guard (0...100_000).contains(simulatedDrones) else { throw SettingsError("simulated drones must be between 0 and 100,000, got \(simulatedDrones)") }
+        let simulationSpeed = turno.double(forKey: "simSpeed", default: 1)
+        guard simulationSpeed.isFinite, (0.1...1_000).contains(simulationSpeed) else {
+            throw SettingsError("the simulation speed must be between 0.1 and 1,000 times real time, got \(simulationSpeed)")
+        }
         self.init(
             host: host,
             port: port,
@@ -115,7 +128,9 @@ public struct ServerSettings: Sendable {
                 ticketIssue: try RateLimiter.Limit(parsing: turno.string(forKey: "rateTickets", default: "10/minute"))
             ),
             trustProxy: turno.bool(forKey: "trustProxy", default: false),
-            tls: certificate.flatMap { certificate in key.map { (certificate, $0) } }
+            tls: certificate.flatMap { certificate in key.map { (certificate, $0) } },
+            simulatedDrones: simulatedDrones,
+            simulationSpeed: simulationSpeed
         )
     }
 }

@@ -1,0 +1,76 @@
+import Foundation
+
+/// One change to the size of the active fleet.
+public enum FleetSizingStep: Sendable, Equatable {
+    /// Put this inactive drone into service.
+    case activate(String)
+    /// Send this idle drone to be parked.
+    case retire(String)
+}
+
+/// What to do with a delivery that has made no progress for too long.
+public enum StuckDelivery: Sendable, Equatable {
+    /// Its drone never reached the parcel: give it to another drone.
+    case requeue(UUID, reason: String)
+    /// The parcel was picked up and never delivered: it cannot simply be handed to another drone.
+    case fail(UUID, reason: String)
+}
+
+/// Keeps the active fleet in step with demand, and unblocks deliveries stuck on a drone.
+public enum FleetSizing {
+    /// The drones to activate or retire for a backlog of `backlog` pending deliveries.
+    ///
+    /// When the backlog exceeds the idle drones ready to serve it (idle with at least `rules.lowBatteryPercent`,
+    /// since the others are about to go charging), inactive drones are activated, the most charged first, up to the
+    /// shortfall. When there is no backlog at all and more than `rules.spareIdleDrones` drones are idle, the surplus
+    /// retires, the least charged first. Ties go by id so the plan is the same on every node.
+    public static func plan(drones: [Drone], backlog: Int, rules: FleetRules) -> [FleetSizingStep] {
+        let ready = drones.count(where: { $0.state == .idle && $0.battery >= rules.lowBatteryPercent })
+        if backlog > ready {
+            let inactive = drones.filter { $0.state == .inactive && $0.battery.isFinite }
+                .sorted { $0.battery != $1.battery ? $0.battery > $1.battery : $0.id < $1.id }
+            return inactive.prefix(backlog - ready).map { .activate($0.id) }
+        }
+        guard backlog == 0 else { return [] }
+        let idle = drones.filter { $0.state == .idle }
+        guard idle.count > rules.spareIdleDrones else { return [] }
+        // A battery reading that is not a number sorts first: such a drone is the last one worth keeping.
+        let leastChargedFirst = idle.sorted { left, right in
+            let a = left.battery.isNaN ? -Double.infinity : left.battery
+            let b = right.battery.isNaN ? -Double.infinity : right.battery
+            return a != b ? a < b : left.id < right.id
+        }
+        return leastChargedFirst.prefix(idle.count - max(rules.spareIdleDrones, 0)).map { .retire($0.id) }
+    }
+
+    /// Deliveries stuck on a drone for more than `rules.stuckAfterSeconds`: assigned and never picked up (requeue),
+    /// or picked up and never delivered (fail). Timestamps that are missing count from the previous step.
+    public static func reconcile(deliveries: [Delivery], now: Date, rules: FleetRules) -> [StuckDelivery] {
+        let limit = duration(rules.stuckAfterSeconds)
+        return deliveries.compactMap { delivery in
+            switch delivery.state {
+            case .assigned:
+                let since = delivery.assignedAt ?? delivery.createdAt
+                guard now.timeIntervalSince(since) > rules.stuckAfterSeconds else { return nil }
+                return .requeue(delivery.id, reason: "no pick-up within \(limit)")
+            case .pickedUp:
+                let since = delivery.pickedUpAt ?? delivery.assignedAt ?? delivery.createdAt
+                guard now.timeIntervalSince(since) > rules.stuckAfterSeconds else { return nil }
+                return .fail(delivery.id, reason: "not delivered within \(limit) of pick-up")
+            case .pending, .delivered, .failed, .cancelled:
+                return nil
+            }
+        }
+    }
+
+    /// "30 minutes", "1 minute", or "90 seconds" when it is not a whole number of minutes ("ever" when unlimited,
+    /// which nothing ever exceeds).
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "ever" }
+        let minutes = seconds / 60
+        if minutes == minutes.rounded(), minutes >= 1, minutes < 1e9 {
+            return minutes == 1 ? "1 minute" : "\(Int(minutes)) minutes"
+        }
+        return "\(Int(seconds.rounded())) seconds"
+    }
+}

@@ -1,0 +1,293 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TurnoCore
+
+/// The fleet's API: deliveries (post, read, list, cancel), drones (register, activate, retire, telemetry), the map
+/// and the statistics. Every route is for the caller's organization only.
+struct FleetController: Sendable {
+    let store: FleetStore
+    let rules: FleetRules
+
+    // MARK: Request and response types
+
+    struct PointBody: Decodable {
+        var x: Double
+        var y: Double
+        var point: Point { Point(x: x, y: y) }
+    }
+
+    struct DeliveryRequest: Decodable {
+        var origin: PointBody
+        var destination: PointBody
+        var weightKg: Double
+        var priority: Int?
+    }
+
+    struct DeliveryList: ResponseEncodable {
+        var deliveries: [Delivery]
+    }
+
+    struct DroneRequest: Decodable {
+        var id: String?
+        var type: DroneType
+        var position: PointBody?
+        var battery: Double?
+        var reportsTelemetry: Bool?
+        var active: Bool?
+    }
+
+    struct DroneChangeRequest: Decodable {
+        var state: DroneState
+    }
+
+    struct TelemetryRequest: Decodable {
+        var position: PointBody
+        var battery: Double
+        var state: DroneState?
+    }
+
+    struct DroneList: ResponseEncodable {
+        var drones: [Drone]
+    }
+
+    struct ZoneList: ResponseEncodable {
+        var bounds: Bounds
+        var zones: [Zone]
+    }
+
+    struct ChargingPointView: Encodable {
+        var id: String
+        var name: String
+        var position: Point
+        var pads: Int
+        var padsInUse: Int
+    }
+
+    struct ChargingPointList: ResponseEncodable {
+        var chargingPoints: [ChargingPointView]
+    }
+
+    struct Percentiles: Encodable {
+        var p50: Double?
+        var p95: Double?
+
+        init(_ samples: [Double]) {
+            let sorted = samples.sorted()
+            func percentile(_ p: Double) -> Double? {
+                sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+            }
+            p50 = percentile(0.5)
+            p95 = percentile(0.95)
+        }
+    }
+
+    struct FleetStatistics: ResponseEncodable {
+        var backlog: Int
+        var drones: [String: Int]
+        var assignmentLatencySeconds: Percentiles
+        var deliveryTimeSeconds: Percentiles
+        var deliveredLastHour: Int
+        var failedLastHour: Int
+    }
+
+    // MARK: Routes
+
+    func add(to router: Router<TurnoRequestContext>) {
+        let read = router.group("/api/v1").add(middleware: RequireAccess(.fleetRead))
+        let deliveries = router.group("/api/v1").add(middleware: RequireAccess(.fleetDeliveries))
+        let drones = router.group("/api/v1").add(middleware: RequireAccess(.fleetDrones))
+
+        deliveries.post("/deliveries") { request, context -> Response in
+            let organizationID = context.principal!.organizationID
+            let body = try await request.decode(as: DeliveryRequest.self, context: context)
+            let key = request.headers[.idempotencyKey]
+            if let key, key.count > 200 { throw Problem.badRequest("Idempotency-Key must have at most 200 characters") }
+            let map = try await store.map(of: organizationID)
+            let priority = body.priority ?? 0
+            if let problem = Delivery.validationProblem(
+                origin: body.origin.point, destination: body.destination.point, weightKg: body.weightKg, priority: priority, map: map, rules: rules
+            ) {
+                throw Problem.unprocessable(problem)
+            }
+            let delivery = Delivery(id: UUID(), origin: body.origin.point, destination: body.destination.point, weightKg: body.weightKg,
+                                    priority: priority, createdAt: Date())
+            let (stored, isNew) = try await store.create(delivery, organizationID: organizationID, idempotencyKey: key)
+            var response = try Response.json(stored, status: isNew ? .created : .ok)
+            response.headers[.location] = "/api/v1/deliveries/\(stored.id.uuidString)"
+            return response
+        }
+        read.get("/deliveries/:id") { _, context -> Response in
+            try Response.json(try await delivery(context))
+        }
+        read.get("/deliveries") { request, context -> DeliveryList in
+            let states = try request.uri.queryParameters.get("state").map { text in
+                try text.split(separator: ",").map { name in
+                    guard let state = DeliveryState(rawValue: String(name)) else {
+                        throw Problem.badRequest("`\(name)` is not a delivery state: use \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return state
+                }
+            }
+            let limit = try request.uri.queryParameters.get("limit").map { text in
+                guard let limit = Int(text), (1...1_000).contains(limit) else { throw Problem.badRequest("limit must be a whole number from 1 to 1,000") }
+                return limit
+            } ?? 100
+            return DeliveryList(deliveries: try await store.deliveries(of: context.principal!.organizationID, states: states, limit: limit))
+        }
+        deliveries.post("/deliveries/:id/cancel") { _, context -> Response in
+            let organizationID = context.principal!.organizationID
+            // The dispatcher may change the delivery between our read and our write: read again and retry.
+            for _ in 0..<5 {
+                let current = try await delivery(context)
+                var cancelled = current
+                do throws(FleetRuleViolation) {
+                    try cancelled.cancel(at: Date())
+                } catch {
+                    throw Problem.conflict(error.message)
+                }
+                var change = FleetStore.Change(deliveries: [(cancelled, current.version, .cancelled)])
+                if let droneID = current.droneID, var drone = try await store.drone(droneID, of: organizationID), drone.deliveryID == current.id {
+                    let readVersion = drone.version
+                    do throws(FleetRuleViolation) {
+                        try drone.releaseDelivery()
+                    } catch {
+                        throw Problem.conflict(error.message)
+                    }
+                    change.drones.append((drone, readVersion, .changed))
+                }
+                if try await store.apply(change, organizationID: organizationID) { return try Response.json(cancelled) }
+            }
+            throw Problem(.serviceUnavailable, detail: "the delivery kept changing while being cancelled; try again")
+        }
+
+        read.get("/drones") { request, context -> DroneList in
+            let state = try request.uri.queryParameters.get("state").map { name in
+                guard let state = DroneState(rawValue: String(name)) else {
+                    throw Problem.badRequest("`\(name)` is not a drone state: use \(DroneState.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return state
+            }
+            return DroneList(drones: try await store.drones(of: context.principal!.organizationID, state: state))
+        }
+        read.get("/drones/:id") { _, context -> Response in
+            try Response.json(try await drone(context))
+        }
+        drones.post("/drones") { request, context -> Response in
+            let organizationID = context.principal!.organizationID
+            let body = try await request.decode(as: DroneRequest.self, context: context)
+            let map = try await store.map(of: organizationID)
+            let id = body.id ?? "drone-\(UUID().uuidString.prefix(8).lowercased())"
+            guard (1...40).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                throw Problem.unprocessable("a drone id has 1 to 40 letters, digits, `-` or `_`")
+            }
+            let position = body.position?.point ?? map.chargingPoints.first?.position ?? map.bounds.center
+            guard position.isFinite, map.bounds.contains(position) else { throw Problem.unprocessable("the position is outside the map") }
+            let battery = body.battery ?? 100
+            guard battery.isFinite, (0...100).contains(battery) else { throw Problem.unprocessable("the battery must be between 0 and 100 %") }
+            let drone = Drone(id: id, type: body.type, position: position, battery: battery, state: body.active == false ? .inactive : .idle,
+                              reportsTelemetry: body.reportsTelemetry ?? false)
+            var response = try Response.json(try await store.register(drone, organizationID: organizationID), status: .created)
+            response.headers[.location] = "/api/v1/drones/\(id)"
+            return response
+        }
+        drones.patch("/drones/:id") { request, context -> Response in
+            let body = try await request.decode(as: DroneChangeRequest.self, context: context)
+            return try Response.json(try await changeDrone(context) { drone, _ throws(FleetRuleViolation) in
+                switch body.state {
+                case .idle: try drone.activate()
+                case .retiring: try drone.retire()
+                case .inactive, .offline: try drone.change(to: body.state)
+                default: throw FleetRuleViolation("a drone is activated (`idle`), retired (`retiring`), put `offline` or back to `inactive`; the dispatcher does the rest")
+                }
+            })
+        }
+        drones.post("/drones/:id/telemetry") { request, context -> Response in
+            let body = try await request.decode(as: TelemetryRequest.self, context: context)
+            guard body.battery.isFinite, (0...100).contains(body.battery) else { throw Problem.unprocessable("the battery must be between 0 and 100 %") }
+            let report = TelemetryReport(position: body.position.point, battery: body.battery, state: body.state)
+            return try Response.json(try await changeDrone(context) { drone, delivery throws(FleetRuleViolation) in
+                try Telemetry.apply(report, to: &drone, delivery: &delivery, now: Date())
+            })
+        }
+
+        read.get("/zones") { _, context -> ZoneList in
+            let map = try await store.map(of: context.principal!.organizationID)
+            return ZoneList(bounds: map.bounds, zones: map.zones)
+        }
+        read.get("/charging-points") { _, context -> ChargingPointList in
+            let organizationID = context.principal!.organizationID
+            let map = try await store.map(of: organizationID)
+            var inUse: [String: Int] = [:]
+            for drone in try await store.drones(of: organizationID) where drone.state == .charging || drone.state == .returning {
+                if let point = drone.chargingPointID { inUse[point, default: 0] += 1 }
+            }
+            return ChargingPointList(chargingPoints: map.chargingPoints.map {
+                ChargingPointView(id: $0.id, name: $0.name, position: $0.position, pads: $0.pads, padsInUse: inUse[$0.id] ?? 0)
+            })
+        }
+        read.get("/fleet/stats") { _, context -> FleetStatistics in
+            let organizationID = context.principal!.organizationID
+            let counts = try await store.drones(of: organizationID).reduce(into: Dictionary(uniqueKeysWithValues: DroneState.allCases.map { ($0.rawValue, 0) })) {
+                $0[$1.state.rawValue, default: 0] += 1
+            }
+            let timings = try await store.timings(of: organizationID, sinceMs: WallClock.nowMilliseconds() - 3_600_000)
+            return FleetStatistics(
+                backlog: try await store.backlog(of: organizationID), drones: counts,
+                assignmentLatencySeconds: Percentiles(timings.assignmentSeconds), deliveryTimeSeconds: Percentiles(timings.deliverySeconds),
+                deliveredLastHour: timings.delivered, failedLastHour: timings.failed
+            )
+        }
+    }
+
+    func delivery(_ context: TurnoRequestContext) async throws -> Delivery {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = UUID(uuidString: text), let delivery = try await store.delivery(id, of: context.principal!.organizationID) else {
+            throw Problem.notFound("there is no delivery \(text)")
+        }
+        return delivery
+    }
+
+    func drone(_ context: TurnoRequestContext) async throws -> Drone {
+        let id = context.parameters.get("id") ?? ""
+        guard let drone = try await store.drone(id, of: context.principal!.organizationID) else { throw Problem.notFound("there is no drone \(id)") }
+        return drone
+    }
+
+    /// Reads a drone and its delivery, applies `change`, and writes both if nobody changed them meanwhile (else
+    /// tries again with what they became). A change the rules refuse is a conflict.
+    func changeDrone(
+        _ context: TurnoRequestContext, _ change: (inout Drone, inout Delivery?) throws(FleetRuleViolation) -> Void
+    ) async throws -> Drone {
+        let organizationID = context.principal!.organizationID
+        for _ in 0..<5 {
+            let current = try await drone(context)
+            let carried = try await current.deliveryID.asyncMap { try await store.delivery($0, of: organizationID) } ?? nil
+            var drone = current
+            var delivery = carried
+            do throws(FleetRuleViolation) {
+                try change(&drone, &delivery)
+            } catch {
+                throw Problem.conflict(error.message)
+            }
+            var write = FleetStore.Change(drones: [(drone, current.version, drone.version != current.version ? .changed : nil)])
+            if let delivery, let carried, delivery.version != carried.version {
+                write.deliveries.append((delivery, carried.version, FleetStore.DeliveryEvent(for: delivery.state)))
+            }
+            if try await store.apply(write, organizationID: organizationID) { return drone }
+        }
+        throw Problem(.serviceUnavailable, detail: "the drone kept changing while being updated; try again")
+    }
+}
+
+extension Delivery: ResponseEncodable {}
+extension Drone: ResponseEncodable {}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        switch self {
+        case .some(let value): try await transform(value)
+        case .none: nil
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TurnoCore
+
+/// `/fleet`: the dispatch operators' screen (live map, deliveries, fleet statistics, a form to post a delivery), for
+/// signed-in staff; its assets under `/fleet/assets/`. The page reads everything from the API and the `fleet` live
+/// topic, so it is rendered without data of its own.
+struct FleetPages: Sendable {
+    let renderer: PageRenderer
+    let hub: LiveHub
+
+    func add(to router: Router<TurnoRequestContext>) {
+        router.get("/fleet") { request, context -> Response in
+            guard let principal = context.principal, principal.viaSessionCookie else {
+                return Response(status: .seeOther, headers: [.location: "/login?next=/fleet"])
+            }
+            let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
+            let data = [
+                "me": try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken)),
+                "topic": JSONText.string(FleetTopics.fleet(principal.organizationID)),
+            ]
+            let html = renderer.render(
+                page: "fleet", language: language, title: renderer.text("fleet_title", language),
+                csrf: context.csrfToken, liveID: await hub.latestSequence, data: data
+            )
+            return PageRenderer.html(html)
+        }
+        router.get("/fleet/assets/:file") { request, context -> Response in
+            guard let name = context.parameters.get("file"), let response = renderer.assetResponse(name, request: request) else {
+                throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
+            }
+            return response
+        }
+    }
+}

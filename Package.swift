@@ -97,6 +97,7 @@ let package = Package(
             dependencies: [
                 "TurnoServer",
                 "Sessions",
+                "Fleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -1,4 +1,5 @@
 import Benchmark
+import Fleet
 import Foundation
 import Queues
 import Sessions
@@ -15,6 +16,7 @@ let benchmarks: @Sendable () -> Void = {
     )
     queueBenchmarks()
     sessionBenchmarks()
+    fleetBenchmarks()
 }
 
 let nowMs: Int64 = 1_790_000_000_000
@@ -101,6 +103,40 @@ func sessionBenchmarks() {
             for _ in benchmark.scaledIterations {
                 blackHole(Statistics.compute(days: days, first: first, last: today, bucket: bucket, today: today))
             }
+        }
+    }
+}
+
+func fleetBenchmarks() {
+    let map = FleetMap.standard
+    var random = RandomFleet.Generator(seed: 7)
+    let drones = RandomFleet.drones(10_000, on: map, using: &random)
+    let pending = RandomFleet.deliveries(1_000, on: map, from: Date(timeIntervalSince1970: 1_790_000_000), using: &random)
+    Benchmark("Fleet: optimal dispatch of 1,000 pending deliveries to 10,000 drones", configuration: .init(maxIterations: 200)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(Dispatch.optimal(pending: pending, drones: drones, map: map, rules: .standard))
+        }
+    }
+    Benchmark("Fleet: greedy dispatch of the same (for comparison)", configuration: .init(maxIterations: 200)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(Dispatch.greedy(pending: pending, drones: drones, map: map, rules: .standard))
+        }
+    }
+
+    // A busy moment: the 1,000 deliveries just assigned, so drones fly, and the rest idle.
+    var world = FleetWorld(drones: drones, deliveries: Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0) }))
+    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    _ = Simulation.tick(&world, seconds: 0, now: start, map: map, rules: .standard)
+    for assignment in Dispatch.optimal(pending: pending, drones: drones, map: map, rules: .standard) {
+        guard let index = world.drones.firstIndex(where: { $0.id == assignment.droneID }), var delivery = world.deliveries[assignment.deliveryID] else { continue }
+        try? world.drones[index].take(&delivery, at: start)
+        world.deliveries[delivery.id] = delivery
+    }
+    let busy = world
+    Benchmark("Fleet: one simulation tick of 10,000 drones (1,000 flying)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var world = busy
+            blackHole(Simulation.tick(&world, seconds: 1, now: start.addingTimeInterval(1), map: map, rules: .standard))
         }
     }
 }

@@ -9,7 +9,7 @@ struct Loadgen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loadgen",
         abstract: "Send realistic simulated traffic to a running server and measure how it answers.",
-        subcommands: [LoadgenQueues.self, LoadgenSessions.self]
+        subcommands: [LoadgenQueues.self, LoadgenFleet.self, LoadgenSessions.self]
     )
 }
 

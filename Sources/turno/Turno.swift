@@ -10,7 +10,7 @@ struct Turno: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "turno",
         abstract: "Real-time queues, drone dispatch and exercise sessions in one server.",
-        subcommands: [Serve.self, Migrate.self, Organization.self, Import.self, AccessMatrix.self, Version.self, Bench.self, Loadgen.self],
+        subcommands: [Serve.self, Migrate.self, Organization.self, Import.self, AccessMatrix.self, Version.self, Simulate.self, Bench.self, Loadgen.self],
         defaultSubcommand: Serve.self
     )
 }

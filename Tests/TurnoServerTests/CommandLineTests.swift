@@ -144,10 +144,7 @@ struct CommandLineTests {
             "loadgen", "queues", "--url", server.baseURL, "--admin-password", TestServer.adminPassword, "--rate", "10", "--duration", "2",
             "--subscribers", "3", "--source-addresses", "2", "--out", out.path,
         ]
-        // The command runs while this process serves it: wait for it off the cooperative threads.
-        let outcome = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try run(arguments) }) }
-        }
+        let outcome = try await runBeside(arguments)
         #expect(outcome.status == 0, "\(outcome.errors)")
         #expect(outcome.output.contains("call-next") && outcome.output.contains("display: ticket.called"))
 
@@ -188,6 +185,45 @@ struct CommandLineTests {
         #expect(display == 3 * served)
         #expect(ticketPage >= 1 && ticketPage <= served)
         #expect(report.live.failed == 0 && report.live.peakOpen >= 3)
+        try await server.stop()
+    }
+
+    /// Runs the command while this process serves it: waits off the cooperative threads.
+    func runBeside(_ arguments: [String]) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try run(arguments) }) }
+        }
+    }
+
+    @Test("loadgen fleet posts deliveries at its rate and reports their assignment and delivery times; simulate flies drones over the API")
+    func fleetCommands() async throws {
+        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation(), modules: FleetAPITests.modules())
+        let admin = try await StaffClient.admin(server)
+        // Drones flown by `turno simulate` in a process of its own, reporting telemetry like real ones.
+        let simulate = Task {
+            try await runBeside(["simulate", "--url", server.baseURL, "--password", TestServer.adminPassword, "--drones", "4", "--speed", "300",
+                                 "--tick", "0.2", "--duration", "12"])
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-fleet-\(UUID().uuidString).json")
+        try await Task.sleep(for: .seconds(1))
+        let outcome = try await runBeside([
+            "loadgen", "fleet", "--url", server.baseURL, "--password", TestServer.adminPassword, "--rate", "2", "--duration", "2",
+            "--drain", "8", "--out", out.path,
+        ])
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        struct Report: Decodable { var posted: Int; var delivered: Int; var postErrors: Int; var assignmentP50S: Double?; var deliveryP99S: Double? }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let report = try decoder.decode(Report.self, from: Data(contentsOf: out))
+        #expect(report.posted == 4 && report.postErrors == 0)
+        #expect(report.delivered == 4 && report.assignmentP50S != nil && report.deliveryP99S != nil)
+        let simulated = try await simulate.value
+        #expect(simulated.status == 0, "\(simulated.errors)")
+        let drones = try FleetAPITests.decode(FleetAPITests.Drones.self, try await admin.call(.GET, "/api/v1/drones").body).drones
+        #expect(drones.count == 4 && drones.allSatisfy { $0.reportsTelemetry && $0.id.hasPrefix("ext-") })
+        // Every delivery was flown by one of them, from its telemetry.
+        let deliveries = try FleetAPITests.decode(FleetAPITests.Deliveries.self, try await admin.call(.GET, "/api/v1/deliveries").body).deliveries
+        #expect(deliveries.count == 4 && deliveries.allSatisfy { $0.state == .delivered && $0.droneID?.hasPrefix("ext-") == true })
         try await server.stop()
     }
 }

@@ -198,7 +198,7 @@ struct FleetAPITests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for engine in engines {
                 group.addTask {
-                    for _ in 0..<10 { try await engine.tick(1, seconds: 0, now: Date()) }
+                    for _ in 0..<10 { try await engine.tick(1, seconds: 0) }
                 }
             }
             try await group.waitForAll()

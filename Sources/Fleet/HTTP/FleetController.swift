@@ -24,8 +24,14 @@ struct FleetController: Sendable {
         var priority: Int?
     }
 
-    struct DeliveryList: ResponseEncodable {
+    struct DeliveryList: Encodable {
         var deliveries: [Delivery]
+    }
+
+    /// Deliveries as JSON with their times to the millisecond, as in their live events (the API's shared encoder
+    /// keeps whole seconds, too coarse for assignment latencies).
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try FleetStore.encoder.encode(value))))
     }
 
     struct DroneRequest: Decodable {
@@ -113,14 +119,14 @@ struct FleetController: Sendable {
             let delivery = Delivery(id: UUID(), origin: body.origin.point, destination: body.destination.point, weightKg: body.weightKg,
                                     priority: priority, createdAt: Date())
             let (stored, isNew) = try await store.create(delivery, organizationID: organizationID, idempotencyKey: key)
-            var response = try Response.json(stored, status: isNew ? .created : .ok)
+            var response = try Self.json(stored, status: isNew ? .created : .ok)
             response.headers[.location] = "/api/v1/deliveries/\(stored.id.uuidString)"
             return response
         }
         read.get("/deliveries/:id") { _, context -> Response in
-            try Response.json(try await delivery(context))
+            try Self.json(try await delivery(context))
         }
-        read.get("/deliveries") { request, context -> DeliveryList in
+        read.get("/deliveries") { request, context -> Response in
             let states = try request.uri.queryParameters.get("state").map { text in
                 try text.split(separator: ",").map { name in
                     guard let state = DeliveryState(rawValue: String(name)) else {
@@ -133,7 +139,7 @@ struct FleetController: Sendable {
                 guard let limit = Int(text), (1...1_000).contains(limit) else { throw Problem.badRequest("limit must be a whole number from 1 to 1,000") }
                 return limit
             } ?? 100
-            return DeliveryList(deliveries: try await store.deliveries(of: context.principal!.organizationID, states: states, limit: limit))
+            return try Self.json(DeliveryList(deliveries: try await store.deliveries(of: context.principal!.organizationID, states: states, limit: limit)))
         }
         deliveries.post("/deliveries/:id/cancel") { _, context -> Response in
             let organizationID = context.principal!.organizationID
@@ -156,7 +162,7 @@ struct FleetController: Sendable {
                     }
                     change.drones.append((drone, readVersion, .changed))
                 }
-                if try await store.apply(change, organizationID: organizationID) { return try Response.json(cancelled) }
+                if try await store.apply(change, organizationID: organizationID) { return try Self.json(cancelled) }
             }
             throw Problem(.serviceUnavailable, detail: "the delivery kept changing while being cancelled; try again")
         }

@@ -83,7 +83,7 @@ public final class FleetEngine: Service, EventConsumer {
             last = now
             do {
                 for organizationID in try await store.organizationsWithDrones() {
-                    try await tick(organizationID, seconds: seconds, now: Date())
+                    try await tick(organizationID, seconds: seconds)
                 }
             } catch {
                 if !Task.isCancelled { logger.warning("fleet tick failed; trying again next tick", metadata: ["error": "\(error)"]) }
@@ -92,14 +92,16 @@ public final class FleetEngine: Service, EventConsumer {
         }
     }
 
-    /// One tick for one organization.
-    func tick(_ organizationID: Int64, seconds: Double, now: Date) async throws {
+    /// One tick for one organization: `seconds` of real time have passed since the last.
+    func tick(_ organizationID: Int64, seconds: Double) async throws {
         let map = try await store.map(of: organizationID)
         let rules = settings.rules
         var world = FleetWorld(
             drones: try await store.drones(of: organizationID),
             deliveries: Dictionary(uniqueKeysWithValues: try await store.openDeliveries(of: organizationID).map { ($0.id, $0) })
         )
+        // Read after the deliveries, so that none was created after the time its changes are stamped with.
+        let now = Date()
         if settings.simulates {
             let before = world
             _ = Simulation.tick(&world, seconds: seconds * settings.simulationSpeed, now: now, map: map, rules: rules)

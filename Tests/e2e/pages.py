@@ -54,7 +54,8 @@ class Server:
         self.process = None
 
     def start(self):
-        environment = dict(os.environ, TURNO_ADMIN_PASSWORD=ADMIN_PASSWORD, TURNO_RATE_TICKETS="off")
+        # Thirty simulated drones at 60× real time, so that a delivery on the fleet page completes in seconds.
+        environment = dict(os.environ, TURNO_ADMIN_PASSWORD=ADMIN_PASSWORD, TURNO_RATE_TICKETS="off", TURNO_SIMULATE_DRONES="30", TURNO_SIM_SPEED="60")
         log = open(os.path.join(self.folder, "server.log"), "a")
         self.process = subprocess.Popen(
             [self.binary, "serve", "--port", str(self.port), "--database", f"sqlite://{self.folder}/turno.sqlite", "--log-level", "warning"],
@@ -265,6 +266,22 @@ def main():
         errors = script_errors(staff)
         check(not errors, "the athlete page logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
         staff.save_screenshot(os.path.join(arguments.screenshots, "sessions.png"))
+
+        # The fleet's dispatch screen: simulated drones on the live map, a delivery posted with the form and followed live.
+        script_errors(staff)
+        staff.get(f"{server.base}/fleet")
+        figures["fleet"] = page_figures(staff)
+        wait_for(staff, lambda d: "30 drones" in d.find_element(By.ID, "map-summary").text, 10, "the fleet map shows the 30 simulated drones")
+        for field, value in (("origin-x", "2000"), ("origin-y", "2000"), ("destination-x", "4000"), ("destination-y", "3000"), ("weight", "1.5")):
+            element = staff.find_element(By.ID, field)
+            element.clear()
+            element.send_keys(value)
+        staff.find_element(By.ID, "new-submit").click()
+        wait_for(staff, lambda d: d.find_elements(By.CSS_SELECTOR, "#deliveries-rows tr"), 5, "the posted delivery appears in the table")
+        wait_for(staff, lambda d: "Delivered" in d.find_element(By.ID, "deliveries-rows").text, 40, "the table follows the delivery live until a simulated drone delivers it")
+        errors = script_errors(staff)
+        check(not errors, "the fleet page logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
+        staff.save_screenshot(os.path.join(arguments.screenshots, "fleet.png"))
 
         # Screenshots of each page for a reviewer.
         customer.get(f"{server.base}/t/{second['token']}")

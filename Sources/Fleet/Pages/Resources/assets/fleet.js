@@ -282,6 +282,15 @@ function drawLandmarks(ctx) {
   }
   ctx.font = `11px ${colors.font}`;
   ctx.textBaseline = 'middle';
+  // Room for a label: the gap to the nearest hub on about the same line, so that labels never overlap.
+  const room = (point) => {
+    let gap = view.width;
+    for (const other of chargingPoints) {
+      if (other === point || Math.abs(screenY(other.position.y) - screenY(point.position.y)) > 14) continue;
+      gap = Math.min(gap, Math.abs(screenX(other.position.x) - screenX(point.position.x)));
+    }
+    return gap - 24;
+  };
   for (const point of chargingPoints) {
     const x = screenX(point.position.x);
     const y = screenY(point.position.y);
@@ -293,7 +302,8 @@ function drawLandmarks(ctx) {
     ctx.fill();
     ctx.stroke();
     const pads = format(t('fleet_pads'), { used: integer.format(point.pads_in_use ?? 0), total: integer.format(point.pads ?? 0) });
-    const text = `${point.name ?? point.id} · ${pads}`;
+    const full = `${point.name ?? point.id} · ${pads}`;
+    const text = ctx.measureText(full).width <= room(point) ? full : pads;
     // On the left of the mark when it would run off the right edge.
     if (x + 10 + ctx.measureText(text).width > view.width - 2) label(ctx, text, x - 10, y, 'right');
     else label(ctx, text, x + 10, y);

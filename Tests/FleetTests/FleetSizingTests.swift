@@ -6,6 +6,11 @@ import Testing
 struct FleetSizingTests {
     let rules = FleetRules.standard
 
+    /// `count` pending parcels of `weightKg`.
+    func pending(_ count: Int, weightKg: Double = 1) -> [Delivery] {
+        (0..<count).map { Fixture.delivery($0, from: Point(x: 0, y: 0), to: Point(x: 100, y: 100), weightKg: weightKg) }
+    }
+
     func drones(idle: [Double], inactive: [Double], charging: Int = 0) -> [Drone] {
         idle.enumerated().map { Fixture.drone("idle-\($0)", at: Point(x: 0, y: 0), battery: $1) }
             + inactive.enumerated().map { Fixture.drone("inactive-\($0)", at: Point(x: 0, y: 0), battery: $1, state: .inactive) }
@@ -16,13 +21,32 @@ struct FleetSizingTests {
     func activation() {
         // Two idle drones are ready; the one at 10 % is about to go charging and does not count.
         let fleet = drones(idle: [80, 60, 10], inactive: [40, 95, .nan, 70, 95], charging: 3)
-        #expect(FleetSizing.plan(drones: fleet, backlog: 5, rules: rules) == [.activate("inactive-1"), .activate("inactive-4"), .activate("inactive-3")])
-        #expect(FleetSizing.plan(drones: fleet, backlog: 3, rules: rules) == [.activate("inactive-1")])
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(5), rules: rules) == [.activate("inactive-1"), .activate("inactive-4"), .activate("inactive-3")])
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(3), rules: rules) == [.activate("inactive-1")])
         // No more inactive drones than there are.
-        #expect(FleetSizing.plan(drones: fleet, backlog: 100, rules: rules).count == 4)
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(100), rules: rules).count == 4)
         // A backlog the ready drones cover changes nothing.
-        #expect(FleetSizing.plan(drones: fleet, backlog: 2, rules: rules).isEmpty)
-        #expect(FleetSizing.plan(drones: fleet, backlog: 1, rules: rules).isEmpty)
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(2), rules: rules).isEmpty)
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(1), rules: rules).isEmpty)
+    }
+
+    @Test("parcels no ready idle drone can lift wake inactive drones that can, the smallest type that can first")
+    func activationByPayload() {
+        // Two light drones idle (2 kg), a medium (8 kg) and two heavy (25 kg) ones inactive.
+        let fleet = [
+            Fixture.drone("light-1", .light, at: Point(x: 0, y: 0), battery: 90),
+            Fixture.drone("light-2", .light, at: Point(x: 0, y: 0), battery: 90),
+            Fixture.drone("medium-1", .medium, at: Point(x: 0, y: 0), battery: 60, state: .inactive),
+            Fixture.drone("heavy-1", .heavy, at: Point(x: 0, y: 0), battery: 50, state: .inactive),
+            Fixture.drone("heavy-2", .heavy, at: Point(x: 0, y: 0), battery: 80, state: .inactive),
+        ]
+        // Light parcels: the idle light drones are enough.
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(2, weightKg: 1.5), rules: rules).isEmpty)
+        // A 5 kg parcel wakes the medium drone, not a heavy one; a 20 kg one the most charged heavy drone.
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(1, weightKg: 5), rules: rules) == [.activate("medium-1")])
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(1, weightKg: 20), rules: rules) == [.activate("heavy-2")])
+        // Two 5 kg parcels: the medium drone, then a heavy one, since nothing smaller is left.
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(2, weightKg: 5), rules: rules) == [.activate("medium-1"), .activate("heavy-2")])
     }
 
     @Test("with no backlog, idle drones beyond the spare count retire, least charged first")
@@ -30,13 +54,13 @@ struct FleetSizingTests {
         var rules = rules
         rules.spareIdleDrones = 2
         let fleet = drones(idle: [80, 30, 90, 30, .nan], inactive: [50])
-        #expect(FleetSizing.plan(drones: fleet, backlog: 0, rules: rules) == [.retire("idle-4"), .retire("idle-1"), .retire("idle-3")])
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(0), rules: rules) == [.retire("idle-4"), .retire("idle-1"), .retire("idle-3")])
         rules.spareIdleDrones = 5
-        #expect(FleetSizing.plan(drones: fleet, backlog: 0, rules: rules).isEmpty)
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(0), rules: rules).isEmpty)
         // Any backlog keeps every idle drone.
         rules.spareIdleDrones = 0
-        #expect(FleetSizing.plan(drones: fleet, backlog: 1, rules: rules).isEmpty)
-        #expect(FleetSizing.plan(drones: [], backlog: 0, rules: rules).isEmpty)
+        #expect(FleetSizing.plan(drones: fleet, pending: pending(1), rules: rules).isEmpty)
+        #expect(FleetSizing.plan(drones: [], pending: pending(0), rules: rules).isEmpty)
     }
 
     @Test("stuck deliveries: no pick-up in time is requeued, no delivery in time after pick-up fails")

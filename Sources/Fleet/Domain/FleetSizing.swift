@@ -18,20 +18,39 @@ public enum StuckDelivery: Sendable, Equatable {
 
 /// Keeps the active fleet in step with demand, and unblocks deliveries stuck on a drone.
 public enum FleetSizing {
-    /// The drones to activate or retire for a backlog of `backlog` pending deliveries.
+    /// The drones to activate or retire for the `pending` deliveries.
     ///
-    /// When the backlog exceeds the idle drones ready to serve it (idle with at least `rules.lowBatteryPercent`,
-    /// since the others are about to go charging), inactive drones are activated, the most charged first, up to the
-    /// shortfall. When there is no backlog at all and more than `rules.spareIdleDrones` drones are idle, the surplus
-    /// retires, the least charged first. Ties go by id so the plan is the same on every node.
-    public static func plan(drones: [Drone], backlog: Int, rules: FleetRules) -> [FleetSizingStep] {
-        let ready = drones.count(where: { $0.state == .idle && $0.battery >= rules.lowBatteryPercent })
-        if backlog > ready {
-            let inactive = drones.filter { $0.state == .inactive && $0.battery.isFinite }
-                .sorted { $0.battery != $1.battery ? $0.battery > $1.battery : $0.id < $1.id }
-            return inactive.prefix(backlog - ready).map { .activate($0.id) }
+    /// Each pending delivery, heaviest first, is set against a ready idle drone that can lift it (idle with at least
+    /// `rules.lowBatteryPercent`, since the others are about to go charging), the smallest type that can; a delivery
+    /// no ready drone can lift activates an inactive drone that can, the smallest type first and the most charged
+    /// first. So a backlog of heavy parcels wakes heavy drones even while light ones idle. (Heaviest first with the
+    /// smallest capable type is exact here, because each type lifts everything a smaller one does.) When nothing is
+    /// pending and more than `rules.spareIdleDrones` drones are idle, the surplus retires, the least charged first.
+    /// Ties go by id so the plan is the same on every node.
+    public static func plan(drones: [Drone], pending: [Delivery], rules: FleetRules) -> [FleetSizingStep] {
+        let types = DroneType.allCases.compactMap { type in rules.specifications[type].map { (type, $0.maxPayloadKg) } }
+            .sorted { $0.1 < $1.1 }
+        var ready: [DroneType: Int] = [:]
+        var inactive: [DroneType: [Drone]] = [:]
+        for drone in drones {
+            if drone.state == .idle, drone.battery >= rules.lowBatteryPercent { ready[drone.type, default: 0] += 1 }
+            if drone.state == .inactive, drone.battery.isFinite { inactive[drone.type, default: []].append(drone) }
         }
-        guard backlog == 0 else { return [] }
+        for type in inactive.keys {
+            inactive[type]!.sort { $0.battery != $1.battery ? $0.battery > $1.battery : $0.id < $1.id }
+        }
+        var steps: [FleetSizingStep] = []
+        var taken: [DroneType: Int] = [:]
+        for delivery in pending.sorted(by: { $0.weightKg != $1.weightKg ? $0.weightKg > $1.weightKg : $0.id.uuidString < $1.id.uuidString }) {
+            let capable = types.filter { $0.1 >= delivery.weightKg }.map(\.0)
+            if let type = capable.first(where: { ready[$0, default: 0] > 0 }) {
+                ready[type]! -= 1
+            } else if let type = capable.first(where: { taken[$0, default: 0] < inactive[$0, default: []].count }) {
+                steps.append(.activate(inactive[type]![taken[type, default: 0]].id))
+                taken[type, default: 0] += 1
+            }
+        }
+        guard pending.isEmpty else { return steps }
         let idle = drones.filter { $0.state == .idle }
         guard idle.count > rules.spareIdleDrones else { return [] }
         // A battery reading that is not a number sorts first: such a drone is the last one worth keeping.

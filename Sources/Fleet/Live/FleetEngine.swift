@@ -120,9 +120,9 @@ public final class FleetEngine: Service, EventConsumer {
                 logger.warning("cannot reconcile a stuck delivery", metadata: ["error": "\(error.message)"])
             }
         }
-        let backlog = world.deliveries.values.filter { $0.state == .pending }.count
+        let backlog = world.deliveries.values.filter { $0.state == .pending }
         // Real drones are flown by their operators: only simulated ones are activated and retired automatically.
-        for step in FleetSizing.plan(drones: world.drones.filter { !$0.reportsTelemetry }, backlog: backlog, rules: rules) {
+        for step in FleetSizing.plan(drones: world.drones.filter { !$0.reportsTelemetry }, pending: backlog, rules: rules) {
             do {
                 switch step {
                 case .activate(let id): try world.changeDrone(id) { drone throws(FleetRuleViolation) in try drone.activate() }

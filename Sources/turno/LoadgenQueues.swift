@@ -154,8 +154,12 @@ struct LoadgenQueues: AsyncParsableCommand {
             }
             progress.finish()
             let seconds = (ContinuousClock.now - start) / .seconds(1)
-            // Pushes of the last calls are still on their way.
-            try? await Task.sleep(for: .seconds(1))
+            // Pushes of the last calls are still on their way: wait until they stop arriving (5 s at most).
+            for _ in 0..<10 {
+                let received = recorder.pushesReceived
+                try? await Task.sleep(for: .milliseconds(500))
+                if recorder.pushesReceived == received { break }
+            }
             displays.cancelAll()
             return recorder.results(seconds: seconds, settings: self)
         }
@@ -187,6 +191,7 @@ struct LoadgenQueues: AsyncParsableCommand {
         recorder: Recorder, target: @escaping @Sendable (String) -> LiveFollower.Target
     ) async {
         let ticketPages = self.ticketPages
+        let pages = TicketPages()
         await withTaskGroup(of: Void.self) { customers in
             for arrival in 0... {
                 let due = start + .seconds(Double(arrival) / rate)
@@ -204,14 +209,41 @@ struct LoadgenQueues: AsyncParsableCommand {
                     recorder.ticketIssued()
                     _ = await recorder.time(.statusRead) { try await api.send(.GET, "/api/v1/tickets/\(token)") }
                     if ticketPages {
-                        recorder.connectionStarted()
-                        await recorder.follow(target("/live/ws?topics=ticket:\(token)"), as: .ticketPage)
+                        await pages.follow {
+                            recorder.connectionStarted()
+                            await recorder.follow(target("/live/ws?topics=ticket:\(token)"), as: .ticketPage)
+                        }
                     }
                 }
             }
-            // Customers still waiting when the day ends close their pages.
+            // Customers still waiting when the day ends close their pages; requests still on their way finish.
             try? await Task.sleep(for: .seconds(1))
-            customers.cancelAll()
+            pages.closeAll()
+        }
+    }
+
+    /// The open ticket pages, so that the end of the day closes them without cutting short requests in flight.
+    final class TicketPages: Sendable {
+        private let state = Mutex<(closed: Bool, pages: [UUID: Task<Void, Never>])>((false, [:]))
+
+        /// Runs `page` until it ends or the day does; nothing once the day has ended.
+        func follow(_ page: @escaping @Sendable () async -> Void) async {
+            let id = UUID()
+            let task: Task<Void, Never>? = state.withLock { state in
+                guard !state.closed else { return nil }
+                let task = Task { await page() }
+                state.pages[id] = task
+                return task
+            }
+            await task?.value
+            _ = state.withLock { $0.pages.removeValue(forKey: id) }
+        }
+
+        func closeAll() {
+            state.withLock { state in
+                state.closed = true
+                for page in state.pages.values { page.cancel() }
+            }
         }
     }
 
@@ -347,6 +379,7 @@ struct LoadgenQueues: AsyncParsableCommand {
 
         var counts: (issued: Int, called: Int) { state.withLock { ($0.issued, $0.called) } }
         var connecting: Int { state.withLock { $0.connecting } }
+        var pushesReceived: Int { state.withLock { $0.pushes.values.reduce(0) { $0 + $1.count } } }
         var live: (open: Int, failed: Int) { state.withLock { ($0.open, $0.failedConnections) } }
 
         /// Follows a live topic until cancelled; a ticket page stops once its ticket is called. Records the push

@@ -281,6 +281,8 @@ def main():
         wait_for(staff, lambda d: "Delivered" in d.find_element(By.ID, "deliveries-rows").text, 40, "the table follows the delivery live until a simulated drone delivers it")
         errors = script_errors(staff)
         check(not errors, "the fleet page logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
+        staff.execute_script("window.scrollTo(0, 0)")
+        time.sleep(0.3)
         staff.save_screenshot(os.path.join(arguments.screenshots, "fleet.png"))
 
         # Screenshots of each page for a reviewer.

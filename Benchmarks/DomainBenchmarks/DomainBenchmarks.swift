@@ -126,7 +126,6 @@ func fleetBenchmarks() {
     // A busy moment: the 1,000 deliveries just assigned, so drones fly, and the rest idle.
     var world = FleetWorld(drones: drones, deliveries: Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0) }))
     let start = Date(timeIntervalSince1970: 1_790_000_000)
-    _ = Simulation.tick(&world, seconds: 0, now: start, map: map, rules: .standard)
     for assignment in Dispatch.optimal(pending: pending, drones: drones, map: map, rules: .standard) {
         guard let index = world.drones.firstIndex(where: { $0.id == assignment.droneID }), var delivery = world.deliveries[assignment.deliveryID] else { continue }
         try? world.drones[index].take(&delivery, at: start)

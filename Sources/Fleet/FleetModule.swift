@@ -10,14 +10,19 @@ public struct FleetModule: TurnoModule {
     let tick: Duration
     let simulate: Bool?
     let simulationSpeed: Double?
+    let dispatches: Bool
     let rules: FleetRules
 
-    /// `simulate` moves drones that report no telemetry even when the server simulates no drones of its own (by
-    /// default only `--simulate-drones` turns the simulator on); `simulationSpeed` overrides `--sim-speed`.
-    public init(tick: Duration = .seconds(1), simulate: Bool? = nil, simulationSpeed: Double? = nil, rules: FleetRules = .standard) {
+    /// `simulate: false` leaves drones that report no telemetry where they are (by default the simulator flies them);
+    /// `simulationSpeed` overrides `--sim-speed`; `dispatches: false` runs no dispatcher on this node (for tests that
+    /// drive dispatchers by hand).
+    public init(
+        tick: Duration = .seconds(1), simulate: Bool? = nil, simulationSpeed: Double? = nil, dispatches: Bool = true, rules: FleetRules = .standard
+    ) {
         self.tick = tick
         self.simulate = simulate
         self.simulationSpeed = simulationSpeed
+        self.dispatches = dispatches
         self.rules = rules
     }
 
@@ -28,8 +33,10 @@ public struct FleetModule: TurnoModule {
             simulates: simulate, rules: rules
         )
         let engine = FleetEngine(store: store, storage: platform.storage, settings: settings, logger: platform.logger)
-        platform.addEventConsumer(engine)
-        platform.addBackgroundService(engine)
+        if dispatches {
+            platform.addEventConsumer(engine)
+            platform.addBackgroundService(engine)
+        }
         platform.addBackgroundService(DronePositions(store: store, hub: platform.hub, logger: platform.logger, interval: .seconds(1)))
         FleetController(store: store, rules: rules).add(to: router)
         let renderer = try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Fleet")

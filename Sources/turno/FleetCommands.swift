@@ -133,6 +133,7 @@ struct Simulate: AsyncParsableCommand {
     func validate() throws {
         guard (1...10_000).contains(drones) else { throw ValidationError("--drones must be between 1 and 10,000") }
         guard speed > 0, speed.isFinite, tick > 0, tick.isFinite else { throw ValidationError("--speed and --tick must be more than 0") }
+        if let duration, !(duration > 0 && duration <= 86_400 * 365) { throw ValidationError("--duration must be more than 0 seconds") }
     }
 
     func run() async throws {
@@ -185,7 +186,8 @@ struct Simulate: AsyncParsableCommand {
                     try await fleet.api.post("/api/v1/drones/\(drone.id)/telemetry", report)
                     reports += 1
                 } catch {
-                    // The dispatcher changed the drone meanwhile: the next round starts from what the server says.
+                    // Most often the dispatcher changed the drone meanwhile (409); the next round starts from what the
+                    // server says either way, and the summary counts every report that did not go through.
                     refused += 1
                 }
             }
@@ -230,7 +232,9 @@ struct LoadgenFleet: AsyncParsableCommand {
     var out: String?
 
     func validate() throws {
-        guard rate > 0, rate.isFinite, duration > 0, drain >= 0 else { throw ValidationError("--rate and --duration must be more than 0, --drain at least 0") }
+        guard rate > 0, rate.isFinite, duration > 0, duration <= 86_400, drain >= 0, drain <= 86_400 else {
+            throw ValidationError("--rate and --duration must be more than 0 (a day at most), --drain from 0 to a day")
+        }
     }
 
     struct Results: Encodable {

@@ -114,7 +114,8 @@ enum LiveFollower {
                 header += 2
             } else if length == 127 {
                 guard let extended = buffer.getInteger(at: start + 2, as: UInt64.self) else { return nil }
-                length = Int(extended)
+                // Nothing the live routes send comes near; a length past 1 GiB is garbage, not a frame to wait for.
+                length = extended < 1 << 30 ? Int(extended) : 1 << 30
                 header += 8
             }
             let mask: [UInt8]? = second & 0x80 != 0 ? buffer.getBytes(at: start + header, length: 4) : nil

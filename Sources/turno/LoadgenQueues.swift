@@ -58,7 +58,7 @@ struct LoadgenQueues: AsyncParsableCommand {
         }
         guard branches >= 1, queues >= 1 else { throw ValidationError("--branches and --queues must be at least 1") }
         guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be more than 0") }
-        guard duration > 0, duration.isFinite else { throw ValidationError("--duration must be more than 0 seconds") }
+        guard duration > 0, duration.isFinite, duration <= 86_400 else { throw ValidationError("--duration must be more than 0 seconds") }
         guard subscribers >= 0 else { throw ValidationError("--subscribers cannot be negative") }
         if let serviceSeconds, !(serviceSeconds > 0) { throw ValidationError("--service-seconds must be more than 0") }
         guard (1...250).contains(sourceAddresses) else { throw ValidationError("--source-addresses must be between 1 and 250") }
@@ -132,7 +132,9 @@ struct LoadgenQueues: AsyncParsableCommand {
                     await recorder.follow(target("/live/ws?topics=branch:\(branch)"), as: .display)
                 }
             }
-            while recorder.connecting > 0 { try? await Task.sleep(for: .milliseconds(20)) }
+            // Handshakes time out after 10 s each; a minute bounds the wait whatever happens.
+            let connected = ContinuousClock.now + .seconds(60)
+            while recorder.connecting > 0, ContinuousClock.now < connected { try? await Task.sleep(for: .milliseconds(20)) }
             if subscribers > 0 { progress.note("\(recorder.live.open) displays connected, \(recorder.live.failed) failed") }
 
             let start = ContinuousClock.now

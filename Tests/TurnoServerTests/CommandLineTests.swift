@@ -31,7 +31,7 @@ struct CommandLineTests {
         let start = Date()
         try process.run()
         let watchdog = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
         process.waitUntilExit()
         watchdog.cancel()
         return Outcome(
@@ -141,8 +141,9 @@ struct CommandLineTests {
         let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-\(UUID().uuidString).json")
         let arguments = [
-            "loadgen", "queues", "--url", server.baseURL, "--admin-password", TestServer.adminPassword, "--rate", "10", "--duration", "2",
-            "--subscribers", "3", "--source-addresses", "2", "--out", out.path,
+            // One counter and slow service, so that most customers wait long enough for their page to be open when called.
+            "loadgen", "queues", "--url", server.baseURL, "--admin-password", TestServer.adminPassword, "--rate", "10", "--duration", "3",
+            "--queues", "1", "--service-seconds", "0.8", "--subscribers", "3", "--source-addresses", "2", "--out", out.path,
         ]
         let outcome = try await runBeside(arguments)
         #expect(outcome.status == 0, "\(outcome.errors)")
@@ -161,10 +162,10 @@ struct CommandLineTests {
         let report = try decoder.decode(Report.self, from: Data(contentsOf: out))
         func operation(_ name: String) throws -> Report.Operation { try #require(report.operations.first { $0.name == name }) }
         func pushes(_ name: String) throws -> Int { try #require(report.push.first { $0.name == name }).messages }
-        // Customers arrive at 0, 0.1 … 1.9 s.
+        // Customers arrive at 0, 0.1 … 2.9 s.
         let issued = try operation("issue").requests
         let read = try operation("status read").requests
-        #expect(issued == 20 && read == 20)
+        #expect(issued == 30 && read == 30)
         #expect(report.operations.allSatisfy { $0.errors == 0 && $0.p99Ms != nil })
 
         let admin = try await StaffClient.admin(server)
@@ -175,7 +176,7 @@ struct CommandLineTests {
             var services: [Service]
         }
         let dashboard = try decoder.decode(Dashboard.self, from: Data(try await admin.call(.GET, "/api/v1/branches/1/dashboard").body.utf8))
-        #expect(dashboard.services.map(\.arrivalsLastHour).reduce(0, +) == 20)
+        #expect(dashboard.services.map(\.arrivalsLastHour).reduce(0, +) == 30)
         let served = dashboard.queues.map(\.servedToday).reduce(0, +)
         let finished = try operation("finish").requests
         #expect(served > 0 && served == finished)
@@ -202,13 +203,13 @@ struct CommandLineTests {
         // Drones flown by `turno simulate` in a process of its own, reporting telemetry like real ones.
         let simulate = Task {
             try await runBeside(["simulate", "--url", server.baseURL, "--password", TestServer.adminPassword, "--drones", "4", "--speed", "300",
-                                 "--tick", "0.2", "--duration", "12"])
+                                 "--tick", "0.2", "--duration", "20"])
         }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-fleet-\(UUID().uuidString).json")
         try await Task.sleep(for: .seconds(1))
         let outcome = try await runBeside([
             "loadgen", "fleet", "--url", server.baseURL, "--password", TestServer.adminPassword, "--rate", "2", "--duration", "2",
-            "--drain", "8", "--out", out.path,
+            "--drain", "17", "--out", out.path,
         ])
         #expect(outcome.status == 0, "\(outcome.errors)")
         struct Report: Decodable { var posted: Int; var delivered: Int; var postErrors: Int; var assignmentP50S: Double?; var deliveryP99S: Double? }

@@ -10,8 +10,8 @@ import TurnoCore
 @Suite("Fleet API")
 struct FleetAPITests {
     /// A fast fleet: ticks every 50 ms, simulated time 300 times real time.
-    static func modules(simulate: Bool = true) -> [any TurnoModule] {
-        turnoModules.filter { $0.name != "fleet" } + [FleetModule(tick: .milliseconds(50), simulate: simulate, simulationSpeed: 300)]
+    static func modules(simulate: Bool = true, dispatches: Bool = true) -> [any TurnoModule] {
+        turnoModules.filter { $0.name != "fleet" } + [FleetModule(tick: .milliseconds(50), simulate: simulate, simulationSpeed: 300, dispatches: dispatches)]
     }
 
     static let decoder: JSONDecoder = {
@@ -135,7 +135,7 @@ struct FleetAPITests {
         try await server.stop()
     }
 
-    @Test("cancelling: a pending or assigned delivery is cancelled and frees its drone; a delivered one cannot be")
+    @Test("cancelling: an assigned delivery is cancelled and frees its drone; a cancelled one cannot be cancelled again")
     func cancelling() async throws {
         let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation(), modules: Self.modules(simulate: false))
         let admin = try await StaffClient.admin(server)
@@ -167,6 +167,7 @@ struct FleetAPITests {
         #expect(try await report(500, 500).status == 200)
         #expect(try await report(500, 500, state: "delivering").status == 409, "picking up 700 m from the origin")
         #expect(try await report(500, 500, battery: 140).status == 422)
+        #expect(try await report(1e40, 0).status == 422, "a position off the map")
         #expect(try await report(1_010, 1_000, state: "delivering").status == 200)
         var current = try Self.decode(Delivery.self, try await admin.call(.GET, "/api/v1/deliveries/\(delivery.id.uuidString)").body)
         #expect(current.state == .pickedUp && current.pickedUpAt != nil)
@@ -179,11 +180,35 @@ struct FleetAPITests {
         try await server.stop()
     }
 
+    @Test("staff changes to a drone follow the rules: only an inactive drone is activated; taking a busy drone offline requeues its delivery")
+    func droneChanges() async throws {
+        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation(), modules: Self.modules(simulate: false))
+        let admin = try await StaffClient.admin(server)
+        try await Self.register(admin, "busy", x: 100, y: 100, telemetry: true)
+        let delivery = try #require(try await Self.post(admin, from: (300, 300), to: (900, 900)).delivery)
+        _ = try await Self.waitFor(admin) { $0.first?.state == .assigned }
+        let activate = try await admin.call(.PATCH, "/api/v1/drones/busy", json: #"{"state":"idle"}"#)
+        #expect(activate.status == 409 && activate.body.contains("only an inactive drone"))
+        #expect(try await admin.call(.PATCH, "/api/v1/drones/busy", json: #"{"state":"assigned"}"#).status == 422)
+        let offline = try await admin.call(.PATCH, "/api/v1/drones/busy", json: #"{"state":"offline"}"#)
+        #expect(offline.status == 200)
+        let drone = try Self.decode(Drone.self, offline.body)
+        #expect(drone.state == .offline && drone.deliveryID == nil)
+        let requeued = try Self.decode(Delivery.self, try await admin.call(.GET, "/api/v1/deliveries/\(delivery.id.uuidString)").body)
+        #expect(requeued.state == .pending && requeued.droneID == nil && requeued.reason?.contains("offline") == true)
+        // Only the dispatcher assigns: an idle drone cannot report itself assigned.
+        try await Self.register(admin, "spare", x: 5_000, y: 5_000, telemetry: true)
+        let telemetry = try await admin.call(.POST, "/api/v1/drones/spare/telemetry", json: #"{"position":{"x":5000,"y":5000},"battery":90,"state":"assigned"}"#)
+        #expect(telemetry.status == 409 && telemetry.body.contains("only the dispatcher"), "\(telemetry.body)")
+        try await server.stop()
+    }
+
     @Test("two dispatchers on one database never give a drone two deliveries or a delivery two drones", arguments: TestDatabase.available)
     func concurrentDispatch(database: TestDatabase) async throws {
         let location = try await database.makeLocation()
-        let first = try await TestServer.start(database: location, modules: Self.modules(simulate: false))
-        let second = try await TestServer.start(database: location, modules: Self.modules(simulate: false))
+        // The nodes run no dispatcher of their own: the two below are the only ones, started together.
+        let first = try await TestServer.start(database: location, modules: Self.modules(simulate: false, dispatches: false))
+        let second = try await TestServer.start(database: location, modules: Self.modules(simulate: false, dispatches: false))
         let admin = try await StaffClient.admin(first)
         for index in 0..<40 {
             _ = try await Self.post(admin, from: (Double(150 + index * 200), 300), to: (Double(400 + index * 100), 9_000))
@@ -191,7 +216,8 @@ struct FleetAPITests {
         for index in 0..<30 {
             try await Self.register(admin, "c-\(index)", x: Double(100 + index * 300), y: Double(200 + (index % 5) * 1_500), telemetry: true)
         }
-        // Besides each node's own dispatcher, both nodes dispatch at once, many times over.
+        let before = try Self.decode(Deliveries.self, try await admin.call(.GET, "/api/v1/deliveries?limit=1000").body).deliveries
+        #expect(before.count == 40 && before.allSatisfy { $0.state == .pending })
         let engines = [first, second].map {
             FleetEngine(store: FleetStore(storage: $0.storage), storage: $0.storage, settings: FleetSettings(simulates: false), logger: Logger(label: "test"))
         }

@@ -118,7 +118,8 @@ struct DroneGrid {
         }
         let width = max(highX - lowX, 1)
         let height = max(highY - lowY, 1)
-        cellSize = max((width * height * 2 / Double(eligible.count)).squareRoot(), 1)
+        // About two drones a cell, but never more than 1,024 cells a side, however far apart the positions are.
+        cellSize = max((width * height * 2 / Double(eligible.count)).squareRoot(), width / 1_024, height / 1_024, 1)
         columns = Int(width / cellSize) + 1
         rows = Int(height / cellSize) + 1
         minX = lowX

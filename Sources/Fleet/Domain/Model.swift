@@ -191,6 +191,9 @@ public struct Drone: Codable, Sendable, Hashable, Identifiable {
 
     /// Puts an inactive drone into service.
     public mutating func activate() throws(FleetRuleViolation) {
+        guard state == .inactive else {
+            throw FleetRuleViolation("drone \(id) is \(state.rawValue); only an inactive drone can be activated")
+        }
         try change(to: .idle)
     }
 
@@ -217,12 +220,25 @@ public struct Drone: Codable, Sendable, Hashable, Identifiable {
         chargingPointID = nil
     }
 
+    /// Takes the drone out of service: a delivery it was flying for goes back to the backlog with `reason`.
+    public mutating func goOffline(carrying delivery: inout Delivery?, reason: String) throws(FleetRuleViolation) {
+        try change(to: .offline)
+        if var parcel = delivery, parcel.state == .assigned || parcel.state == .pickedUp {
+            try parcel.requeue(reason: reason)
+            delivery = parcel
+        }
+        deliveryID = nil
+        target = nil
+    }
+
     /// Lets go of its delivery once that delivery was cancelled, failed or requeued: an assigned drone becomes idle
     /// where it is, a delivering one returns to charge (the simulator picks the hub).
     public mutating func releaseDelivery() throws(FleetRuleViolation) {
         switch state {
         case .assigned: try change(to: .idle)
         case .delivering: try change(to: .returning)
+        // Already out of service: it only lets go.
+        case .offline: guard deliveryID != nil else { throw FleetRuleViolation("drone \(id) is offline and carries no delivery") }
         default: throw FleetRuleViolation("drone \(id) is \(state.rawValue) and carries no delivery")
         }
         deliveryID = nil

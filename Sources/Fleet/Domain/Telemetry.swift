@@ -30,7 +30,11 @@ public enum Telemetry {
         }
         var updated = drone
         var carried = delivery
-        updated.reportsTelemetry = true
+        if !updated.reportsTelemetry {
+            // From now on the drone flies itself: a new version, so that no simulator write made before wins.
+            updated.reportsTelemetry = true
+            updated.version += 1
+        }
         updated.position = report.position
         updated.battery = report.battery
         if let next = report.state, next != drone.state {
@@ -56,15 +60,19 @@ public enum Telemetry {
                 updated.deliveryID = nil
                 updated.target = nil
                 carried = parcel
-            case (.assigned, .idle), (_, .offline):
-                // Gave up before the pick-up, or went offline: the delivery goes back to the backlog.
+            case (_, .offline):
+                try updated.goOffline(carrying: &carried, reason: "drone \(drone.id) reported offline")
+            case (.assigned, .idle):
+                // Gave up before the pick-up: the delivery goes back to the backlog.
                 try updated.change(to: next)
                 if var parcel = carried, !parcel.state.isFinal {
-                    try parcel.requeue(reason: "drone \(drone.id) reported \(next.rawValue)")
+                    try parcel.requeue(reason: "drone \(drone.id) gave it up before the pick-up")
                     carried = parcel
                 }
                 updated.deliveryID = nil
                 updated.target = nil
+            case (_, .assigned), (_, .delivering):
+                throw FleetRuleViolation("only the dispatcher gives drone \(drone.id) a delivery, and only at the pick-up point is it delivering")
             default:
                 try updated.change(to: next)
                 if next == .idle || next == .charging || next == .inactive { updated.target = nil }

@@ -199,18 +199,23 @@ struct FleetController: Sendable {
         }
         drones.patch("/drones/:id") { request, context -> Response in
             let body = try await request.decode(as: DroneChangeRequest.self, context: context)
-            return try Response.json(try await changeDrone(context) { drone, _ throws(FleetRuleViolation) in
+            guard [.idle, .retiring, .inactive, .offline].contains(body.state) else {
+                throw Problem.unprocessable("a drone is activated (`idle`), retired (`retiring`), put `offline` or back to `inactive`; the dispatcher and the drone do the rest")
+            }
+            return try Response.json(try await changeDrone(context) { drone, delivery throws(FleetRuleViolation) in
                 switch body.state {
                 case .idle: try drone.activate()
                 case .retiring: try drone.retire()
-                case .inactive, .offline: try drone.change(to: body.state)
-                default: throw FleetRuleViolation("a drone is activated (`idle`), retired (`retiring`), put `offline` or back to `inactive`; the dispatcher does the rest")
+                case .offline: try drone.goOffline(carrying: &delivery, reason: "drone \(drone.id) was taken offline")
+                default: try drone.change(to: body.state)
                 }
             })
         }
         drones.post("/drones/:id/telemetry") { request, context -> Response in
             let body = try await request.decode(as: TelemetryRequest.self, context: context)
             guard body.battery.isFinite, (0...100).contains(body.battery) else { throw Problem.unprocessable("the battery must be between 0 and 100 %") }
+            let map = try await store.map(of: context.principal!.organizationID)
+            guard body.position.point.isFinite, map.bounds.contains(body.position.point) else { throw Problem.unprocessable("the position is outside the map") }
             let report = TelemetryReport(position: body.position.point, battery: body.battery, state: body.state)
             return try Response.json(try await changeDrone(context) { drone, delivery throws(FleetRuleViolation) in
                 try Telemetry.apply(report, to: &drone, delivery: &delivery, now: Date())

@@ -9,12 +9,12 @@ import TurnoCore
 public struct FleetSettings: Sendable {
     /// Time between ticks of the dispatcher (and the simulator).
     public var tick: Duration
-    /// Simulated drones the leading node keeps in the first organization's fleet; 0 simulates only drones
-    /// registered without telemetry, and none are added.
+    /// Simulated drones the leading node keeps in the first organization's fleet (0: none are added).
     public var simulatedDrones: Int
     /// Simulated seconds per real second: 60 makes a ten-minute delivery take ten seconds.
     public var simulationSpeed: Double
-    /// Whether drones that report no telemetry move by simulation; without it they wait for telemetry.
+    /// Whether drones that report no telemetry move by simulation (the default: telemetry replaces the simulation
+    /// drone by drone); without it they wait for telemetry.
     public var simulates: Bool
     public var rules: FleetRules
 
@@ -22,7 +22,7 @@ public struct FleetSettings: Sendable {
         self.tick = tick
         self.simulatedDrones = simulatedDrones
         self.simulationSpeed = simulationSpeed
-        self.simulates = simulates ?? (simulatedDrones > 0)
+        self.simulates = simulates ?? true
         self.rules = rules
     }
 }
@@ -83,10 +83,17 @@ public final class FleetEngine: Service, EventConsumer {
             last = now
             do {
                 for organizationID in try await store.organizationsWithDrones() {
-                    try await tick(organizationID, seconds: seconds)
+                    // One organization's failure does not hold up the others.
+                    do {
+                        try await tick(organizationID, seconds: seconds)
+                    } catch {
+                        if !Task.isCancelled {
+                            logger.warning("fleet tick failed; trying again next tick", metadata: ["organization": "\(organizationID)", "error": "\(error)"])
+                        }
+                    }
                 }
             } catch {
-                if !Task.isCancelled { logger.warning("fleet tick failed; trying again next tick", metadata: ["error": "\(error)"]) }
+                if !Task.isCancelled { logger.warning("cannot list the fleets; trying again next tick", metadata: ["error": "\(error)"]) }
             }
             tickTimer.record(duration: ContinuousClock.now - now)
         }
@@ -104,7 +111,11 @@ public final class FleetEngine: Service, EventConsumer {
         let now = Date()
         if settings.simulates {
             let before = world
-            _ = Simulation.tick(&world, seconds: seconds * settings.simulationSpeed, now: now, map: map, rules: rules)
+            for change in Simulation.tick(&world, seconds: seconds * settings.simulationSpeed, now: now, map: map, rules: rules) {
+                if case .droneOffline(let id, let reason) = change {
+                    logger.warning("drone went offline", metadata: ["organization": "\(organizationID)", "drone": "\(id)", "reason": "\(reason)"])
+                }
+            }
             try await save(world, changedFrom: before, organizationID: organizationID)
         }
 
@@ -121,8 +132,10 @@ public final class FleetEngine: Service, EventConsumer {
             }
         }
         let backlog = world.deliveries.values.filter { $0.state == .pending }
-        // Real drones are flown by their operators: only simulated ones are activated and retired automatically.
-        for step in FleetSizing.plan(drones: world.drones.filter { !$0.reportsTelemetry }, pending: backlog, rules: rules) {
+        // Real drones are flown by their operators: only simulated ones are activated and retired automatically, and
+        // only when the simulator runs (it is what flies a retiring drone to its hub).
+        let sized = settings.simulates ? world.drones.filter { !$0.reportsTelemetry } : []
+        for step in FleetSizing.plan(drones: sized, pending: backlog, rules: rules) {
             do {
                 switch step {
                 case .activate(let id): try world.changeDrone(id) { drone throws(FleetRuleViolation) in try drone.activate() }

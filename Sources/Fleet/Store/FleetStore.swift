@@ -77,15 +77,28 @@ public struct FleetStore: Sendable {
 
     static let droneColumns = "id, type, state, x, y, battery, delivery_id, target_x, target_y, charging_point_id, reports_telemetry, version"
 
+    /// A stored name that is no longer one of the type's cases is a damaged row: it is refused, never guessed.
+    static func decodeEnum<T: RawRepresentable>(_ type: T.Type, _ row: any SQLRow, _ column: String) throws -> T where T.RawValue == String {
+        let text = try row.decode(column: column, as: String.self)
+        guard let value = T(rawValue: text) else { throw DatabaseUnavailable("the fleet's \(column) `\(text)` is not one Turno knows") }
+        return value
+    }
+
+    static func decodeUUID(_ row: any SQLRow, _ column: String) throws -> UUID {
+        let text = try row.decode(column: column, as: String.self)
+        guard let id = UUID(uuidString: text) else { throw DatabaseUnavailable("the fleet's stored id `\(text)` is not a UUID") }
+        return id
+    }
+
     static func drone(_ row: any SQLRow) throws -> Drone {
         let targetX = try row.decodeNil(column: "target_x") ? nil : try row.decode(column: "target_x", as: Double.self)
         let targetY = try row.decodeNil(column: "target_y") ? nil : try row.decode(column: "target_y", as: Double.self)
         return Drone(
             id: try row.decode(column: "id", as: String.self),
-            type: DroneType(rawValue: try row.decode(column: "type", as: String.self)) ?? .light,
+            type: try decodeEnum(DroneType.self, row, "type"),
             position: Point(x: try row.decode(column: "x", as: Double.self), y: try row.decode(column: "y", as: Double.self)),
             battery: try row.decode(column: "battery", as: Double.self),
-            state: DroneState(rawValue: try row.decode(column: "state", as: String.self)) ?? .offline,
+            state: try decodeEnum(DroneState.self, row, "state"),
             deliveryID: try row.decode(column: "delivery_id", as: String?.self).flatMap(UUID.init(uuidString:)),
             target: targetX.flatMap { x in targetY.map { Point(x: x, y: $0) } },
             chargingPointID: try row.decode(column: "charging_point_id", as: String?.self),
@@ -127,16 +140,16 @@ public struct FleetStore: Sendable {
     /// Adds a drone; a drone of that id already there is a conflict.
     func register(_ drone: Drone, organizationID: Int64) async throws -> Drone {
         try await storage.write { transaction in
-            if try await Self.drone(drone.id, of: organizationID, in: transaction.sql) != nil {
-                throw Problem.conflict("there is already a drone \(drone.id)")
-            }
-            try await transaction.sql.raw("""
+            // Two registrations of one id at once: the second inserts nothing and is told so.
+            let inserted = try await transaction.sql.raw("""
                 INSERT INTO drones (organization_id, id, type, state, x, y, battery, delivery_id, target_x, target_y, charging_point_id,
                                     reports_telemetry, version, updated_at_ms)
                 VALUES (\(bind: organizationID), \(bind: drone.id), \(bind: drone.type.rawValue), \(bind: drone.state.rawValue),
                         \(bind: drone.position.x), \(bind: drone.position.y), \(bind: drone.battery), NULL, NULL, NULL, NULL,
                         \(bind: drone.reportsTelemetry ? 1 : 0), \(bind: drone.version), \(bind: transaction.timeMs))
-                """).run()
+                ON CONFLICT DO NOTHING RETURNING id
+                """).first()
+            guard inserted != nil else { throw Problem.conflict("there is already a drone \(drone.id)") }
             try await Self.append(.droneRegistered, drone, organizationID: organizationID, in: transaction)
             return drone
         }
@@ -212,7 +225,8 @@ public struct FleetStore: Sendable {
                     if index > 0 { query += ", " }
                     query += value
                 }
-                query += ") AS moved WHERE drones.organization_id = \(bind: organizationID) AND drones.id = moved.column1"
+                // A drone that started reporting its own position meanwhile is no longer the simulator's to move.
+                query += ") AS moved WHERE drones.organization_id = \(bind: organizationID) AND drones.id = moved.column1 AND drones.reports_telemetry = 0"
                 try await transaction.sql.raw(query).run()
             }
         }
@@ -230,12 +244,12 @@ public struct FleetStore: Sendable {
             try row.decode(column: column, as: Int64?.self).map { Date(timeIntervalSince1970: Double($0) / 1_000) }
         }
         return Delivery(
-            id: UUID(uuidString: try row.decode(column: "id", as: String.self)) ?? UUID(),
+            id: try decodeUUID(row, "id"),
             origin: Point(x: try row.decode(column: "origin_x", as: Double.self), y: try row.decode(column: "origin_y", as: Double.self)),
             destination: Point(x: try row.decode(column: "destination_x", as: Double.self), y: try row.decode(column: "destination_y", as: Double.self)),
             weightKg: try row.decode(column: "weight_kg", as: Double.self),
             priority: try row.decode(column: "priority", as: Int.self),
-            state: DeliveryState(rawValue: try row.decode(column: "state", as: String.self)) ?? .failed,
+            state: try decodeEnum(DeliveryState.self, row, "state"),
             droneID: try row.decode(column: "drone_id", as: String?.self),
             createdAt: try date("created_at_ms")!,
             assignedAt: try date("assigned_at_ms"), pickedUpAt: try date("picked_up_at_ms"), deliveredAt: try date("delivered_at_ms"),
@@ -287,13 +301,23 @@ public struct FleetStore: Sendable {
             }
             var delivery = delivery
             delivery.createdAt = Date(timeIntervalSince1970: Double(transaction.timeMs) / 1_000)
-            try await transaction.sql.raw("""
+            let inserted = try await transaction.sql.raw("""
                 INSERT INTO deliveries (id, organization_id, state, origin_x, origin_y, destination_x, destination_y, weight_kg, priority,
                                         created_at_ms, version, idempotency_key)
                 VALUES (\(bind: delivery.id.uuidString), \(bind: organizationID), \(bind: delivery.state.rawValue), \(bind: delivery.origin.x),
                         \(bind: delivery.origin.y), \(bind: delivery.destination.x), \(bind: delivery.destination.y), \(bind: delivery.weightKg),
                         \(bind: delivery.priority), \(bind: transaction.timeMs), \(bind: delivery.version), \(bind: idempotencyKey))
-                """).run()
+                ON CONFLICT DO NOTHING RETURNING id
+                """).first()
+            // The same key posted twice at once: the request that lost the race answers with the other's delivery.
+            guard inserted != nil else {
+                guard let idempotencyKey, let earlier = try await transaction.sql.raw("""
+                    SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries
+                    WHERE organization_id = \(bind: organizationID) AND idempotency_key = \(bind: idempotencyKey)
+                    """).first().map(Self.delivery)
+                else { throw Problem.conflict("that delivery was posted at the same moment; try again") }
+                return (earlier, false)
+            }
             try await Self.append(.created, delivery, organizationID: organizationID, in: transaction)
             return (delivery, true)
         }

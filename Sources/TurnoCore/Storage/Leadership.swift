@@ -28,16 +28,21 @@ public struct Leadership: Sendable {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(configuration: engine.location.connectionConfiguration, id: 2, logger: logger)
-                if try await take(on: connection) {
-                    logger.info("leading", metadata: ["lock": "\(key)"])
-                    await withTaskGroup(of: Void.self) { group in
-                        group.addTask { await lead() }
-                        group.addTask { await watch(connection) }
-                        // Whichever ends first (cancellation, or the connection failing) ends the other.
-                        await group.next()
-                        group.cancelAll()
+                do {
+                    if try await take(on: connection) {
+                        logger.info("leading", metadata: ["lock": "\(key)"])
+                        await withTaskGroup(of: Void.self) { group in
+                            group.addTask { await lead() }
+                            group.addTask { await watch(connection) }
+                            // Whichever ends first (cancellation, or the connection failing) ends the other.
+                            await group.next()
+                            group.cancelAll()
+                        }
+                        if !Task.isCancelled { logger.warning("no longer leading", metadata: ["lock": "\(key)"]) }
                     }
-                    if !Task.isCancelled { logger.warning("no longer leading", metadata: ["lock": "\(key)"]) }
+                } catch {
+                    try? await connection.close()
+                    throw error
                 }
                 try? await connection.close()
             } catch {
@@ -53,12 +58,23 @@ public struct Leadership: Sendable {
         return false
     }
 
-    /// Returns when the connection holding the lock stops answering, or when cancelled.
+    /// Returns when the connection holding the lock stops answering (an error, or no answer within three retries:
+    /// a half-open connection may already have lost the lock to another node), or when cancelled.
     private func watch(_ connection: PostgresConnection) async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: retry)
-                _ = try await connection.query("SELECT 1", logger: logger).collect()
+                let answered = await withTaskGroup(of: Bool.self) { group in
+                    group.addTask { (try? await connection.query("SELECT 1", logger: logger).collect()) != nil }
+                    group.addTask {
+                        try? await Task.sleep(for: retry * 3)
+                        return false
+                    }
+                    let first = await group.next() ?? false
+                    group.cancelAll()
+                    return first
+                }
+                guard answered else { return }
             } catch {
                 return
             }

@@ -160,11 +160,11 @@ struct CommandLineTests {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let report = try decoder.decode(Report.self, from: Data(contentsOf: out))
-        func operation(_ name: String) throws -> Report.Operation { try #require(report.operations.first { $0.name == name }) }
-        func pushes(_ name: String) throws -> Int { try #require(report.push.first { $0.name == name }).messages }
+        let operations = Dictionary(uniqueKeysWithValues: report.operations.map { ($0.name, $0) })
+        let pushed = Dictionary(uniqueKeysWithValues: report.push.map { ($0.name, $0.messages) })
         // Customers arrive at 0, 0.1 … 2.9 s.
-        let issued = try operation("issue").requests
-        let read = try operation("status read").requests
+        let issued = try #require(operations["issue"]).requests
+        let read = try #require(operations["status read"]).requests
         #expect(issued == 30 && read == 30)
         #expect(report.operations.allSatisfy { $0.errors == 0 && $0.p99Ms != nil })
 
@@ -178,11 +178,11 @@ struct CommandLineTests {
         let dashboard = try decoder.decode(Dashboard.self, from: Data(try await admin.call(.GET, "/api/v1/branches/1/dashboard").body.utf8))
         #expect(dashboard.services.map(\.arrivalsLastHour).reduce(0, +) == 30)
         let served = dashboard.queues.map(\.servedToday).reduce(0, +)
-        let finished = try operation("finish").requests
+        let finished = try #require(operations["finish"]).requests
         #expect(served > 0 && served == finished)
         // Every call reached all three displays; ticket pages hear their call when they were already open.
-        let display = try pushes("display: ticket.called")
-        let ticketPage = try pushes("ticket page: ticket.called")
+        let display = try #require(pushed["display: ticket.called"])
+        let ticketPage = try #require(pushed["ticket page: ticket.called"])
         #expect(display == 3 * served)
         #expect(ticketPage >= 1 && ticketPage <= served)
         #expect(report.live.failed == 0 && report.live.peakOpen >= 3)

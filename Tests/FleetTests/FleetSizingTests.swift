@@ -49,6 +49,27 @@ struct FleetSizingTests {
         #expect(FleetSizing.plan(drones: fleet, pending: pending(2, weightKg: 5), rules: rules) == [.activate("medium-1"), .activate("heavy-2")])
     }
 
+    @Test("a delivery that waits for a fuller battery sends the nearest idle drone that lifts it to charge, and only then")
+    func topUps() {
+        let map = FleetMap.standard
+        // Across the city: a medium drone at 40 % cannot fly it, a full one can.
+        let long = Fixture.delivery(1, from: Point(x: 500, y: 500), to: Point(x: 8_000, y: 8_000), weightKg: 5)
+        let near = Fixture.drone("near", .medium, at: Point(x: 600, y: 600), battery: 40)
+        let far = Fixture.drone("far", .medium, at: Point(x: 5_000, y: 5_000), battery: 40)
+        let light = Fixture.drone("light", .light, at: Point(x: 500, y: 500), battery: 40)
+        #expect(!feasibility(of: near, for: long, map: map, rules: rules).isFeasible)
+        #expect(FleetSizing.topUps(unassigned: [long], drones: [far, near, light], map: map, rules: rules) == ["near"])
+        // A drone that can already fly it: nobody needs charging (the delivery only lost out this tick).
+        let full = Fixture.drone("full", .medium, at: Point(x: 800, y: 800), battery: 100)
+        #expect(feasibility(of: full, for: long, map: map, rules: rules).isFeasible)
+        #expect(FleetSizing.topUps(unassigned: [long], drones: [near, full], map: map, rules: rules).isEmpty)
+        // Two waiting deliveries never send the same drone twice; a parcel no drone lifts sends none.
+        let second = Fixture.delivery(2, from: Point(x: 700, y: 700), to: Point(x: 7_500, y: 7_000), weightKg: 4)
+        #expect(FleetSizing.topUps(unassigned: [long, second], drones: [near, far], map: map, rules: rules) == ["near", "far"])
+        let tooHeavy = Fixture.delivery(3, from: Point(x: 500, y: 500), to: Point(x: 900, y: 900), weightKg: 30)
+        #expect(FleetSizing.topUps(unassigned: [tooHeavy], drones: [near], map: map, rules: rules).isEmpty)
+    }
+
     @Test("with no backlog, idle drones beyond the spare count retire, least charged first")
     func retirement() {
         var rules = rules

@@ -62,6 +62,33 @@ public enum FleetSizing {
         return leastChargedFirst.prefix(idle.count - max(rules.spareIdleDrones, 0)).map { .retire($0.id) }
     }
 
+    /// Idle drones to send charging so that deliveries left waiting get flown: a delivery no idle drone can fly,
+    /// although some idle drone could lift it, is waiting for a fuller battery — which an idle drone above
+    /// `rules.lowBatteryPercent` would never get. For each such delivery the nearest idle drone that lifts it and is
+    /// not full goes to charge (one per delivery, each drone once). `unassigned` are the pending deliveries the
+    /// dispatcher could not place this tick.
+    public static func topUps(unassigned: [Delivery], drones: [Drone], map: FleetMap, rules: FleetRules) -> [String] {
+        let idle = drones.filter { $0.state == .idle && $0.battery.isFinite }
+        var chosen: Set<String> = []
+        var order: [String] = []
+        for delivery in unassigned.sorted(by: { $0.createdAt != $1.createdAt ? $0.createdAt < $1.createdAt : $0.id.uuidString < $1.id.uuidString }) {
+            let verdicts = idle.map { ($0, feasibility(of: $0, for: delivery, map: map, rules: rules)) }
+            // Someone can already fly it (it only lost out to other deliveries), or nobody could even when full.
+            guard !verdicts.contains(where: { $0.1.isFeasible }) else { continue }
+            let candidates = verdicts.filter { drone, verdict in
+                guard case .notEnoughBattery(let needed) = verdict else { return false }
+                return needed <= 100 && drone.battery < 100 && !chosen.contains(drone.id)
+            }.map(\.0)
+            guard let nearest = candidates.min(by: { left, right in
+                let a = left.position.distance(to: delivery.origin), b = right.position.distance(to: delivery.origin)
+                return a != b ? a < b : left.id < right.id
+            }) else { continue }
+            chosen.insert(nearest.id)
+            order.append(nearest.id)
+        }
+        return order
+    }
+
     /// Deliveries stuck on a drone for more than `rules.stuckAfterSeconds`: assigned and never picked up (requeue),
     /// or picked up and never delivered (fail). Timestamps that are missing count from the previous step.
     public static func reconcile(deliveries: [Delivery], now: Date, rules: FleetRules) -> [StuckDelivery] {

@@ -151,7 +151,21 @@ public final class FleetEngine: Service, EventConsumer {
         let pending = world.deliveries.values.filter { $0.state == .pending }
         let assignments = Dispatch.optimal(pending: Array(pending), drones: world.drones, map: map, rules: rules)
         dispatchTimer.record(duration: ContinuousClock.now - started)
-        let drones = Dictionary(uniqueKeysWithValues: world.drones.map { ($0.id, $0) })
+        var drones = Dictionary(uniqueKeysWithValues: world.drones.map { ($0.id, $0) })
+        if settings.simulates {
+            // Deliveries that wait for a fuller battery send a drone to charge (the simulator flies it there).
+            let placed = Set(assignments.map(\.deliveryID))
+            let assignedDrones = Set(assignments.map(\.droneID))
+            let waiting = pending.filter { !placed.contains($0.id) }
+            let free = world.drones.filter { !$0.reportsTelemetry && !assignedDrones.contains($0.id) }
+            for id in FleetSizing.topUps(unassigned: Array(waiting), drones: free, map: map, rules: rules) {
+                guard var drone = drones[id] else { continue }
+                let readVersion = drone.version
+                try drone.change(to: .returning)
+                drones[id] = drone
+                try await store.apply(FleetStore.Change(drones: [(drone, readVersion, .changed)]), organizationID: organizationID)
+            }
+        }
         for assignment in assignments {
             guard var drone = drones[assignment.droneID], var delivery = world.deliveries[assignment.deliveryID] else { continue }
             let (droneVersion, deliveryVersion) = (drone.version, delivery.version)

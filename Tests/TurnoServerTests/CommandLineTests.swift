@@ -180,12 +180,13 @@ struct CommandLineTests {
         let served = dashboard.queues.map(\.servedToday).reduce(0, +)
         let finished = try #require(operations["finish"]).requests
         #expect(served > 0 && served == finished)
-        // Every call reached all three displays; ticket pages hear their call when they were already open.
+        // Every call reached all three displays. Ticket pages were open beside them, and hear their call only if it
+        // comes after they opened (how many do depends on how loaded the machine is, so only the bound is checked).
         let display = try #require(pushed["display: ticket.called"])
         let ticketPage = try #require(pushed["ticket page: ticket.called"])
         #expect(display == 3 * served)
-        #expect(ticketPage >= 1 && ticketPage <= served)
-        #expect(report.live.failed == 0 && report.live.peakOpen >= 3)
+        #expect(ticketPage <= served)
+        #expect(report.live.failed == 0 && report.live.peakOpen > 3)
         try await server.stop()
     }
 

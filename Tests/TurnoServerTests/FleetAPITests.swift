@@ -185,7 +185,8 @@ struct FleetAPITests {
         let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation(), modules: Self.modules(simulate: false))
         let admin = try await StaffClient.admin(server)
         try await Self.register(admin, "busy", x: 100, y: 100, telemetry: true)
-        let delivery = try #require(try await Self.post(admin, from: (300, 300), to: (900, 900)).delivery)
+        // 5 kg: the medium drone lifts it, the light one registered below never can, so it never takes it.
+        let delivery = try #require(try await Self.post(admin, from: (300, 300), to: (900, 900), weight: 5).delivery)
         _ = try await Self.waitFor(admin) { $0.first?.state == .assigned }
         let activate = try await admin.call(.PATCH, "/api/v1/drones/busy", json: #"{"state":"idle"}"#)
         #expect(activate.status == 409 && activate.body.contains("only an inactive drone"))
@@ -197,7 +198,7 @@ struct FleetAPITests {
         let requeued = try Self.decode(Delivery.self, try await admin.call(.GET, "/api/v1/deliveries/\(delivery.id.uuidString)").body)
         #expect(requeued.state == .pending && requeued.droneID == nil && requeued.reason?.contains("offline") == true)
         // Only the dispatcher assigns: an idle drone cannot report itself assigned.
-        try await Self.register(admin, "spare", x: 5_000, y: 5_000, telemetry: true)
+        try await Self.register(admin, "spare", x: 5_000, y: 5_000, type: "light", telemetry: true)
         let telemetry = try await admin.call(.POST, "/api/v1/drones/spare/telemetry", json: #"{"position":{"x":5000,"y":5000},"battery":90,"state":"assigned"}"#)
         #expect(telemetry.status == 409 && telemetry.body.contains("only the dispatcher"), "\(telemetry.body)")
         try await server.stop()

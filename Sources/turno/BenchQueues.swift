@@ -3,6 +3,7 @@ import Foundation
 import HummingbirdWSClient
 import Logging
 import Synchronization
+import TurnoCore
 
 /// Measures the queue engine of a running server over its public API: how long a call takes to reach the
 /// ticket pages that follow it, and how long closing a counter with many waiting tickets takes.
@@ -134,7 +135,7 @@ struct Summary: CustomStringConvertible {
     }
 
     func percentile(_ p: Double) -> Double {
-        sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+        Percentile.nearestRank(p, of: sorted) ?? .nan
     }
 
     var description: String {

@@ -319,7 +319,9 @@ struct LoadgenFleet: AsyncParsableCommand {
             if ended.count < ids.count { try await Task.sleep(for: .seconds(1)) }
         }
         var all: [Delivery] = []
-        for id in ids { all.append(try await ended[id].asyncOr { try await fleet.delivery(id) }) }
+        for id in ids {
+            if let delivery = ended[id] { all.append(delivery) } else { all.append(try await fleet.delivery(id)) }
+        }
         let results = summarize(all, latencies: latencies, errors: errors, firstError: firstError)
         print(String(format: "posted %d deliveries in %.0f s (%d failed to post; post p99 %.1f ms)", results.posted, duration, errors, results.postP99Ms ?? .nan))
         print("ended: \(results.delivered) delivered, \(results.failed) failed, \(results.cancelled) cancelled, \(results.unfinished) not ended")
@@ -366,13 +368,5 @@ final class PostedDeliveries: Sendable {
 
     func withLock<T>(_ body: (inout State) -> T) -> T {
         state.withLock { body(&$0) }
-    }
-}
-
-extension Optional {
-    /// The value, or what `fallback` gives.
-    func asyncOr(_ fallback: () async throws -> Wrapped) async rethrows -> Wrapped {
-        if let value = self { return value }
-        return try await fallback()
     }
 }

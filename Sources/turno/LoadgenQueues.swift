@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Synchronization
+import TurnoCore
 
 /// A busy day at the counters, against a running server: customers take tickets at a steady rate, one operator per
 /// queue calls the next customer and finishes after a service time, displays follow their branch and each customer
@@ -444,6 +445,6 @@ struct LoadgenQueues: AsyncParsableCommand {
 extension Summary {
     /// The percentile, or nil without samples (JSON has no NaN).
     func value(_ p: Double) -> Double? {
-        sorted.isEmpty ? nil : percentile(p)
+        Percentile.nearestRank(p, of: sorted)
     }
 }

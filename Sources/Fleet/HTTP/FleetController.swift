@@ -80,11 +80,8 @@ struct FleetController: Sendable {
 
         init(_ samples: [Double]) {
             let sorted = samples.sorted()
-            func percentile(_ p: Double) -> Double? {
-                sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
-            }
-            p50 = percentile(0.5)
-            p95 = percentile(0.95)
+            p50 = Percentile.nearestRank(0.5, of: sorted)
+            p95 = Percentile.nearestRank(0.95, of: sorted)
         }
     }
 
@@ -143,28 +140,19 @@ struct FleetController: Sendable {
         }
         deliveries.post("/deliveries/:id/cancel") { _, context -> Response in
             let organizationID = context.principal!.organizationID
-            // The dispatcher may change the delivery between our read and our write: read again and retry.
-            for _ in 0..<5 {
+            let cancelled = try await Self.retryingConflicts(while: "the delivery kept changing while being cancelled") { () async throws -> Delivery? in
                 let current = try await delivery(context)
                 var cancelled = current
-                do throws(FleetRuleViolation) {
-                    try cancelled.cancel(at: Date())
-                } catch {
-                    throw Problem.conflict(error.message)
-                }
+                try Self.allowed { () throws(FleetRuleViolation) in try cancelled.cancel(at: Date()) }
                 var change = FleetStore.Change(deliveries: [(cancelled, current.version, .cancelled)])
                 if let droneID = current.droneID, var drone = try await store.drone(droneID, of: organizationID), drone.deliveryID == current.id {
                     let readVersion = drone.version
-                    do throws(FleetRuleViolation) {
-                        try drone.releaseDelivery()
-                    } catch {
-                        throw Problem.conflict(error.message)
-                    }
+                    try Self.allowed { () throws(FleetRuleViolation) in try drone.releaseDelivery() }
                     change.drones.append((drone, readVersion, .changed))
                 }
-                if try await store.apply(change, organizationID: organizationID) { return try Self.json(cancelled) }
+                return try await store.apply(change, organizationID: organizationID) ? cancelled : nil
             }
-            throw Problem(.serviceUnavailable, detail: "the delivery kept changing while being cancelled; try again")
+            return try Self.json(cancelled)
         }
 
         read.get("/drones") { request, context -> DroneList in
@@ -271,34 +259,39 @@ struct FleetController: Sendable {
         _ context: TurnoRequestContext, _ change: (inout Drone, inout Delivery?) throws(FleetRuleViolation) -> Void
     ) async throws -> Drone {
         let organizationID = context.principal!.organizationID
-        for _ in 0..<5 {
+        return try await Self.retryingConflicts(while: "the drone kept changing while being updated") { () async throws -> Drone? in
             let current = try await drone(context)
-            let carried = try await current.deliveryID.asyncMap { try await store.delivery($0, of: organizationID) } ?? nil
+            var carried: Delivery?
+            if let id = current.deliveryID { carried = try await store.delivery(id, of: organizationID) }
             var drone = current
             var delivery = carried
-            do throws(FleetRuleViolation) {
-                try change(&drone, &delivery)
-            } catch {
-                throw Problem.conflict(error.message)
-            }
+            try Self.allowed { () throws(FleetRuleViolation) in try change(&drone, &delivery) }
             var write = FleetStore.Change(drones: [(drone, current.version, drone.version != current.version ? .changed : nil)])
             if let delivery, let carried, delivery.version != carried.version {
                 write.deliveries.append((delivery, carried.version, FleetStore.DeliveryEvent(for: delivery.state)))
             }
-            if try await store.apply(write, organizationID: organizationID) { return drone }
+            return try await store.apply(write, organizationID: organizationID) ? drone : nil
         }
-        throw Problem(.serviceUnavailable, detail: "the drone kept changing while being updated; try again")
+    }
+
+    /// Runs a read–change–write `attempt` again while another writer (the dispatcher, another node) changed what it
+    /// read first (it answers nil); after five conflicts in a row the caller is asked to try again later.
+    static func retryingConflicts<T>(while doing: String, _ attempt: () async throws -> T?) async throws -> T {
+        for _ in 0..<5 {
+            if let done = try await attempt() { return done }
+        }
+        throw Problem(.serviceUnavailable, detail: "\(doing); try again")
+    }
+
+    /// A change the fleet's rules refuse is a conflict with the state things are in.
+    static func allowed(_ change: () throws(FleetRuleViolation) -> Void) throws {
+        do {
+            try change()
+        } catch {
+            throw Problem.conflict(error.message)
+        }
     }
 }
 
 extension Delivery: ResponseEncodable {}
 extension Drone: ResponseEncodable {}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        switch self {
-        case .some(let value): try await transform(value)
-        case .none: nil
-        }
-    }
-}

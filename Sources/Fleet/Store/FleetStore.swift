@@ -293,10 +293,7 @@ public struct FleetStore: Sendable {
     /// Stores a new pending delivery, or returns the one an earlier request with the same `Idempotency-Key` made.
     func create(_ delivery: Delivery, organizationID: Int64, idempotencyKey: String?) async throws -> (Delivery, isNew: Bool) {
         try await storage.write { transaction in
-            if let idempotencyKey, let earlier = try await transaction.sql.raw("""
-                SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries
-                WHERE organization_id = \(bind: organizationID) AND idempotency_key = \(bind: idempotencyKey)
-                """).first().map(Self.delivery) {
+            if let earlier = try await Self.delivery(idempotencyKey: idempotencyKey, of: organizationID, in: transaction.sql) {
                 return (earlier, false)
             }
             var delivery = delivery
@@ -311,16 +308,23 @@ public struct FleetStore: Sendable {
                 """).first()
             // The same key posted twice at once: the request that lost the race answers with the other's delivery.
             guard inserted != nil else {
-                guard let idempotencyKey, let earlier = try await transaction.sql.raw("""
-                    SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries
-                    WHERE organization_id = \(bind: organizationID) AND idempotency_key = \(bind: idempotencyKey)
-                    """).first().map(Self.delivery)
-                else { throw Problem.conflict("that delivery was posted at the same moment; try again") }
+                guard let earlier = try await Self.delivery(idempotencyKey: idempotencyKey, of: organizationID, in: transaction.sql) else {
+                    throw Problem.conflict("that delivery was posted at the same moment; try again")
+                }
                 return (earlier, false)
             }
             try await Self.append(.created, delivery, organizationID: organizationID, in: transaction)
             return (delivery, true)
         }
+    }
+
+    /// The delivery an earlier request with this `Idempotency-Key` made; nil without a key or without such a request.
+    static func delivery(idempotencyKey: String?, of organizationID: Int64, in sql: any SQLDatabase) async throws -> Delivery? {
+        guard let idempotencyKey else { return nil }
+        return try await sql.raw("""
+            SELECT \(unsafeRaw: deliveryColumns) FROM deliveries
+            WHERE organization_id = \(bind: organizationID) AND idempotency_key = \(bind: idempotencyKey)
+            """).first().map(delivery)
     }
 
     /// Writes a delivery's new state if nobody changed it since it was read. False when somebody did.

@@ -11,6 +11,7 @@ import Queues
 import Sessions
 import ServiceLifecycle
 import TurnoCore
+import UnixSignals
 
 /// The modules this server runs.
 public let turnoModules: [any TurnoModule] = [QueuesModule(), FleetModule(), SessionsModule()]
@@ -30,12 +31,10 @@ public func buildApplication(
         SecurityHeadersMiddleware(strictTransport: settings.tls != nil)
         ProblemMiddleware(logger: platform.logger)
         BodyLimitMiddleware(limit: settings.maxBody)
-        AuthenticationMiddleware(identity: platform.identity, trustProxy: settings.trustProxy)
-        RateLimitMiddleware(limiter: platform.rateLimiter, limit: settings.rateLimits.api, name: "API", key: .address) { request in
-            request.uri.path.hasPrefix("/api/")
-        }
+        AuthenticationMiddleware(identity: platform.identity, trustedProxies: settings.trustedProxies)
+        RateLimitMiddleware.api(limiter: platform.rateLimiter, limits: settings.rateLimits, isPublicRead: isPublicRead)
     }
-    OperationsRoutes(storage: platform.storage, registry: registry).add(to: router)
+    OperationsRoutes(storage: platform.storage, registry: registry, metricsToken: settings.metricsToken).add(to: router)
     IdentityRoutes(identity: platform.identity, limiter: platform.rateLimiter, exportLimit: settings.rateLimits.exports).add(to: router)
     LiveRoutes(hub: platform.hub, heartbeat: .seconds(settings.liveHeartbeatSeconds)).add(to: router)
     HomePage(modules: modules).add(to: router)
@@ -73,14 +72,29 @@ public func runServer(settings: ServerSettings, logger: Logger) async throws {
             logger.info("\(link.title): \(base)\(link.path)")
         }
     }
-    let group = ServiceGroup(
-        configuration: .init(
-            services: platform.services(around: app),
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
-    )
-    try await group.run()
+    var configuration = ServiceGroupConfiguration(services: platform.services(around: app), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    // A stop must finish whatever the database does (a container or systemd stop ends in SIGKILL otherwise): what has
+    // not stopped gracefully by then is cancelled, and whatever ignores cancellation is left behind at exit.
+    configuration.maximumGracefulShutdownDuration = .seconds(10)
+    configuration.maximumCancellationDuration = .seconds(5)
+    // And if something still holds on (a database call that never returns), the process ends anyway.
+    let watchdog = Task {
+        for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+            try? await Task.sleep(for: .seconds(20))
+            logger.error("stopping took more than 20 seconds; exiting without waiting any longer")
+            exit(1)
+        }
+    }
+    defer { watchdog.cancel() }
+    try await ServiceGroup(configuration: configuration).run()
+}
+
+/// The anonymous reads that pages repeat whenever a live event arrives: a branch's snapshot (displays, kiosks) and a
+/// ticket's status (the customer's page).
+@Sendable func isPublicRead(_ request: Request) -> Bool {
+    guard request.method == .get else { return false }
+    let parts = request.uri.path.split(separator: "/")
+    return (parts.count == 5 && parts[2] == "branches" && parts[4] == "snapshot") || (parts.count == 4 && parts[2] == "tickets")
 }
 
 /// The certificate chain and key for `--tls-cert` and `--tls-key`.

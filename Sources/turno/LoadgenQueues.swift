@@ -11,10 +11,13 @@ struct LoadgenQueues: AsyncParsableCommand {
         commandName: "queues",
         abstract: "Drive queues the way a busy day does, and measure each operation and the live pushes.",
         discussion: """
-            Signs in, then creates its own branches (two services each, every queue serving both) through the public \
-            API. Displays connect first; then, for --duration seconds, tickets are issued at --rate a second over all \
-            branches, each one's status is read once and (unless --no-ticket-pages) its page follows it over WebSocket \
-            until it is called; one operator per queue calls next and finishes after a random service time. Push \
+            Signs in, then creates its own branches (two services each, every queue serving both), a kiosk key and \
+            one operator per queue through the public API, as an administrator would. Displays connect first; then, \
+            for --duration seconds, the kiosk issues tickets at --rate a second over all branches, each customer reads \
+            their status once (anonymously) and (unless --no-ticket-pages) follows their page over WebSocket until \
+            called; each operator, signed in as themselves, calls next and finishes after a random service time. With \
+            --display-reads every display re-reads its branch's snapshot on each call it hears, as the display page \
+            does. Push \
             latency is from the event's time on the server to its arrival here, so run on the server's machine. Only \
             --url is contacted. Exits with status 1 when a request failed.
             """
@@ -44,6 +47,8 @@ struct LoadgenQueues: AsyncParsableCommand {
     var out: String?
     @ArgumentParser.Flag(inversion: .prefixedNo, help: "Follow every ticket's page over WebSocket until it is called.")
     var ticketPages = true
+    @ArgumentParser.Flag(help: "Displays re-read their branch's snapshot on every call they hear, as the display page does.")
+    var displayReads = false
 
     /// WebSocket handshakes in flight at once while the displays connect.
     static let handshakes = 200
@@ -74,8 +79,9 @@ struct LoadgenQueues: AsyncParsableCommand {
             let api = APIClient(base: url)
             do {
                 try await api.signIn(username: username, password: adminPassword)
-                let site = try await setUp(api)
-                let results = try await drive(site, api: api)
+                let (site, callers) = try await setUp(api)
+                let results = await drive(site, callers: callers)
+                for client in callers.all { try await client.shutdown() }
                 print(results.table)
                 if let out { try write(results, to: out) }
                 clean = results.failedRequests == 0
@@ -88,18 +94,31 @@ struct LoadgenQueues: AsyncParsableCommand {
         if !clean { throw ExitCode.failure }
     }
 
-    /// The branches this run made, by id.
+    /// The branches this run made, by id, with their public id, and the clients that act in them.
     struct Branch: Sendable {
         var id: Int
+        var publicID: String
         var services: [Int]
         var queues: [Int]
     }
 
-    func setUp(_ api: APIClient) async throws -> [Branch] {
+    /// Who calls the server during the day: the kiosk (an API key), each counter's operator (signed in as
+    /// themselves), and customers and displays (anonymous).
+    struct Callers: Sendable {
+        var kiosk: APIClient
+        var operators: [Int: APIClient]
+        var anonymous: APIClient
+
+        var all: [APIClient] { [kiosk, anonymous] + Array(operators.values) }
+    }
+
+    func setUp(_ api: APIClient) async throws -> (site: [Branch], callers: Callers) {
         let run = UUID().uuidString.prefix(8)
         var made: [Branch] = []
+        var operators: [Int: APIClient] = [:]
         for number in 1...branches {
-            let id = try await api.post("/api/v1/branches", ["name": "Loadgen \(run) \(number)"])["id"] as! Int
+            let branch = try await api.post("/api/v1/branches", ["name": "Loadgen \(run) \(number)"])
+            let id = branch["id"] as! Int
             var services: [Int] = []
             for (name, prefix) in [("General", "A"), ("Parcels", "P")] {
                 services.append(try await api.post("/api/v1/branches/\(id)/services", ["name": name, "prefix": prefix])["id"] as! Int)
@@ -107,14 +126,23 @@ struct LoadgenQueues: AsyncParsableCommand {
             var queueIDs: [Int] = []
             for counter in 1...queues {
                 let body: [String: Any] = ["name": "Desk \(counter)", "counter": "\(counter)", "services": services]
-                queueIDs.append(try await api.post("/api/v1/branches/\(id)/queues", body)["id"] as! Int)
+                let queue = try await api.post("/api/v1/branches/\(id)/queues", body)["id"] as! Int
+                queueIDs.append(queue)
+                let username = "loadgen-\(run)-\(number)-\(counter)"
+                let password = UUID().uuidString
+                let user = try await api.post("/api/v1/users", ["username": username, "password": password, "role": "operator", "branch_ids": [id]])
+                _ = try await api.send(.PATCH, "/api/v1/queues/\(queue)", json: try JSONSerialization.data(withJSONObject: ["operators": [user["id"] as! Int]]))
+                let client = APIClient(base: url)
+                try await client.signIn(username: username, password: password)
+                operators[queue] = client
             }
-            made.append(Branch(id: id, services: services, queues: queueIDs))
+            made.append(Branch(id: id, publicID: branch["public_id"] as! String, services: services, queues: queueIDs))
         }
-        return made
+        let key = try await api.post("/api/v1/api-keys", ["name": "Loadgen kiosk \(run)", "scopes": ["tickets:issue"]])["key"] as! String
+        return (made, Callers(kiosk: APIClient(base: url, bearer: key), operators: operators, anonymous: APIClient(base: url)))
     }
 
-    func drive(_ site: [Branch], api: APIClient) async throws -> Results {
+    func drive(_ site: [Branch], callers: Callers) async -> Results {
         let recorder = Recorder()
         let (host, port) = server
         let sources = sourceAddresses
@@ -128,9 +156,13 @@ struct LoadgenQueues: AsyncParsableCommand {
             for index in 0..<subscribers {
                 while recorder.connecting >= Self.handshakes { try? await Task.sleep(for: .milliseconds(5)) }
                 recorder.connectionStarted()
-                let branch = site[index % site.count].id
+                let branch = site[index % site.count].publicID
+                let rereads = displayReads
                 displays.addTask {
-                    await recorder.follow(target("/live/ws?topics=branch:\(branch)"), as: .display)
+                    await recorder.follow(target("/live/ws?topics=branch:\(branch)"), as: .display) {
+                        guard rereads else { return }
+                        Task { _ = await recorder.time(.snapshotRead) { try await callers.anonymous.send(.GET, "/api/v1/branches/\(branch)/snapshot") } }
+                    }
                 }
             }
             // Handshakes time out after 10 s each; a minute bounds the wait whatever happens.
@@ -143,9 +175,10 @@ struct LoadgenQueues: AsyncParsableCommand {
             await withTaskGroup(of: Void.self) { day in
                 let meanService = serviceSeconds ?? 0.8 * Double(site.count * queues) / rate
                 for queue in site.flatMap(\.queues) {
+                    let api = callers.operators[queue]!
                     day.addTask { await operate(queue: queue, meanService: meanService, until: deadline, api: api, recorder: recorder) }
                 }
-                day.addTask { await issueTickets(site, from: start, until: deadline, api: api, recorder: recorder, target: target) }
+                day.addTask { await issueTickets(site, from: start, until: deadline, callers: callers, recorder: recorder, target: target) }
                 day.addTask {
                     while ContinuousClock.now < deadline {
                         try? await Task.sleep(for: .seconds(1))
@@ -168,15 +201,16 @@ struct LoadgenQueues: AsyncParsableCommand {
         }
     }
 
-    /// One operator at one counter, until the day ends: call next, serve, finish; wait a moment when nobody waits.
+    /// One operator at one counter, until the day ends: call next, serve, finish; when nobody waits, look again a
+    /// second later (a person at a console, not a loop).
     func operate(queue: Int, meanService: Double, until deadline: ContinuousClock.Instant, api: APIClient, recorder: Recorder) async {
         while ContinuousClock.now < deadline {
             guard let answer = await recorder.time(.callNext, { try await api.send(.POST, "/api/v1/queues/\(queue)/call-next") }) else {
-                try? await Task.sleep(for: .milliseconds(200))
+                try? await Task.sleep(for: .seconds(1))
                 continue
             }
             guard !answer.isEmpty, let called = try? JSONSerialization.jsonObject(with: answer) as? [String: Any], let ticket = called["id"] as? Int else {
-                try? await Task.sleep(for: .milliseconds(200))
+                try? await Task.sleep(for: .seconds(1))
                 continue
             }
             recorder.ticketCalled()
@@ -190,7 +224,7 @@ struct LoadgenQueues: AsyncParsableCommand {
     /// Customers arrive on a fixed schedule (open loop, so a slow server shows as latency, not as fewer customers);
     /// each takes a ticket, reads its status once, and follows its page until called.
     func issueTickets(
-        _ site: [Branch], from start: ContinuousClock.Instant, until deadline: ContinuousClock.Instant, api: APIClient,
+        _ site: [Branch], from start: ContinuousClock.Instant, until deadline: ContinuousClock.Instant, callers: Callers,
         recorder: Recorder, target: @escaping @Sendable (String) -> LiveFollower.Target
     ) async {
         let ticketPages = self.ticketPages
@@ -204,13 +238,13 @@ struct LoadgenQueues: AsyncParsableCommand {
                 let service = branch.services[arrival % branch.services.count]
                 customers.addTask {
                     let issued = await recorder.time(.issue) {
-                        try await api.send(.POST, "/api/v1/branches/\(branch.id)/tickets", json: Data(#"{"service":\#(service)}"#.utf8))
+                        try await callers.kiosk.send(.POST, "/api/v1/branches/\(branch.publicID)/tickets", json: Data(#"{"service":\#(service)}"#.utf8))
                     }
                     guard let issued, let ticket = try? JSONSerialization.jsonObject(with: issued) as? [String: Any],
                           let token = ticket["token"] as? String
                     else { return }
                     recorder.ticketIssued()
-                    _ = await recorder.time(.statusRead) { try await api.send(.GET, "/api/v1/tickets/\(token)") }
+                    _ = await recorder.time(.statusRead) { try await callers.anonymous.send(.GET, "/api/v1/tickets/\(token)") }
                     if ticketPages {
                         await pages.follow {
                             recorder.connectionStarted()
@@ -334,7 +368,7 @@ struct LoadgenQueues: AsyncParsableCommand {
     /// Everything the concurrent customers, operators and followers measure, in one place.
     final class Recorder: Sendable {
         enum Operation: String, CaseIterable, Sendable {
-            case issue, callNext = "call-next", finish, statusRead = "status read"
+            case issue, callNext = "call-next", finish, statusRead = "status read", snapshotRead = "display snapshot read"
         }
 
         enum Follower: String, CaseIterable, Sendable {
@@ -387,7 +421,7 @@ struct LoadgenQueues: AsyncParsableCommand {
 
         /// Follows a live topic until cancelled; a ticket page stops once its ticket is called. Records the push
         /// latency of every `ticket.called`.
-        func follow(_ target: LiveFollower.Target, as follower: Follower) async {
+        func follow(_ target: LiveFollower.Target, as follower: Follower, onCall: @escaping @Sendable () -> Void = {}) async {
             let opened = Mutex(false)
             do {
                 try await LiveFollower.follow(target, opened: {
@@ -400,6 +434,7 @@ struct LoadgenQueues: AsyncParsableCommand {
                 }, received: { message, arrival in
                     guard message.contains(#""type":"ticket.called""#), let sent = LiveFollower.eventTime(in: message) else { return true }
                     state.withLock { $0.pushes[follower, default: []].append((arrival - sent) * 1_000) }
+                    onCall()
                     return follower == .display
                 })
             } catch {

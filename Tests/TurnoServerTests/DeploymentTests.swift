@@ -8,12 +8,12 @@ struct DeploymentTests {
     static let nginx = ProcessInfo.processInfo.environment["TURNO_TEST_NGINX"]
 
     /// `deploy/nginx.conf` with its ports replaced by the test's.
-    static func configuration(listen: Int, nodes: [Int]) throws -> String {
+    static func configuration(listen: Int, host: String = "127.0.0.1", nodes: [Int]) throws -> String {
         let sample = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("deploy/nginx.conf")
         var text = try String(contentsOf: sample, encoding: .utf8)
-        text = text.replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen 127.0.0.1:\(listen);")
+        text = text.replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen \(host):\(listen);")
         let upstreams = nodes.map { "        server 127.0.0.1:\($0) max_fails=1 fail_timeout=2s;" }.joined(separator: "\n")
         let sampleUpstreams = """
                     server 127.0.0.1:8081 max_fails=1 fail_timeout=2s;
@@ -24,28 +24,65 @@ struct DeploymentTests {
         return text.replacingOccurrences(of: "worker_processes auto;", with: "worker_processes 1;")
     }
 
+    /// Runs nginx with the sample configuration in front of `nodes` until `body` returns.
+    static func withNginx<T>(listen host: String = "127.0.0.1", nodes: [TestServer], _ body: (_ proxy: String) async throws -> T) async throws -> T {
+        let listen = try await freeLoopbackPort()
+        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("turno-nginx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: prefix, withIntermediateDirectories: true)
+        try Self.configuration(listen: listen, host: host, nodes: nodes.map(\.port)).write(to: prefix.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.nginx!)
+        process.arguments = ["-p", prefix.path, "-c", "nginx.conf", "-g", "daemon off;"]
+        try process.run()
+        defer { process.terminate() }
+        let proxy = "\(host):\(listen)"
+        var ready = false
+        for _ in 0..<50 where !ready {
+            ready = (try? await nodes[0].request(.GET, "/healthz", via: proxy))?.status == 200
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(ready)
+        return try await body(proxy)
+    }
+
+    @Test("behind nginx the client's real address counts, whatever X-Forwarded-For it forges",
+          .enabled(if: nginx != nil, "needs nginx, which scripts/test provides"))
+    func forgedForwardedFor() async throws {
+        // The client connects to nginx on 127.0.0.3 (so that is its address); nginx reaches Turno from 127.0.0.1, the trusted proxy.
+        let limits = RateLimits(api: nil, signedIn: nil, publicReads: nil, exports: nil, ticketIssue: .init(2, per: .seconds(3_600)))
+        try await withTestServer(rateLimits: limits, settings: { $0.trustedProxies = try! AddressRanges(parsing: "127.0.0.1/32") }) { node in
+            _ = try await QueueAPITests.setUp(node)
+            let branch = try await node.publicID(ofBranch: 1)
+            try await Self.withNginx(listen: "127.0.0.3", nodes: [node]) { proxy in
+                var statuses: [Int] = []
+                for forged in ["203.0.113.1", "203.0.113.2", "203.0.113.3, 198.51.100.4"] {
+                    let response = try await node.request(
+                        .POST, "/api/v1/branches/\(branch)/tickets", body: #"{"service":1}"#,
+                        headers: [("Content-Type", "application/json"), ("X-Forwarded-For", forged)], via: proxy
+                    )
+                    statuses.append(response.status)
+                }
+                // Three forged addresses, one real one: the limit of two per address holds.
+                #expect(statuses == [201, 201, 429])
+                let login = try await node.request(
+                    .POST, "/api/v1/auth/login", body: #"{"username":"admin","password":"wrong password"}"#,
+                    headers: [("Content-Type", "application/json"), ("X-Forwarded-For", "203.0.113.9")], via: proxy
+                )
+                #expect(login.status == 401)
+                let admin = try await StaffClient.admin(node)
+                let audit = try await admin.call(.GET, "/api/v1/audit?action=auth.login_failed")
+                #expect(audit.body.contains(#""address":"127.0.0.3""#) && !audit.body.contains("203.0.113.9"), "\(audit.body)")
+            }
+        }
+    }
+
     @Test("requests, WebSocket and SSE through nginx reach nodes that share PostgreSQL",
           .enabled(if: TestDatabase.postgresURL != nil && nginx != nil, "needs PostgreSQL and nginx, which scripts/test provides"))
     func throughNginx() async throws {
         let location = try await TestDatabase.postgres.makeLocation()
         let nodeA = try await TestServer.start(database: location)
         let nodeB = try await TestServer.start(database: location)
-        let listen = try await freeLoopbackPort()
-        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("turno-nginx-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: prefix, withIntermediateDirectories: true)
-        try Self.configuration(listen: listen, nodes: [nodeA.port, nodeB.port]).write(to: prefix.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.nginx!)
-        process.arguments = ["-p", prefix.path, "-c", "nginx.conf", "-g", "daemon off;"]
-        try process.run()
-        defer { process.terminate() }
-        let proxy = "127.0.0.1:\(listen)"
-        var ready = false
-        for _ in 0..<50 where !ready {
-            ready = (try? await nodeA.request(.GET, "/healthz", via: proxy))?.status == 200
-            if !ready { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(ready)
+        try await Self.withNginx(nodes: [nodeA, nodeB]) { proxy in
         for _ in 0..<4 {
             let response = try await nodeA.request(.GET, "/readyz", via: proxy)
             #expect(response.status == 200)
@@ -62,6 +99,7 @@ struct DeploymentTests {
         }
         #expect(webSocket.map(\.type) == ["test.from_a", "test.from_b"])
         #expect(try await sse.map(\.message.type) == ["test.from_a", "test.from_b"])
+        }
         try await nodeA.stop()
         try await nodeB.stop()
     }

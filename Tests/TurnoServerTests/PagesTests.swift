@@ -20,7 +20,10 @@ struct PagesTests {
         #expect(try await admin.call(.PATCH, "/api/v1/branches/1", json: #"{"name":"Centro </script><b>","language":"it"}"#).status == 200)
         let ticket = try #require(try await QueueAPITests.issue(server, service: 1).ticket)
 
-        let kiosk = try await server.request(.GET, "/b/1/kiosk")
+        let publicID = try await server.publicID(ofBranch: 1)
+        // Public pages use the branch's unguessable public id; its sequential id finds nothing.
+        #expect(try await server.request(.GET, "/b/1/kiosk").status == 404)
+        let kiosk = try await server.request(.GET, "/b/\(publicID)/kiosk")
         #expect(kiosk.status == 200 && kiosk.headers["Content-Type"].first?.hasPrefix("text/html") == true)
         #expect(kiosk.body.contains(#"<html lang="it">"#))
         #expect(!kiosk.body.contains("</script><b>"))
@@ -31,7 +34,7 @@ struct PagesTests {
         #expect((branch["services"] as? [[String: Any]])?.count == 2)
         #expect((kioskData["strings"] as? [String: String])?["kiosk_title"] != nil)
 
-        let display = try await server.request(.GET, "/b/1/display")
+        let display = try await server.request(.GET, "/b/\(publicID)/display")
         let displayData = try Self.pageData(display.body)
         #expect(display.status == 200 && (displayData["live_id"] as? Int ?? -1) >= 1)
 

@@ -62,7 +62,8 @@ struct QueueAPITests {
     static func issue(_ server: TestServer, service: Int64, key: String? = nil) async throws -> (status: Int, ticket: Issued?, body: String) {
         var headers = [("Content-Type", "application/json")]
         if let key { headers.append(("Idempotency-Key", key)) }
-        let response = try await server.request(.POST, "/api/v1/branches/1/tickets", body: #"{"service":\#(service)}"#, headers: headers, timeout: 120)
+        let branch = try await server.publicID(ofBranch: 1)
+        let response = try await server.request(.POST, "/api/v1/branches/\(branch)/tickets", body: #"{"service":\#(service)}"#, headers: headers, timeout: 120)
         return (response.status, try? decodeJSON(Issued.self, response.body), response.body)
     }
 
@@ -111,7 +112,7 @@ struct QueueAPITests {
         #expect(dashboard.body.contains(#""probability_of_waiting":"#))
         #expect(try await server.request(.GET, "/api/v1/branches/1/dashboard").status == 401)
 
-        let snapshot = try await server.request(.GET, "/api/v1/branches/1/snapshot")
+        let snapshot = try await server.request(.GET, "/api/v1/branches/\(try await server.publicID(ofBranch: 1))/snapshot")
         #expect(snapshot.status == 200)
         #expect(snapshot.body.contains(#""last_calls":[{"#) && snapshot.body.contains(#""counter":"1""#))
         #expect(!snapshot.body.contains(first.token))
@@ -188,7 +189,7 @@ struct QueueAPITests {
         #expect(try await admin.call(.POST, "/api/v1/branches/1/services", json: #"{"name":"X","prefix":"Q","priority_weight":11}"#).status == 422)
         #expect(try await admin.call(.POST, "/api/v1/branches", json: #"{"name":"X","time_zone":"Mars/Olympus"}"#).status == 422)
         #expect(try await admin.call(.POST, "/api/v1/branches/1/queues", json: #"{"name":"X","counter":"9","services":[42]}"#).status == 422)
-        #expect(try await server.request(.POST, "/api/v1/branches/1/tickets", body: #"{"service":1,"class":"royal"}"#, headers: [("Content-Type", "application/json")]).status == 400)
+        #expect(try await server.request(.POST, "/api/v1/branches/\(try await server.publicID(ofBranch: 1))/tickets", body: #"{"service":1,"class":"royal"}"#, headers: [("Content-Type", "application/json")]).status == 400)
         #expect(try await server.request(.POST, "/api/v1/tickets/\(waiting.token)/rating", body: #"{"rating":9}"#, headers: [("Content-Type", "application/json")]).status == 422)
         #expect(try await server.request(.GET, "/api/v1/tickets/not-a-token").status == 404)
         #expect(try await admin.call(.POST, "/api/v1/queues/77/call-next").status == 404)
@@ -258,7 +259,7 @@ struct QueueAPITests {
         #expect(statuses == [201, 201, 201, 429])
         struct Key: Decodable { let key: String }
         let key = try decodeJSON(Key.self, try await admin.call(.POST, "/api/v1/api-keys", json: #"{"name":"kiosk","scopes":["tickets:issue"]}"#).body)
-        let kiosk = try await server.request(.POST, "/api/v1/branches/1/tickets", body: #"{"service":1,"channel":"kiosk"}"#,
+        let kiosk = try await server.request(.POST, "/api/v1/branches/1/tickets", body: #"{"service":1}"#,
                                              headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(key.key)")])
         #expect(kiosk.status == 201)
         try await server.stop()

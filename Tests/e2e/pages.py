@@ -148,7 +148,8 @@ def main():
     try:
         api = API(server.base)
         api.sign_in()
-        branch = api.call("POST", "/api/v1/branches", {"name": "Via Roma"})["id"]
+        created = api.call("POST", "/api/v1/branches", {"name": "Via Roma"})
+        branch, public_id = created["id"], created["public_id"]
         parcels = api.call("POST", f"/api/v1/branches/{branch}/services", {"name": "Parcels", "prefix": "A"})["id"]
         api.call("POST", f"/api/v1/branches/{branch}/services", {"name": "Pensions", "prefix": "B"})
         queue = api.call("POST", f"/api/v1/branches/{branch}/queues", {"name": "Desk 3", "counter": "3", "services": [parcels]})["id"]
@@ -157,12 +158,12 @@ def main():
         drivers += [customer, display, staff]
 
         # The display, following the branch.
-        display.get(f"{server.base}/b/{branch}/display")
+        display.get(f"{server.base}/b/{public_id}/display")
         figures["display"] = page_figures(display)
         wait_for(display, lambda d: d.execute_script("return (window.turnoLive || []).some(c => c.state === 'live')"), 10, "the display connects live")
 
         # Kiosk: issue a ticket for Parcels; Pensions has no open counter and is disabled.
-        customer.get(f"{server.base}/b/{branch}/kiosk")
+        customer.get(f"{server.base}/b/{public_id}/kiosk")
         figures["kiosk"] = page_figures(customer)
         buttons = {b.get_attribute("data-service-id"): b for b in customer.find_elements(By.CSS_SELECTOR, "button.kiosk-service[data-service-id]")}
         check(set(buttons) == {str(parcels), str(parcels + 1)}, "the kiosk shows a button per service")

@@ -102,10 +102,10 @@ struct FleetController: Sendable {
         let drones = router.group("/api/v1").add(middleware: RequireAccess(.fleetDrones))
 
         deliveries.post("/deliveries") { request, context -> Response in
+            var request = request
             let organizationID = context.principal!.organizationID
+            let key = try await request.idempotencyKey(context: context)
             let body = try await request.decode(as: DeliveryRequest.self, context: context)
-            let key = request.headers[.idempotencyKey]
-            if let key, key.count > 200 { throw Problem.badRequest("Idempotency-Key must have at most 200 characters") }
             let map = try await store.map(of: organizationID)
             let priority = body.priority ?? 0
             if let problem = Delivery.validationProblem(

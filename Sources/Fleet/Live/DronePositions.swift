@@ -28,7 +28,7 @@ struct DronePositions: Service {
                         guard !moved.isEmpty else { continue }
                         await hub.push(try Self.message(moved, topic: topic, id: await hub.latestSequence), to: topic)
                     } catch {
-                        logger.warning("cannot read drone positions", metadata: ["error": "\(error)"])
+                        logger.warning("cannot read drone positions", metadata: ["error": "\(loggable(error))"])
                     }
                 }
             }

@@ -68,7 +68,7 @@ public final class FleetEngine: Service, EventConsumer {
             do {
                 try await store.ensureSimulatedDrones(settings.simulatedDrones)
             } catch {
-                logger.error("cannot add the simulated drones", metadata: ["error": "\(error)"])
+                logger.error("cannot add the simulated drones", metadata: ["error": "\(loggable(error))"])
             }
         }
         var last = ContinuousClock.now
@@ -88,12 +88,12 @@ public final class FleetEngine: Service, EventConsumer {
                         try await tick(organizationID, seconds: seconds)
                     } catch {
                         if !Task.isCancelled {
-                            logger.warning("fleet tick failed; trying again next tick", metadata: ["organization": "\(organizationID)", "error": "\(error)"])
+                            logger.warning("fleet tick failed; trying again next tick", metadata: ["organization": "\(organizationID)", "error": "\(loggable(error))"])
                         }
                     }
                 }
             } catch {
-                if !Task.isCancelled { logger.warning("cannot list the fleets; trying again next tick", metadata: ["error": "\(error)"]) }
+                if !Task.isCancelled { logger.warning("cannot list the fleets; trying again next tick", metadata: ["error": "\(loggable(error))"]) }
             }
             tickTimer.record(duration: ContinuousClock.now - now)
         }

@@ -290,41 +290,28 @@ public struct FleetStore: Sendable {
         }
     }
 
-    /// Stores a new pending delivery, or returns the one an earlier request with the same `Idempotency-Key` made.
-    func create(_ delivery: Delivery, organizationID: Int64, idempotencyKey: String?) async throws -> (Delivery, isNew: Bool) {
+    /// Stores a new pending delivery, or returns the one an earlier request with the same idempotency key made.
+    func create(_ delivery: Delivery, organizationID: Int64, idempotencyKey: IdempotencyKey?) async throws -> (Delivery, isNew: Bool) {
         try await storage.write { transaction in
-            if let earlier = try await Self.delivery(idempotencyKey: idempotencyKey, of: organizationID, in: transaction.sql) {
+            if let idempotencyKey, case .replay(let resource) = try await transaction.claim(idempotencyKey) {
+                guard resource.hasPrefix("delivery:"), let id = UUID(uuidString: String(resource.dropFirst("delivery:".count))),
+                      let earlier = try await Self.delivery(id, of: organizationID, in: transaction.sql)
+                else { throw DatabaseUnavailable("the delivery of an earlier request with this key is gone") }
                 return (earlier, false)
             }
             var delivery = delivery
             delivery.createdAt = Date(timeIntervalSince1970: Double(transaction.timeMs) / 1_000)
-            let inserted = try await transaction.sql.raw("""
+            try await transaction.sql.raw("""
                 INSERT INTO deliveries (id, organization_id, state, origin_x, origin_y, destination_x, destination_y, weight_kg, priority,
-                                        created_at_ms, version, idempotency_key)
+                                        created_at_ms, version)
                 VALUES (\(bind: delivery.id.uuidString), \(bind: organizationID), \(bind: delivery.state.rawValue), \(bind: delivery.origin.x),
                         \(bind: delivery.origin.y), \(bind: delivery.destination.x), \(bind: delivery.destination.y), \(bind: delivery.weightKg),
-                        \(bind: delivery.priority), \(bind: transaction.timeMs), \(bind: delivery.version), \(bind: idempotencyKey))
-                ON CONFLICT DO NOTHING RETURNING id
-                """).first()
-            // The same key posted twice at once: the request that lost the race answers with the other's delivery.
-            guard inserted != nil else {
-                guard let earlier = try await Self.delivery(idempotencyKey: idempotencyKey, of: organizationID, in: transaction.sql) else {
-                    throw Problem.conflict("that delivery was posted at the same moment; try again")
-                }
-                return (earlier, false)
-            }
+                        \(bind: delivery.priority), \(bind: transaction.timeMs), \(bind: delivery.version))
+                """).run()
+            if let idempotencyKey { try await transaction.remember(idempotencyKey, resource: "delivery:\(delivery.id.uuidString)") }
             try await Self.append(.created, delivery, organizationID: organizationID, in: transaction)
             return (delivery, true)
         }
-    }
-
-    /// The delivery an earlier request with this `Idempotency-Key` made; nil without a key or without such a request.
-    static func delivery(idempotencyKey: String?, of organizationID: Int64, in sql: any SQLDatabase) async throws -> Delivery? {
-        guard let idempotencyKey else { return nil }
-        return try await sql.raw("""
-            SELECT \(unsafeRaw: deliveryColumns) FROM deliveries
-            WHERE organization_id = \(bind: organizationID) AND idempotency_key = \(bind: idempotencyKey)
-            """).first().map(delivery)
     }
 
     /// Writes a delivery's new state if nobody changed it since it was read. False when somebody did.

@@ -24,8 +24,16 @@ public struct Branch: Sendable, Equatable, Codable {
     public var language: String
     public var routingMode: RoutingMode
     public var isOpen: Bool
+    /// The unguessable, stable id in public URLs (kiosk, display, snapshot), so that branches cannot be enumerated.
+    public var publicID: String
+    /// The classes customers may choose themselves at a kiosk or on the web; staff (and keys with
+    /// `tickets:classes`) may give any class.
+    public var selfServiceClasses: Set<CustomerClass>
 
-    public init(id: BranchID, organizationID: Int64, name: String, timeZone: String, language: String, routingMode: RoutingMode, isOpen: Bool) {
+    public init(
+        id: BranchID, organizationID: Int64, name: String, timeZone: String, language: String, routingMode: RoutingMode, isOpen: Bool,
+        publicID: String = "", selfServiceClasses: Set<CustomerClass> = [.regular]
+    ) {
         self.id = id
         self.organizationID = organizationID
         self.name = name
@@ -33,6 +41,8 @@ public struct Branch: Sendable, Equatable, Codable {
         self.language = language
         self.routingMode = routingMode
         self.isOpen = isOpen
+        self.publicID = publicID
+        self.selfServiceClasses = selfServiceClasses
     }
 }
 

@@ -16,7 +16,6 @@ struct PublicTicketsController: Sendable {
     struct IssueRequest: Decodable {
         var service: ServiceID
         var `class`: CustomerClass?
-        var channel: Channel?
     }
 
     struct RatingRequest: Decodable {
@@ -27,7 +26,7 @@ struct PublicTicketsController: Sendable {
     func add(to router: Router<TurnoRequestContext>) {
         let api = router.group("/api/v1")
         api.post("/branches/:branch/tickets") { request, context -> Response in
-            guard let branchID = context.parameters.get("branch", as: Int64.self) else { throw Problem.notFound("there is no such branch") }
+            var request = request
             let principal = context.principal
             // Kiosks (API key with tickets:issue) and staff are trusted; anonymous callers are limited per address.
             let trusted = principal?.role != nil || principal?.scopes.contains(.ticketsIssue) == true
@@ -35,15 +34,19 @@ struct PublicTicketsController: Sendable {
                 throw Problem(.tooManyRequests, title: "Too many tickets", detail: "this address has taken many tickets; try again in \(retryAfter) seconds",
                               headers: [.retryAfter: String(retryAfter)])
             }
+            let branch = try await publicBranch(context)
+            let key = try await request.idempotencyKey(context: context)
             let body = try await request.decode(as: IssueRequest.self, context: context)
-            if let principal, let branch = try await store.branch(branchID), branch.organizationID != principal.organizationID {
-                throw Problem.notFound("there is no branch \(branchID)")
+            let customerClass = body.class ?? .regular
+            let mayGiveAnyClass = principal?.role != nil || principal?.scopes.contains(.ticketsClasses) == true
+            guard mayGiveAnyClass || branch.selfServiceClasses.contains(customerClass) else {
+                let allowed = CustomerClass.allCases.filter(branch.selfServiceClasses.contains).map(\.rawValue).joined(separator: ", ")
+                throw Problem(.forbidden, detail: "customers cannot choose the class \(customerClass.rawValue) at this branch (they may choose \(allowed)); staff give the others")
             }
-            let key = request.headers[.idempotencyKey]
-            if let key, key.count > 200 { throw Problem.badRequest("Idempotency-Key must have at most 200 characters") }
-            let channel = principal?.role != nil ? Channel.staff : (body.channel ?? .online)
+            // Who calls decides the channel: staff at the desk, a kiosk or bot with its key, anyone else online.
+            let channel: Channel = principal?.role != nil ? .staff : principal != nil ? .kiosk : .online
             let (ticket, state, isNew) = try await store.issueTicket(
-                branchID: branchID, serviceID: body.service, customerClass: body.class ?? .regular, channel: channel, idempotencyKey: key
+                branchID: branch.id, serviceID: body.service, customerClass: customerClass, channel: channel, idempotencyKey: key
             )
             let status = TicketStatus(ticket, in: state)
             return try Response.json(IssuedTicket(ticket, status: status), status: isNew ? .created : .ok)
@@ -74,11 +77,22 @@ struct PublicTicketsController: Sendable {
             return Response(status: .noContent)
         }
         api.get("/branches/:branch/snapshot") { _, context -> BranchSnapshot in
-            guard let branchID = context.parameters.get("branch", as: Int64.self) else { throw Problem.notFound("there is no such branch") }
             let liveID = await hub.latestSequence
-            let state = try await store.state(of: branchID, organizationID: nil)
-            return try await snapshot(of: state, liveID: liveID)
+            let branch = try await publicBranch(context)
+            return try await snapshot(of: try await store.state(of: branch.id, organizationID: nil), liveID: liveID)
         }
+    }
+
+    /// The branch in the path: by its public id for anyone; staff and keys may also use its numeric id in their organization.
+    func publicBranch(_ context: TurnoRequestContext) async throws -> Branch {
+        let parameter = context.parameters.get("branch") ?? ""
+        if let principal = context.principal, let id = Int64(parameter), let branch = try await store.branch(id), branch.organizationID == principal.organizationID {
+            return branch
+        }
+        guard parameter.count <= 64, let branch = try await store.branch(publicID: parameter) else {
+            throw Problem.notFound("there is no branch \(parameter); public URLs use the branch's public id (public_id)")
+        }
+        return branch
     }
 
     private func ticketByToken(_ context: TurnoRequestContext) async throws -> (Ticket, BranchState) {
@@ -121,8 +135,8 @@ struct PublicTicketsController: Sendable {
             }
         }
         return BranchSnapshot(
-            branchId: branch.id, name: branch.name, language: branch.language, timeZone: branch.timeZone, isOpen: branch.isOpen,
-            routingMode: branch.routingMode, queues: queues, services: services, lastCalls: calls, liveId: liveID
+            branchId: branch.id, publicId: branch.publicID, name: branch.name, language: branch.language, timeZone: branch.timeZone, isOpen: branch.isOpen,
+            routingMode: branch.routingMode, selfServiceClasses: CustomerClass.allCases.filter(branch.selfServiceClasses.contains), queues: queues, services: services, lastCalls: calls, liveId: liveID
         )
     }
 }

@@ -14,6 +14,7 @@ struct SetupController: Sendable {
         var language: String?
         var routingMode: RoutingMode?
         var isOpen: Bool?
+        var selfServiceClasses: [CustomerClass]?
     }
 
     struct ServiceRequest: Decodable {
@@ -38,9 +39,13 @@ struct SetupController: Sendable {
         var language: String
         var routingMode: RoutingMode
         var isOpen: Bool
+        /// The id in the branch's public URLs: `/b/{public_id}/kiosk`, `/b/{public_id}/display`.
+        var publicId: String
+        var selfServiceClasses: [CustomerClass]
         init(_ branch: Branch) {
             id = branch.id; name = branch.name; timeZone = branch.timeZone; language = branch.language
-            routingMode = branch.routingMode; isOpen = branch.isOpen
+            routingMode = branch.routingMode; isOpen = branch.isOpen; publicId = branch.publicID
+            selfServiceClasses = CustomerClass.allCases.filter(branch.selfServiceClasses.contains)
         }
     }
 
@@ -81,7 +86,8 @@ struct SetupController: Sendable {
             guard principal.role == .admin else { throw Problem(.forbidden, detail: "only administrators create branches") }
             let body = try await request.decode(as: BranchRequest.self, context: context)
             let branch = try Self.validated(Branch(id: 0, organizationID: principal.organizationID, name: body.name ?? "", timeZone: body.timeZone ?? "UTC",
-                                                   language: body.language ?? "en", routingMode: body.routingMode ?? .dedicated, isOpen: body.isOpen ?? true))
+                                                   language: body.language ?? "en", routingMode: body.routingMode ?? .dedicated, isOpen: body.isOpen ?? true,
+                                                   selfServiceClasses: Set(body.selfServiceClasses ?? [.regular])))
             let created = try await storage.write { transaction in
                 let created = try await store.createBranch(branch, in: transaction)
                 try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "branch.created",
@@ -107,6 +113,7 @@ struct SetupController: Sendable {
             if let language = body.language { branch.language = language }
             if let mode = body.routingMode { branch.routingMode = mode }
             if let isOpen = body.isOpen { branch.isOpen = isOpen }
+            if let classes = body.selfServiceClasses { branch.selfServiceClasses = Set(classes) }
             branch = try Self.validated(branch)
             let updated = branch
             try await storage.write { transaction in
@@ -238,7 +245,13 @@ struct SetupController: Sendable {
         branch.name = branch.name.trimmingCharacters(in: .whitespaces)
         guard (1...100).contains(branch.name.count) else { throw Problem.unprocessable("`name` must have 1 to 100 characters") }
         guard TimeZone(identifier: branch.timeZone) != nil else { throw Problem.unprocessable("`time_zone` must be an IANA time zone such as Europe/Rome, got `\(branch.timeZone)`") }
-        guard ["en", "it"].contains(branch.language) else { throw Problem.unprocessable("`language` must be en or it, got `\(branch.language)`") }
+        guard let language = LanguageTag.wellFormed(branch.language) else {
+            throw Problem.unprocessable("`language` must be a BCP 47 language tag such as en, it or it-IT, got `\(branch.language)`")
+        }
+        branch.language = language
+        guard branch.selfServiceClasses.contains(.regular) else {
+            throw Problem.unprocessable("`self_service_classes` must include regular: customers who choose nothing are regular")
+        }
         return branch
     }
 

@@ -6,6 +6,8 @@ import TurnoCore
 struct TicketStatus: Codable, Sendable, Equatable, ResponseEncodable {
     var id: TicketID
     var branchId: BranchID
+    /// Follow `branch:{branch_public_id}` to hear the branch's calls.
+    var branchPublicId: String
     var number: String
     var spoken: String
     var state: TicketState
@@ -29,6 +31,7 @@ struct TicketStatus: Codable, Sendable, Equatable, ResponseEncodable {
     init(_ ticket: Ticket, in state: BranchState) {
         id = ticket.id
         branchId = ticket.branchID
+        branchPublicId = state.branch.publicID
         number = ticket.number.description
         spoken = ticket.number.spoken
         self.state = ticket.state
@@ -122,14 +125,18 @@ struct BranchSnapshot: Codable, Sendable, ResponseEncodable {
     }
 
     var branchId: BranchID
+    /// The id in the branch's public URLs and live topic.
+    var publicId: String
     var name: String
     var language: String
     var timeZone: String
     var isOpen: Bool
     var routingMode: RoutingMode
+    /// The classes a customer may choose at the kiosk.
+    var selfServiceClasses: [CustomerClass]
     var queues: [QueueView]
     var services: [ServiceView]
     var lastCalls: [Call]
-    /// The newest live event id when the snapshot was taken: follow `branch:{id}` from here.
+    /// The newest live event id when the snapshot was taken: follow `branch:{public_id}` from here.
     var liveId: Int64
 }

@@ -37,7 +37,7 @@ struct DailyRollover: ServiceLifecycle.Service {
                 }
             }
         } catch {
-            logger.warning("daily roll-over failed; will retry", metadata: ["error": "\(error)"])
+            logger.warning("daily roll-over failed; will retry", metadata: ["error": "\(loggable(error))"])
         }
     }
 }

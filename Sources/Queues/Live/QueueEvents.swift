@@ -1,14 +1,14 @@
 import Foundation
 import TurnoCore
 
-/// How queue events are written to the log and which live topics hear them: `branch:{id}` (displays,
+/// How queue events are written to the log and which live topics hear them: `branch:{public id}` (displays,
 /// dashboards), `queue:{id}` (the operator's console) and `ticket:{token}` (the customer). Event data never
 /// contains a token: the branch topic is public.
 enum QueueEvents {
     static func newEvent(for event: QueueEvent, state: BranchState) throws -> NewEvent {
         let branch = state.branch
         if let ticket = event.ticket {
-            var topics = ["branch:\(branch.id)", "ticket:\(ticket.token)"]
+            var topics = ["branch:\(branch.publicID)", "ticket:\(ticket.token)"]
             if let queue = ticket.queueID { topics.insert("queue:\(queue)", at: 1) }
             if case .ticketReassigned(_, let from?) = event { topics.append("queue:\(from)") }
             var data = TicketEventData(ticket, state: state)
@@ -19,7 +19,7 @@ enum QueueEvents {
         let queue = event.queue!
         var data = QueueEventData(queue)
         if case .queueClosed(_, let moved) = event { data.reallocatedTicketIds = moved }
-        return try NewEvent(tenant: branch.organizationID, stream: "queue:\(queue.id)", type: event.type, topics: ["branch:\(branch.id)", "queue:\(queue.id)"], data: data)
+        return try NewEvent(tenant: branch.organizationID, stream: "queue:\(queue.id)", type: event.type, topics: ["branch:\(branch.publicID)", "queue:\(queue.id)"], data: data)
     }
 }
 

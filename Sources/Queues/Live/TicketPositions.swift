@@ -19,6 +19,17 @@ final class TicketPositions: EventConsumer, Sendable {
 
     private let followed = Mutex<[String: Followed]>([:])
 
+    /// The one field of a ticket or queue event this projection needs.
+    private struct BranchOfEvent: Decodable {
+        let branchId: BranchID
+    }
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+
     init(store: QueueStore, hub: LiveHub, logger: Logger) {
         self.store = store
         self.hub = hub
@@ -28,21 +39,20 @@ final class TicketPositions: EventConsumer, Sendable {
     func consume(_ events: [StoredEvent]) async {
         var branches: [BranchID: Int64] = [:]
         for event in events where event.type.hasPrefix("ticket.") || event.type.hasPrefix("queue.") {
-            for topic in event.topics where topic.hasPrefix("branch:") {
-                if let id = BranchID(topic.dropFirst("branch:".count)) { branches[id] = event.sequence }
-            }
+            // The branch's topic carries its public id; the data carries the id the store knows it by.
+            if let branch = try? Self.decoder.decode(BranchOfEvent.self, from: Data(event.data.utf8)) { branches[branch.branchId] = event.sequence }
         }
         guard !branches.isEmpty else { return }
         do {
             try await updateFollowedTokens()
         } catch {
-            logger.warning("cannot look up followed tickets", metadata: ["error": "\(error)"])
+            logger.warning("cannot look up followed tickets", metadata: ["error": "\(loggable(error))"])
         }
         for (branchID, sequence) in branches {
             do {
                 try await push(branchID: branchID, sequence: sequence)
             } catch {
-                logger.warning("cannot refresh ticket positions", metadata: ["branch": "\(branchID)", "error": "\(error)"])
+                logger.warning("cannot refresh ticket positions", metadata: ["branch": "\(branchID)", "error": "\(loggable(error))"])
             }
         }
     }

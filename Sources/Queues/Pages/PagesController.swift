@@ -66,7 +66,9 @@ struct PagesController: Sendable {
         _ page: String, request: Request, context: TurnoRequestContext, extra: (BranchSnapshot) -> [String: String]
     ) async throws -> Response {
         let liveID = await hub.latestSequence
-        guard let branchID = context.parameters.get("branch", as: Int64.self), let state = try? await store.state(of: branchID, organizationID: nil) else {
+        guard let publicID = context.parameters.get("branch"), publicID.count <= 64, let branch = try await store.branch(publicID: publicID),
+              let state = try? await store.state(of: branch.id, organizationID: nil)
+        else {
             let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
             return errorPage(.notFound, language: language, title: "error_not_found_title", detail: "error_no_branch")
         }

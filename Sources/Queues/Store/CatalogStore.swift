@@ -6,8 +6,19 @@ import TurnoCore
 extension QueueStore {
     func branch(_ id: BranchID, sql: any SQLDatabase) async throws -> Branch? {
         try await sql.raw("""
-            SELECT id, organization_id, name, time_zone, language, routing_mode, is_open FROM branches WHERE id = \(bind: id) AND active = 1
+            SELECT \(unsafeRaw: Self.branchColumns) FROM branches WHERE id = \(bind: id) AND active = 1
             """).first().map(Self.branch(from:))
+    }
+
+    /// The branch whose public id (in kiosk, display and snapshot URLs) is `publicID`.
+    func branch(publicID: String, sql: any SQLDatabase) async throws -> Branch? {
+        try await sql.raw("""
+            SELECT \(unsafeRaw: Self.branchColumns) FROM branches WHERE public_id = \(bind: publicID) AND active = 1
+            """).first().map(Self.branch(from:))
+    }
+
+    public func branch(publicID: String) async throws -> Branch? {
+        try await storage.read { try await branch(publicID: publicID, sql: $0) }
     }
 
     public func branch(_ id: BranchID) async throws -> Branch? {
@@ -17,11 +28,13 @@ extension QueueStore {
     public func branches(organizationID: Int64) async throws -> [Branch] {
         try await storage.read { sql in
             try await sql.raw("""
-                SELECT id, organization_id, name, time_zone, language, routing_mode, is_open FROM branches
+                SELECT \(unsafeRaw: Self.branchColumns) FROM branches
                 WHERE organization_id = \(bind: organizationID) AND active = 1 ORDER BY id
                 """).all().map(Self.branch(from:))
         }
     }
+
+    static let branchColumns = "id, organization_id, name, time_zone, language, routing_mode, is_open, public_id, self_service_classes"
 
     static func branch(from row: any SQLRow) throws -> Branch {
         Branch(
@@ -31,27 +44,38 @@ extension QueueStore {
             timeZone: try row.decode(column: "time_zone", as: String.self),
             language: try row.decode(column: "language", as: String.self),
             routingMode: RoutingMode(rawValue: try row.decode(column: "routing_mode", as: String.self)) ?? .dedicated,
-            isOpen: try row.decode(column: "is_open", as: Int.self) != 0
+            isOpen: try row.decode(column: "is_open", as: Int.self) != 0,
+            publicID: try row.decode(column: "public_id", as: String.self),
+            selfServiceClasses: Set(try row.decode(column: "self_service_classes", as: String.self).split(separator: ",").compactMap { CustomerClass(rawValue: String($0)) })
         )
     }
 
     public func createBranch(_ branch: Branch, in transaction: Transaction) async throws -> Branch {
+        let publicID = RandomToken.make(bytes: 12)
         guard let row = try await transaction.sql.raw("""
-            INSERT INTO branches (organization_id, name, time_zone, language, routing_mode, is_open, created_at_ms)
+            INSERT INTO branches (organization_id, name, time_zone, language, routing_mode, is_open, created_at_ms, public_id, self_service_classes)
             VALUES (\(bind: branch.organizationID), \(bind: branch.name), \(bind: branch.timeZone), \(bind: branch.language),
-                    \(bind: branch.routingMode.rawValue), \(bind: branch.isOpen ? 1 : 0), \(bind: transaction.timeMs))
+                    \(bind: branch.routingMode.rawValue), \(bind: branch.isOpen ? 1 : 0), \(bind: transaction.timeMs), \(bind: publicID),
+                    \(bind: Self.stored(branch.selfServiceClasses)))
             RETURNING id
             """).first()
         else { throw DatabaseUnavailable("the database did not return the new branch's id") }
         var created = branch
         created.id = try row.decode(column: "id", as: Int64.self)
+        created.publicID = publicID
         return created
+    }
+
+    /// Classes as stored: comma-separated in the enumeration's order.
+    static func stored(_ classes: Set<CustomerClass>) -> String {
+        CustomerClass.allCases.filter(classes.contains).map(\.rawValue).joined(separator: ",")
     }
 
     public func updateBranch(_ branch: Branch, in transaction: Transaction) async throws {
         try await transaction.sql.raw("""
             UPDATE branches SET name = \(bind: branch.name), time_zone = \(bind: branch.timeZone), language = \(bind: branch.language),
-                routing_mode = \(bind: branch.routingMode.rawValue), is_open = \(bind: branch.isOpen ? 1 : 0) WHERE id = \(bind: branch.id)
+                routing_mode = \(bind: branch.routingMode.rawValue), is_open = \(bind: branch.isOpen ? 1 : 0),
+                self_service_classes = \(bind: Self.stored(branch.selfServiceClasses)) WHERE id = \(bind: branch.id)
             """).run()
         try await bumpVersion(of: branch.id, in: transaction)
     }

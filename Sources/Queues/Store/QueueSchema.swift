@@ -82,5 +82,17 @@ enum QueueSchema {
         Migration(module: "queues", version: 2, name: "branch versions for cached state") { _ in
             ["ALTER TABLE branches ADD COLUMN version BIGINT NOT NULL DEFAULT 0"]
         },
+        Migration(module: "queues", version: 3, name: "numbering per prefix, public branch ids, self-service classes") { kind in
+            [
+                // The unique key (branch, day, prefix, sequence) serves the numbering now.
+                "DROP INDEX tickets_numbering",
+                "ALTER TABLE branches ADD COLUMN public_id TEXT",
+                "ALTER TABLE branches ADD COLUMN self_service_classes TEXT NOT NULL DEFAULT 'regular'",
+                kind == .postgres
+                    ? "UPDATE branches SET public_id = substr(md5(random()::text || clock_timestamp()::text || id::text), 1, 16)"
+                    : "UPDATE branches SET public_id = lower(hex(randomblob(8)))",
+                "CREATE UNIQUE INDEX branches_public_id ON branches (public_id)",
+            ]
+        },
     ]
 }

@@ -115,25 +115,28 @@ public struct QueueStore: Sendable {
 
     // MARK: Tickets
 
-    /// Issues a ticket: numbers it (the day's next for its service at the branch, in the branch's time zone),
-    /// routes it, and returns it. With an idempotency key already used at this branch, returns that ticket instead.
+    /// Issues a ticket: numbers it (the day's next for its prefix at the branch, in the branch's time zone: a ticket
+    /// transferred to another service keeps its number, so numbering per service would reuse it), routes it, and
+    /// returns it. With an idempotency key this caller already used for the same request, returns that ticket instead.
     public func issueTicket(
-        branchID: BranchID, serviceID: ServiceID, customerClass: CustomerClass, channel: Channel, idempotencyKey: String?
+        branchID: BranchID, serviceID: ServiceID, customerClass: CustomerClass, channel: Channel, idempotencyKey: IdempotencyKey?
     ) async throws -> (ticket: Ticket, state: BranchState, isNew: Bool) {
-        if let idempotencyKey, let existing = try await ticket(branchID: branchID, idempotencyKey: idempotencyKey) {
-            return (existing, try await state(of: branchID, organizationID: nil), false)
-        }
+        let replayed = Mutex<TicketID?>(nil)
         let (events, state) = try await perform(on: branchID, organizationID: nil) { state, transaction in
+            if let idempotencyKey, case .replay(let resource) = try await transaction.claim(idempotencyKey) {
+                replayed.withLock { $0 = Self.ticketID(resource: resource) }
+                return []
+            }
             guard let service = state.services[serviceID] else { throw QueueRuleViolation.unknownService(serviceID) }
             let day = LocalDay.of(transaction.timeMs, timeZone: state.branch.timeZone)
             // Routed before it is written, so the row is inserted once, complete; the number is the day's next in the same statement.
             let queueID = try state.route(serviceID)
             let token = RandomToken.make(bytes: 18)
             guard let row = try await transaction.sql.raw("""
-                INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, queue_id, customer_class, channel, state, issued_at_ms, idempotency_key)
+                INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, queue_id, customer_class, channel, state, issued_at_ms)
                 SELECT \(bind: branchID), \(bind: token), \(bind: service.prefix), COALESCE(MAX(sequence), 0) + 1, \(bind: day), \(bind: serviceID), CAST(\(bind: queueID) AS BIGINT),
-                       \(bind: customerClass.rawValue), \(bind: channel.rawValue), 'waiting', \(bind: transaction.timeMs), \(bind: idempotencyKey)
-                FROM tickets WHERE branch_id = \(bind: branchID) AND day = \(bind: day) AND service_id = \(bind: serviceID)
+                       \(bind: customerClass.rawValue), \(bind: channel.rawValue), 'waiting', \(bind: transaction.timeMs)
+                FROM tickets WHERE branch_id = \(bind: branchID) AND day = \(bind: day) AND prefix = \(bind: service.prefix)
                 RETURNING id, sequence
                 """).first()
             else { throw DatabaseUnavailable("the database did not return the new ticket's id") }
@@ -142,12 +145,22 @@ public struct QueueStore: Sendable {
                 number: TicketNumber(prefix: service.prefix, sequence: try row.decode(column: "sequence", as: Int.self)), serviceID: serviceID, queueID: nil,
                 customerClass: customerClass, channel: channel, state: .waiting, issuedAtMs: transaction.timeMs
             )
+            if let idempotencyKey { try await transaction.remember(idempotencyKey, resource: "ticket:\(ticket.id)") }
             let events = try state.issue(ticket, nowMs: transaction.timeMs)
             assert(events.first?.ticket?.queueID == queueID, "routing is deterministic")
             return events
         }
+        if let id = replayed.withLock({ $0 }) {
+            guard let earlier = try await ticket(id: id) else { throw DatabaseUnavailable("the ticket of an earlier request is gone") }
+            return (earlier, state, false)
+        }
         guard let ticket = events.first?.ticket else { throw DatabaseUnavailable("issuing produced no ticket") }
         return (ticket, state, true)
+    }
+
+    /// The ticket id in an idempotency key's resource (`ticket:12`).
+    static func ticketID(resource: String) -> TicketID? {
+        resource.hasPrefix("ticket:") ? TicketID(resource.dropFirst("ticket:".count)) : nil
     }
 
     public func ticket(token: String) async throws -> Ticket? {
@@ -159,14 +172,6 @@ public struct QueueStore: Sendable {
     public func ticket(id: TicketID) async throws -> Ticket? {
         try await storage.read { sql in
             try await sql.raw("SELECT \(unsafeRaw: Self.ticketColumns) FROM tickets WHERE id = \(bind: id)").first().map(Self.ticket(from:))
-        }
-    }
-
-    func ticket(branchID: BranchID, idempotencyKey: String) async throws -> Ticket? {
-        try await storage.read { sql in
-            try await sql.raw("""
-                SELECT \(unsafeRaw: Self.ticketColumns) FROM tickets WHERE branch_id = \(bind: branchID) AND idempotency_key = \(bind: idempotencyKey)
-                """).first().map(Self.ticket(from:))
         }
     }
 

@@ -97,10 +97,10 @@ struct SessionsController: Sendable {
     func add(to router: Router<TurnoRequestContext>) {
         let write = router.group("/api/v1/sessions").add(middleware: RequireAccess(.sessionsWrite))
         write.post { request, context -> Response in
+            var request = request
+            let key = try await request.idempotencyKey(context: context)
             let fields = try await request.decode(as: SessionFields.self, context: context)
             let session = try validated(fields)
-            let key = request.headers[.idempotencyKey]
-            if let key, key.count > 200 { throw Problem.badRequest("Idempotency-Key must have at most 200 characters") }
             let outcome = try await store.insert([session], idempotencyKey: key, organizationID: context.principal!.organizationID)[0]
             if case .created = outcome {
                 return try Response.json(SessionView(outcome.session), status: .created)

@@ -27,15 +27,16 @@ public struct SessionStore: Sendable {
 
     // MARK: Writing
 
-    /// Stores valid sessions in one transaction; a session whose `external_id` (or the request's idempotency key) is
-    /// already stored is not stored again.
-    public func insert(_ sessions: [ExerciseSession], idempotencyKey: String? = nil, organizationID: Int64) async throws -> [Outcome] {
+    /// Stores valid sessions in one transaction; a session whose `external_id` is already stored is not stored again,
+    /// nor is anything when the request's idempotency key was used for it before (then the session it made is answered).
+    public func insert(_ sessions: [ExerciseSession], idempotencyKey: IdempotencyKey? = nil, organizationID: Int64) async throws -> [Outcome] {
         guard !sessions.isEmpty else { return [] }
         return try await storage.write { transaction in
             let sql = transaction.sql
-            if let idempotencyKey, let existing = try await sql.raw("""
-                SELECT \(unsafeRaw: Self.columns) FROM sessions WHERE organization_id = \(bind: organizationID) AND idempotency_key = \(bind: idempotencyKey)
-                """).first().map(Self.session(from:)) {
+            if let idempotencyKey, case .replay(let resource) = try await transaction.claim(idempotencyKey) {
+                guard resource.hasPrefix("session:"), let id = Int64(resource.dropFirst("session:".count)),
+                      let existing = try await session(id: id, organizationID: organizationID, sql: sql)
+                else { throw DatabaseUnavailable("the session of an earlier request with this key is gone") }
                 return sessions.map { _ in .existing(existing) }
             }
             var known = try await existingByExternalID(sessions.compactMap(\.externalID), organizationID: organizationID, sql: sql)
@@ -59,12 +60,12 @@ public struct SessionStore: Sendable {
                     return """
                         (\(bind: organizationID), \(bind: s.userID), \(bind: s.sport.rawValue), \(bind: s.startedAtMs), \(bind: s.durationS), \(bind: s.distanceM),
                          \(bind: s.caloriesKcal), \(bind: s.avgHrBpm), \(bind: s.maxHrBpm), \(bind: s.elevationGainM), \(bind: s.notes), \(bind: s.externalID),
-                         \(bind: chunk.count == 1 ? idempotencyKey : nil), \(bind: s.createdAtMs))
+                         \(bind: s.createdAtMs))
                         """
                 }
                 let insert: SQLQueryString = """
                     INSERT INTO sessions (organization_id, user_id, sport, started_at_ms, duration_s, distance_m, calories_kcal, avg_hr_bpm, max_hr_bpm,
-                                          elevation_gain_m, notes, external_id, idempotency_key, created_at_ms)
+                                          elevation_gain_m, notes, external_id, created_at_ms)
                     VALUES \(values.joined(separator: ", ")) RETURNING id
                     """
                 // Rows of one statement take increasing ids in the order of their VALUES.
@@ -81,6 +82,7 @@ public struct SessionStore: Sendable {
                 outcomes[index] = .existing(known[session.externalID!]!)
             }
             let created = outcomes.compactMap { if case .created(let session)? = $0 { session } else { nil } }
+            if let idempotencyKey, let first = outcomes.first??.session.id { try await transaction.remember(idempotencyKey, resource: "session:\(first)") }
             try await addToRollups(created, organizationID: organizationID, sql: sql)
             return outcomes.map { $0! }
         }

@@ -71,7 +71,7 @@ public struct EventFeed: Service {
             do {
                 batch = try await storage.events(after: last, limit: 1_000)
             } catch {
-                logger.warning("cannot read new events", metadata: ["error": "\(error)"])
+                logger.warning("cannot read new events", metadata: ["error": "\(loggable(error))"])
                 return last
             }
             guard let newest = batch.last else { return last }
@@ -102,11 +102,11 @@ public struct EventFeed: Service {
                         }
                     }
                 } catch {
-                    if !Task.isCancelled { logger.warning("event listener lost its connection", metadata: ["error": "\(error)"]) }
+                    if !Task.isCancelled { logger.warning("event listener lost its connection", metadata: ["error": "\(loggable(error))"]) }
                 }
                 try? await connection.close()
             } catch {
-                if !Task.isCancelled { logger.warning("event listener cannot connect", metadata: ["error": "\(PostgresEngine.describe(error))"]) }
+                if !Task.isCancelled { logger.warning("event listener cannot connect", metadata: ["error": "\(loggable(error))"]) }
             }
             attempt += 1
             try? await Task.sleep(for: .milliseconds(min(5_000, 200 * attempt)))

@@ -85,10 +85,20 @@ public struct ProblemMiddleware: RouterMiddleware {
             return Problem(error.status, detail: error.status.reasonPhrase)
         case is DecodingError:
             return .badRequest(describe(error as! DecodingError))
+        case let unavailable as DatabaseUnavailable:
+            logger.warning("database unavailable", metadata: ["error": "\(unavailable.description)", "request_id": "\(requestID)"])
+            return Problem(
+                .serviceUnavailable, title: "Database unavailable",
+                detail: "the database cannot be reached right now; try again in a few seconds (a retry with the same Idempotency-Key is safe)",
+                headers: [.retryAfter: "5"]
+            )
+        case let reused as IdempotencyKeyReused:
+            return .unprocessable("Idempotency-Key \(reused.key) was used in the last 24 hours with a different request; send a new key with a new request")
         case is NIOTooManyBytesError:
             return Problem(.contentTooLarge, detail: "the request body is larger than this server accepts")
         default:
-            logger.error("unexpected error", metadata: ["error": "\(error)", "request_id": "\(requestID)"])
+            // The full error, for whoever reads the log; a database error without its query, whose values may be secret.
+            logger.error("unexpected error", metadata: ["error": "\(loggable(error))", "request_id": "\(requestID)"])
             return Problem(.internalServerError, detail: "an unexpected error occurred; quote request id \(requestID) when reporting it")
         }
     }

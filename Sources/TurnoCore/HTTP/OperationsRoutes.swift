@@ -2,15 +2,21 @@ import Hummingbird
 import NIOCore
 import Prometheus
 
-/// `/healthz` (the process answers), `/readyz` (the database answers) and `/metrics` (Prometheus text).
+/// `/healthz` (the process answers), `/readyz` (the database answers) and `/metrics` (Prometheus text: with
+/// `TURNO_METRICS_TOKEN` set, for whoever sends it as a bearer token; without, for clients on this machine only).
 public struct OperationsRoutes: Sendable {
     let storage: Storage
     let registry: PrometheusCollectorRegistry
+    let metricsToken: String?
 
-    public init(storage: Storage, registry: PrometheusCollectorRegistry) {
+    public init(storage: Storage, registry: PrometheusCollectorRegistry, metricsToken: String?) {
         self.storage = storage
         self.registry = registry
+        self.metricsToken = metricsToken
     }
+
+    /// The path that `AuthenticationMiddleware` leaves to this controller: its bearer token is not a user's.
+    public static let metricsPath = "/metrics"
 
     public func add(to router: Router<TurnoRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -29,7 +35,14 @@ public struct OperationsRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ready","database":"\#(storage.kind.rawValue)"}"#))
             )
         }
-        router.get("/metrics") { _, _ in
+        router.get(.init(stringLiteral: Self.metricsPath)) { request, context in
+            if let metricsToken {
+                guard let authorization = request.headers[.authorization], authorization == "Bearer \(metricsToken)" else {
+                    throw Problem(.unauthorized, detail: "/metrics needs Authorization: Bearer <TURNO_METRICS_TOKEN>", headers: [.wwwAuthenticate: "Bearer"])
+                }
+            } else if !AddressRanges.loopback.contains(context.clientAddress) {
+                throw Problem(.forbidden, detail: "/metrics answers only clients on this machine; set TURNO_METRICS_TOKEN to scrape it from elsewhere")
+            }
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
             return Response(

@@ -49,18 +49,16 @@ public struct PageRenderer: Sendable {
         return PageRenderer(library: library, strings: strings, assets: assets, version: version)
     }
 
-    /// The language to use: the branch's for customer pages, the browser's preference for staff pages.
+    /// The language to use for a branch's language tag (`it-IT` → `it`): the closest there are strings for.
     public static func language(_ requested: String?) -> String {
-        guard let requested else { return defaultLanguage }
-        let primary = requested.lowercased().prefix(2)
-        return languages.first { $0 == primary } ?? defaultLanguage
+        requested.flatMap { LanguageTag.closest(to: $0, among: languages) } ?? defaultLanguage
     }
 
     /// The first of the browser's `Accept-Language` choices that there are strings for.
     public static func language(acceptLanguage: String?) -> String {
         // `;` alone, or an empty choice, is malformed but must not stop the page: it names no language.
-        let choices = (acceptLanguage ?? "").split(separator: ",").map { ($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased().prefix(2) }
-        return choices.lazy.compactMap { choice in languages.first { $0 == choice } }.first ?? defaultLanguage
+        let choices = (acceptLanguage ?? "").split(separator: ",").map { ($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces) }
+        return choices.lazy.compactMap { LanguageTag.closest(to: $0, among: languages) }.first ?? defaultLanguage
     }
 
     public func text(_ key: String, _ language: String) -> String {

@@ -7,7 +7,8 @@ public enum APIKeys {
     static let prefix = "tk_"
 
     /// When each key's last use was last written, so a busy kiosk costs one write a minute, not one per request.
-    private static let lastUseWritten = Mutex<[Int64: Int64]>([:])
+    /// By the key's hash, which no two keys share even across databases (servers in one test process).
+    private static let lastUseWritten = Mutex<[String: Int64]>([:])
 
     public struct Created: Codable, Sendable {
         public var id: Int64
@@ -82,9 +83,10 @@ public enum APIKeys {
     }
 
     static func principal(for key: String, storage: Storage) async throws -> Principal {
+        let hash = SecretHash.of(key)
         let found = try await storage.read { sql in
             try await sql.raw("""
-                SELECT id, organization_id, name, scopes FROM api_keys WHERE key_hash = \(bind: SecretHash.of(key)) AND revoked_at_ms IS NULL
+                SELECT id, organization_id, name, scopes FROM api_keys WHERE key_hash = \(bind: hash) AND revoked_at_ms IS NULL
                 """).first()
         }
         guard let found else {
@@ -93,8 +95,8 @@ public enum APIKeys {
         let id = try found.decode(column: "id", as: Int64.self)
         let now = WallClock.nowMilliseconds()
         let due = lastUseWritten.withLock { written in
-            guard now - (written[id] ?? 0) >= 60_000 else { return false }
-            written[id] = now
+            guard now - (written[hash] ?? 0) >= 60_000 else { return false }
+            written[hash] = now
             return true
         }
         if due {

@@ -9,18 +9,22 @@ import Hummingbird
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = TurnoRequestContext
     let identity: Identity
-    let trustProxy: Bool
+    let trustedProxies: AddressRanges
 
-    public init(identity: Identity, trustProxy: Bool) {
+    public init(identity: Identity, trustedProxies: AddressRanges) {
         self.identity = identity
-        self.trustProxy = trustProxy
+        self.trustedProxies = trustedProxies
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         var request = request
-        if trustProxy, let forwarded = request.headers[.xForwardedFor]?.split(separator: ",").first {
-            context.clientAddress = forwarded.trimmingCharacters(in: .whitespaces)
+        // Several X-Forwarded-For lines are one list, in order (RFC 9110, section 5.3).
+        let forwarded = request.headers[values: .xForwardedFor]
+        context.clientAddress = trustedProxies.clientAddress(peer: context.clientAddress, forwardedFor: forwarded.isEmpty ? nil : forwarded.joined(separator: ","))
+        if request.uri.path == OperationsRoutes.metricsPath {
+            // Its bearer token is the scraper's, checked by the route itself.
+            return try await next(request, context)
         }
         if let authorization = request.headers[.authorization] {
             guard authorization.lowercased().hasPrefix("bearer ") else {
@@ -71,35 +75,58 @@ public struct RequireAccess: RouterMiddleware {
     }
 }
 
-/// Refuses requests over a limit with 429 and `Retry-After`. Counts per client address, or per principal
-/// (falling back to the address for anonymous callers).
+/// Refuses requests over a limit with 429 and `Retry-After`. Each request draws from one bucket, chosen by
+/// `bucket`: per signed-in user or API key, or per client address for anonymous callers.
 public struct RateLimitMiddleware: RouterMiddleware {
     public typealias Context = TurnoRequestContext
-    public enum Key: Sendable { case address, principal }
-    let limiter: RateLimiter
-    let limit: RateLimiter.Limit?
-    let name: String
-    let key: Key
-    let applies: @Sendable (Request) -> Bool
+    /// A bucket: the limit's name (in the answer), the key that counts and the limit.
+    public struct Bucket: Sendable {
+        public var name: String
+        public var key: String
+        public var limit: RateLimiter.Limit
+    }
 
-    public init(limiter: RateLimiter, limit: RateLimiter.Limit?, name: String, key: Key, applies: @escaping @Sendable (Request) -> Bool = { _ in true }) {
+    let limiter: RateLimiter
+    let bucket: @Sendable (Request, Context) -> Bucket?
+
+    public init(limiter: RateLimiter, bucket: @escaping @Sendable (Request, Context) -> Bucket?) {
         self.limiter = limiter
-        self.limit = limit
-        self.name = name
-        self.key = key
-        self.applies = applies
+        self.bucket = bucket
+    }
+
+    /// One limit per signed-in user or API key (anonymous callers: per address), for the requests `applies` picks.
+    public static func perPrincipal(
+        limiter: RateLimiter, limit: RateLimiter.Limit?, name: String, applies: @escaping @Sendable (Request) -> Bool = { _ in true }
+    ) -> RateLimitMiddleware {
+        RateLimitMiddleware(limiter: limiter) { request, context in
+            guard let limit, applies(request) else { return nil }
+            return Bucket(name: name, key: context.principal?.auditName ?? context.clientAddress, limit: limit)
+        }
+    }
+
+    /// The `/api/` limits: signed-in staff and keys each have their own bucket (so a whole office behind one NAT
+    /// does not share one); anonymous callers count per address, with the public reads that pages repeat on every
+    /// live event (`isPublicRead`) in a bucket of their own.
+    public static func api(limiter: RateLimiter, limits: RateLimits, isPublicRead: @escaping @Sendable (Request) -> Bool) -> RateLimitMiddleware {
+        RateLimitMiddleware(limiter: limiter) { request, context in
+            guard request.uri.path.hasPrefix("/api/") else { return nil }
+            if let principal = context.principal {
+                return limits.signedIn.map { Bucket(name: "API", key: principal.auditName, limit: $0) }
+            }
+            if isPublicRead(request) {
+                return limits.publicReads.map { Bucket(name: "public read", key: context.clientAddress, limit: $0) }
+            }
+            return limits.api.map { Bucket(name: "API", key: context.clientAddress, limit: $0) }
+        }
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let limit, applies(request) else { return try await next(request, context) }
-        let who = switch key {
-        case .address: context.clientAddress
-        case .principal: context.principal?.auditName ?? context.clientAddress
-        }
-        if let retryAfter = limiter.take(name + " " + who, limit: limit) {
+        guard let bucket = bucket(request, context) else { return try await next(request, context) }
+        if let retryAfter = limiter.take(bucket.name + " " + bucket.key, limit: bucket.limit) {
+            let limit = bucket.limit
             throw Problem(
                 .tooManyRequests, title: "Too many requests",
-                detail: "the \(name) limit is \(limit.capacity) requests per \(limit.period.components.seconds) seconds; try again in \(retryAfter) seconds",
+                detail: "the \(bucket.name) limit is \(limit.capacity) requests per \(limit.period.components.seconds) seconds; try again in \(retryAfter) seconds",
                 headers: [.retryAfter: String(retryAfter)]
             )
         }

@@ -73,3 +73,9 @@ public struct JSONLogHandler: LogHandler {
 public enum TurnoVersion {
     public static let current = "0.1.0"
 }
+
+/// An error as the log shows it: in full (`String(reflecting:)`, not the generic text some drivers give as their
+/// description), and a database error without its query, whose bound values may be secret.
+public func loggable(_ error: any Error) -> String {
+    PostgresEngine.describe(error)
+}

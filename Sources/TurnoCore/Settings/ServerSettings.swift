@@ -24,8 +24,10 @@ public struct ServerSettings: Sendable {
     public var liveHeartbeatSeconds: Int
     public var identity: IdentitySettings
     public var rateLimits: RateLimits
-    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
-    public var trustProxy: Bool
+    /// The proxies (nginx) whose `X-Forwarded-For` names the client; none by default.
+    public var trustedProxies: AddressRanges
+    /// The bearer token `/metrics` asks for; without one it answers only clients on this machine.
+    public var metricsToken: String?
     /// PEM certificate chain and private key: serve HTTPS directly.
     public var tls: (certificate: String, key: String)?
     /// Drones the fleet simulates inside the server (0: none), and how many simulated seconds pass per real second.
@@ -47,7 +49,8 @@ public struct ServerSettings: Sendable {
         liveHeartbeatSeconds: Int = 15,
         identity: IdentitySettings = IdentitySettings(),
         rateLimits: RateLimits = RateLimits(),
-        trustProxy: Bool = false,
+        trustedProxies: AddressRanges = .none,
+        metricsToken: String? = nil,
         tls: (certificate: String, key: String)? = nil,
         simulatedDrones: Int = 0,
         simulationSpeed: Double = 1
@@ -63,7 +66,8 @@ public struct ServerSettings: Sendable {
         self.liveHeartbeatSeconds = liveHeartbeatSeconds
         self.identity = identity
         self.rateLimits = rateLimits
-        self.trustProxy = trustProxy
+        self.trustedProxies = trustedProxies
+        self.metricsToken = metricsToken
         self.tls = tls
         self.simulatedDrones = simulatedDrones
         self.simulationSpeed = simulationSpeed
@@ -105,6 +109,12 @@ public struct ServerSettings: Sendable {
         let certificate = turno.string(forKey: "tlsCert")
         let key = turno.string(forKey: "tlsKey")
         guard (certificate == nil) == (key == nil) else { throw SettingsError("TLS needs both a certificate (--tls-cert) and a key (--tls-key)") }
+        if turno.string(forKey: "trustProxy") != nil {
+            throw SettingsError("TURNO_TRUST_PROXY is replaced by TURNO_TRUSTED_PROXIES: list your proxies' addresses, such as 127.0.0.1")
+        }
+        let trustedProxies = try AddressRanges(parsing: turno.string(forKey: "trustedProxies", default: ""))
+        let metricsToken = turno.string(forKey: "metricsToken", isSecret: true)
+        if let metricsToken, metricsToken.utf8.count < 16 { throw SettingsError("TURNO_METRICS_TOKEN must have at least 16 characters") }
         let simulatedDrones = turno.int(forKey: "simulateDrones", default: 0)
         guard (0...100_000).contains(simulatedDrones) else { throw SettingsError("simulated drones must be between 0 and 100,000, got \(simulatedDrones)") }
         let simulationSpeed = turno.double(forKey: "simSpeed", default: 1)
@@ -124,10 +134,13 @@ public struct ServerSettings: Sendable {
             identity: IdentitySettings(accessTokenSeconds: accessSeconds, bcryptCost: bcryptCost, signingKey: signingKey, adminPassword: adminPassword),
             rateLimits: RateLimits(
                 api: try RateLimiter.Limit(parsing: turno.string(forKey: "rateApi", default: "1000/hour")),
+                signedIn: try RateLimiter.Limit(parsing: turno.string(forKey: "rateSignedIn", default: "20000/hour")),
+                publicReads: try RateLimiter.Limit(parsing: turno.string(forKey: "ratePublicReads", default: "50/second")),
                 exports: try RateLimiter.Limit(parsing: turno.string(forKey: "rateExports", default: "100/hour")),
                 ticketIssue: try RateLimiter.Limit(parsing: turno.string(forKey: "rateTickets", default: "10/minute"))
             ),
-            trustProxy: turno.bool(forKey: "trustProxy", default: false),
+            trustedProxies: trustedProxies,
+            metricsToken: metricsToken,
             tls: certificate.flatMap { certificate in key.map { (certificate, $0) } },
             simulatedDrones: simulatedDrones,
             simulationSpeed: simulationSpeed
@@ -137,8 +150,12 @@ public struct ServerSettings: Sendable {
 
 /// Request limits per route group; nil turns a limit off.
 public struct RateLimits: Sendable {
-    /// Every `/api/` request, per client address.
+    /// Anonymous `/api/` requests, per client address.
     public var api: RateLimiter.Limit?
+    /// `/api/` requests of one signed-in user or API key, wherever they come from.
+    public var signedIn: RateLimiter.Limit?
+    /// Anonymous reads that pages repeat on live events (a branch's snapshot, a ticket's status), per client address.
+    public var publicReads: RateLimiter.Limit?
     /// CSV exports, per user or API key.
     public var exports: RateLimiter.Limit?
     /// Anonymous ticket issue, per client address.
@@ -146,16 +163,20 @@ public struct RateLimits: Sendable {
 
     public init(
         api: RateLimiter.Limit? = .init(1_000, per: .seconds(3_600)),
+        signedIn: RateLimiter.Limit? = .init(20_000, per: .seconds(3_600)),
+        publicReads: RateLimiter.Limit? = .init(50, per: .seconds(1)),
         exports: RateLimiter.Limit? = .init(100, per: .seconds(3_600)),
         ticketIssue: RateLimiter.Limit? = .init(10, per: .seconds(60))
     ) {
         self.api = api
+        self.signedIn = signedIn
+        self.publicReads = publicReads
         self.exports = exports
         self.ticketIssue = ticketIssue
     }
 
     /// No limits at all (benchmarks and tests that hammer one address).
-    public static let off = RateLimits(api: nil, exports: nil, ticketIssue: nil)
+    public static let off = RateLimits(api: nil, signedIn: nil, publicReads: nil, exports: nil, ticketIssue: nil)
 }
 
 /// A setting that cannot be used; the message is shown to the person who started the server.

@@ -46,7 +46,7 @@ public struct Leadership: Sendable {
                 }
                 try? await connection.close()
             } catch {
-                if !Task.isCancelled { logger.warning("cannot reach PostgreSQL to lead", metadata: ["error": "\(PostgresEngine.describe(error))"]) }
+                if !Task.isCancelled { logger.warning("cannot reach PostgreSQL to lead", metadata: ["error": "\(loggable(error))"]) }
             }
             try? await Task.sleep(for: retry)
         }

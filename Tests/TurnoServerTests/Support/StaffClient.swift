@@ -36,6 +36,15 @@ struct StaffClient {
         return try await server.request(method, path, body: body, headers: headers, timeout: timeout)
     }
 
+    /// Creates an API key with `scopes` and returns it (`tk_…`).
+    func createAPIKey(name: String = "app", scopes: [String]) async throws -> String {
+        let scopeList = scopes.map { "\"\($0)\"" }.joined(separator: ",")
+        let response = try await call(.POST, "/api/v1/api-keys", json: #"{"name":"\#(name)","scopes":[\#(scopeList)]}"#)
+        guard response.status == 201 else { throw SettingsError("creating key \(name) answered \(response.status): \(response.body)") }
+        struct Created: Decodable { let key: String }
+        return try JSONDecoder().decode(Created.self, from: Data(response.body.utf8)).key
+    }
+
     /// Creates a staff user and signs in as them.
     func createUser(_ username: String, role: Role, branches: [Int64] = [], password: String = "password-\(UUID().uuidString.prefix(8))") async throws -> (id: Int64, client: StaffClient) {
         let response = try await call(.POST, "/api/v1/users", json: #"{"username":"\#(username)","password":"\#(password)","role":"\#(role.rawValue)","branch_ids":\#(branches)}"#)

@@ -8,6 +8,7 @@ import NIOHTTP1
 import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
+import SQLKit
 import Synchronization
 import Testing
 import TurnoCore
@@ -74,11 +75,13 @@ final class TestServer: Sendable {
         liveClientBuffer: Int = 1_000,
         rateLimits: RateLimits = .off,
         identity: IdentitySettings = TestServer.identity,
-        modules: [any TurnoModule] = turnoModules + [EchoModule()]
+        modules: [any TurnoModule] = turnoModules + [EchoModule()],
+        settings adjust: (inout ServerSettings) -> Void = { _ in }
     ) async throws -> TestServer {
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
-        let settings = ServerSettings(port: 0, database: database, maxBody: maxBody, liveClientBuffer: liveClientBuffer, identity: identity, rateLimits: rateLimits)
+        var settings = ServerSettings(port: 0, database: database, maxBody: maxBody, liveClientBuffer: liveClientBuffer, identity: identity, rateLimits: rateLimits)
+        adjust(&settings)
         let platform = try await Platform.open(settings: settings, modules: modules, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = try buildApplication(platform: platform, modules: modules) { port in
@@ -112,6 +115,16 @@ final class TestServer: Sendable {
         }
     }
 
+    /// A branch's public id (the one in kiosk, display and snapshot URLs), read from the database.
+    func publicID(ofBranch id: Int64) async throws -> String {
+        try await storage.read { sql in
+            guard let row = try await sql.raw("SELECT public_id FROM branches WHERE id = \(bind: id)").first() else {
+                throw SettingsError("there is no branch \(id)")
+            }
+            return try row.decode(column: "public_id", as: String.self)
+        }
+    }
+
     // MARK: HTTP
 
     /// Sends a request to this server, or through `proxy` (`host:port`) when given.
@@ -125,6 +138,22 @@ final class TestServer: Sendable {
         let response = try await testHTTPClient.execute(request, timeout: .seconds(timeout))
         let bytes = try await response.body.collect(upTo: 16 << 20)
         return (Int(response.status.code), response.headers, String(buffer: bytes))
+    }
+}
+
+/// Runs `body` against a new test server on a fresh database and stops the server afterwards, also when `body` throws.
+func withTestServer<T>(
+    _ database: TestDatabase = .sqlite, rateLimits: RateLimits = .off, settings: (inout ServerSettings) -> Void = { _ in },
+    _ body: (TestServer) async throws -> T
+) async throws -> T {
+    let server = try await TestServer.start(database: try await database.makeLocation(), rateLimits: rateLimits, settings: settings)
+    do {
+        let result = try await body(server)
+        try await server.stop()
+        return result
+    } catch {
+        try? await server.stop()
+        throw error
     }
 }
 

@@ -202,9 +202,10 @@ function followOverview() {
   const since = overviewLive ? overviewLive.lastId : data.live_id;
   overviewLive?.stop();
   overviewLive = null;
-  if (!branchID) return;
+  const publicID = state.branches.find((b) => String(b.id) === branchID)?.public_id;
+  if (!publicID) return;
   overviewLive = new LiveConnection({
-    topics: [`branch:${branchID}`],
+    topics: [`branch:${publicID}`],
     since,
     onMessage: (message) => { if (/^(ticket|queue)\./.test(message.type)) scheduleOverview(); },
     onResync: scheduleOverview,

@@ -57,13 +57,13 @@ async function loadCounters() {
     const branches = (await api('GET', '/api/v1/branches')).items;
     await Promise.all(branches.map(async (branch) => {
       const queues = (await api('GET', `/api/v1/branches/${branch.id}/queues`)).items;
-      for (const queue of queues) found.push({ queue, branch: { id: branch.id, name: branch.name } });
+      for (const queue of queues) found.push({ queue, branch: { id: branch.id, name: branch.name, publicId: branch.public_id } });
     }));
   } else {
     await Promise.all(me.branch_ids.map(async (id) => {
       const snapshot = await api('GET', `/api/v1/branches/${id}/snapshot`);
       const lines = await Promise.all(snapshot.queues.map((q) => api('GET', `/api/v1/queues/${q.id}/tickets`)));
-      for (const { queue } of lines) found.push({ queue, branch: { id, name: snapshot.name } });
+      for (const { queue } of lines) found.push({ queue, branch: { id, name: snapshot.name, publicId: snapshot.public_id } });
     }));
   }
   counters = found
@@ -105,7 +105,7 @@ function choose(queueID) {
   }
   localStorage.setItem(storeKey, String(found.queue.id));
   live = new LiveConnection({
-    topics: [`queue:${found.queue.id}`, `branch:${found.branch.id}`],
+    topics: [`queue:${found.queue.id}`, `branch:${found.branch.publicId}`],
     since,
     onMessage: (message) => { if (/^(ticket|queue)\./.test(message.type)) scheduleRefresh(); },
     onResync: scheduleRefresh,

@@ -29,7 +29,10 @@ const spoken = [];
 let announcing = false;
 let soundOn = false;
 const audio = 'AudioContext' in window ? new AudioContext() : null;
-const speechLang = (branch.language || data.lang).startsWith('it') ? 'it-IT' : 'en-GB';
+// The announcements are in the page's language: the branch's own tag when it names a region of it (en-US), else a default voice.
+const speechLang = branch.language?.split('-')[0] === data.lang && branch.language.includes('-')
+  ? branch.language
+  : (data.lang === 'it' ? 'it-IT' : 'en-GB');
 
 // For tests and for whoever debugs a silent display from the console.
 window.turnoDisplay = {
@@ -241,7 +244,7 @@ async function refresh() {
     let attempts = 0;
     do {
       refreshAgain = false;
-      const snapshot = await api('GET', `/api/v1/branches/${branch.branch_id}/snapshot`);
+      const snapshot = await api('GET', `/api/v1/branches/${branch.public_id}/snapshot`);
       attempts += 1;
       // Taken before a call already on screen, it would put the previous number back: ask again (a few times).
       if (snapshot.live_id < appliedId && attempts < 3) {
@@ -280,7 +283,7 @@ audio?.addEventListener('statechange', () => {
 });
 
 new LiveConnection({
-  topics: [`branch:${branch.branch_id}`],
+  topics: [`branch:${branch.public_id}`],
   since: data.live_id,
   onMessage,
   onResync: () => refreshSoon(0),

@@ -58,6 +58,13 @@ function renderServices() {
     item.append(button);
     return item;
   }));
+  // Only the classes this branch lets customers choose; with regular alone there is nothing to choose.
+  const classes = new Set(branch.self_service_classes ?? ['regular']);
+  for (const input of document.querySelectorAll('input[name="class"]')) {
+    input.closest('label').hidden = !classes.has(input.value);
+    if (!classes.has(input.value) && input.checked) document.querySelector('input[name="class"][value="regular"]').checked = true;
+  }
+  document.querySelector('.kiosk-classes').hidden = classes.size < 2;
   const notice = $('kiosk-notice');
   notice.hidden = branch.is_open && branch.services.length > 0;
   notice.textContent = t(branch.is_open ? 'kiosk_no_services' : 'kiosk_closed');
@@ -95,8 +102,8 @@ async function issue(service) {
   attempt.at = now;
   show('busy');
   try {
-    const ticket = await api('POST', `/api/v1/branches/${branch.branch_id}/tickets`,
-      { service, class: klass, channel: 'kiosk' }, { idempotencyKey: attempt.key });
+    const ticket = await api('POST', `/api/v1/branches/${branch.public_id}/tickets`,
+      { service, class: klass }, { idempotencyKey: attempt.key });
     attempt = null;
     await showTicket(ticket);
   } catch (error) {
@@ -182,7 +189,7 @@ function refreshSoon() {
 async function refresh() {
   const seq = ++refreshSeq;
   try {
-    const snapshot = await api('GET', `/api/v1/branches/${branch.branch_id}/snapshot`);
+    const snapshot = await api('GET', `/api/v1/branches/${branch.public_id}/snapshot`);
     if (seq !== refreshSeq) return; // a newer refresh was started; its answer wins
     branch = snapshot;
     renderServices();
@@ -200,7 +207,7 @@ $('kiosk-print').addEventListener('click', () => window.print());
 
 renderServices();
 new LiveConnection({
-  topics: [`branch:${branch.branch_id}`],
+  topics: [`branch:${branch.public_id}`],
   since: data.live_id,
   onMessage: (message) => {
     if (message.type.startsWith('queue.')) refreshSoon();

@@ -225,7 +225,7 @@ function onMessage(message) {
 /** Follows the ticket and, once its branch is known, the branch; restarts only when that changes. */
 function follow() {
   const topics = [`ticket:${token}`];
-  if (status?.branch_id != null) topics.push(`branch:${status.branch_id}`);
+  if (status?.branch_public_id) topics.push(`branch:${status.branch_public_id}`);
   if (topics.join() === followed) return;
   followed = topics.join();
   const since = live ? live.lastId : data.live_id;

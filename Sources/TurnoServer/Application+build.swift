@@ -73,15 +73,14 @@ public func runServer(settings: ServerSettings, logger: Logger) async throws {
         }
     }
     var configuration = ServiceGroupConfiguration(services: platform.services(around: app), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-    // A stop must finish whatever the database does (a container or systemd stop ends in SIGKILL otherwise): what has
-    // not stopped gracefully by then is cancelled, and whatever ignores cancellation is left behind at exit.
-    configuration.maximumGracefulShutdownDuration = .seconds(10)
-    configuration.maximumCancellationDuration = .seconds(5)
+    // A stop must finish whatever the database does, and before a container stop's SIGKILL (10 s by default): what has
+    // not stopped gracefully after 5 s is cancelled.
+    configuration.maximumGracefulShutdownDuration = .seconds(5)
     // And if something still holds on (a database call that never returns), the process ends anyway.
     let watchdog = Task {
         for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-            try? await Task.sleep(for: .seconds(20))
-            logger.error("stopping took more than 20 seconds; exiting without waiting any longer")
+            try? await Task.sleep(for: .seconds(9))
+            logger.error("stopping took more than 9 seconds (is the database reachable?); exiting without waiting any longer")
             exit(1)
         }
     }

@@ -173,7 +173,7 @@ def main():
         print(f"       statuses {writers.statuses}, slowest answer {writers.slowest:.2f} s, serving again {served_again} s after the restart")
         check(set(writers.statuses) <= {200, 201, 503}, f"every answer during the restart was 200, 201 or 503 (got {sorted(writers.statuses)})")
         check(writers.no_retry_after == 0, "every 503 carries Retry-After")
-        check(writers.slowest < 12, f"no request waited more than 12 s (slowest {writers.slowest:.2f} s)")
+        check(writers.slowest < 20, f"no request waited more than 20 s (slowest {writers.slowest:.2f} s)")
         check(served_again is not None and resumed, "tickets are issued again after PostgreSQL is back, without restarting Turno")
         stored = set(int(row) for row in cluster.query("SELECT id FROM tickets"))
         lost = writers.acknowledged - stored
@@ -190,7 +190,7 @@ def main():
         except subprocess.TimeoutExpired:
             pass
         stopped_after = time.monotonic() - started
-        check(node.poll() is not None and stopped_after < 25, f"SIGTERM stops the node with PostgreSQL down ({stopped_after:.1f} s)")
+        check(node.poll() is not None and stopped_after < 10, f"SIGTERM stops the node with PostgreSQL down ({stopped_after:.1f} s)")
         with open(log_path) as log:
             text = log.read()
         check("Generic description to prevent accidental leakage" not in text, "the log names the real error, not the driver's generic text")

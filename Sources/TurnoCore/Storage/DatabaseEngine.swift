@@ -26,10 +26,3 @@ public struct DatabaseUnavailable: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
-
-/// A value the compiler cannot prove safe to send, sent where the code proves it: a closure handed to a child task
-/// that its owner awaits before going on.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

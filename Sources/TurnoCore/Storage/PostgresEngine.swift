@@ -1,6 +1,7 @@
 import Logging
 import PostgresKit
 import PostgresNIO
+import NIOCore
 import SQLKit
 import Synchronization
 
@@ -18,7 +19,10 @@ public final class PostgresEngine: DatabaseEngine {
     /// PostgreSQL is down the pool keeps trying to connect, and nobody should wait for that unbounded.
     static let leaseTimeout: Duration = .seconds(5)
     /// The longest one statement may run (PostgreSQL's `statement_timeout`, lock waits included).
-    static let statementTimeout = "30s"
+    static let statementTimeout = "10s"
+    /// The longest a request may hold a connection. Past it the connection is closed, which ends whatever waits on it:
+    /// a connection to a server that went away is not always noticed until then.
+    static let operationTimeout: Duration = .seconds(15)
 
     /// Connects and checks that the server answers within `timeout`.
     public static func open(_ location: PostgresLocation, poolSize: Int = 16, timeout: Duration = .seconds(5), logger: Logger) async throws -> PostgresEngine {
@@ -47,7 +51,7 @@ public final class PostgresEngine: DatabaseEngine {
 
     public func transaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         try await withLeasedConnection { connection in
-            let database = connection.sql()
+            let database = CheckedConnection(connection)
             try await database.raw("BEGIN").run()
             do {
                 let value = try await body(database)
@@ -62,40 +66,42 @@ public final class PostgresEngine: DatabaseEngine {
 
     public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         try await withLeasedConnection { connection in
-            try await body(connection.sql())
+            try await body(CheckedConnection(connection))
         }
     }
 
     /// Runs `operation` on a pooled connection. Waiting for the connection is bounded by `leaseTimeout`; a lost
     /// connection or an unreachable server becomes `DatabaseUnavailable` (503 with `Retry-After`), whatever step it hit.
+    /// The lease is asked for by a task of its own, so that a request the pool never answers (seen across a server
+    /// restart) costs that task, not the caller: the caller stops waiting at the timeout, and a connection that
+    /// arrives later goes straight back unused.
     private func withLeasedConnection<T: Sendable>(_ operation: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await withoutActuallyEscaping(operation) { operation in
-                // The group is awaited before this returns, so the closure neither outlives its scope nor runs beside its owner.
-                let body = UncheckedSendable(operation)
-                let leased = LeaseFlag()
-                return try await withThrowingTaskGroup(of: T?.self) { group in
-                    let client = self.client
-                    group.addTask {
-                        try await client.withConnection { connection in
-                            leased.value.store(true, ordering: .relaxed)
-                            return try await body.value(connection)
-                        }
-                    }
-                    group.addTask {
-                        try await Task.sleep(for: Self.leaseTimeout)
-                        if leased.value.load(ordering: .relaxed) { return nil }
-                        throw DatabaseUnavailable("no PostgreSQL connection within \(Self.leaseTimeout)")
-                    }
-                    while let result = try await group.next() {
-                        if let value = result {
-                            group.cancelAll()
-                            return value
-                        }
-                    }
-                    throw DatabaseUnavailable("the database operation ended without a result")
+        let handOver = ConnectionHandOver()
+        let client = self.client
+        Task {
+            do {
+                try await client.withConnection { connection in
+                    guard handOver.offer(connection) else { return }
+                    await handOver.returned()
                 }
+            } catch {
+                handOver.fail(error)
             }
+        }
+        let timer = Task {
+            try await Task.sleep(for: Self.leaseTimeout)
+            handOver.fail(DatabaseUnavailable("no PostgreSQL connection within \(Self.leaseTimeout)"))
+        }
+        defer { timer.cancel() }
+        do {
+            let connection = try await handOver.connection()
+            defer { handOver.giveBack() }
+            let watchdog = Task {
+                try await Task.sleep(for: Self.operationTimeout)
+                try await connection.close()
+            }
+            defer { watchdog.cancel() }
+            return try await operation(connection)
         } catch let error where Self.isUnavailable(error) {
             throw DatabaseUnavailable(Self.describe(error))
         }
@@ -132,7 +138,7 @@ public final class PostgresEngine: DatabaseEngine {
     }
 
     public func ping() async throws {
-        try await client.withConnection { connection in
+        try await withLeasedConnection { connection in
             _ = try await connection.query("SELECT 1", logger: logger)
         }
     }
@@ -158,7 +164,98 @@ public final class PostgresEngine: DatabaseEngine {
     }
 }
 
-/// Set once a connection has been leased: the lease timeout no longer applies.
-private final class LeaseFlag: Sendable {
-    let value = Atomic<Bool>(false)
+/// Hands a leased connection from the task that leased it to the request that asked, exactly once: either the
+/// connection arrives first (and the request uses it, then gives it back), or the request gives up first (timeout or
+/// failure) and a connection that comes later is refused, so it returns to the pool unused.
+private final class ConnectionHandOver: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<PostgresConnection, any Error>?)
+        case leased(PostgresConnection, givenBack: Bool, returnWaiter: CheckedContinuation<Void, Never>?)
+        case failed(any Error)
+    }
+
+    private let state = Mutex<State>(.waiting(nil))
+
+    /// The leasing task offers its connection; false when the request no longer wants it.
+    func offer(_ connection: PostgresConnection) -> Bool {
+        state.withLock { state in
+            guard case .waiting(let waiter) = state else { return false }
+            state = .leased(connection, givenBack: false, returnWaiter: nil)
+            waiter?.resume(returning: connection)
+            return true
+        }
+    }
+
+    /// No connection: the lease failed, or the timeout passed first. Ignored once a connection was handed over.
+    func fail(_ error: any Error) {
+        state.withLock { state in
+            guard case .waiting(let waiter) = state else { return }
+            state = .failed(error)
+            waiter?.resume(throwing: error)
+        }
+    }
+
+    /// Waits for the connection (or the failure).
+    func connection() async throws -> PostgresConnection {
+        try await withCheckedThrowingContinuation { continuation in
+            state.withLock { state in
+                switch state {
+                case .waiting: state = .waiting(continuation)
+                case .leased(let connection, _, _): continuation.resume(returning: connection)
+                case .failed(let error): continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// The request is done with the connection.
+    func giveBack() {
+        state.withLock { state in
+            guard case .leased(let connection, _, let waiter) = state else { return }
+            state = .leased(connection, givenBack: true, returnWaiter: nil)
+            waiter?.resume()
+        }
+    }
+
+    /// The leasing task waits here until the request gives the connection back.
+    func returned() async {
+        await withCheckedContinuation { continuation in
+            state.withLock { state in
+                guard case .leased(let connection, let givenBack, _) = state, !givenBack else {
+                    continuation.resume()
+                    return
+                }
+                state = .leased(connection, givenBack: false, returnWaiter: continuation)
+            }
+        }
+    }
+}
+
+/// A pooled connection as SQLKit sees it, that refuses to send a statement once the connection is closed. The pool
+/// can hand out a connection whose server has just gone away (a restart), and a statement written to a closed channel
+/// is never answered: checked first, it fails at once, and the request answers 503.
+private struct CheckedConnection: SQLDatabase {
+    let connection: PostgresConnection
+    let base: any SQLDatabase
+
+    init(_ connection: PostgresConnection) {
+        self.connection = connection
+        self.base = connection.sql()
+    }
+
+    var logger: Logger { base.logger }
+    var eventLoop: any EventLoop { base.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { base.version }
+    var dialect: any SQLDialect { base.dialect }
+    var queryLogLevel: Logger.Level? { base.queryLogLevel }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        guard !connection.isClosed else { return eventLoop.makeFailedFuture(DatabaseUnavailable("the connection to PostgreSQL was lost")) }
+        return base.execute(sql: query, onRow)
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        guard !connection.isClosed else { throw DatabaseUnavailable("the connection to PostgreSQL was lost") }
+        try await base.execute(sql: query, onRow)
+    }
 }

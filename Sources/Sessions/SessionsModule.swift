@@ -11,7 +11,10 @@ public struct SessionsModule: TurnoModule {
     public init() {}
 
     public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws {
-        SessionsController(store: SessionStore(storage: platform.storage)).add(to: router)
+        SessionsController(
+            store: SessionStore(storage: platform.storage),
+            exportLimit: .exports(limiter: platform.rateLimiter, limit: platform.settings.rateLimits.exports)
+        ).add(to: router)
         let renderer = try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Sessions")
         SessionPages(renderer: renderer, hub: platform.hub).add(to: router)
     }

@@ -32,6 +32,7 @@ public func buildApplication(
         ProblemMiddleware(logger: platform.logger)
         BodyLimitMiddleware(limit: settings.maxBody)
         AuthenticationMiddleware(identity: platform.identity, trustedProxies: settings.trustedProxies)
+        AuditMiddleware()
         RateLimitMiddleware.api(limiter: platform.rateLimiter, limits: settings.rateLimits, isPublicRead: isPublicRead)
     }
     OperationsRoutes(storage: platform.storage, registry: registry, metricsToken: settings.metricsToken).add(to: router)

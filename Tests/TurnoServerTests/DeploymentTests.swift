@@ -8,12 +8,15 @@ struct DeploymentTests {
     static let nginx = ProcessInfo.processInfo.environment["TURNO_TEST_NGINX"]
 
     /// `deploy/nginx.conf` with its ports replaced by the test's.
-    static func configuration(listen: Int, host: String = "127.0.0.1", nodes: [Int]) throws -> String {
+    static func configuration(listen: Int, nodes: [Int], proxyBind: String? = nil) throws -> String {
         let sample = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("deploy/nginx.conf")
         var text = try String(contentsOf: sample, encoding: .utf8)
-        text = text.replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen \(host):\(listen);")
+        text = text.replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen 127.0.0.1:\(listen);")
+        if let proxyBind {
+            text = text.replacingOccurrences(of: "proxy_pass http://turno;", with: "proxy_pass http://turno;\n            proxy_bind \(proxyBind);")
+        }
         let upstreams = nodes.map { "        server 127.0.0.1:\($0) max_fails=1 fail_timeout=2s;" }.joined(separator: "\n")
         let sampleUpstreams = """
                     server 127.0.0.1:8081 max_fails=1 fail_timeout=2s;
@@ -25,17 +28,17 @@ struct DeploymentTests {
     }
 
     /// Runs nginx with the sample configuration in front of `nodes` until `body` returns.
-    static func withNginx<T>(listen host: String = "127.0.0.1", nodes: [TestServer], _ body: (_ proxy: String) async throws -> T) async throws -> T {
+    static func withNginx<T>(nodes: [TestServer], proxyBind: String? = nil, _ body: (_ proxy: String) async throws -> T) async throws -> T {
         let listen = try await freeLoopbackPort()
         let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("turno-nginx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: prefix, withIntermediateDirectories: true)
-        try Self.configuration(listen: listen, host: host, nodes: nodes.map(\.port)).write(to: prefix.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+        try Self.configuration(listen: listen, nodes: nodes.map(\.port), proxyBind: proxyBind).write(to: prefix.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.nginx!)
         process.arguments = ["-p", prefix.path, "-c", "nginx.conf", "-g", "daemon off;"]
         try process.run()
         defer { process.terminate() }
-        let proxy = "\(host):\(listen)"
+        let proxy = "127.0.0.1:\(listen)"
         var ready = false
         for _ in 0..<50 where !ready {
             ready = (try? await nodes[0].request(.GET, "/healthz", via: proxy))?.status == 200
@@ -48,12 +51,12 @@ struct DeploymentTests {
     @Test("behind nginx the client's real address counts, whatever X-Forwarded-For it forges",
           .enabled(if: nginx != nil, "needs nginx, which scripts/test provides"))
     func forgedForwardedFor() async throws {
-        // The client connects to nginx on 127.0.0.3 (so that is its address); nginx reaches Turno from 127.0.0.1, the trusted proxy.
+        // The client is 127.0.0.1; nginx reaches Turno from 127.0.0.2, the only trusted proxy.
         let limits = RateLimits(api: nil, signedIn: nil, publicReads: nil, exports: nil, ticketIssue: .init(2, per: .seconds(3_600)))
-        try await withTestServer(rateLimits: limits, settings: { $0.trustedProxies = try! AddressRanges(parsing: "127.0.0.1/32") }) { node in
+        try await withTestServer(rateLimits: limits, settings: { $0.trustedProxies = try! AddressRanges(parsing: "127.0.0.2") }) { node in
             _ = try await QueueAPITests.setUp(node)
             let branch = try await node.publicID(ofBranch: 1)
-            try await Self.withNginx(listen: "127.0.0.3", nodes: [node]) { proxy in
+            try await Self.withNginx(nodes: [node], proxyBind: "127.0.0.2") { proxy in
                 var statuses: [Int] = []
                 for forged in ["203.0.113.1", "203.0.113.2", "203.0.113.3, 198.51.100.4"] {
                     let response = try await node.request(
@@ -71,7 +74,7 @@ struct DeploymentTests {
                 #expect(login.status == 401)
                 let admin = try await StaffClient.admin(node)
                 let audit = try await admin.call(.GET, "/api/v1/audit?action=auth.login_failed")
-                #expect(audit.body.contains(#""address":"127.0.0.3""#) && !audit.body.contains("203.0.113.9"), "\(audit.body)")
+                #expect(audit.body.contains(#""address":"127.0.0.1""#) && !audit.body.contains("203.0.113.9"), "\(audit.body)")
             }
         }
     }

@@ -44,7 +44,7 @@ struct DashboardController: Sendable {
     }
 
     func add(to router: Router<TurnoRequestContext>) {
-        router.group("/api/v1").add(middleware: RequireAccess(.ticketDesk)).get("/branches/:branch/dashboard") { _, context -> Dashboard in
+        router.group("/api/v1").add(middleware: RequireAccess(.dashboard)).get("/branches/:branch/dashboard") { _, context -> Dashboard in
             guard let branchID = context.parameters.get("branch", as: Int64.self), let branch = try await store.branch(branchID) else {
                 throw Problem.notFound("there is no such branch")
             }

@@ -7,6 +7,8 @@ import TurnoCore
 /// `GET|PATCH|DELETE /api/v1/sessions/{id}`, `GET /api/v1/users/{id}/stats`.
 struct SessionsController: Sendable {
     let store: SessionStore
+    /// CSV exports count against `TURNO_RATE_EXPORTS`, as the audit trail's do.
+    let exportLimit: RateLimitMiddleware
 
     static let batchLimit = 1_000
 
@@ -155,7 +157,7 @@ struct SessionsController: Sendable {
             return Response(status: .noContent)
         }
 
-        let read = router.group("/api/v1").add(middleware: RequireAccess(.sessionsRead))
+        let read = router.group("/api/v1").add(middleware: RequireAccess(.sessionsRead)).add(middleware: exportLimit)
         read.get("/sessions") { request, context -> Response in
             let filter = try SessionQuery.filter(request)
             if request.headers[.accept]?.contains("text/csv") == true { return csv(filter, context: context) }

@@ -102,10 +102,12 @@ public struct EventFeed: Service {
                         }
                     }
                 } catch {
+                    engine.noteUnreachable()
                     if !Task.isCancelled { logger.warning("event listener lost its connection", metadata: ["error": "\(loggable(error))"]) }
                 }
                 try? await connection.close()
             } catch {
+                engine.noteUnreachable()
                 if !Task.isCancelled { logger.warning("event listener cannot connect", metadata: ["error": "\(loggable(error))"]) }
             }
             attempt += 1

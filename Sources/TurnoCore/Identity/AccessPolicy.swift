@@ -15,6 +15,8 @@ public enum RouteGroup: String, Sendable, CaseIterable {
     case queueOperation = "queue-operation"
     /// Seeing a branch's queues and tickets, transferring tickets, issuing them for walk-ins.
     case ticketDesk = "ticket-desk"
+    /// A branch's dashboard: load per counter, waits and staffing per service.
+    case dashboard
     /// Recording, changing and deleting exercise sessions.
     case sessionsWrite = "sessions-write"
     /// Listing and exporting exercise sessions, reading statistics.
@@ -40,6 +42,7 @@ public enum AccessPolicy {
         case .branchSetup: [.admin, .manager]
         case .queueOperation: [.admin, .manager, .operator]
         case .ticketDesk: Set(Role.allCases)
+        case .dashboard: [.admin, .manager]
         case .sessionsWrite: [.admin, .manager]
         case .sessionsRead: Set(Role.allCases)
         case .fleetRead, .fleetDeliveries: Set(Role.allCases)
@@ -50,7 +53,7 @@ public enum AccessPolicy {
     /// The API-key scopes accepted in each group (none of the staff-management groups take keys).
     public static func scopes(for group: RouteGroup) -> Set<Scope> {
         switch group {
-        case .account, .users, .apiKeys, .audit, .branchSetup, .queueOperation, .ticketDesk: []
+        case .account, .users, .apiKeys, .audit, .branchSetup, .queueOperation, .ticketDesk, .dashboard: []
         case .sessionsWrite: [.sessionsWrite]
         case .sessionsRead: [.sessionsRead, .sessionsWrite]
         case .fleetRead, .fleetDeliveries, .fleetDrones: [.fleetWrite]

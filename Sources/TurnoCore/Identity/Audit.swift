@@ -1,5 +1,7 @@
 import Foundation
+import Hummingbird
 import SQLKit
+import Synchronization
 
 /// The audit trail: append-only records of sensitive actions, written in the same transaction as the action.
 public enum Audit {
@@ -15,6 +17,13 @@ public enum Audit {
 
     /// Records who did what, to what, from where. `detail` says what changed (never a password or a secret).
     public static func record(
+        in transaction: Transaction, organizationID: Int64, actor: String, action: String, target: String, detail: [String: String], address: String
+    ) async throws {
+        AuditTrail.current?.markRecorded()
+        try await insert(in: transaction, organizationID: organizationID, actor: actor, action: action, target: target, detail: detail, address: address)
+    }
+
+    static func insert(
         in transaction: Transaction, organizationID: Int64, actor: String, action: String, target: String, detail: [String: String], address: String
     ) async throws {
         let encoder = JSONEncoder()
@@ -58,5 +67,60 @@ public enum Audit {
                 )
             }
         }
+    }
+}
+
+/// The change a staff member or an API key is making with the current request, so that every change is audited
+/// even where no route names it: the first write transaction of the request records it, in that transaction, unless
+/// the route recorded a more specific entry itself (`Audit.record`).
+public final class AuditTrail: Sendable {
+    /// The request being served, set by `AuditMiddleware` for writes by a principal; nil elsewhere.
+    @TaskLocal public static var current: AuditTrail?
+
+    let organizationID: Int64
+    let actor: String
+    let action: String
+    let target: String
+    let address: String
+    private let recorded = Atomic<Bool>(false)
+
+    init(organizationID: Int64, actor: String, action: String, target: String, address: String) {
+        self.organizationID = organizationID
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.address = address
+    }
+
+    func markRecorded() {
+        recorded.store(true, ordering: .relaxed)
+    }
+
+    /// Called by `Storage.write` at the end of each transaction of the request.
+    func record(in transaction: Transaction) async throws {
+        guard !recorded.load(ordering: .relaxed) else { return }
+        try await Audit.insert(in: transaction, organizationID: organizationID, actor: actor, action: action, target: target, detail: [:], address: address)
+        markRecorded()
+    }
+}
+
+/// Opens an `AuditTrail` for every API request that may change something (POST, PUT, PATCH, DELETE) made by a
+/// signed-in user or an API key. The action is the method and route (`POST /api/v1/queues/{queue}/call-next`), the
+/// target the path as called.
+public struct AuditMiddleware: RouterMiddleware {
+    public typealias Context = TurnoRequestContext
+
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let principal = context.principal, [.post, .put, .patch, .delete].contains(request.method), request.uri.path.hasPrefix("/api/") else {
+            return try await next(request, context)
+        }
+        let route = context.endpointPath.map { $0.replacingOccurrences(of: #":([a-z_]+)"#, with: "{$1}", options: .regularExpression) } ?? request.uri.path
+        let trail = AuditTrail(
+            organizationID: principal.organizationID, actor: principal.auditName, action: "\(request.method) \(route)", target: request.uri.path,
+            address: context.clientAddress
+        )
+        return try await AuditTrail.$current.withValue(trail) { try await next(request, context) }
     }
 }

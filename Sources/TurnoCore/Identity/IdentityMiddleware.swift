@@ -104,6 +104,13 @@ public struct RateLimitMiddleware: RouterMiddleware {
         }
     }
 
+    /// The CSV export limit (`TURNO_RATE_EXPORTS`), per user or key, on the requests of a route group that ask for CSV.
+    public static func exports(limiter: RateLimiter, limit: RateLimiter.Limit?) -> RateLimitMiddleware {
+        perPrincipal(limiter: limiter, limit: limit, name: "export") { request in
+            request.uri.path.hasSuffix(".csv") || request.headers[.accept]?.contains("text/csv") == true
+        }
+    }
+
     /// The `/api/` limits: signed-in staff and keys each have their own bucket (so a whole office behind one NAT
     /// does not share one); anonymous callers count per address, with the public reads that pages repeat on every
     /// live event (`isPublicRead`) in a bucket of their own.

@@ -76,9 +76,7 @@ public struct IdentityRoutes: Sendable {
         APIKeysController(identity: identity).add(to: router.group("/api/v1/api-keys").add(middleware: RequireAccess(.apiKeys)))
         AuditController(identity: identity).add(
             to: router.group("/api/v1").add(middleware: RequireAccess(.audit))
-                .add(middleware: RateLimitMiddleware.perPrincipal(limiter: limiter, limit: exportLimit, name: "export") { request in
-                    request.uri.path.hasSuffix(".csv") || request.headers[.accept]?.contains("text/csv") == true
-                })
+                .add(middleware: RateLimitMiddleware.exports(limiter: limiter, limit: exportLimit))
         )
         LoginPage(identity: identity).add(to: router)
     }

@@ -12,12 +12,16 @@ public final class PostgresEngine: DatabaseEngine {
     let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let logger: Logger
+    /// When the server last failed to answer and last answered (milliseconds): which lease timeout applies.
+    private let health = Mutex<(failedAt: Int64, answeredAt: Int64)>((0, 0))
 
     /// Key of the session-level advisory lock held while migrations run.
     static let migrationLockKey: Int64 = 0x7475_726E_6F00_0001
     /// How long a request waits for a connection before it is told the database is unavailable (503): while
-    /// PostgreSQL is down the pool keeps trying to connect, and nobody should wait for that unbounded.
-    static let leaseTimeout: Duration = .seconds(5)
+    /// PostgreSQL is down the pool keeps trying to connect, and nobody should wait for that unbounded. A busy pool
+    /// (a burst of hundreds of requests) gets the longer wait; a server last seen unreachable the short one.
+    static let leaseTimeout: Duration = .seconds(20)
+    static let unreachableLeaseTimeout: Duration = .seconds(2)
     /// The longest one statement may run (PostgreSQL's `statement_timeout`, lock waits included).
     static let statementTimeout = "10s"
     /// The longest a request may hold a connection. Past it the connection is closed, which ends whatever waits on it:
@@ -88,23 +92,47 @@ public final class PostgresEngine: DatabaseEngine {
                 handOver.fail(error)
             }
         }
+        // Looked at again while waiting: the event listener may find the server gone a moment after this request began.
         let timer = Task {
-            try await Task.sleep(for: Self.leaseTimeout)
-            handOver.fail(DatabaseUnavailable("no PostgreSQL connection within \(Self.leaseTimeout)"))
+            let started = ContinuousClock.now
+            while true {
+                try await Task.sleep(for: .milliseconds(250))
+                let timeout = isUnreachable ? Self.unreachableLeaseTimeout : Self.leaseTimeout
+                if ContinuousClock.now - started >= timeout {
+                    handOver.fail(DatabaseUnavailable("no PostgreSQL connection within \(timeout)"))
+                    return
+                }
+            }
         }
         defer { timer.cancel() }
         do {
             let connection = try await handOver.connection()
             defer { handOver.giveBack() }
+            noteAnswered()
             let watchdog = Task {
                 try await Task.sleep(for: Self.operationTimeout)
                 try await connection.close()
             }
             defer { watchdog.cancel() }
             return try await operation(connection)
-        } catch let error where Self.isUnavailable(error) {
-            throw DatabaseUnavailable(Self.describe(error))
+        } catch let error where Self.isUnavailable(error) || error is DatabaseUnavailable {
+            noteUnreachable()
+            throw error as? DatabaseUnavailable ?? DatabaseUnavailable(Self.describe(error))
         }
+    }
+
+    /// Whether the last sign of the server was a failure to answer.
+    private var isUnreachable: Bool { health.withLock { $0.failedAt > $0.answeredAt } }
+
+    /// The server did not answer (a request, or the event listener's connection attempt).
+    public func noteUnreachable() {
+        let now = WallClock.nowMilliseconds()
+        health.withLock { $0.failedAt = now }
+    }
+
+    private func noteAnswered() {
+        let now = WallClock.nowMilliseconds()
+        health.withLock { $0.answeredAt = max($0.answeredAt, now) }
     }
 
     /// Whether `error` says the server cannot be reached (rather than that a statement was refused).
@@ -195,16 +223,20 @@ private final class ConnectionHandOver: Sendable {
         }
     }
 
-    /// Waits for the connection (or the failure).
+    /// Waits for the connection (or the failure); a cancelled wait gives up like a timeout.
     func connection() async throws -> PostgresConnection {
-        try await withCheckedThrowingContinuation { continuation in
-            state.withLock { state in
-                switch state {
-                case .waiting: state = .waiting(continuation)
-                case .leased(let connection, _, _): continuation.resume(returning: connection)
-                case .failed(let error): continuation.resume(throwing: error)
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                state.withLock { state in
+                    switch state {
+                    case .waiting: state = .waiting(continuation)
+                    case .leased(let connection, _, _): continuation.resume(returning: connection)
+                    case .failed(let error): continuation.resume(throwing: error)
+                    }
                 }
             }
+        } onCancel: {
+            fail(CancellationError())
         }
     }
 

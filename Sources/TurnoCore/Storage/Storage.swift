@@ -42,6 +42,7 @@ public final class Storage: Sendable {
         let (value, appended) = try await engine.transaction { database in
             let transaction = Transaction(sql: database, kind: kind, timeMs: WallClock.nowMilliseconds())
             let value = try await body(transaction)
+            try await AuditTrail.current?.record(in: transaction)
             if kind == .postgres, let last = transaction.appended.last {
                 // Delivered by PostgreSQL to every listening node at commit, never on rollback.
                 try await database.raw("SELECT pg_notify(\(bind: Self.notificationChannel), \(bind: String(last.sequence)))").run()

@@ -86,8 +86,9 @@ function render() {
   state.textContent = t(`ticket_state_${s.state}`);
   state.dataset.state = s.state;
   const held = $('ticket-held');
-  held.hidden = !(s.state === 'held' && s.held_reason);
-  held.textContent = format(t('ticket_held_reason'), { reason: s.held_reason ?? '' });
+  // A ticket is held for one reason only; the page says it in the branch's language (held_reason is the API's English).
+  held.hidden = s.state !== 'held';
+  held.textContent = format(t('ticket_held_no_counter'), { service: s.service ?? '' });
   $('ticket-near').hidden = !isNear(s);
   $('ticket-facts').hidden = FINISHED.includes(s.state);
   $('ticket-position').textContent = s.position ?? NONE;

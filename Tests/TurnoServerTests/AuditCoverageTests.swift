@@ -1,0 +1,112 @@
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// Every change made by staff or an API key leaves a row in the audit trail: this walks every write operation of the
+/// OpenAPI document, makes it succeed, and looks for the row.
+@Suite("Audit coverage")
+struct AuditCoverageTests {
+    /// Writes that no staff member or key makes, and why they are not in this walk.
+    static let exempt: [String: String] = [
+        "POST /api/v1/auth/login": "anonymous; recorded as auth.login and auth.login_failed",
+        "POST /api/v1/auth/refresh": "anonymous, with the refresh token; the sign-in it continues was recorded",
+        "DELETE /api/v1/tickets/{ticket}": "the customer cancelling with their ticket's token, anonymously",
+        "POST /api/v1/tickets/{ticket}/rating": "the customer rating with their ticket's token, anonymously",
+        "POST /api/v1/drones/{id}/telemetry": "a measurement a drone sends every second, not a change; the drone's state keeps it",
+    ]
+
+    struct Step {
+        let method: HTTPMethod
+        let route: String
+        let path: String
+        let body: String?
+        var asKey = false
+    }
+
+    struct AuditPage: Decodable {
+        struct Entry: Decodable { let action: String; let target: String; let actor: String }
+        let items: [Entry]
+    }
+
+    static func auditRows(_ admin: StaffClient) async throws -> Int {
+        let page = try await admin.call(.GET, "/api/v1/audit?limit=200")
+        return try decodeJSON(AuditPage.self, page.body).items.count
+    }
+
+    @Test("every write operation of the API document, made by staff or a key, leaves an audit row", arguments: TestDatabase.available)
+    func everyWriteIsAudited(database: TestDatabase) async throws {
+        try await withTestServer(database) { server in
+            let admin = try await StaffClient.admin(server)
+            let key = try await admin.createAPIKey(scopes: ["tickets:issue", "sessions:write", "fleet:write"])
+            let start = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-7_200))
+            let (_, colleague) = try await admin.createUser("leaving", role: .operator)
+            let steps: [Step] = [
+                Step(method: .POST, route: "/api/v1/branches", path: "/api/v1/branches", body: #"{"name":"Audited"}"#),
+                Step(method: .PATCH, route: "/api/v1/branches/{branch}", path: "/api/v1/branches/1", body: #"{"name":"Audited branch"}"#),
+                Step(method: .POST, route: "/api/v1/branches/{branch}/services", path: "/api/v1/branches/1/services", body: #"{"name":"Accounts","prefix":"A"}"#),
+                Step(method: .POST, route: "/api/v1/branches/{branch}/services", path: "/api/v1/branches/1/services", body: #"{"name":"Loans","prefix":"B"}"#),
+                Step(method: .PATCH, route: "/api/v1/services/{service}", path: "/api/v1/services/2", body: #"{"name":"Mortgages"}"#),
+                Step(method: .POST, route: "/api/v1/branches/{branch}/queues", path: "/api/v1/branches/1/queues", body: #"{"name":"Desk","counter":"1","services":[1,2]}"#),
+                Step(method: .POST, route: "/api/v1/branches/{branch}/queues", path: "/api/v1/branches/1/queues", body: #"{"name":"Spare","counter":"2","services":[1]}"#),
+                Step(method: .PATCH, route: "/api/v1/queues/{queue}", path: "/api/v1/queues/2", body: #"{"name":"Spare desk"}"#),
+                Step(method: .POST, route: "/api/v1/queues/{queue}/pause", path: "/api/v1/queues/2/pause", body: nil),
+                Step(method: .POST, route: "/api/v1/queues/{queue}/open", path: "/api/v1/queues/2/open", body: nil),
+                Step(method: .POST, route: "/api/v1/queues/{queue}/close", path: "/api/v1/queues/2/close", body: nil),
+                Step(method: .DELETE, route: "/api/v1/queues/{queue}", path: "/api/v1/queues/2", body: nil),
+                Step(method: .POST, route: "/api/v1/branches/{branch}/tickets", path: "/api/v1/branches/1/tickets", body: #"{"service":1}"#),
+                Step(method: .POST, route: "/api/v1/tickets/{ticket}/transfer", path: "/api/v1/tickets/1/transfer", body: #"{"service":2}"#),
+                Step(method: .POST, route: "/api/v1/queues/{queue}/call-next", path: "/api/v1/queues/1/call-next", body: nil),
+                Step(method: .POST, route: "/api/v1/tickets/{ticket}/recall", path: "/api/v1/tickets/1/recall", body: nil),
+                Step(method: .POST, route: "/api/v1/tickets/{ticket}/start", path: "/api/v1/tickets/1/start", body: nil),
+                Step(method: .POST, route: "/api/v1/tickets/{ticket}/finish", path: "/api/v1/tickets/1/finish", body: nil),
+                Step(method: .POST, route: "/api/v1/branches/{branch}/tickets", path: "/api/v1/branches/1/tickets", body: #"{"service":1}"#, asKey: true),
+                Step(method: .POST, route: "/api/v1/queues/{queue}/call-next", path: "/api/v1/queues/1/call-next", body: nil),
+                Step(method: .POST, route: "/api/v1/tickets/{ticket}/no-show", path: "/api/v1/tickets/2/no-show", body: nil),
+                Step(method: .DELETE, route: "/api/v1/services/{service}", path: "/api/v1/services/2", body: nil),
+                Step(method: .POST, route: "/api/v1/users", path: "/api/v1/users", body: #"{"username":"newcomer","password":"a long password","role":"operator","branch_ids":[1]}"#),
+                Step(method: .PATCH, route: "/api/v1/users/{id}", path: "/api/v1/users/3", body: #"{"role":"reception"}"#),
+                Step(method: .DELETE, route: "/api/v1/users/{id}", path: "/api/v1/users/3", body: nil),
+                Step(method: .POST, route: "/api/v1/api-keys", path: "/api/v1/api-keys", body: #"{"name":"spare","scopes":["tickets:issue"]}"#),
+                Step(method: .DELETE, route: "/api/v1/api-keys/{id}", path: "/api/v1/api-keys/2", body: nil),
+                Step(method: .POST, route: "/api/v1/sessions", path: "/api/v1/sessions", body: #"{"user_id":"u1","sport":"run","started_at":"\#(start)","duration_s":1800}"#, asKey: true),
+                Step(method: .POST, route: "/api/v1/sessions/batch", path: "/api/v1/sessions/batch",
+                     body: #"{"sessions":[{"user_id":"u1","sport":"ride","started_at":"\#(start)","duration_s":3600}]}"#, asKey: true),
+                Step(method: .PATCH, route: "/api/v1/sessions/{id}", path: "/api/v1/sessions/1", body: #"{"duration_s":1900}"#),
+                Step(method: .DELETE, route: "/api/v1/sessions/{id}", path: "/api/v1/sessions/1", body: nil),
+                Step(method: .POST, route: "/api/v1/drones", path: "/api/v1/drones", body: #"{"id":"d-1","type":"medium","position":{"x":1000,"y":1000}}"#),
+                Step(method: .PATCH, route: "/api/v1/drones/{id}", path: "/api/v1/drones/d-1", body: #"{"state":"offline"}"#),
+                Step(method: .POST, route: "/api/v1/deliveries", path: "/api/v1/deliveries", body: #"{"origin":{"x":1000,"y":1000},"destination":{"x":2000,"y":2000},"weight_kg":1}"#, asKey: true),
+            ]
+            // The delivery's id is known once it is posted; logging out comes last, as the colleague.
+            let document = try JSONSerialization.jsonObject(with: Data(try await server.request(.GET, "/openapi.json").body.utf8)) as? [String: Any]
+            let paths = try #require(document?["paths"] as? [String: [String: Any]])
+            let documented = Set(paths.flatMap { path, operations in
+                operations.keys.filter { ["post", "patch", "put", "delete"].contains($0) }.map { "\($0.uppercased()) \(path)" }
+            })
+            let walked = Set(steps.map { "\($0.method.rawValue) \($0.route)" } + ["POST /api/v1/deliveries/{id}/cancel", "POST /api/v1/auth/logout"])
+            #expect(documented == walked.union(Self.exempt.keys), "not walked: \(documented.subtracting(walked).subtracting(Self.exempt.keys).sorted())")
+
+            let auditCount = { try await Self.auditRows(admin) }
+            var deliveryID = ""
+            for step in steps + [Step(method: .POST, route: "/api/v1/deliveries/{id}/cancel", path: "", body: nil)] {
+                let before = try await auditCount()
+                let path = step.path.isEmpty ? "/api/v1/deliveries/\(deliveryID)/cancel" : step.path
+                var headers: [(String, String)] = step.body == nil ? [] : [("Content-Type", "application/json")]
+                headers.append(("Authorization", "Bearer \(step.asKey ? key : admin.accessToken)"))
+                let response = try await server.request(step.method, path, body: step.body, headers: headers)
+                #expect((200..<300).contains(response.status), "\(step.method) \(path): \(response.status) \(response.body)")
+                if step.route == "/api/v1/deliveries" {
+                    deliveryID = (try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])?["id"] as? String ?? ""
+                }
+                #expect(try await auditCount() > before, "\(step.method) \(path) left no audit row")
+            }
+            let before = try await auditCount()
+            #expect(try await colleague.call(.POST, "/api/v1/auth/logout").status == 204)
+            #expect(try await auditCount() > before, "logging out left no audit row")
+            // The generic entries name the route and who made the change.
+            let trail = try decodeJSON(AuditPage.self, try await admin.call(.GET, "/api/v1/audit?limit=200").body).items
+            #expect(trail.contains { $0.action == "POST /api/v1/queues/{queue}/call-next" && $0.target == "/api/v1/queues/1/call-next" && $0.actor.hasPrefix("user:1") })
+            #expect(trail.contains { $0.action == "POST /api/v1/sessions" && $0.actor.hasPrefix("api_key:") })
+        }
+    }
+}

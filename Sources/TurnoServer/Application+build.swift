@@ -25,11 +25,12 @@ public func buildApplication(
     let settings = platform.settings
     let registry = TurnoMetrics.registry
     let router = Router(context: TurnoRequestContext.self)
+    let routes = RouteTable()
     router.addMiddleware {
         AccessLogMiddleware(logger: platform.logger)
         MetricsMiddleware()
         SecurityHeadersMiddleware(strictTransport: settings.tls != nil)
-        ProblemMiddleware(logger: platform.logger)
+        ProblemMiddleware(logger: platform.logger, routes: routes)
         BodyLimitMiddleware(limit: settings.maxBody)
         AuthenticationMiddleware(identity: platform.identity, trustedProxies: settings.trustedProxies)
         AuditMiddleware()
@@ -43,6 +44,7 @@ public func buildApplication(
     for module in modules {
         try module.addRoutes(to: router, platform: platform)
     }
+    routes.load(router.routes)
     let http = HTTPServerBuilder.http1WebSocketUpgrade(
         webSocketRouter: router,
         configuration: .init(ws: .init(autoPing: .enabled(timePeriod: .seconds(settings.liveHeartbeatSeconds))))

@@ -50,9 +50,12 @@ public struct AccessLogMiddleware: RouterMiddleware {
 public struct ProblemMiddleware: RouterMiddleware {
     public typealias Context = TurnoRequestContext
     let logger: Logger
+    /// The routes, to tell a wrong method on a known path (405) from an unknown path (404).
+    let routes: RouteTable
 
-    public init(logger: Logger) {
+    public init(logger: Logger, routes: RouteTable) {
         self.logger = logger
+        self.routes = routes
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -61,16 +64,23 @@ public struct ProblemMiddleware: RouterMiddleware {
         } catch let problem as Problem {
             return try problem.response(from: request, context: context)
         } catch {
-            return try Self.problem(for: error, request: request, logger: logger, requestID: context.requestID)
+            return try Self.problem(for: error, request: request, logger: logger, requestID: context.requestID, routes: routes)
                 .response(from: request, context: context)
         }
     }
 
-    static func problem(for error: any Error, request: Request, logger: Logger, requestID: String) -> Problem {
+    static func problem(for error: any Error, request: Request, logger: Logger, requestID: String, routes: RouteTable) -> Problem {
         switch error {
         case let error as HTTPError:
             switch error.status {
             case .notFound:
+                let allowed = routes.methods(for: request.uri.path)
+                if !allowed.isEmpty {
+                    return Problem(
+                        .methodNotAllowed, detail: "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))",
+                        headers: [.allow: allowed.joined(separator: ", ")]
+                    )
+                }
                 return .notFound("no route for \(request.method) \(request.uri.path)")
             case .badRequest:
                 return .badRequest(error.body ?? "the request could not be read")

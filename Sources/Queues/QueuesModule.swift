@@ -15,6 +15,18 @@ public struct QueuesModule: TurnoModule {
 
     public init() {}
 
+    /// Each branch's kiosk and display (the first twenty), or where to find them before there is a branch.
+    public func startupLinks(platform: Platform) async -> [PageLink] {
+        let staffPages = pages.filter { !$0.path.contains("{") }
+        guard let branches = try? await QueueStore(storage: platform.storage).branchesOfAllOrganizations(limit: 20), !branches.isEmpty else {
+            return [PageLink(title: "Kiosk and display", path: "/admin (create a branch there: its kiosk and display links appear on it, and here from the next start)")]
+                + staffPages
+        }
+        return branches.flatMap { branch in
+            [PageLink(title: "Kiosk · \(branch.name)", path: "/b/\(branch.publicID)/kiosk"), PageLink(title: "Display · \(branch.name)", path: "/b/\(branch.publicID)/display")]
+        } + staffPages
+    }
+
     public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws {
         let store = QueueStore(storage: platform.storage)
         platform.addEventConsumer(TicketPositions(store: store, hub: platform.hub, logger: platform.logger))

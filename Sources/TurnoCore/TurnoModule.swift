@@ -10,6 +10,13 @@ public protocol TurnoModule: Sendable {
     var pages: [PageLink] { get }
     /// Adds the module's routes, wired to the platform's storage and live hub.
     func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws
+    /// The pages to print at start-up with the real ids the module knows (each branch's kiosk, say); `pages` when
+    /// it knows none.
+    func startupLinks(platform: Platform) async -> [PageLink]
+}
+
+extension TurnoModule {
+    public func startupLinks(platform: Platform) async -> [PageLink] { pages }
 }
 
 /// A page a module serves, printed with its URL when the server starts.

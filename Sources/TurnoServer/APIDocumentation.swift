@@ -38,7 +38,9 @@ struct APIDocumentation: Sendable {
             for (method, value) in operations.sorted(by: { $0.key < $1.key }) {
                 guard let operation = value as? [String: Any] else { continue }
                 let tag = (operation["tags"] as? [String])?.first ?? "other"
-                let secured = operation["security"] != nil ? " 🔒" : ""
+                // Sign-in is needed unless one of the listed requirements is empty (`{}`: anonymous callers allowed).
+                let requirements = operation["security"] as? [[String: Any]]
+                let secured = requirements.map { !$0.isEmpty && !$0.contains { $0.isEmpty } } == true ? " 🔒" : ""
                 byTag[tag, default: []].append("<tr><td><code>\(method.uppercased())</code></td><td><code>\(escape(path))</code></td><td>\(escape(operation["summary"] as? String ?? ""))\(secured)</td></tr>")
             }
         }

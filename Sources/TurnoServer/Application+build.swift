@@ -71,7 +71,10 @@ public func runServer(settings: ServerSettings, logger: Logger) async throws {
         let base = "\(settings.tls == nil ? "http" : "https")://\(settings.host):\(port)"
         let elapsed = ContinuousClock.now - started
         logger.info("Turno \(TurnoVersion.current) ready on \(settings.database) in \(elapsed.formatted(.units(allowed: [.milliseconds])))")
-        for link in startupLinks(modules: turnoModules) {
+        var links = [PageLink(title: "Home", path: "/")]
+        for module in turnoModules { links += await module.startupLinks(platform: platform) }
+        links.append(PageLink(title: "API documentation", path: "/docs"))
+        for link in links {
             logger.info("\(link.title): \(base)\(link.path)")
         }
     }
@@ -82,7 +85,8 @@ public func runServer(settings: ServerSettings, logger: Logger) async throws {
     // And if something still holds on (a database call that never returns), the process ends anyway.
     let watchdog = Task {
         for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-            try? await Task.sleep(for: .seconds(9))
+            // Cancelled once the stop is over: then there is nothing to cut short.
+            guard (try? await Task.sleep(for: .seconds(9))) != nil else { return }
             logger.error("stopping took more than 9 seconds (is the database reachable?); exiting without waiting any longer")
             exit(1)
         }
@@ -116,15 +120,7 @@ func tlsConfiguration(_ files: (certificate: String, key: String)) throws -> TLS
     return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
 }
 
-/// Every URL printed at start-up: the home page, each module's pages and the operations endpoints.
-func startupLinks(modules: [any TurnoModule]) -> [PageLink] {
-    [PageLink(title: "Home", path: "/")]
-        + modules.flatMap(\.pages)
-        + [
-            PageLink(title: "Live (WebSocket)", path: "/live/ws?topics=…"),
-            PageLink(title: "API documentation", path: "/docs"),
-            PageLink(title: "Health", path: "/healthz"),
-            PageLink(title: "Readiness", path: "/readyz"),
-            PageLink(title: "Metrics", path: "/metrics"),
-        ]
+/// The pages a person opens, for the home page: each module's pages without placeholders, and the API documentation.
+func homeLinks(modules: [any TurnoModule]) -> [PageLink] {
+    modules.flatMap(\.pages).filter { !$0.path.contains("{") } + [PageLink(title: "API documentation", path: "/docs")]
 }

@@ -7,7 +7,7 @@ struct HomePage: Sendable {
     let modules: [any TurnoModule]
 
     func add(to router: Router<TurnoRequestContext>) {
-        let links = startupLinks(modules: modules).filter { !$0.path.contains("…") && !$0.path.contains("{") }
+        let links = homeLinks(modules: modules)
         let items = links.map { #"<li><a href="\#($0.path)">\#($0.title)</a></li>"# }.joined(separator: "\n")
         let html = """
             <!doctype html>

@@ -136,6 +136,29 @@ struct CommandLineTests {
         #expect(tooShort.status != 0 && tooShort.errors.contains("TURNO_ADMIN_PASSWORD"))
     }
 
+    @Test("serve prints where the kiosk and display are (or how to make them), and SIGTERM stops it at once with status 0")
+    func startLogAndStop() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("turno-start-\(UUID().uuidString)")
+        let database = "sqlite://\(folder.path)/turno.sqlite"
+        let environment = ["TURNO_ADMIN_PASSWORD": "start-log-password"]
+        // The test's own watchdog sends SIGTERM after four seconds.
+        let empty = try run(["serve", "--port", "0", "--database", database], environment: environment, timeLimit: 4)
+        #expect(empty.status == 0 && empty.seconds < 6, "\(empty.errors)")
+        let emptyLog = empty.output + empty.errors
+        #expect(emptyLog.contains("Kiosk and display: http://127.0.0.1:") && emptyLog.contains("/admin (create a branch there"))
+        #expect(!emptyLog.contains("{branch}") && !emptyLog.contains("stopping took more than"))
+
+        let server = try await TestServer.start(database: .sqlite(path: "\(folder.path)/turno.sqlite"), identity: IdentitySettings(bcryptCost: 4))
+        let admin = try await StaffClient.login(server, "admin", "start-log-password")
+        #expect(try await admin.call(.POST, "/api/v1/branches", json: #"{"name":"Via Roma"}"#).status == 201)
+        let publicID = try await server.publicID(ofBranch: 1)
+        try await server.stop()
+        let withBranch = try run(["serve", "--port", "0", "--database", database], environment: environment, timeLimit: 4)
+        let log = withBranch.output + withBranch.errors
+        #expect(log.contains("Kiosk · Via Roma: http://127.0.0.1:") && log.contains("/b/\(publicID)/kiosk") && log.contains("/b/\(publicID)/display"))
+        #expect(withBranch.status == 0)
+    }
+
     @Test("loadgen queues sets up its own branch, drives it for its duration, and reports what the server recorded")
     func loadgenQueues() async throws {
         let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())

@@ -8,7 +8,7 @@ then runs `schemathesis run <server>/openapi.json --checks all` with those ids f
 cannot say. Prints `schemathesis: N passed, M failed` (N, M: API operations; a failed stateful scenario counts as one more) and
 exits non-zero on any failure.
 
-    Tests/schemathesis/run.py [--binary .build/debug/turno] [--schema PATH] [--seed 1] [--max-examples 100] [--allow-known]
+    Tests/schemathesis/run.py [--binary .build/debug/turno] [--schema PATH] [--seed 1] [--max-examples 100]
 
 `--schema PATH` tests the server against a document on disk instead of the one it serves (the binary serves the
 copy it was built with). Needs `pip install schemathesis` (tested with 4.32).
@@ -261,7 +261,6 @@ def main():
     parser.add_argument("--max-examples", type=int, default=100, help="examples per operation in the fuzzing phase")
     parser.add_argument("--workers", default="1", help="more than one trips a CPython 3.11 bug in hypothesis (AST recursion depth)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, config, reports)")
-    parser.add_argument("--allow-known", action="store_true", help="do not count the known code failures listed in hooks.py")
     parser.add_argument("extra", nargs="*", help="after --: more arguments for `schemathesis run`")
     args = parser.parse_args()
 
@@ -314,10 +313,8 @@ def main():
         command += args.extra
         hooks_env = dict(
             os.environ, SCHEMATHESIS_HOOKS="hooks", PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""),
-            TURNO_SCHEMATHESIS_REFERENCES=json.dumps(body_values),
+            TURNO_SCHEMATHESIS_REFERENCES=json.dumps(body_values), PYTHONDONTWRITEBYTECODE="1",
         )
-        if args.allow_known:
-            hooks_env["TURNO_SCHEMATHESIS_ALLOW_KNOWN"] = "1"
         printable = [part if not part.startswith("Authorization:") else "Authorization: Bearer <admin token>" for part in command]
         print("$ " + " ".join(printable), flush=True)
         result = subprocess.run(command, env=hooks_env, cwd=workdir)

@@ -125,7 +125,8 @@ struct FleetController: Sendable {
         }
         read.get("/deliveries") { request, context -> Response in
             let states = try request.uri.queryParameters.get("state").map { text in
-                try text.split(separator: ",").map { name in
+                // `state=` and `pending,,assigned` name a state that is not one: refused like any unknown state.
+                try text.split(separator: ",", omittingEmptySubsequences: false).map { name in
                     guard let state = DeliveryState(rawValue: String(name)) else {
                         throw Problem.badRequest("`\(name)` is not a delivery state: use \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", "))")
                     }

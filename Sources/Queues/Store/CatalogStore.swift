@@ -34,6 +34,13 @@ extension QueueStore {
         }
     }
 
+    /// Branches of every organization, oldest first (what the start-up log lists).
+    public func branchesOfAllOrganizations(limit: Int) async throws -> [Branch] {
+        try await storage.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: Self.branchColumns) FROM branches WHERE active = 1 ORDER BY id LIMIT \(literal: limit)").all().map(Self.branch(from:))
+        }
+    }
+
     static let branchColumns = "id, organization_id, name, time_zone, language, routing_mode, is_open, public_id, self_service_classes"
 
     static func branch(from row: any SQLRow) throws -> Branch {

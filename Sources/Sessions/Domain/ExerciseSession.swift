@@ -100,7 +100,7 @@ public struct SessionFields: Sendable, Equatable, Codable {
         self.externalID = externalID
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case userID = "userId", sport, startedAt, durationS, distanceM, caloriesKcal, avgHrBpm, maxHrBpm, elevationGainM, notes, externalID = "externalId"
     }
 

@@ -94,6 +94,10 @@ public struct SessionStore: Sendable {
             let sql = transaction.sql
             guard let before = try await session(id: id, organizationID: organizationID, sql: sql) else { return nil }
             let after = try change(before)
+            if let external = after.externalID, external != before.externalID,
+               try await existingByExternalID([external], organizationID: organizationID, sql: sql)[external] != nil {
+                throw Problem.conflict("another session already has external_id \(external)")
+            }
             try await sql.raw("""
                 UPDATE sessions SET user_id = \(bind: after.userID), sport = \(bind: after.sport.rawValue), started_at_ms = \(bind: after.startedAtMs),
                     duration_s = \(bind: after.durationS), distance_m = \(bind: after.distanceM), calories_kcal = \(bind: after.caloriesKcal),

@@ -8,6 +8,7 @@ public final class RouteTable: Sendable {
     private struct Route {
         var segments: [Substring]
         var methods: Set<String>
+        var fixedSegments: Int { segments.filter { !($0.hasPrefix(":") || $0.hasPrefix("{") || $0.hasPrefix("*")) }.count }
     }
 
     private let routes = Mutex<[Route]>([])
@@ -28,7 +29,10 @@ public final class RouteTable: Sendable {
         let segments = path.split(separator: "/")
         var allowed: Set<String> = []
         routes.withLock { routes in
-            for route in routes where Self.matches(route.segments, segments) { allowed.formUnion(route.methods) }
+            // As the router does, a route with more fixed segments (`/sessions/batch`) wins over one with a parameter there.
+            let matching = routes.filter { Self.matches($0.segments, segments) }
+            let best = matching.map(\.fixedSegments).max()
+            for route in matching where route.fixedSegments == best { allowed.formUnion(route.methods) }
         }
         if allowed.contains("GET") { allowed.insert("HEAD") }
         return allowed.sorted()

@@ -49,7 +49,7 @@ public enum PasswordRule {
     public static let maximumLength = 72  // bcrypt ignores anything longer
 
     public static func problem(with password: String) -> String? {
-        if password.utf8.count < minimumLength { return "the password must have at least \(minimumLength) characters" }
+        if password.count < minimumLength { return "the password must have at least \(minimumLength) characters" }
         if password.utf8.count > maximumLength { return "the password must have at most \(maximumLength) bytes" }
         return nil
     }

@@ -39,7 +39,7 @@ public func buildApplication(
     OperationsRoutes(storage: platform.storage, registry: registry, metricsToken: settings.metricsToken).add(to: router)
     IdentityRoutes(identity: platform.identity, limiter: platform.rateLimiter, exportLimit: settings.rateLimits.exports).add(to: router)
     LiveRoutes(hub: platform.hub, heartbeat: .seconds(settings.liveHeartbeatSeconds)).add(to: router)
-    HomePage(modules: modules).add(to: router)
+    HomePage(store: QueueStore(storage: platform.storage)).add(to: router)
     try APIDocumentation().add(to: router)
     for module in modules {
         try module.addRoutes(to: router, platform: platform)
@@ -118,9 +118,4 @@ func tlsConfiguration(_ files: (certificate: String, key: String)) throws -> TLS
         throw SettingsError("cannot read the TLS key \(files.key): \(error)")
     }
     return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-}
-
-/// The pages a person opens, for the home page: each module's pages without placeholders, and the API documentation.
-func homeLinks(modules: [any TurnoModule]) -> [PageLink] {
-    modules.flatMap(\.pages).filter { !$0.path.contains("{") } + [PageLink(title: "API documentation", path: "/docs")]
 }

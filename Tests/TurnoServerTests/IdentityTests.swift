@@ -17,6 +17,7 @@ struct IdentityTests {
         .branchSetup: (.GET, "/api/v1/branches/1/queues", nil),
         .queueOperation: (.POST, "/api/v1/queues/1/call-next", nil),
         .ticketDesk: (.GET, "/api/v1/queues/1/tickets", nil),
+        .dashboard: (.GET, "/api/v1/branches/1/dashboard", nil),
         .sessionsWrite: (.POST, "/api/v1/sessions/batch", #"{"sessions":[]}"#),
         .sessionsRead: (.GET, "/api/v1/users/u-1/stats", nil),
         .fleetRead: (.GET, "/api/v1/fleet/stats", nil),

@@ -63,6 +63,9 @@ public struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             return try problem.response(from: request, context: context)
+        } catch let error as HTTPError where error.status == .notFound && Self.wantsPage(request) && routes.methods(for: request.uri.path).isEmpty {
+            // A person who opened an unknown address in a browser gets a page, not a JSON document.
+            return SitePage.notFound(language: SitePage.language(acceptLanguage: request.headers[.acceptLanguage]))
         } catch {
             return try Self.problem(for: error, request: request, logger: logger, requestID: context.requestID, routes: routes)
                 .response(from: request, context: context)
@@ -111,6 +114,11 @@ public struct ProblemMiddleware: RouterMiddleware {
             logger.error("unexpected error", metadata: ["error": "\(loggable(error))", "request_id": "\(requestID)"])
             return Problem(.internalServerError, detail: "an unexpected error occurred; quote request id \(requestID) when reporting it")
         }
+    }
+
+    /// A browser asking for a page: `GET` with `text/html` accepted, outside the API.
+    static func wantsPage(_ request: Request) -> Bool {
+        request.method == .get && !request.uri.path.hasPrefix("/api/") && request.headers[.accept]?.contains("text/html") == true
     }
 
     static func describe(_ error: DecodingError) -> String {

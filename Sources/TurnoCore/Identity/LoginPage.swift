@@ -13,7 +13,8 @@ struct LoginPage: Sendable {
         router.get("/login") { request, context -> Response in
             let token = RandomToken.make(bytes: 24)
             let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
-            var response = Self.page(csrf: token, next: next, message: nil, status: .ok)
+            let language = SitePage.language(acceptLanguage: request.headers[.acceptLanguage])
+            var response = Self.page(language: language, csrf: token, next: next, username: "", message: nil, status: .ok)
             response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, token, maxAge: 3_600, request: request, path: "/login")))
             return response
         }
@@ -21,14 +22,21 @@ struct LoginPage: Sendable {
             var request = request
             let form = try await Self.form(&request)
             let next = Self.safeNext(form["next"])
+            let language = SitePage.language(acceptLanguage: request.headers[.acceptLanguage])
+            let username = form["username"] ?? ""
             guard let sent = form["csrf_token"], let expected = request.cookies[Self.loginCSRFCookie]?.value, !expected.isEmpty, sent == expected else {
-                throw Problem(.forbidden, title: "CSRF check failed", detail: "the sign-in form expired or came from another site; reload the page and try again")
+                // Refused (403), with a fresh form to try again with: a browser sees a page, not an error document.
+                let token = RandomToken.make(bytes: 24)
+                var response = Self.page(language: language, csrf: token, next: next, username: username, message: SitePage.text("expired", language), status: .forbidden)
+                response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, token, maxAge: 3_600, request: request, path: "/login")))
+                return response
             }
             let user: StaffUser
             do {
-                user = try await identity.checkPassword(username: form["username"] ?? "", password: form["password"] ?? "", address: context.clientAddress)
+                user = try await identity.checkPassword(username: username, password: form["password"] ?? "", address: context.clientAddress)
             } catch let problem as Problem {
-                return Self.page(csrf: sent, next: next, message: problem.detail, status: problem.status)
+                let message = SitePage.text(problem.status == .tooManyRequests ? "locked" : "wrong", language)
+                return Self.page(language: language, csrf: sent, next: next, username: username, message: message, status: problem.status)
             }
             let (cookie, _) = try await identity.startPageSession(for: user)
             var response = Response(status: .seeOther, headers: [.location: next])
@@ -73,26 +81,23 @@ struct LoginPage: Sendable {
         return fields
     }
 
-    static func page(csrf: String, next: String, message: String?, status: HTTPResponse.Status) -> Response {
-        func escape(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
-        let html = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Sign in · Turno</title></head>
-            <body class="centered"><main class="card">
-            <h1>Sign in</h1>
+    /// The form, in the browser's language; after a failed attempt with the username kept and the reason shown.
+    static func page(language: String, csrf: String, next: String, username: String, message: String?, status: HTTPResponse.Status) -> Response {
+        let t = { SitePage.text($0, language) }
+        let escape = SitePage.escape
+        let main = """
+            <section class="card sign-in">
+            <h1>\(t("sign_in_title"))</h1>
+            <p>\(t("sign_in_intro"))</p>
             \(message.map { #"<p class="error" role="alert">\#(escape($0))</p>"# } ?? "")
             <form method="post" action="/login">
             <input type="hidden" name="csrf_token" value="\(escape(csrf))">
             <input type="hidden" name="next" value="\(escape(next))">
-            <label>Username <input name="username" autocomplete="username" required autofocus></label>
-            <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
-            <button type="submit">Sign in</button>
-            </form></main></body></html>
+            <label class="field">\(t("username")) <input name="username" autocomplete="username" required value="\(escape(username))"\(username.isEmpty ? " autofocus" : "")></label>
+            <label class="field">\(t("password")) <input name="password" type="password" autocomplete="current-password" required\(username.isEmpty ? "" : " autofocus")></label>
+            <button class="button primary block" type="submit">\(t("sign_in"))</button>
+            </form></section>
             """
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        return SitePage.html(title: t("sign_in"), language: language, main: main, status: status)
     }
 }

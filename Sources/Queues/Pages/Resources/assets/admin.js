@@ -234,6 +234,11 @@ const branchForm = setupForm($('branch-form'), {
   },
 });
 
+/** A language tag's name (`it-IT` → Italiano), or the tag itself for a language these pages have no name for. */
+function languageName(tag) {
+  return pageData().strings?.[`admin_language_${tag.split('-')[0]}`] ?? tag;
+}
+
 async function loadBranches() {
   state.branches = (await api('GET', '/api/v1/branches')).items;
   const select = $('overview-branch');
@@ -242,7 +247,11 @@ async function loadBranches() {
   if (state.branches.some((b) => String(b.id) === previous)) select.value = previous;
   if (select.value !== previous) followOverview();
   fillTable('branch-list', state.branches.map((b) => [
-    b.name, b.time_zone, t(`admin_language_${b.language}`), t(`admin_routing_${b.routing_mode}`),
+    b.name, b.time_zone, languageName(b.language), t(`admin_routing_${b.routing_mode}`),
+    // The branch's public pages, to open on the device that will show them.
+    el('span', { className: 'branch-links' },
+      el('a', { href: `/b/${b.public_id}/kiosk`, target: '_blank', textContent: t('admin_kiosk_link') }), ' · ',
+      el('a', { href: `/b/${b.public_id}/display`, target: '_blank', textContent: t('admin_display_link') })),
     badge(t(b.is_open ? 'admin_branch_open' : 'admin_branch_closed'), b.is_open ? 'open' : 'closed'),
     actions(
       button(t('admin_manage'), () => selectBranch(b.id), 'primary'),

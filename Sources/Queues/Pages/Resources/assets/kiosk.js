@@ -51,7 +51,10 @@ function renderServices() {
     button.dataset.serviceId = service.id;
     button.disabled = !service.available;
     button.append(span('kiosk-service-name', service.name));
-    if (!service.available) {
+    if (service.available) {
+      // How many are ahead of whoever takes a ticket now: the first thing a customer at the door wants to know.
+      button.append(span('kiosk-service-waiting', format(t('kiosk_waiting'), { count: service.waiting })));
+    } else {
       button.append(span('kiosk-service-reason', t(branch.is_open ? 'kiosk_reason_no_counter' : 'kiosk_reason_closed')));
     }
     const item = document.createElement('li');

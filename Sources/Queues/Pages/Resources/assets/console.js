@@ -16,7 +16,15 @@ const storeKey = `turno.console.queue.${me.user_id}`;
 const $ = (id) => document.getElementById(id);
 const select = $('counter-select');
 const announcer = $('console-announce');
-const timeFormat = new Intl.DateTimeFormat(data.lang, { hour: '2-digit', minute: '2-digit' });
+/** Times as the branch's clocks and display show them: its time zone, 24-hour. */
+function branchTime(date) {
+  const options = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+  try {
+    return new Intl.DateTimeFormat(data.lang, { ...options, timeZone: chosen?.branch.timeZone }).format(date);
+  } catch {
+    return new Intl.DateTimeFormat(data.lang, options).format(date); // an unknown zone name throws
+  }
+}
 
 let counters = []; // [{ queue: QueueView, branch: { id, name } }]
 let chosen = null;
@@ -57,13 +65,13 @@ async function loadCounters() {
     const branches = (await api('GET', '/api/v1/branches')).items;
     await Promise.all(branches.map(async (branch) => {
       const queues = (await api('GET', `/api/v1/branches/${branch.id}/queues`)).items;
-      for (const queue of queues) found.push({ queue, branch: { id: branch.id, name: branch.name, publicId: branch.public_id } });
+      for (const queue of queues) found.push({ queue, branch: { id: branch.id, name: branch.name, publicId: branch.public_id, timeZone: branch.time_zone } });
     }));
   } else {
     await Promise.all(me.branch_ids.map(async (id) => {
       const snapshot = await api('GET', `/api/v1/branches/${id}/snapshot`);
       const lines = await Promise.all(snapshot.queues.map((q) => api('GET', `/api/v1/queues/${q.id}/tickets`)));
-      for (const { queue } of lines) found.push({ queue, branch: { id, name: snapshot.name, publicId: snapshot.public_id } });
+      for (const { queue } of lines) found.push({ queue, branch: { id, name: snapshot.name, publicId: snapshot.public_id, timeZone: snapshot.time_zone } });
     }));
   }
   counters = found
@@ -195,7 +203,7 @@ function updateTimes() {
   if (current?.called_at) {
     const called = new Date(current.called_at);
     $('current-since').textContent = format(t('console_since_value'), {
-      time: timeFormat.format(called), ago: duration((Date.now() - called.getTime()) / 1000),
+      time: branchTime(called), ago: duration((Date.now() - called.getTime()) / 1000),
     });
   }
 }

@@ -73,10 +73,12 @@ function renderCounters() {
       tile = document.createElement('li');
       tile.className = 'display-counter';
       tile.dataset.queueId = queue.id;
-      tile.append(span('display-counter-label', ''), span('now-serving', ''));
+      tile.append(span('display-counter-label', ''), span('display-counter-name', ''), span('now-serving', ''));
     }
     tile.dataset.state = queue.state;
     tile.querySelector('.display-counter-label').textContent = counterLabel(queue.counter);
+    // The counter's own name ("Parcels desk") under its number, unless it only repeats it.
+    tile.querySelector('.display-counter-name').textContent = queue.name === queue.counter ? '' : queue.name;
     tile.querySelector('.now-serving').textContent = queue.now_serving ?? NONE;
     tile.classList.toggle('idle', queue.now_serving == null);
     return tile;
@@ -85,7 +87,7 @@ function renderCounters() {
     list.replaceChildren(...tiles);
   }
   // The stylesheet sizes the type by how many tiles share the screen.
-  list.dataset.count = tiles.length <= 2 ? tiles.length : tiles.length <= 4 ? 4 : tiles.length <= 6 ? 6 : tiles.length <= 9 ? 9 : 'many';
+  list.dataset.count = tiles.length <= 3 ? tiles.length : tiles.length <= 4 ? 4 : tiles.length <= 6 ? 6 : tiles.length <= 9 ? 9 : 'many';
   $('display-empty').hidden = tiles.length > 0;
 }
 

@@ -40,17 +40,18 @@ struct APIDocumentation: Sendable {
                 let tag = (operation["tags"] as? [String])?.first ?? "other"
                 // Sign-in is needed unless one of the listed requirements is empty (`{}`: anonymous callers allowed).
                 let requirements = operation["security"] as? [[String: Any]]
-                let secured = requirements.map { !$0.isEmpty && !$0.contains { $0.isEmpty } } == true ? " 🔒" : ""
+                let secured = requirements.map { !$0.isEmpty && !$0.contains { $0.isEmpty } } == true ? #" <span class="badge">sign-in</span>"# : ""
                 byTag[tag, default: []].append("<tr><td><code>\(method.uppercased())</code></td><td><code>\(escape(path))</code></td><td>\(escape(operation["summary"] as? String ?? ""))\(secured)</td></tr>")
             }
         }
         let sections = byTag.sorted { $0.key < $1.key }.map { tag, rows in
-            "<h2>\(escape(tag))</h2><table><thead><tr><th>method</th><th>path</th><th>what it does</th></tr></thead><tbody>\(rows.joined())</tbody></table>"
+            #"<h2>\#(escape(tag))</h2><div class="table-wrap"><table class="table"><thead><tr><th>method</th><th>path</th><th>what it does</th></tr></thead><tbody>\#(rows.joined())</tbody></table></div>"#
         }.joined(separator: "\n")
         return """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Turno API</title></head><body><main><h1>Turno API</h1>
-            <p>The full contract is <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). 🔒 needs <code>Authorization: Bearer</code>
+            <title>Turno API</title><link rel="icon" href="/assets/icon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/turno.css"></head>
+            <body><header class="page-header"><a class="app-name" href="/">Turno</a></header><main class="site"><h1>Turno API</h1>
+            <p>The full contract is <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). <span class="badge">sign-in</span> needs <code>Authorization: Bearer</code>
             with an access token or an API key. Errors are <code>application/problem+json</code>.</p>
             \(sections)
             </main></body></html>

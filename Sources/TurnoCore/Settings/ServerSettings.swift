@@ -135,7 +135,7 @@ public struct ServerSettings: Sendable {
             rateLimits: RateLimits(
                 api: try RateLimiter.Limit(parsing: turno.string(forKey: "rateApi", default: "1000/hour")),
                 signedIn: try RateLimiter.Limit(parsing: turno.string(forKey: "rateSignedIn", default: "20000/hour")),
-                publicReads: try RateLimiter.Limit(parsing: turno.string(forKey: "ratePublicReads", default: "50/second")),
+                publicReads: try RateLimiter.Limit(parsing: turno.string(forKey: "ratePublicReads", default: "100/second")),
                 exports: try RateLimiter.Limit(parsing: turno.string(forKey: "rateExports", default: "100/hour")),
                 ticketIssue: try RateLimiter.Limit(parsing: turno.string(forKey: "rateTickets", default: "10/minute"))
             ),
@@ -164,7 +164,7 @@ public struct RateLimits: Sendable {
     public init(
         api: RateLimiter.Limit? = .init(1_000, per: .seconds(3_600)),
         signedIn: RateLimiter.Limit? = .init(20_000, per: .seconds(3_600)),
-        publicReads: RateLimiter.Limit? = .init(50, per: .seconds(1)),
+        publicReads: RateLimiter.Limit? = .init(100, per: .seconds(1)),
         exports: RateLimiter.Limit? = .init(100, per: .seconds(3_600)),
         ticketIssue: RateLimiter.Limit? = .init(10, per: .seconds(60))
     ) {

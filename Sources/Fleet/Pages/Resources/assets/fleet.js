@@ -382,6 +382,8 @@ async function loadDrones() {
     applyDrone(item, now);
   }
   for (const id of drones.keys()) if (!seen.has(id)) drones.delete(id);
+  // An empty map says how to fill it, instead of leaving a new user wondering.
+  $('map-empty').hidden = drones.size > 0;
   countsDirty = true;
   invalidate();
 }

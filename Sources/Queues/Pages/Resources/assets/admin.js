@@ -247,7 +247,7 @@ async function loadBranches() {
   if (state.branches.some((b) => String(b.id) === previous)) select.value = previous;
   if (select.value !== previous) followOverview();
   fillTable('branch-list', state.branches.map((b) => [
-    b.name, b.time_zone, languageName(b.language), t(`admin_routing_${b.routing_mode}`),
+    b.name, b.time_zone, languageName(b.language), t(`admin_routing_${b.routing_mode}_short`),
     // The branch's public pages, to open on the device that will show them.
     el('span', { className: 'branch-links' },
       el('a', { href: `/b/${b.public_id}/kiosk`, target: '_blank', textContent: t('admin_kiosk_link') }), ' · ',
@@ -494,6 +494,8 @@ const loaders = { staff: loadUsers, 'api-keys': loadKeys };
 function route(focus) {
   const wanted = location.hash.slice(1);
   const name = allowed[wanted] ? wanted : 'overview';
+  // A success message belongs to the section it was said in.
+  if (focus) $('admin-announce').textContent = '';
   for (const section of document.querySelectorAll('.admin-section')) section.hidden = section.id !== name;
   for (const link of document.querySelectorAll('.admin-nav a')) {
     if (link.dataset.section === name) link.setAttribute('aria-current', 'page');

@@ -137,7 +137,13 @@ async function showTicket(ticket) {
   ahead.textContent = format(t('kiosk_ahead'), { n: ticket.ahead });
   // The answer has no issue time; the kiosk's "now" is the same minute.
   $('receipt-time').textContent = format(t('kiosk_issued_at'), { time: timeFormat.format(new Date()) });
-  $('receipt-link').textContent = location.origin + ticket.page_url;
+  // The link may wrap only before the token, never inside it: a customer copying it by hand reads it whole.
+  const url = location.origin + ticket.page_url;
+  const cut = url.lastIndexOf('/') + 1;
+  const token = document.createElement('span');
+  token.className = 'receipt-token';
+  token.textContent = url.slice(cut);
+  $('receipt-link').replaceChildren(url.slice(0, cut), document.createElement('wbr'), token);
   const qr = $('receipt-qr');
   const settled = imageSettled(qr);
   qr.src = `/qr/${encodeURIComponent(ticket.token)}.svg`;

@@ -100,7 +100,7 @@ public struct SessionFields: Sendable, Equatable, Codable {
         self.externalID = externalID
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, CodingKey {
         case userID = "userId", sport, startedAt, durationS, distanceM, caloriesKcal, avgHrBpm, maxHrBpm, elevationGainM, notes, externalID = "externalId"
     }
 

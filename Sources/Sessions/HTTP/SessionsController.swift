@@ -55,21 +55,15 @@ struct SessionsController: Sendable {
         var fields: Result<SessionFields, Problem>
 
         init(from decoder: any Decoder) throws {
-            // Every field of a session is known here, even when decoding stops at an earlier bad one: the item fails
-            // on its own, and its later fields are not reported as unknown.
-            if let container = try? decoder.container(keyedBy: SessionFields.CodingKeys.self) {
-                for key in SessionFields.CodingKeys.allCases { _ = container.contains(key) }
-            }
-            // Reading every key (for nulls and unknown fields) tells the body's check that all are known: so this
-            // item checks both itself.
-            if let keys = try? decoder.container(keyedBy: SessionFields.CodingKeys.self),
-               let unknown = (try? decoder.container(keyedBy: NullProbe.AnyKey.self))?.allKeys
-                .first(where: { key in !keys.allKeys.contains { $0.stringValue == key.stringValue } }) {
+            // Reading every key (for unknown fields and nulls) tells the body's check that all are known, so that one
+            // item's mistake fails that item only: this item checks both itself.
+            if let unknown = (try? decoder.container(keyedBy: NullProbe.AnyKey.self))?.allKeys
+                .first(where: { SessionFields.CodingKeys(stringValue: $0.stringValue) == nil }) {
                 fields = .failure(.unprocessable("`\(Self.snakeCase(unknown.stringValue))` is not a field of a session"))
                 return
             }
             if let path = try? NullProbe(from: decoder).nullPath {
-                fields = .failure(.unprocessable(path.isEmpty ? "this item is null, not a session object" : "`\(path)` is null; leave a field out instead of sending null"))
+                fields = .failure(.unprocessable(path.isEmpty ? "this item is null, not a session object" : NullField(path: path).detail))
                 return
             }
             do {

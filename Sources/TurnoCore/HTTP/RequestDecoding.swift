@@ -3,44 +3,22 @@ import Hummingbird
 import NIOFoundationCompat
 
 /// Decodes JSON request bodies (snake_case keys, ISO-8601 dates) and explains exactly what is wrong
-/// with a body that does not fit: which field is missing, has the wrong type, or is not a field of the route at all
-/// (a misspelt field would otherwise be ignored silently).
+/// with a body that does not fit: which field is missing, has the wrong type, is null, or is not a field of the route
+/// at all (a misspelt field would otherwise be ignored silently).
 public struct TurnoJSONDecoder: RequestDecoder {
     public init() {}
-
-    /// Where the first null in a parsed JSON value is (`name`, `origin.x`), if any.
-    static func firstNull(in value: Any, at path: String) -> String? {
-        switch value {
-        case is NSNull:
-            return path.isEmpty ? "the body" : path
-        case let object as [String: Any]:
-            for key in object.keys.sorted() {
-                if let found = firstNull(in: object[key]!, at: path.isEmpty ? key : "\(path).\(key)") { return found }
-            }
-            return nil
-        case is [Any]:
-            // A null element fails to decode on its own (400); objects inside arrays are batch items, which routes
-            // check one by one (`NullProbe`), so that one item's mistake does not refuse the others.
-            return nil
-        default:
-            return nil
-        }
-    }
 
     public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
-        let data = Data(buffer: body)
-        // No field of this API takes null: a null is a mistake (or "clear it", which no route offers), never "absent".
-        if let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]), let path = Self.firstNull(in: object, at: "") {
-            throw Problem.unprocessable("`\(path)` is null; leave a field out instead of sending null")
-        }
         do {
-            return try StrictJSON.decode(T.self, from: data)
+            return try StrictJSON.decode(T.self, from: Data(buffer: body))
         } catch let error as DecodingError {
             throw Problem.badRequest(ProblemMiddleware.describe(error))
         } catch let unknown as UnknownField {
             throw Problem.unprocessable(unknown.detail)
+        } catch let null as NullField {
+            throw Problem.unprocessable(null.detail)
         }
     }
 }

@@ -23,27 +23,44 @@ public struct UnknownField: Error, Equatable, Sendable {
     }
 }
 
-/// Decodes request bodies like `TurnoJSONDecoder` (snake_case keys, ISO-8601 dates) but refuses fields the type never reads.
+/// A field sent as `null`. No field of this API takes null: a null is a mistake (or "clear it", which no route offers),
+/// never "absent", so it is refused rather than read as a field left out.
+public struct NullField: Error, Equatable, Sendable {
+    /// Where it is, as sent: `name`, `origin.x`, or `the body`.
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public var detail: String { "`\(path)` is null; leave a field out instead of sending null" }
+}
+
+/// Decodes request bodies like `TurnoJSONDecoder` (snake_case keys, ISO-8601 dates) but refuses fields the type never
+/// reads, and nulls.
 ///
 /// `JSONDecoder` cannot tell which keys a `Decodable` type read, so the body is decoded twice: by `JSONDecoder`, which
 /// gives the value and every error about it, then again by a replaying decoder that records each key the type asks for.
 public enum StrictJSON {
     /// Decodes like a `JSONDecoder` with `.convertFromSnakeCase` keys and `.iso8601` dates (rethrowing its `DecodingError`
     /// unchanged), then throws ``UnknownField`` for the first key, in document order, that the type never asked for.
+    /// The body is parsed once for both checks; a body the parser refuses is left to `JSONDecoder`'s own error. A null
+    /// is refused first (``NullField``), before `JSONDecoder` could call a required null field merely mistyped.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        var parser = JSONParser(data)
+        let root = try? parser.parseDocument()
+        if let path = root?.firstNull(at: "") { throw NullField(path: path) }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
         let value = try decoder.decode(type, from: data)
-        if let unknown = firstUnknownField(decoding: type, from: data) { throw unknown }
+        if let root, let unknown = firstUnknownField(decoding: type, in: root) { throw unknown }
         return value
     }
 
     /// The first field `type` never asks for. Nil too when the replay cannot follow the type: the replay only checks,
     /// `JSONDecoder` has already accepted the body, so a type the replay does not understand is left unchecked.
-    private static func firstUnknownField<T: Decodable>(decoding type: T.Type, from data: Data) -> UnknownField? {
-        var parser = JSONParser(data)
-        guard let root = try? parser.parseDocument() else { return nil }
+    private static func firstUnknownField<T: Decodable>(decoding type: T.Type, in root: JSONValue) -> UnknownField? {
         let record = KeyRecord()
         do {
             _ = try ReplayDecoder(value: root, codingPath: [], record: record).decode(type)
@@ -68,7 +85,26 @@ private enum JSONValue {
     case object(id: Int, members: [(key: String, value: JSONValue)])
 }
 
-/// An RFC 8259 parser for bodies `JSONDecoder` has already accepted; it throws rather than guess at anything else.
+extension JSONValue {
+    /// Where the first null is (`name`, `origin.x`; object members in key order), if any. Arrays are not looked into: a
+    /// null element fails to decode on its own, and objects inside arrays are batch items, which routes check one by
+    /// one (`NullProbe`) so that one item's mistake does not refuse the others.
+    func firstNull(at path: String) -> String? {
+        switch self {
+        case .null:
+            return path.isEmpty ? "the body" : path
+        case .object(_, let members):
+            for member in members.sorted(by: { $0.key < $1.key }) {
+                if let found = member.value.firstNull(at: path.isEmpty ? member.key : "\(path).\(member.key)") { return found }
+            }
+            return nil
+        case .array, .bool, .number, .string:
+            return nil
+        }
+    }
+}
+
+/// An RFC 8259 parser; it throws rather than guess at anything it does not accept.
 private struct JSONParser {
     private struct Malformed: Error {}
 

@@ -293,9 +293,8 @@ public struct FleetStore: Sendable {
     /// Stores a new pending delivery, or returns the one an earlier request with the same idempotency key made.
     func create(_ delivery: Delivery, organizationID: Int64, idempotencyKey: IdempotencyKey?) async throws -> (Delivery, isNew: Bool) {
         try await storage.write { transaction in
-            if let idempotencyKey, case .replay(let resource) = try await transaction.claim(idempotencyKey) {
-                guard resource.hasPrefix("delivery:"), let id = UUID(uuidString: String(resource.dropFirst("delivery:".count))),
-                      let earlier = try await Self.delivery(id, of: organizationID, in: transaction.sql)
+            if let idempotencyKey, case .replay(let id) = try await transaction.claim(idempotencyKey, for: "delivery") {
+                guard let id = UUID(uuidString: id), let earlier = try await Self.delivery(id, of: organizationID, in: transaction.sql)
                 else { throw DatabaseUnavailable("the delivery of an earlier request with this key is gone") }
                 return (earlier, false)
             }
@@ -308,7 +307,7 @@ public struct FleetStore: Sendable {
                         \(bind: delivery.origin.y), \(bind: delivery.destination.x), \(bind: delivery.destination.y), \(bind: delivery.weightKg),
                         \(bind: delivery.priority), \(bind: transaction.timeMs), \(bind: delivery.version))
                 """).run()
-            if let idempotencyKey { try await transaction.remember(idempotencyKey, resource: "delivery:\(delivery.id.uuidString)") }
+            if let idempotencyKey { try await transaction.remember(idempotencyKey, made: "delivery", id: delivery.id.uuidString) }
             try await Self.append(.created, delivery, organizationID: organizationID, in: transaction)
             return (delivery, true)
         }

@@ -123,8 +123,8 @@ public struct QueueStore: Sendable {
     ) async throws -> (ticket: Ticket, state: BranchState, isNew: Bool) {
         let replayed = Mutex<TicketID?>(nil)
         let (events, state) = try await perform(on: branchID, organizationID: nil) { state, transaction in
-            if let idempotencyKey, case .replay(let resource) = try await transaction.claim(idempotencyKey) {
-                replayed.withLock { $0 = Self.ticketID(resource: resource) }
+            if let idempotencyKey, case .replay(let id) = try await transaction.claim(idempotencyKey, for: "ticket") {
+                replayed.withLock { $0 = TicketID(id) }
                 return []
             }
             guard let service = state.services[serviceID] else { throw QueueRuleViolation.unknownService(serviceID) }
@@ -145,7 +145,7 @@ public struct QueueStore: Sendable {
                 number: TicketNumber(prefix: service.prefix, sequence: try row.decode(column: "sequence", as: Int.self)), serviceID: serviceID, queueID: nil,
                 customerClass: customerClass, channel: channel, state: .waiting, issuedAtMs: transaction.timeMs
             )
-            if let idempotencyKey { try await transaction.remember(idempotencyKey, resource: "ticket:\(ticket.id)") }
+            if let idempotencyKey { try await transaction.remember(idempotencyKey, made: "ticket", id: ticket.id) }
             let events = try state.issue(ticket, nowMs: transaction.timeMs)
             assert(events.first?.ticket?.queueID == queueID, "routing is deterministic")
             return events
@@ -156,11 +156,6 @@ public struct QueueStore: Sendable {
         }
         guard let ticket = events.first?.ticket else { throw DatabaseUnavailable("issuing produced no ticket") }
         return (ticket, state, true)
-    }
-
-    /// The ticket id in an idempotency key's resource (`ticket:12`).
-    static func ticketID(resource: String) -> TicketID? {
-        resource.hasPrefix("ticket:") ? TicketID(resource.dropFirst("ticket:".count)) : nil
     }
 
     public func ticket(token: String) async throws -> Ticket? {

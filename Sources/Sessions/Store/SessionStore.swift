@@ -33,9 +33,8 @@ public struct SessionStore: Sendable {
         guard !sessions.isEmpty else { return [] }
         return try await storage.write { transaction in
             let sql = transaction.sql
-            if let idempotencyKey, case .replay(let resource) = try await transaction.claim(idempotencyKey) {
-                guard resource.hasPrefix("session:"), let id = Int64(resource.dropFirst("session:".count)),
-                      let existing = try await session(id: id, organizationID: organizationID, sql: sql)
+            if let idempotencyKey, case .replay(let id) = try await transaction.claim(idempotencyKey, for: "session") {
+                guard let id = Int64(id), let existing = try await session(id: id, organizationID: organizationID, sql: sql)
                 else { throw DatabaseUnavailable("the session of an earlier request with this key is gone") }
                 return sessions.map { _ in .existing(existing) }
             }
@@ -82,7 +81,7 @@ public struct SessionStore: Sendable {
                 outcomes[index] = .existing(known[session.externalID!]!)
             }
             let created = outcomes.compactMap { if case .created(let session)? = $0 { session } else { nil } }
-            if let idempotencyKey, let first = outcomes.first??.session.id { try await transaction.remember(idempotencyKey, resource: "session:\(first)") }
+            if let idempotencyKey, let first = outcomes.first??.session.id { try await transaction.remember(idempotencyKey, made: "session", id: first) }
             try await addToRollups(created, organizationID: organizationID, sql: sql)
             return outcomes.map { $0! }
         }

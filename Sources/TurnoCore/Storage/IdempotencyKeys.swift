@@ -34,8 +34,8 @@ public struct IdempotencyKey: Sendable, Equatable {
 public enum IdempotencyClaim: Sendable, Equatable {
     /// The key is new (or its earlier use is more than 24 hours old): go on, then `remember` what was made.
     case claimed
-    /// An earlier request with this key made `resource` (`ticket:12`); answer with it and change nothing.
-    case replay(resource: String)
+    /// An earlier request with this key made the thing with this id; answer with it and change nothing.
+    case replay(id: String)
 }
 
 /// A key that comes back with a different request.
@@ -44,9 +44,10 @@ public struct IdempotencyKeyReused: Error, Sendable {
 }
 
 extension Transaction {
-    /// Claims `key` for this transaction. The row is written first, so a second request with the same key waits on
-    /// it (PostgreSQL) or runs after it (SQLite) and then finds what the first one made.
-    public func claim(_ key: IdempotencyKey) async throws -> IdempotencyClaim {
+    /// Claims `key` for this transaction, for making a `kind` of thing (`ticket`, `delivery`). The row is written first,
+    /// so a second request with the same key waits on it (PostgreSQL) or runs after it (SQLite) and then finds what
+    /// the first one made.
+    public func claim(_ key: IdempotencyKey, for kind: String) async throws -> IdempotencyClaim {
         let expired = timeMs - IdempotencyKey.lifetimeMs
         let inserted = try await sql.raw("""
             INSERT INTO idempotency_keys (scope, idempotency_key, fingerprint, resource, created_at_ms)
@@ -61,25 +62,21 @@ extension Transaction {
             """).first()
         else { return .claimed }
         guard try row.decode(column: "fingerprint", as: String.self) == key.fingerprint else { throw IdempotencyKeyReused(key: key.key) }
-        return .replay(resource: try row.decode(column: "resource", as: String.self))
+        let resource = try row.decode(column: "resource", as: String.self)
+        // The fingerprint covers the path, so the same request made the same kind of thing.
+        guard resource.hasPrefix(kind + ":") else { throw DatabaseUnavailable("the \(kind) an earlier request with this key made is unknown") }
+        return .replay(id: String(resource.dropFirst(kind.count + 1)))
     }
 
-    /// Records what the request that claimed `key` made.
-    public func remember(_ key: IdempotencyKey, resource: String) async throws {
+    /// Records what the request that claimed `key` made: the `kind` of thing (as claimed) and its id.
+    public func remember(_ key: IdempotencyKey, made kind: String, id: some CustomStringConvertible) async throws {
         try await sql.raw("""
-            UPDATE idempotency_keys SET resource = \(bind: resource) WHERE scope = \(bind: key.scope) AND idempotency_key = \(bind: key.key)
+            UPDATE idempotency_keys SET resource = \(bind: "\(kind):\(id)") WHERE scope = \(bind: key.scope) AND idempotency_key = \(bind: key.key)
             """).run()
     }
 }
 
 extension Storage {
-    /// Forgets keys older than their lifetime (claiming one reclaims it anyway; this keeps the table small).
-    public func purgeIdempotencyKeys(nowMs: Int64) async throws {
-        _ = try await write { transaction in
-            try await transaction.sql.raw("DELETE FROM idempotency_keys WHERE created_at_ms < \(bind: nowMs - IdempotencyKey.lifetimeMs)").run()
-        }
-    }
-
     static let idempotencyMigration = Migration(module: "core", version: 3, name: "idempotency keys per caller") { _ in
         [
             """

@@ -30,6 +30,9 @@ public struct Branch: Sendable, Equatable, Codable {
     /// `tickets:classes`) may give any class.
     public var selfServiceClasses: Set<CustomerClass>
 
+    /// The self-service classes in the enumeration's order, as they are stored and shown.
+    public var orderedSelfServiceClasses: [CustomerClass] { CustomerClass.allCases.filter(selfServiceClasses.contains) }
+
     public init(
         id: BranchID, organizationID: Int64, name: String, timeZone: String, language: String, routingMode: RoutingMode, isOpen: Bool,
         publicID: String = "", selfServiceClasses: Set<CustomerClass> = [.regular]

@@ -40,7 +40,7 @@ struct PublicTicketsController: Sendable {
             let customerClass = body.class ?? .regular
             let mayGiveAnyClass = principal?.role != nil || principal?.scopes.contains(.ticketsClasses) == true
             guard mayGiveAnyClass || branch.selfServiceClasses.contains(customerClass) else {
-                let allowed = CustomerClass.allCases.filter(branch.selfServiceClasses.contains).map(\.rawValue).joined(separator: ", ")
+                let allowed = branch.orderedSelfServiceClasses.map(\.rawValue).joined(separator: ", ")
                 throw Problem(.forbidden, detail: "customers cannot choose the class \(customerClass.rawValue) at this branch (they may choose \(allowed)); staff give the others")
             }
             // Who calls decides the channel: staff at the desk, a kiosk or bot with its key, anyone else online.
@@ -136,7 +136,7 @@ struct PublicTicketsController: Sendable {
         }
         return BranchSnapshot(
             branchId: branch.id, publicId: branch.publicID, name: branch.name, language: branch.language, timeZone: branch.timeZone, isOpen: branch.isOpen,
-            routingMode: branch.routingMode, selfServiceClasses: CustomerClass.allCases.filter(branch.selfServiceClasses.contains), queues: queues, services: services, lastCalls: calls, liveId: liveID
+            routingMode: branch.routingMode, selfServiceClasses: branch.orderedSelfServiceClasses, queues: queues, services: services, lastCalls: calls, liveId: liveID
         )
     }
 }

@@ -45,7 +45,7 @@ struct SetupController: Sendable {
         init(_ branch: Branch) {
             id = branch.id; name = branch.name; timeZone = branch.timeZone; language = branch.language
             routingMode = branch.routingMode; isOpen = branch.isOpen; publicId = branch.publicID
-            selfServiceClasses = CustomerClass.allCases.filter(branch.selfServiceClasses.contains)
+            selfServiceClasses = branch.orderedSelfServiceClasses
         }
     }
 

@@ -63,7 +63,7 @@ extension QueueStore {
             INSERT INTO branches (organization_id, name, time_zone, language, routing_mode, is_open, created_at_ms, public_id, self_service_classes)
             VALUES (\(bind: branch.organizationID), \(bind: branch.name), \(bind: branch.timeZone), \(bind: branch.language),
                     \(bind: branch.routingMode.rawValue), \(bind: branch.isOpen ? 1 : 0), \(bind: transaction.timeMs), \(bind: publicID),
-                    \(bind: Self.stored(branch.selfServiceClasses)))
+                    \(bind: Self.storedSelfServiceClasses(of: branch)))
             RETURNING id
             """).first()
         else { throw DatabaseUnavailable("the database did not return the new branch's id") }
@@ -73,16 +73,16 @@ extension QueueStore {
         return created
     }
 
-    /// Classes as stored: comma-separated in the enumeration's order.
-    static func stored(_ classes: Set<CustomerClass>) -> String {
-        CustomerClass.allCases.filter(classes.contains).map(\.rawValue).joined(separator: ",")
+    /// A branch's self-service classes as stored: comma-separated in the enumeration's order.
+    static func storedSelfServiceClasses(of branch: Branch) -> String {
+        branch.orderedSelfServiceClasses.map(\.rawValue).joined(separator: ",")
     }
 
     public func updateBranch(_ branch: Branch, in transaction: Transaction) async throws {
         try await transaction.sql.raw("""
             UPDATE branches SET name = \(bind: branch.name), time_zone = \(bind: branch.timeZone), language = \(bind: branch.language),
                 routing_mode = \(bind: branch.routingMode.rawValue), is_open = \(bind: branch.isOpen ? 1 : 0),
-                self_service_classes = \(bind: Self.stored(branch.selfServiceClasses)) WHERE id = \(bind: branch.id)
+                self_service_classes = \(bind: Self.storedSelfServiceClasses(of: branch)) WHERE id = \(bind: branch.id)
             """).run()
         try await bumpVersion(of: branch.id, in: transaction)
     }

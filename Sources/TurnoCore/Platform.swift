@@ -52,19 +52,13 @@ final class BackgroundServices: Sendable {
     func add(_ service: any Service) { list.withLock { $0.append(service) } }
 }
 
-/// Closes the database once everything that uses it has stopped; a close that takes more than five seconds is cancelled.
+/// Closes the database once everything that uses it has stopped.
 struct StorageCloser: Service {
     let storage: Storage
 
     func run() async throws {
         try? await gracefulShutdown()
-        let closing = Task { [storage] in await storage.close() }
-        let waited = Task {
-            try? await Task.sleep(for: .seconds(5))
-            closing.cancel()
-        }
-        await closing.value
-        waited.cancel()
+        await storage.close()
     }
 }
 

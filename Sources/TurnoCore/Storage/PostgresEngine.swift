@@ -92,15 +92,27 @@ public final class PostgresEngine: DatabaseEngine {
                 handOver.fail(error)
             }
         }
-        // Looked at again while waiting: the event listener may find the server gone a moment after this request began.
+        // One timer bounds both waits: for the connection (looked at again each time, as the event listener may find
+        // the server gone a moment after this request began), then for the operation holding it.
         let timer = Task {
             let started = ContinuousClock.now
+            var heldSince: ContinuousClock.Instant?
             while true {
                 try await Task.sleep(for: .milliseconds(250))
-                let timeout = isUnreachable ? Self.unreachableLeaseTimeout : Self.leaseTimeout
-                if ContinuousClock.now - started >= timeout {
-                    handOver.fail(DatabaseUnavailable("no PostgreSQL connection within \(timeout)"))
-                    return
+                let now = ContinuousClock.now
+                if let connection = handOver.held {
+                    let since = heldSince ?? now
+                    heldSince = since
+                    if now - since >= Self.operationTimeout {
+                        try await connection.close()
+                        return
+                    }
+                } else {
+                    let timeout = isUnreachable ? Self.unreachableLeaseTimeout : Self.leaseTimeout
+                    if now - started >= timeout {
+                        handOver.fail(DatabaseUnavailable("no PostgreSQL connection within \(timeout)"))
+                        return
+                    }
                 }
             }
         }
@@ -109,11 +121,6 @@ public final class PostgresEngine: DatabaseEngine {
             let connection = try await handOver.connection()
             defer { handOver.giveBack() }
             noteAnswered()
-            let watchdog = Task {
-                try await Task.sleep(for: Self.operationTimeout)
-                try await connection.close()
-            }
-            defer { watchdog.cancel() }
             return try await operation(connection)
         } catch let error where Self.isUnavailable(error) || error is DatabaseUnavailable {
             noteUnreachable()
@@ -203,6 +210,14 @@ private final class ConnectionHandOver: Sendable {
     }
 
     private let state = Mutex<State>(.waiting(nil))
+
+    /// The connection while the request holds it; nil before it has one and after it gave it back.
+    var held: PostgresConnection? {
+        state.withLock { state in
+            guard case .leased(let connection, givenBack: false, _) = state else { return nil }
+            return connection
+        }
+    }
 
     /// The leasing task offers its connection; false when the request no longer wants it.
     func offer(_ connection: PostgresConnection) -> Bool {

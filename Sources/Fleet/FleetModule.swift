@@ -7,6 +7,7 @@ public struct FleetModule: TurnoModule {
     public let name = "fleet"
     public var migrations: [Migration] { FleetSchema.migrations }
     public let pages: [PageLink] = [PageLink(title: "Fleet dispatch", path: "/fleet")]
+    public let staffPages = [StaffPage(path: "/fleet", titles: ["en": "Fleet", "it": "Flotta"])]
     let tick: Duration
     let simulate: Bool?
     let simulationSpeed: Double?
@@ -40,6 +41,6 @@ public struct FleetModule: TurnoModule {
         platform.addBackgroundService(DronePositions(store: store, hub: platform.hub, logger: platform.logger, interval: .seconds(1)))
         FleetController(store: store, rules: rules).add(to: router)
         let renderer = try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Fleet")
-        FleetPages(renderer: renderer, hub: platform.hub).add(to: router)
+        FleetPages(renderer: renderer, hub: platform.hub, navigation: platform.navigation).add(to: router)
     }
 }

@@ -13,6 +13,11 @@ public struct QueuesModule: TurnoModule {
         PageLink(title: "Administration", path: "/admin"),
     ]
 
+    public let staffPages = [
+        StaffPage(path: "/console", titles: ["en": "Console", "it": "Console"]),
+        StaffPage(path: "/admin", titles: ["en": "Administration", "it": "Amministrazione"], roles: [.admin, .manager]),
+    ]
+
     public init() {}
 
     /// Each branch's kiosk and display (the first twenty), or where to find them before there is a branch.
@@ -32,13 +37,13 @@ public struct QueuesModule: TurnoModule {
         platform.addEventConsumer(TicketPositions(store: store, hub: platform.hub, logger: platform.logger))
         platform.addBackgroundService(DailyRollover(store: store, storage: platform.storage, logger: platform.logger, interval: .seconds(60)))
         SetupController(store: store, storage: platform.storage).add(to: router)
-        CounterController(store: store).add(to: router)
+        CounterController(store: store, directory: platform.identity.directory).add(to: router)
         DashboardController(store: store, storage: platform.storage).add(to: router)
         let tickets = PublicTicketsController(
             store: store, storage: platform.storage, hub: platform.hub, limiter: platform.rateLimiter,
             anonymousIssueLimit: platform.settings.rateLimits.ticketIssue
         )
         tickets.add(to: router)
-        PagesController(renderer: try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Queues"), store: store, tickets: tickets, hub: platform.hub).add(to: router)
+        PagesController(renderer: try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Queues"), store: store, tickets: tickets, hub: platform.hub, navigation: platform.navigation).add(to: router)
     }
 }

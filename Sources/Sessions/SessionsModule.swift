@@ -2,20 +2,23 @@ import Foundation
 import Hummingbird
 import TurnoCore
 
-/// Sessions: exercise sessions, their per-user roll-ups and statistics, and the athlete page.
+/// Sessions: exercise sessions, their per-user roll-ups and statistics, the athlete list and the athlete page.
 public struct SessionsModule: TurnoModule {
     public let name = "sessions"
     public var migrations: [Migration] { SessionSchema.migrations }
-    public let pages: [PageLink] = [PageLink(title: "Athlete sessions", path: "/sessions/users/{id}")]
+    public let pages: [PageLink] = [PageLink(title: "Athletes", path: "/sessions"), PageLink(title: "Athlete sessions", path: "/sessions/users/{id}")]
+
+    public let staffPages = [StaffPage(path: "/sessions", titles: ["en": "Sessions", "it": "Sessioni"])]
 
     public init() {}
 
     public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws {
+        let store = SessionStore(storage: platform.storage)
         SessionsController(
-            store: SessionStore(storage: platform.storage),
+            store: store,
             exportLimit: .exports(limiter: platform.rateLimiter, limit: platform.settings.rateLimits.exports)
         ).add(to: router)
         let renderer = try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Sessions")
-        SessionPages(renderer: renderer, hub: platform.hub).add(to: router)
+        SessionPages(renderer: renderer, hub: platform.hub, navigation: platform.navigation, store: store).add(to: router)
     }
 }

@@ -10,6 +10,8 @@ public struct Platform: Sendable {
     public let identity: Identity
     public let rateLimiter: RateLimiter
     public let logger: Logger
+    /// The bar every staff page shows, with every module's staff pages.
+    public let navigation: StaffNavigation
     /// The services that must run beside the HTTP server: the event feed, and storage shutdown.
     let feed: EventFeed
     /// Modules' periodic work (the queues' daily roll-over, say).
@@ -34,7 +36,10 @@ public struct Platform: Sendable {
         let recent = try await storage.events(after: knownAfter, limit: settings.liveReplayCapacity)
         await hub.seed(recent: recent, knownAfter: knownAfter, latest: latest)
         let feed = EventFeed(storage: storage, consumers: [identity.directory, hub], startAfter: latest, logger: logger)
-        return Platform(settings: settings, storage: storage, hub: hub, identity: identity, rateLimiter: RateLimiter(), logger: logger, feed: feed)
+        return Platform(
+            settings: settings, storage: storage, hub: hub, identity: identity, rateLimiter: RateLimiter(), logger: logger,
+            navigation: StaffNavigation(modulePages: modules.flatMap(\.staffPages)), feed: feed
+        )
     }
 
     /// Services to run around the HTTP server, in start order (they stop in reverse):

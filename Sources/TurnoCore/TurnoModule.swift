@@ -8,6 +8,8 @@ public protocol TurnoModule: Sendable {
     var migrations: [Migration] { get }
     /// Pages worth printing at start-up, such as the kiosk or the console.
     var pages: [PageLink] { get }
+    /// The module's pages in the navigation shared by every staff page.
+    var staffPages: [StaffPage] { get }
     /// Adds the module's routes, wired to the platform's storage and live hub.
     func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws
     /// The pages to print at start-up with the real ids the module knows (each branch's kiosk, say); `pages` when
@@ -17,6 +19,7 @@ public protocol TurnoModule: Sendable {
 
 extension TurnoModule {
     public func startupLinks(platform: Platform) async -> [PageLink] { pages }
+    public var staffPages: [StaffPage] { [] }
 }
 
 /// A page a module serves, printed with its URL when the server starts.

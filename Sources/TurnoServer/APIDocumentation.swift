@@ -3,19 +3,40 @@ import Hummingbird
 import NIOCore
 import TurnoCore
 
-/// `/openapi.json` (the OpenAPI 3.1 contract, shipped with the binary) and `/docs` (a readable list of it).
+/// `/openapi.json` (the OpenAPI 3.1 contract, shipped with the binary), `/docs` (a readable rendering of it with a
+/// "Try it" form per operation, see `APIDocumentationPage`) and that page's script and stylesheet under `/docs/assets/`.
 struct APIDocumentation: Sendable {
     let document: Data
+    /// `docs.js` and `docs.css`, by file name.
+    let assets: [String: Asset]
+
+    /// A file under `/docs/assets/`. Served like the modules' assets (`PageRenderer.assetResponse`), whose loader this
+    /// page cannot use: it expects a module's templates and strings, and the page is rendered here in Swift.
+    struct Asset: Sendable {
+        let bytes: [UInt8]
+        let contentType: String
+        let etag: String
+    }
 
     init() throws {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json") else {
-            throw SettingsError("the OpenAPI document is missing from the installation")
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
+              let folder = Bundle.module.url(forResource: "docs", withExtension: nil)
+        else {
+            throw SettingsError("the OpenAPI document or the /docs assets are missing from the installation")
         }
         document = try Data(contentsOf: url)
+        var assets: [String: Asset] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
+            let contentType = name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : name.hasSuffix(".css") ? "text/css; charset=utf-8" : "application/octet-stream"
+            assets[name] = Asset(bytes: bytes, contentType: contentType, etag: "\"\(Self.fingerprint(bytes))\"")
+        }
+        self.assets = assets
     }
 
     func add(to router: Router<TurnoRequestContext>) throws {
         let document = self.document
+        let assets = self.assets
         let page = try Self.page(document)
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
@@ -23,38 +44,32 @@ struct APIDocumentation: Sendable {
         router.get("/docs") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
         }
+        router.get("/docs/assets/:file") { request, context -> Response in
+            guard let name = context.parameters.get("file"), let asset = assets[name] else {
+                throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
+            }
+            // Revalidated by ETag, as the other assets: a new version is picked up at once, an unchanged one costs a 304.
+            if request.headers[.ifNoneMatch] == asset.etag {
+                return Response(status: .notModified, headers: [.eTag: asset.etag])
+            }
+            return Response(
+                status: .ok, headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
+                body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes))
+            )
+        }
     }
 
-    /// Every operation of the document, grouped by tag, as plain HTML.
+    /// The `/docs` page for the OpenAPI document `document`, made once at startup.
     static func page(_ document: Data) throws -> String {
-        guard let root = try JSONSerialization.jsonObject(with: document) as? [String: Any], let paths = root["paths"] as? [String: [String: Any]] else {
-            throw SettingsError("the OpenAPI document cannot be read")
+        try APIDocumentationPage(root: OpenAPIValue(parsing: document)).render()
+    }
+
+    /// FNV-1a, as `PageRenderer` tags its assets: enough to tell versions of a file apart (not a security measure).
+    static func fingerprint(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
-        func escape(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
-        var byTag: [String: [String]] = [:]
-        for (path, operations) in paths.sorted(by: { $0.key < $1.key }) {
-            for (method, value) in operations.sorted(by: { $0.key < $1.key }) {
-                guard let operation = value as? [String: Any] else { continue }
-                let tag = (operation["tags"] as? [String])?.first ?? "other"
-                // Sign-in is needed unless one of the listed requirements is empty (`{}`: anonymous callers allowed).
-                let requirements = operation["security"] as? [[String: Any]]
-                let secured = requirements.map { !$0.isEmpty && !$0.contains { $0.isEmpty } } == true ? #" <span class="badge">sign-in</span>"# : ""
-                byTag[tag, default: []].append("<tr><td><code>\(method.uppercased())</code></td><td><code>\(escape(path))</code></td><td>\(escape(operation["summary"] as? String ?? ""))\(secured)</td></tr>")
-            }
-        }
-        let sections = byTag.sorted { $0.key < $1.key }.map { tag, rows in
-            #"<h2>\#(escape(tag))</h2><div class="table-wrap"><table class="table"><thead><tr><th>method</th><th>path</th><th>what it does</th></tr></thead><tbody>\#(rows.joined())</tbody></table></div>"#
-        }.joined(separator: "\n")
-        return """
-            <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Turno API</title><link rel="icon" href="/assets/icon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/turno.css"></head>
-            <body><header class="page-header"><a class="app-name" href="/">Turno</a></header><main class="site"><h1>Turno API</h1>
-            <p>The full contract is <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). <span class="badge">sign-in</span> needs <code>Authorization: Bearer</code>
-            with an access token or an API key. Errors are <code>application/problem+json</code>.</p>
-            \(sections)
-            </main></body></html>
-            """
+        return String(hash, radix: 16)
     }
 }

@@ -39,7 +39,7 @@ public func buildApplication(
     OperationsRoutes(storage: platform.storage, registry: registry, metricsToken: settings.metricsToken).add(to: router)
     IdentityRoutes(identity: platform.identity, limiter: platform.rateLimiter, exportLimit: settings.rateLimits.exports).add(to: router)
     LiveRoutes(hub: platform.hub, heartbeat: .seconds(settings.liveHeartbeatSeconds)).add(to: router)
-    HomePage(store: QueueStore(storage: platform.storage)).add(to: router)
+    HomePage(store: QueueStore(storage: platform.storage), navigation: platform.navigation).add(to: router)
     try APIDocumentation().add(to: router)
     for module in modules {
         try module.addRoutes(to: router, platform: platform)

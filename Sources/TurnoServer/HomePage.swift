@@ -2,10 +2,12 @@ import Hummingbird
 import Queues
 import TurnoCore
 
-/// `/`: what Turno is and a way in. Signed in (a page session), the organization's branches the user may see, each
-/// with its kiosk, display and console, and the staff pages; signed out, the sign-in button.
+/// `/`: what Turno is and a way in. Signed in (a page session), the staff bar and the organization's branches the
+/// user may see, each with its kiosk, display and console, and QR codes of the kiosk and display links to open them
+/// on the device that will show them; signed out, the sign-in button.
 struct HomePage: Sendable {
     let store: QueueStore
+    let navigation: StaffNavigation
 
     func add(to router: Router<TurnoRequestContext>) {
         router.get("/") { request, context -> Response in
@@ -20,24 +22,30 @@ struct HomePage: Sendable {
             }
             let name = if case .user(_, let username, _) = principal.kind { username } else { principal.auditName }
             let branches = try await store.branches(organizationID: principal.organizationID).filter { principal.canAccess(branch: $0.id) }
-            let rows = branches.map { branch in
-                """
-                <li class="card"><h3>\(SitePage.escape(branch.name))</h3><p class="branch-links">
-                <a class="button" href="/b/\(branch.publicID)/kiosk">\(t("kiosk"))</a>
-                <a class="button" href="/b/\(branch.publicID)/display">\(t("display"))</a>
-                <a class="button" href="/console">\(t("console"))</a></p></li>
-                """
+            let origin = request.publicOrigin
+            let rows = branches.map { branch -> String in
+                let pages = [("kiosk", "/b/\(branch.publicID)/kiosk"), ("display", "/b/\(branch.publicID)/display")]
+                let codes = pages.map { page, path -> String in
+                    let label = SitePage.escape(t("qr_of").replacingOccurrences(of: "{page}", with: t(page)))
+                    let svg = (try? QRCode(encoding: origin + path).svg(moduleSize: 3)) ?? ""
+                    return #"<figure class="qr" role="img" aria-label="\#(label)">\#(svg)<figcaption>\#(t(page))</figcaption></figure>"#
+                }
+                return """
+                    <li class="card branch-card"><h3>\(SitePage.escape(branch.name))</h3><p class="branch-links">
+                    <a class="button" href="/b/\(branch.publicID)/kiosk">\(t("kiosk"))</a>
+                    <a class="button" href="/b/\(branch.publicID)/display">\(t("display"))</a>
+                    <a class="button" href="/console">\(t("console"))</a></p>
+                    <div class="qr-codes">\(codes.joined())</div><p class="muted small">\(t("qr_help"))</p></li>
+                    """
             }.joined(separator: "\n")
-            var pages = [("/console", "console"), ("/fleet", "fleet"), ("/docs", "docs")]
-            if role == .admin || role == .manager { pages.insert(("/admin", "admin"), at: 1) }
             main += """
                 <p>\(SitePage.escape(t("signed_in_as").replacingOccurrences(of: "{name}", with: name)))</p>
                 <h2>\(t("branches"))</h2>
-                \(branches.isEmpty ? "<p>\(t("no_branches"))</p>" : #"<ul class="links">\#(rows)</ul>"#)
-                <h2>\(t("pages"))</h2>
-                <ul class="links">\(pages.map { #"<li><a class="button" href="\#($0.0)">\#(t($0.1))</a></li>"# }.joined())</ul>
+                \(branches.isEmpty ? "<p>\(t("no_branches"))</p>" : #"<ul class="links branches">\#(rows)</ul>"#)
                 """
-            return SitePage.html(title: t("home"), language: language, main: main)
+            return SitePage.html(
+                title: t("home"), language: language, main: main, navigation: navigation.html(role: role, language: language, current: "/")
+            )
         }
     }
 }

@@ -129,10 +129,39 @@ struct DomainTests {
         _ = try state.issue(Fixture.ticket(1, service: 1, issuedAtMs: 0), nowMs: 0)
         for id in 2...4 { _ = try state.issue(Fixture.ticket(TicketID(id), service: 2, issuedAtMs: Int64(id) * 1_000), nowMs: Int64(id) * 1_000) }
         _ = try state.callNext(at: 1, nowMs: 10_000)
-        let events = try state.transfer(1, to: 2, nowMs: 11_000)
+        let events = try state.transfer(1, to: .service(2), nowMs: 11_000)
         #expect(events.map(\.type) == ["ticket.transferred"])
         #expect(state.tickets[1]?.issuedAtMs == 0)
         #expect(state.line(of: 2).map(\.id) == [1, 2, 3, 4])
+    }
+
+    @Test("a transfer to a counter or a colleague lands in that counter's line, in either routing mode", arguments: RoutingMode.allCases)
+    func transferToCounterOrColleague(mode: RoutingMode) throws {
+        var two = Fixture.queue(2, counter: "2", services: [1, 2])
+        two.operatorIDs = [7]
+        var state = BranchState(branch: Fixture.branch(mode), services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
+                                queues: [Fixture.queue(1, counter: "1", services: [1]), two, Fixture.queue(3, counter: "3", services: [2], state: .closed)],
+                                tickets: [])
+        for id in 1...3 { _ = try state.issue(Fixture.ticket(TicketID(id), service: 1, issuedAtMs: Int64(id) * 1_000), nowMs: Int64(id) * 1_000) }
+        _ = try state.callNext(at: 1, nowMs: 5_000)
+        // Ticket 1, called at counter 1, goes to counter 2 by name and stands first there: it keeps its issue time.
+        let events = try state.transfer(1, to: .queue(2, service: nil), nowMs: 6_000)
+        #expect(events.first?.ticket?.transferredAtMs == 6_000)
+        #expect(state.tickets[1]?.queueID == 2 && state.tickets[1]?.state == .waiting)
+        #expect(state.head(of: 2)?.id == 1)
+        // Ticket 2, to the colleague who works at counter 2, now for service B.
+        _ = try state.transfer(2, to: .colleague(7, service: 2), nowMs: 7_000)
+        #expect(state.tickets[2]?.queueID == 2 && state.tickets[2]?.serviceID == 2)
+        #expect(state.line(of: 2).prefix(2).map(\.id) == [1, 2])
+        // Refusals: a counter that does not serve the service, a closed counter, a colleague at no counter.
+        #expect(throws: QueueRuleViolation.queueDoesNotServe(counter: "1", service: "Service B")) { try state.transfer(3, to: .queue(1, service: 2), nowMs: 8_000) }
+        #expect(throws: QueueRuleViolation.queueClosed(counter: "3")) { try state.transfer(3, to: .queue(3, service: 2), nowMs: 8_000) }
+        #expect(throws: QueueRuleViolation.colleagueAtNoCounter(8, service: "Service A")) { try state.transfer(3, to: .colleague(8, service: nil), nowMs: 8_000) }
+        // Closing counter 2 sends what was transferred to it where the routing mode puts service A's tickets.
+        _ = try state.close(2, nowMs: 9_000)
+        #expect(state.tickets[1]?.state == .waiting)
+        #expect(state.line(of: 1).map(\.id).contains(1))
+        #expect(state.tickets[2]?.state == .held)
     }
 
     @Test("lines follow a change of weight, policy or routing mode")

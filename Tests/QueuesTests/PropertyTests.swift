@@ -21,12 +21,15 @@ struct PropertyTests {
         init(mode: RoutingMode, seed: UInt64) {
             random = SeededRandom(seed: seed)
             let services = [Fixture.service(1, "A", weight: 0), Fixture.service(2, "B", weight: 3), Fixture.service(3, "C", weight: 8)]
-            let queues = [
+            var queues = [
                 Fixture.queue(1, counter: "1", services: [1, 2]),
                 Fixture.queue(2, counter: "2", services: [1]),
                 Fixture.queue(3, counter: "3", services: [2, 3]),
                 Fixture.queue(4, counter: "4", services: [3], state: .closed),
             ]
+            // Staff member 7 works at counters 1 and 3: the target of transfers to a colleague.
+            queues[0].operatorIDs = [7]
+            queues[2].operatorIDs = [7]
             var policy = QueuePolicy.standard
             policy.noShowReturnsToQueue = Bool.random(using: &random)
             state = BranchState(branch: Fixture.branch(mode), services: services, queues: queues, tickets: [], policy: policy)
@@ -77,7 +80,15 @@ struct PropertyTests {
                     events = try state.noShow(ticket.id, nowMs: nowMs)
                 case .transfer:
                     guard let ticket = ticket(in: [.waiting, .called, .serving, .held]) else { return }
-                    events = try state.transfer(ticket.id, to: ServiceID.random(in: 1...3, using: &random), nowMs: nowMs)
+                    let service = ServiceID.random(in: 1...3, using: &random)
+                    let target: TransferTarget = switch Int.random(in: 0..<3, using: &random) {
+                    case 0: .service(service)
+                    case 1: .queue(queueID, service: Bool.random(using: &random) ? service : nil)
+                    default: .colleague(7, service: Bool.random(using: &random) ? service : nil)
+                    }
+                    events = try state.transfer(ticket.id, to: target, nowMs: nowMs)
+                    #expect(events.first?.ticket?.transferredAtMs == nowMs)
+                    if case .queue(let queueID, _) = target { #expect(state.tickets[ticket.id]?.queueID == queueID) }
                 case .cancel:
                     guard let ticket = ticket(in: [.waiting, .held, .called]) else { return }
                     events = try state.cancel(ticket.id, nowMs: nowMs)
@@ -127,14 +138,15 @@ struct PropertyTests {
                 #expect(waiting.allSatisfy { $0.queueID != nil && state.queues[$0.queueID!]?.state != .closed })
                 #expect(seen == Set(waiting.map(\.id)))
             } else {
-                #expect(waiting.allSatisfy { $0.queueID == nil })
+                // Pooled tickets wait on no counter, unless they were transferred to one that has not closed.
+                #expect(waiting.allSatisfy { $0.queueID.map { state.queues[$0]?.state != .closed } ?? true })
             }
             // The indexes the state keeps agree with working everything out from the tickets themselves.
             for queue in state.queues.values {
                 let members = waiting.filter { ticket in
                     switch state.branch.routingMode {
                     case .dedicated: ticket.queueID == queue.id
-                    case .pooled: ticket.queueID == nil && queue.serviceIDs.contains(ticket.serviceID)
+                    case .pooled: ticket.queueID == queue.id || (ticket.queueID == nil && queue.serviceIDs.contains(ticket.serviceID))
                     }
                 }
                 let expected = CallOrder.sorted(members, services: state.services, policy: state.policy).map(\.id)
@@ -148,7 +160,7 @@ struct PropertyTests {
             }
             // Positions are exactly 1…n in each line (a counter's, or in pooled mode a service's), in call order.
             let lines = Dictionary(grouping: waiting) { ticket in
-                state.branch.routingMode == .dedicated ? "queue \(ticket.queueID!)" : "service \(ticket.serviceID)"
+                ticket.queueID.map { "queue \($0)" } ?? "service \(ticket.serviceID)"
             }
             for members in lines.values {
                 let line = CallOrder.sorted(members, services: state.services, policy: state.policy)

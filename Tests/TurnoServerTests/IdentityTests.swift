@@ -19,7 +19,7 @@ struct IdentityTests {
         .ticketDesk: (.GET, "/api/v1/queues/1/tickets", nil),
         .dashboard: (.GET, "/api/v1/branches/1/dashboard", nil),
         .sessionsWrite: (.POST, "/api/v1/sessions/batch", #"{"sessions":[]}"#),
-        .sessionsRead: (.GET, "/api/v1/users/u-1/stats", nil),
+        .sessionsRead: (.GET, "/api/v1/sessions/users", nil),
         .fleetRead: (.GET, "/api/v1/fleet/stats", nil),
         .fleetDeliveries: (.POST, "/api/v1/deliveries", #"{"origin":{"x":10,"y":10},"destination":{"x":900,"y":900},"weight_kg":1}"#),
         .fleetDrones: (.POST, "/api/v1/drones", #"{"type":"light"}"#),

@@ -247,6 +247,61 @@ struct QueueAPITests {
         try await server.stop()
     }
 
+    struct Operators: Decodable {
+        struct Operator: Decodable { let id: Int64; let username: String; let queues: [Int64] }
+        let items: [Operator]
+    }
+
+    struct Line: Decodable {
+        struct Item: Decodable { let id: Int64; let number: String; let position: Int; let transferred_at: String? }
+        let items: [Item]
+    }
+
+    @Test("a ticket goes to one counter or to a colleague's counter, first in line with its transfer said", arguments: TestDatabase.available)
+    func transferToCounterOrColleague(database: TestDatabase) async throws {
+        try await withTestServer(database) { server in
+            let admin = try await Self.setUp(server)
+            let (anna, _) = try await admin.createUser("anna", role: .operator, branches: [1])
+            #expect(try await admin.call(.PATCH, "/api/v1/queues/2", json: #"{"operators":[\#(anna)]}"#).status == 200)
+            let operators = try decodeJSON(Operators.self, try await admin.call(.GET, "/api/v1/branches/1/operators").body)
+            #expect(operators.items.map(\.username) == ["anna"] && operators.items.first?.queues == [2])
+
+            // Three A tickets; the oldest is called at counter 1, then sent to counter 2 by name.
+            var tickets: [Issued] = []
+            for _ in 0..<3 { tickets.append(try #require(try await Self.issue(server, service: 1).ticket)) }
+            let called = try decodeJSON(Called.self, try await admin.call(.POST, "/api/v1/queues/1/call-next").body)
+            #expect(called.id == tickets[0].id)
+            let toCounter = try await admin.call(.POST, "/api/v1/tickets/\(called.id)/transfer", json: #"{"queue":2}"#)
+            #expect(toCounter.status == 200)
+            #expect(try decodeJSON(Called.self, toCounter.body).counter == "2")
+            // The display keeps the call it showed (A001 at counter 1) although the transfer cleared it.
+            struct Snapshot: Decodable { struct Call: Decodable { let number: String; let counter: String? }; let last_calls: [Call] }
+            let snapshot = try await server.request(.GET, "/api/v1/branches/\(try await server.publicID(ofBranch: 1))/snapshot")
+            let calls = try decodeJSON(Snapshot.self, snapshot.body).last_calls
+            #expect(calls.first?.number == called.number && calls.first?.counter == "1")
+            var line = try decodeJSON(Line.self, try await admin.call(.GET, "/api/v1/queues/2/tickets").body)
+            #expect(line.items.first?.id == called.id && line.items.first?.transferred_at != nil)
+            #expect(line.items.dropFirst().allSatisfy { $0.transferred_at == nil })
+
+            // Another goes to anna (counter 2 is hers), now for Bills — which counter 2 does not serve: refused, nothing changes.
+            let refused = try await admin.call(.POST, "/api/v1/tickets/\(tickets[1].id)/transfer", json: #"{"user":\#(anna),"service":2}"#)
+            #expect(refused.status == 409 && refused.body.contains("serves Bills"))
+            #expect(try await admin.call(.POST, "/api/v1/tickets/\(tickets[1].id)/transfer", json: #"{"queue":2,"service":2}"#).status == 409)
+            let toAnna = try await admin.call(.POST, "/api/v1/tickets/\(tickets[1].id)/transfer", json: #"{"user":\#(anna)}"#)
+            #expect(toAnna.status == 200)
+            #expect(try decodeJSON(Called.self, toAnna.body).counter == "2")
+            line = try decodeJSON(Line.self, try await admin.call(.GET, "/api/v1/queues/2/tickets").body)
+            #expect(line.items.prefix(2).map(\.id) == [tickets[0].id, tickets[1].id])
+
+            // Bad targets: both a counter and a colleague, nothing at all, a colleague at no counter.
+            #expect(try await admin.call(.POST, "/api/v1/tickets/\(tickets[2].id)/transfer", json: #"{"queue":2,"user":\#(anna)}"#).status == 422)
+            #expect(try await admin.call(.POST, "/api/v1/tickets/\(tickets[2].id)/transfer", json: "{}").status == 422)
+            #expect(try await admin.call(.POST, "/api/v1/tickets/\(tickets[2].id)/transfer", json: #"{"user":1}"#).status == 409)
+            let audit = try await admin.call(.GET, "/api/v1/audit?action=ticket.transferred")
+            #expect(audit.body.contains(#""to_user":"\#(anna)""#) && audit.body.contains(#""to_queue":"2""#))
+        }
+    }
+
     @Test("anonymous ticket issue is rate-limited per address; kiosks with an API key are not")
     func anonymousLimit() async throws {
         let server = try await TestServer.start(

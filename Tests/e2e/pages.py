@@ -120,6 +120,19 @@ def script_errors(driver):
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
+def shoot(driver, folder, name, size):
+    """Shows the page at `size` ("w,h"; a phone below 600 px wide), saves `name`.png, and returns by how many pixels
+    the page is wider than that (0 or less: no sideways scrolling). Headless windows do not get narrower than about
+    500 px, so the size is emulated rather than set on the window."""
+    width, height = (int(n) for n in size.split(","))
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+    time.sleep(0.6)
+    driver.save_screenshot(os.path.join(folder, f"{name}.png"))
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return overflow
+
+
 def page_figures(driver):
     """Bytes transferred for the document and everything it loaded, and the first contentful paint."""
     WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
@@ -145,17 +158,38 @@ def main():
     server.start()
     drivers = []
     figures = {}
+    staff = None
     try:
         api = API(server.base)
         api.sign_in()
+
+        # A new install: sign in on the administration page, which guides the first start.
+        staff = browser()
+        drivers.append(staff)
+        staff.get(f"{server.base}/admin")
+        staff.find_element(By.NAME, "username").send_keys("admin")
+        staff.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
+        staff.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+        wait_for(staff, lambda d: d.current_url.endswith("/admin") and d.find_element(By.ID, "first-start").is_displayed(), 10,
+                 "signing in on a new install leads to the administration page with its first-start checklist")
+        step = lambda d, name: d.find_element(By.CSS_SELECTOR, f'#first-start-steps li[data-step="{name}"]')
+        check(step(staff, "password").get_attribute("data-done") == "true", "the password chosen with TURNO_ADMIN_PASSWORD counts as changed")
+        check(step(staff, "branch").get_attribute("data-next") == "true", "creating a branch is the next step")
+        check(staff.find_element(By.ID, "overview-empty").is_displayed() and not staff.find_element(By.ID, "overview-board").is_displayed(),
+              "with no branch the overview says what to do instead of showing empty tables")
+        check(not staff.find_element(By.CSS_SELECTOR, ".live-dot").is_displayed(), "with no branch there is no live dot left connecting")
+        check([a.get_attribute("pathname") for a in staff.find_elements(By.CSS_SELECTOR, ".staff-nav ul a")] == ["/", "/console", "/admin", "/fleet", "/sessions", "/docs"],
+              "the staff bar links home, the console, administration, fleet, sessions and the API")
+        shoot(staff, arguments.screenshots, "admin-first-start", "1280,800")
+
         created = api.call("POST", "/api/v1/branches", {"name": "Via Roma"})
         branch, public_id = created["id"], created["public_id"]
         parcels = api.call("POST", f"/api/v1/branches/{branch}/services", {"name": "Parcels", "prefix": "A"})["id"]
         api.call("POST", f"/api/v1/branches/{branch}/services", {"name": "Pensions", "prefix": "B"})
         queue = api.call("POST", f"/api/v1/branches/{branch}/queues", {"name": "Desk 3", "counter": "3", "services": [parcels]})["id"]
 
-        customer, display, staff = browser("420,860"), browser("1280,720"), browser()
-        drivers += [customer, display, staff]
+        customer, display = browser("390,844"), browser("1280,720")
+        drivers += [customer, display]
 
         # The display, following the branch.
         display.get(f"{server.base}/b/{public_id}/display")
@@ -187,12 +221,9 @@ def main():
         wait_for(customer, lambda d: d.execute_script("return (window.turnoLive || []).some(c => c.state === 'live')"), 10, "the ticket page connects live")
         customer.save_screenshot(os.path.join(arguments.screenshots, "ticket.png"))
 
-        # The console: sign in, choose the counter.
+        # The console (signed in already): choose the counter.
         staff.get(f"{server.base}/console")
-        staff.find_element(By.NAME, "username").send_keys("admin")
-        staff.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
-        staff.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
-        wait_for(staff, lambda d: d.current_url.endswith("/console") and d.find_elements(By.ID, "counter-select"), 10, "signing in leads to the console")
+        wait_for(staff, lambda d: d.current_url.endswith("/console") and d.find_elements(By.ID, "counter-select"), 10, "the staff bar's session opens the console")
         figures["console"] = page_figures(staff)
         staff.execute_script("const s = document.getElementById('counter-select'); s.value = arguments[0]; s.dispatchEvent(new Event('change', {bubbles: true}));", str(queue))
         wait_for(staff, lambda d: "A001" in d.find_element(By.ID, "waiting-list").text, 5, "the console lists A001 waiting")
@@ -243,6 +274,30 @@ def main():
         wait_for(display, lambda d: second["number"] in d.find_element(By.ID, "counters").text, 5,
                  f"after reconnecting the display shows the next call ({second['number']})")
 
+        # Transfer the current ticket to another counter by name, through the console's dialog.
+        desk4 = api.call("POST", f"/api/v1/branches/{branch}/queues", {"name": "Desk 4", "counter": "4", "services": [parcels]})["id"]
+        wait_for(staff, lambda d: second["number"] in d.find_element(By.ID, "current-ticket").text, 10, f"the console shows {second['number']} as current")
+        # A script click: the toast about the restart may still cover the button.
+        staff.execute_script("document.getElementById('transfer').click()")
+        wait_for(staff, lambda d: d.find_element(By.ID, "transfer-dialog").is_displayed()
+                 and any("Desk 4" in o.text for o in d.find_elements(By.CSS_SELECTOR, "#transfer-target option")), 5,
+                 "the transfer dialog offers the other counter")
+        groups = [g.get_attribute("label") for g in staff.find_elements(By.CSS_SELECTOR, "#transfer-target optgroup")]
+        check(groups == ["Another service", "A counter"], f"with no colleague at a counter, services and counters are offered (got {groups})")
+        staff.execute_script("""const s = document.getElementById('transfer-target');
+            s.value = [...s.options].find((o) => o.text.includes('Desk 4')).value;""")
+        staff.execute_script("document.querySelector('#transfer-form button[value=confirm]').click()")
+        wait_for(staff, lambda d: second["number"] in d.find_element(By.ID, "console-announce").text, 5, "the console says the ticket was transferred")
+        moved = api.call("GET", f"/api/v1/queues/{desk4}/tickets")["items"]
+        check([item["number"] for item in moved] == [second["number"]] and moved[0].get("transferred_at"), "the ticket waits at Desk 4, marked transferred")
+        time.sleep(1)
+        check(second["number"] in display.find_element(By.ID, "last-calls").text, "the display keeps the transferred ticket in its last calls")
+        staff.get(f"{server.base}/console")  # its counter list predates Desk 4
+        wait_for(staff, lambda d: d.find_elements(By.CSS_SELECTOR, f'#counter-select option[value="{desk4}"]'), 5, "the console lists Desk 4")
+        staff.execute_script("const s = document.getElementById('counter-select'); s.value = arguments[0]; s.dispatchEvent(new Event('change', {bubbles: true}));", str(desk4))
+        wait_for(staff, lambda d: d.find_elements(By.CSS_SELECTOR, "#waiting-rows .transfer-tag"), 5, "Desk 4's line says why the ticket stands first: it was transferred")
+        shoot(staff, arguments.screenshots, "console-transfer", "1280,800")
+
         # Administration (what the console logged while the server was down is not the admin page's).
         script_errors(staff)
         staff.get(f"{server.base}/admin#overview")
@@ -251,6 +306,24 @@ def main():
         check(not errors, "the admin page logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
         wait_for(staff, lambda d: "Desk 3" in d.find_element(By.ID, "overview").text or "3" in d.find_element(By.ID, "overview").text, 5,
                  "the admin overview shows the branch's counter")
+        wait_for(staff, lambda d: all(step(d, name).get_attribute("data-done") == "true" for name in ("branch", "services", "counters", "kiosk", "display")), 5,
+                 "the checklist ticks the branch, its services and counters, and the first openings of its kiosk and display")
+        check(step(staff, "operator").get_attribute("data-next") == "true", "an operator account is the step left")
+        api.call("POST", "/api/v1/users", {"username": "anna", "password": "anna-password-1", "role": "operator", "branch_ids": [branch]})
+        staff.refresh()
+        wait_for(staff, lambda d: d.find_elements(By.CSS_SELECTOR, "#first-start-steps li") and not d.find_element(By.ID, "first-start").is_displayed(), 5,
+                 "with every step done the checklist goes away")
+
+        # The home page: the branch with its links, and QR codes that a phone reads back as the kiosk and display links.
+        staff.get(f"{server.base}/")
+        codes = staff.find_elements(By.CSS_SELECTOR, ".branch-card figure.qr svg")
+        check(len(codes) == 2, "the home page shows the QR codes of the branch's kiosk and display")
+        for code, page in zip(codes, ("kiosk", "display")):
+            image = os.path.join(folder, f"qr-{page}.png")
+            code.screenshot(image)
+            read = subprocess.run(["zbarimg", "--raw", "-q", image], capture_output=True, text=True).stdout.strip()
+            check(read == f"{server.base}/b/{public_id}/{page}", f"the {page} QR code reads back as the {page} link (read {read!r})")
+        shoot(staff, arguments.screenshots, "home", "1280,800")
 
         # The athlete page of the sessions module: statistics and charts drawn from the API.
         now = time.time()
@@ -267,6 +340,38 @@ def main():
         errors = script_errors(staff)
         check(not errors, "the athlete page logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
         staff.save_screenshot(os.path.join(arguments.screenshots, "sessions.png"))
+
+        # The athlete list: the athlete, a search that finds nobody, the link to the athlete page and back.
+        script_errors(staff)
+        staff.get(f"{server.base}/sessions")
+        figures["athletes"] = page_figures(staff)
+        wait_for(staff, lambda d: d.find_elements(By.CSS_SELECTOR, '#athletes-rows a[href="/sessions/users/runner-7"]'), 5, "the athlete list links runner-7")
+        row = staff.find_element(By.CSS_SELECTOR, "#athletes-rows tr").text
+        check("20" in row and "Run" in row, "the athlete list shows runner-7's 20 sessions and sports")
+        staff.find_element(By.ID, "athlete-q").send_keys("nobody")
+        wait_for(staff, lambda d: d.find_element(By.ID, "athletes-empty").is_displayed() and not d.find_elements(By.CSS_SELECTOR, "#athletes-rows tr"), 5,
+                 "a search that matches nobody says so")
+        check(staff.current_url.endswith("/sessions?q=nobody"), "the search is kept in the address")
+        staff.find_element(By.ID, "athlete-q").clear()
+        staff.find_element(By.ID, "athlete-q").send_keys("runner")
+        wait_for(staff, lambda d: d.find_elements(By.CSS_SELECTOR, '#athletes-rows a[href="/sessions/users/runner-7"]'), 5, "a prefix finds runner-7 again")
+        # A phone 390 px wide (headless windows do not get that narrow): neither the page nor the table scrolls sideways.
+        staff.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+        time.sleep(0.3)
+        check(staff.execute_script("const w = document.querySelector('#athletes .table-wrap');"
+                                   "return document.documentElement.scrollWidth <= 390 && w.scrollWidth <= w.clientWidth"),
+              "the athlete list fits 390 px without scrolling sideways")
+        staff.save_screenshot(os.path.join(arguments.screenshots, "athletes-390.png"))
+        staff.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        staff.find_element(By.CSS_SELECTOR, '#athletes-rows a[href="/sessions/users/runner-7"]').click()
+        # (user.js puts its filters in the address: the path is what tells the page.)
+        wait_for(staff, lambda d: d.execute_script("return location.pathname") == "/sessions/users/runner-7"
+                 and d.find_elements(By.CSS_SELECTOR, '.sessions-back a[href="/sessions"]'), 5,
+                 "the athlete's link opens their page, which links back to the list")
+        staff.get(f"{server.base}/sessions/users/nobody-9")
+        check("No athlete called nobody-9" in staff.find_element(By.TAG_NAME, "main").text, "an unknown athlete's page says there is no such athlete")
+        errors = [e for e in script_errors(staff) if "nobody-9" not in e]  # the 404 of that page is logged as a failed request
+        check(not errors, "the athlete list logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
 
         # The fleet's dispatch screen: simulated drones on the live map, a delivery posted with the form and followed live.
         script_errors(staff)
@@ -286,17 +391,24 @@ def main():
         time.sleep(0.3)
         staff.save_screenshot(os.path.join(arguments.screenshots, "fleet.png"))
 
-        # Screenshots of each page for a reviewer.
-        customer.get(f"{server.base}/t/{second['token']}")
-        time.sleep(0.5)
-        customer.save_screenshot(os.path.join(arguments.screenshots, "ticket-called.png"))
-        display.save_screenshot(os.path.join(arguments.screenshots, "display.png"))
-        staff.get(f"{server.base}/console")
-        time.sleep(0.5)
-        staff.save_screenshot(os.path.join(arguments.screenshots, "console.png"))
-        staff.get(f"{server.base}/admin#overview")
-        time.sleep(0.5)
-        staff.save_screenshot(os.path.join(arguments.screenshots, "admin.png"))
+        # Screenshots of every page at the sizes it is used at: staff desktops (1280×800), the display's screen
+        # (1920×1080 and 1280×800), phones (390×844); no page scrolls sideways.
+        pages = [
+            ("home", staff, "/", ["1280,800", "390,844"]),
+            ("console", staff, "/console", ["1280,800", "390,844"]),
+            ("admin", staff, "/admin#overview", ["1280,800", "390,844"]),
+            ("fleet", staff, "/fleet", ["1280,800", "1920,1080", "390,844"]),
+            ("sessions", staff, "/sessions/users/runner-7", ["1280,800", "390,844"]),
+            ("docs", staff, "/docs", ["1280,800", "390,844"]),
+            ("kiosk", customer, f"/b/{public_id}/kiosk", ["1280,800", "390,844"]),
+            ("ticket", customer, f"/t/{second['token']}", ["390,844", "1280,800"]),
+            ("display", display, f"/b/{public_id}/display", ["1920,1080", "1280,800"]),
+        ]
+        for name, driver, path, sizes in pages:
+            driver.get(server.base + path)
+            for size in sizes:
+                overflow = shoot(driver, arguments.screenshots, f"{name}-{size.replace(',', 'x')}", size)
+                check(overflow <= 0, f"the {name} page at {size.replace(',', '×')} does not scroll sideways (by {overflow} px)")
         print(f"screenshots in {os.path.abspath(arguments.screenshots)}")
         if arguments.measure:
             print(json.dumps(figures, indent=1, sort_keys=True))

@@ -122,6 +122,7 @@ def set_up(api):
     session("u-1", "2025-03-02T07:00:00Z")
     deleted = session("u-2", "2025-03-03T07:00:00Z")
     cursor = api.call("GET", "/api/v1/sessions?limit=1")["next_cursor"]
+    athletes_cursor = api.call("GET", "/api/v1/sessions/users?limit=1")["next_cursor"]  # u-1 and u-2: two athletes
 
     simulated = api.call("POST", "/api/v1/drones", {"id": "sim-check", "type": "medium"})["id"]
     reporting = api.call("POST", "/api/v1/drones", {"id": "real-check", "type": "heavy", "reports_telemetry": True, "position": {"x": 5000, "y": 5000}})["id"]
@@ -170,11 +171,12 @@ def set_up(api):
         "/api/v1/drones/{id}": {"id": simulated},
         "/api/v1/drones/{id}/telemetry": {"id": reporting},
     }
-    # Query values that only the server can make: a session page's cursor. Long polls that would hold a request
-    # for up to 30 s are asked not to wait.
+    # Query values that only the server can make: the cursors of a session page and of an athlete page. Long polls
+    # that would hold a request for up to 30 s are asked not to wait.
     query = {
         "GET /api/v1/sessions": {"cursor": cursor},
         "GET /api/v1/sessions.csv": {"cursor": cursor},
+        "GET /api/v1/sessions/users": {"cursor": athletes_cursor},
         "GET /live/poll": {"wait": 0},
     }
     # Body fields of positive requests that must name things of the branch (hooks.py puts them in): the services

@@ -9,6 +9,7 @@ import TurnoCore
 struct FleetPages: Sendable {
     let renderer: PageRenderer
     let hub: LiveHub
+    let navigation: StaffNavigation
 
     func add(to router: Router<TurnoRequestContext>) {
         router.get("/fleet") { request, context -> Response in
@@ -22,7 +23,8 @@ struct FleetPages: Sendable {
             ]
             let html = renderer.render(
                 page: "fleet", language: language, title: renderer.text("fleet_title", language),
-                csrf: context.csrfToken, liveID: await hub.latestSequence, data: data
+                csrf: context.csrfToken, liveID: await hub.latestSequence, data: data,
+                navigation: principal.role.map { navigation.html(role: $0, language: language, current: request.uri.path) }
             )
             return PageRenderer.html(html)
         }

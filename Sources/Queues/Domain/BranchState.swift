@@ -6,7 +6,7 @@ public enum QueueEvent: Sendable, Equatable {
     case ticketStarted(Ticket)
     case ticketServed(Ticket)
     case ticketNoShow(Ticket)
-    case ticketTransferred(Ticket, fromService: ServiceID)
+    case ticketTransferred(Ticket, fromService: ServiceID, fromQueue: QueueID?)
     case ticketCancelled(Ticket)
     /// Moved to another counter because its counter closed (or a held ticket was placed).
     case ticketReassigned(Ticket, fromQueue: QueueID?)
@@ -40,7 +40,7 @@ public enum QueueEvent: Sendable, Equatable {
     public var ticket: Ticket? {
         switch self {
         case .ticketIssued(let t), .ticketCalled(let t), .ticketRecalled(let t), .ticketStarted(let t), .ticketServed(let t),
-             .ticketNoShow(let t), .ticketTransferred(let t, _), .ticketCancelled(let t), .ticketReassigned(let t, _),
+             .ticketNoShow(let t), .ticketTransferred(let t, _, _), .ticketCancelled(let t), .ticketReassigned(let t, _),
              .ticketHeld(let t), .ticketExpired(let t):
             t
         case .queueOpened, .queuePaused, .queueClosed:
@@ -68,6 +68,9 @@ public enum QueueRuleViolation: Error, Sendable, Equatable {
     /// The ticket's state does not allow the action: `finish` on a ticket never called, say.
     case invalidTransition(ticket: String, state: TicketState, action: String)
     case notAtThisQueue(ticket: String)
+    case queueDoesNotServe(counter: String, service: String)
+    /// A transfer to a colleague who works at no counter (open or paused) that serves the ticket's service.
+    case colleagueAtNoCounter(StaffID, service: String)
 
     public var detail: String {
         switch self {
@@ -79,6 +82,26 @@ public enum QueueRuleViolation: Error, Sendable, Equatable {
         case .queueClosed(let counter): "counter \(counter) is closed"
         case .invalidTransition(let ticket, let state, let action): "ticket \(ticket) is \(state.rawValue.replacingOccurrences(of: "_", with: "-")), so it cannot be \(action)"
         case .notAtThisQueue(let ticket): "ticket \(ticket) is not at this counter"
+        case .queueDoesNotServe(let counter, let service): "counter \(counter) does not serve \(service); name a service it serves"
+        case .colleagueAtNoCounter(let staffID, let service):
+            "staff member \(staffID) works at no open or paused counter that serves \(service)"
+        }
+    }
+}
+
+/// Where a transferred ticket goes; a given service replaces the ticket's own.
+public enum TransferTarget: Sendable, Equatable {
+    /// The line of another service: the least-loaded counter serving it, or its pooled line.
+    case service(ServiceID)
+    /// One counter's own line (open or paused), which must serve the service.
+    case queue(QueueID, service: ServiceID?)
+    /// The least-loaded open or paused counter a colleague is assigned to that serves the service.
+    case colleague(StaffID, service: ServiceID?)
+
+    var serviceID: ServiceID? {
+        switch self {
+        case .service(let id): id
+        case .queue(_, let service), .colleague(_, let service): service
         }
     }
 }
@@ -208,7 +231,8 @@ public struct BranchState: Sendable, Equatable {
         guard let queue = queues[queueID] else { return [] }
         switch branch.routingMode {
         case .dedicated: return [.queue(queueID)]
-        case .pooled: return queue.serviceIDs.sorted().map(LineKey.service)
+        // Pooled counters also call the tickets transferred to them by name.
+        case .pooled: return [.queue(queueID)] + queue.serviceIDs.sorted().map(LineKey.service)
         }
     }
 
@@ -363,37 +387,61 @@ public struct BranchState: Sendable, Equatable {
         return [.ticketNoShow(ticket)]
     }
 
-    /// Sends a ticket to another service, keeping its issue time so the customer keeps their place.
-    public mutating func transfer(_ id: TicketID, to serviceID: ServiceID, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
+    /// Sends a ticket to another service's line, to one counter's line, or to the counter a colleague works at,
+    /// keeping its issue time so the customer keeps their place.
+    public mutating func transfer(_ id: TicketID, to target: TransferTarget, nowMs: Int64) throws(QueueRuleViolation) -> [QueueEvent] {
         var ticket = try active(id, allowed: [.waiting, .called, .serving, .held], action: "transferred")
+        let (fromService, fromQueue) = (ticket.serviceID, ticket.queueID)
+        let serviceID = target.serviceID ?? ticket.serviceID
         guard let service = services[serviceID] else { throw .unknownService(serviceID) }
-        let from = ticket.serviceID
+        let counter: Queue?
+        switch target {
+        case .service:
+            counter = nil
+        case .queue(let queueID, _):
+            guard let queue = queues[queueID] else { throw .unknownQueue(queueID) }
+            guard queue.state != .closed else { throw .queueClosed(counter: queue.counter) }
+            guard queue.serviceIDs.contains(serviceID) else { throw .queueDoesNotServe(counter: queue.counter, service: service.name) }
+            counter = queue
+        case .colleague(let staffID, _):
+            let waiting = waitingPerQueue
+            let theirs = queues.values.filter { $0.operatorIDs.contains(staffID) && $0.state != .closed && $0.serviceIDs.contains(serviceID) }
+            guard let queue = theirs.min(by: { (waiting[$0.id] ?? 0, $0.id) < (waiting[$1.id] ?? 0, $1.id) }) else {
+                throw .colleagueAtNoCounter(staffID, service: service.name)
+            }
+            counter = queue
+        }
         ticket.serviceID = serviceID
         ticket.state = .waiting
         ticket.calledAtMs = nil
         ticket.startedAtMs = nil
         ticket.recallCount = 0
         ticket.heldReason = nil
+        ticket.transferredAtMs = nowMs
         remove(id)
-        switch branch.routingMode {
-        case .dedicated:
-            if let queue = Routing.leastLoadedQueue(for: serviceID, in: queues.values, waiting: waitingPerQueue) {
-                ticket.queueID = queue.id
-                queues[queue.id]?.lastAssignedAtMs = nowMs
-            } else {
+        if let counter {
+            ticket.queueID = counter.id
+        } else {
+            switch branch.routingMode {
+            case .dedicated:
+                if let queue = Routing.leastLoadedQueue(for: serviceID, in: queues.values, waiting: waitingPerQueue) {
+                    ticket.queueID = queue.id
+                    queues[queue.id]?.lastAssignedAtMs = nowMs
+                } else {
+                    ticket.queueID = nil
+                    ticket.state = .held
+                    ticket.heldReason = "no open counter serves \(service.name) right now"
+                }
+            case .pooled:
                 ticket.queueID = nil
-                ticket.state = .held
-                ticket.heldReason = "no open counter serves \(service.name) right now"
-            }
-        case .pooled:
-            ticket.queueID = nil
-            if !hasOpenQueue(for: serviceID) {
-                ticket.state = .held
-                ticket.heldReason = "no open counter serves \(service.name) right now"
+                if !hasOpenQueue(for: serviceID) {
+                    ticket.state = .held
+                    ticket.heldReason = "no open counter serves \(service.name) right now"
+                }
             }
         }
         put(ticket)
-        return [.ticketTransferred(ticket, fromService: from)]
+        return [.ticketTransferred(ticket, fromService: fromService, fromQueue: fromQueue)]
     }
 
     /// The customer gave up (from their ticket page).
@@ -445,7 +493,8 @@ public struct BranchState: Sendable, Equatable {
         var moved: [TicketID] = []
         let waiting: [Ticket] = switch branch.routingMode {
         case .dedicated: line(of: queueID)
-        case .pooled: lines.filter { if case .service = $0.key { true } else { false } }.values.joined().sorted().compactMap { tickets[$0.id] }
+        case .pooled:
+            lines.filter { if case .service = $0.key { true } else { $0.key == .queue(queueID) } }.values.joined().sorted().compactMap { tickets[$0.id] }
         }
         for var ticket in waiting {
             switch branch.routingMode {
@@ -460,7 +509,17 @@ public struct BranchState: Sendable, Equatable {
                 }
                 moved.append(ticket.id)
             case .pooled:
-                // Pooled tickets belong to no counter; only those whose service lost its last open counter are held.
+                // Pooled tickets belong to no counter (those transferred to this one go back to their service's
+                // line); only those whose service lost its last open counter are held.
+                if ticket.queueID == queueID {
+                    ticket.queueID = nil
+                    if hasOpenQueue(for: ticket.serviceID) {
+                        put(ticket)
+                        events.append(.ticketReassigned(ticket, fromQueue: queueID))
+                        moved.append(ticket.id)
+                        continue
+                    }
+                }
                 if !hasOpenQueue(for: ticket.serviceID) {
                     events.append(hold(&ticket))
                     moved.append(ticket.id)

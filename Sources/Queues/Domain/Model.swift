@@ -29,13 +29,16 @@ public struct Branch: Sendable, Equatable, Codable {
     /// The classes customers may choose themselves at a kiosk or on the web; staff (and keys with
     /// `tickets:classes`) may give any class.
     public var selfServiceClasses: Set<CustomerClass>
+    /// When its kiosk and its display pages were first opened: the last steps of the first-start checklist.
+    public var kioskOpenedAtMs: Int64?
+    public var displayOpenedAtMs: Int64?
 
     /// The self-service classes in the enumeration's order, as they are stored and shown.
     public var orderedSelfServiceClasses: [CustomerClass] { CustomerClass.allCases.filter(selfServiceClasses.contains) }
 
     public init(
         id: BranchID, organizationID: Int64, name: String, timeZone: String, language: String, routingMode: RoutingMode, isOpen: Bool,
-        publicID: String = "", selfServiceClasses: Set<CustomerClass> = [.regular]
+        publicID: String = "", selfServiceClasses: Set<CustomerClass> = [.regular], kioskOpenedAtMs: Int64? = nil, displayOpenedAtMs: Int64? = nil
     ) {
         self.id = id
         self.organizationID = organizationID
@@ -46,7 +49,14 @@ public struct Branch: Sendable, Equatable, Codable {
         self.isOpen = isOpen
         self.publicID = publicID
         self.selfServiceClasses = selfServiceClasses
+        self.kioskOpenedAtMs = kioskOpenedAtMs
+        self.displayOpenedAtMs = displayOpenedAtMs
     }
+}
+
+/// The public pages of a branch that the first-start checklist follows.
+public enum BranchPage: String, Sendable {
+    case kiosk, display
 }
 
 /// What a customer comes for.
@@ -177,11 +187,14 @@ public struct Ticket: Sendable, Equatable, Codable {
     public var recallCount: Int
     /// Why it is held, shown to the customer.
     public var heldReason: String?
+    /// When it was last transferred; it keeps its issue time, so staff are told why it may stand first in a line.
+    public var transferredAtMs: Int64?
 
     public init(
         id: TicketID, branchID: BranchID, token: String, number: TicketNumber, serviceID: ServiceID, queueID: QueueID?,
         customerClass: CustomerClass, channel: Channel, state: TicketState, issuedAtMs: Int64,
-        calledAtMs: Int64? = nil, startedAtMs: Int64? = nil, finishedAtMs: Int64? = nil, recallCount: Int = 0, heldReason: String? = nil
+        calledAtMs: Int64? = nil, startedAtMs: Int64? = nil, finishedAtMs: Int64? = nil, recallCount: Int = 0, heldReason: String? = nil,
+        transferredAtMs: Int64? = nil
     ) {
         self.id = id
         self.branchID = branchID
@@ -198,5 +211,6 @@ public struct Ticket: Sendable, Equatable, Codable {
         self.finishedAtMs = finishedAtMs
         self.recallCount = recallCount
         self.heldReason = heldReason
+        self.transferredAtMs = transferredAtMs
     }
 }

@@ -6,9 +6,26 @@ import TurnoCore
 /// `POST /api/v1/tickets/{id}/recall|start|finish|no-show|transfer`.
 struct CounterController: Sendable {
     let store: QueueStore
+    /// For the names of the colleagues a ticket can be transferred to.
+    let directory: StaffDirectory
 
+    /// Where to send a ticket: another service's line, one counter (`queue`), or the counter a colleague (`user`)
+    /// works at; `service` alone, or with a counter or colleague to change the service on the way.
     struct TransferRequest: Decodable {
-        var service: ServiceID
+        var service: ServiceID?
+        var queue: QueueID?
+        var user: StaffID?
+
+        func target() throws -> TransferTarget {
+            switch (queue, user) {
+            case (let queue?, nil): return .queue(queue, service: service)
+            case (nil, let user?): return .colleague(user, service: service)
+            case (nil, nil):
+                guard let service else { throw Problem.unprocessable("name where the ticket goes: a service, a queue or a user") }
+                return .service(service)
+            case (.some, .some): throw Problem.unprocessable("name a queue or a user to transfer to, not both")
+            }
+        }
     }
 
     struct WaitingTicket: Codable, Sendable {
@@ -18,6 +35,8 @@ struct CounterController: Sendable {
         var serviceId: ServiceID
         var customerClass: CustomerClass
         var issuedAt: Date
+        /// Set when it was transferred here: it keeps its issue time, which is why it may stand first.
+        var transferredAt: Date?
         var waitedS: Int
         var position: Int
     }
@@ -26,6 +45,17 @@ struct CounterController: Sendable {
         var queue: SetupController.QueueView
         var current: TicketEventData?
         var items: [WaitingTicket]
+    }
+
+    /// Someone assigned to counters of the branch: a colleague a ticket can be transferred to.
+    struct Operator: Codable, Sendable {
+        var id: StaffID
+        var username: String
+        var queues: [QueueID]
+    }
+
+    struct Operators: Codable, ResponseEncodable {
+        var items: [Operator]
     }
 
     struct QueueChange: Codable, ResponseEncodable {
@@ -88,19 +118,38 @@ struct CounterController: Sendable {
                 WaitingTicket(
                     id: ticket.id, number: ticket.number.description, service: state.services[ticket.serviceID]?.name ?? "", serviceId: ticket.serviceID,
                     customerClass: ticket.customerClass, issuedAt: Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000),
+                    transferredAt: ticket.transferredAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
                     waitedS: Int((now - ticket.issuedAtMs) / 1000), position: index + 1
                 )
             }
             return Line(queue: .init(state.queues[queueID]!), current: state.current(at: queueID).map { TicketEventData($0, state: state) }, items: line)
         }
+        desk.get("/branches/:branch/operators") { _, context -> Operators in
+            guard let branchID = context.parameters.get("branch", as: Int64.self) else { throw Problem.notFound("there is no such branch") }
+            let state = try await store.state(of: branchID, organizationID: context.principal!.organizationID)
+            try QueueAccess.check(context.principal!, branch: state.branch)
+            let assignments = state.queues.values.flatMap { queue in queue.operatorIDs.map { ($0, queue.id) } }
+            let items = Dictionary(grouping: assignments, by: \.0).compactMap { id, pairs -> Operator? in
+                guard let user = directory.user(id: id), user.active else { return nil }
+                return Operator(id: id, username: user.username, queues: pairs.map(\.1).sorted())
+            }
+            return Operators(items: items.sorted { $0.username < $1.username })
+        }
         desk.post("/tickets/:ticket/transfer") { request, context -> TicketEventData in
-            let body = try await request.decode(as: TransferRequest.self, context: context)
+            let target = try await request.decode(as: TransferRequest.self, context: context).target()
             let ticket = try await authorizedTicket(context, operating: false)
             let principal = context.principal!
             let (events, state) = try await store.perform(on: ticket.branchID, organizationID: principal.organizationID) { state, transaction in
-                let events = try state.transfer(ticket.id, to: body.service, nowMs: transaction.timeMs)
+                let events = try state.transfer(ticket.id, to: target, nowMs: transaction.timeMs)
+                let moved = events.last?.ticket
+                var detail = ["from_service": String(ticket.serviceID), "to_service": String(moved?.serviceID ?? ticket.serviceID)]
+                switch target {
+                case .service: break
+                case .queue(let queue, _): detail["to_queue"] = String(queue)
+                case .colleague(let user, _): (detail["to_user"], detail["to_queue"]) = (String(user), moved?.queueID.map(String.init))
+                }
                 try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "ticket.transferred",
-                                       target: "ticket:\(ticket.id)", detail: ["from_service": String(ticket.serviceID), "to_service": String(body.service)], address: context.clientAddress)
+                                       target: "ticket:\(ticket.id)", detail: detail, address: context.clientAddress)
                 return events
             }
             return TicketEventData(events.last!.ticket!, state: state)

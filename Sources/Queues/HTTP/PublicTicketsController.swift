@@ -122,15 +122,15 @@ struct PublicTicketsController: Sendable {
         let since = WallClock.nowMilliseconds() - 12 * 3_600_000
         let calls = try await storage.read { sql in
             try await sql.raw("""
-                SELECT prefix, sequence, queue_id, called_at_ms FROM tickets
-                WHERE branch_id = \(bind: branch.id) AND called_at_ms IS NOT NULL AND called_at_ms > \(bind: since)
-                ORDER BY called_at_ms DESC LIMIT 10
+                SELECT prefix, sequence, last_called_queue_id, last_called_at_ms FROM tickets
+                WHERE branch_id = \(bind: branch.id) AND last_called_at_ms > \(bind: since)
+                ORDER BY last_called_at_ms DESC LIMIT 10
                 """).all().map { row in
                 let number = TicketNumber(prefix: try row.decode(column: "prefix", as: String.self), sequence: try row.decode(column: "sequence", as: Int.self))
                 return BranchSnapshot.Call(
                     number: number.description, spoken: number.spoken,
-                    counter: try row.decode(column: "queue_id", as: Int64?.self).flatMap { state.queues[$0]?.counter },
-                    calledAt: Date(timeIntervalSince1970: Double(try row.decode(column: "called_at_ms", as: Int64.self)) / 1000)
+                    counter: try row.decode(column: "last_called_queue_id", as: Int64?.self).flatMap { state.queues[$0]?.counter },
+                    calledAt: Date(timeIntervalSince1970: Double(try row.decode(column: "last_called_at_ms", as: Int64.self)) / 1000)
                 )
             }
         }

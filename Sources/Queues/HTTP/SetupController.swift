@@ -42,10 +42,15 @@ struct SetupController: Sendable {
         /// The id in the branch's public URLs: `/b/{public_id}/kiosk`, `/b/{public_id}/display`.
         var publicId: String
         var selfServiceClasses: [CustomerClass]
+        /// When the kiosk and display pages were first opened (nil: never yet).
+        var kioskOpenedAt: Date?
+        var displayOpenedAt: Date?
         init(_ branch: Branch) {
             id = branch.id; name = branch.name; timeZone = branch.timeZone; language = branch.language
             routingMode = branch.routingMode; isOpen = branch.isOpen; publicId = branch.publicID
             selfServiceClasses = branch.orderedSelfServiceClasses
+            kioskOpenedAt = branch.kioskOpenedAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+            displayOpenedAt = branch.displayOpenedAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
         }
     }
 

@@ -11,8 +11,10 @@ enum QueueEvents {
             var topics = ["branch:\(branch.publicID)", "ticket:\(ticket.token)"]
             if let queue = ticket.queueID { topics.insert("queue:\(queue)", at: 1) }
             if case .ticketReassigned(_, let from?) = event { topics.append("queue:\(from)") }
+            // The counter it left hears it too, so that console's line and current ticket follow.
+            if case .ticketTransferred(_, _, let from?) = event, from != ticket.queueID { topics.append("queue:\(from)") }
             var data = TicketEventData(ticket, state: state)
-            if case .ticketTransferred(_, let from) = event { data.fromServiceId = from }
+            if case .ticketTransferred(_, let service, let queue) = event { (data.fromServiceId, data.fromQueueId) = (service, queue) }
             if case .ticketReassigned(_, let from) = event { data.fromQueueId = from }
             return try NewEvent(tenant: branch.organizationID, stream: "ticket:\(ticket.id)", type: event.type, topics: topics, data: data)
         }
@@ -39,6 +41,7 @@ struct TicketEventData: Codable, Sendable {
     var calledAt: Date?
     var recallCount: Int
     var heldReason: String?
+    var transferredAt: Date?
     var fromServiceId: ServiceID?
     var fromQueueId: QueueID?
 
@@ -57,6 +60,7 @@ struct TicketEventData: Codable, Sendable {
         calledAt = ticket.calledAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
         recallCount = ticket.recallCount
         heldReason = ticket.heldReason
+        transferredAt = ticket.transferredAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
 }
 

@@ -11,6 +11,7 @@ struct PagesController: Sendable {
     let store: QueueStore
     let tickets: PublicTicketsController
     let hub: LiveHub
+    let navigation: StaffNavigation
 
     func add(to router: Router<TurnoRequestContext>) {
         router.get("/b/:branch/kiosk") { request, context in
@@ -53,7 +54,7 @@ struct PagesController: Sendable {
             guard let file = context.parameters.get("file"), file.hasSuffix(".svg"),
                   let ticket = try await store.ticket(token: String(file.dropLast(".svg".count)))
             else { throw Problem.notFound("there is no ticket with this link") }
-            let svg = try QRCode(encoding: Self.origin(of: request) + "/t/\(ticket.token)").svg()
+            let svg = try QRCode(encoding: request.publicOrigin + "/t/\(ticket.token)").svg()
             return Response(
                 status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "private, max-age=86400"],
                 body: .init(byteBuffer: ByteBuffer(string: svg))
@@ -73,6 +74,9 @@ struct PagesController: Sendable {
             return errorPage(.notFound, language: language, title: "error_not_found_title", detail: "error_no_branch")
         }
         let snapshot = try await tickets.snapshot(of: state, liveID: liveID)
+        if let opened = BranchPage(rawValue: page), (opened == .kiosk ? branch.kioskOpenedAtMs : branch.displayOpenedAtMs) == nil {
+            try await store.notePageOpened(opened, branchID: branch.id)
+        }
         let language = PageRenderer.language(state.branch.language)
         var data = extra(snapshot)
         data["branch"] = try JSONText.encode(snapshot)
@@ -111,17 +115,14 @@ struct PagesController: Sendable {
         }
         let me = try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken))
         let liveID = await hub.latestSequence
-        return PageRenderer.html(renderer.render(page: page, language: language, title: renderer.text("\(page)_title", language), csrf: context.csrfToken, liveID: liveID, data: ["me": me]))
+        let html = renderer.render(
+            page: page, language: language, title: renderer.text("\(page)_title", language), csrf: context.csrfToken, liveID: liveID, data: ["me": me],
+            navigation: navigation.html(role: role, language: language, current: "/\(page)")
+        )
+        return PageRenderer.html(html)
     }
 
     private func errorPage(_ status: HTTPResponse.Status, language: String, title: String, detail: String) -> Response {
         PageRenderer.html(renderer.renderError(language: language, title: renderer.text(title, language), detail: renderer.text(detail, language)), status: status)
-    }
-
-    /// Where the customer reaches this server: behind a proxy, the forwarded scheme and host.
-    static func origin(of request: Request) -> String {
-        let https = request.uri.scheme == .https || request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https"
-        let host = request.headers[HTTPField.Name("X-Forwarded-Host")!] ?? request.head.authority ?? "localhost"
-        return "\(https ? "https" : "http")://\(host)"
     }
 }

@@ -41,7 +41,10 @@ extension QueueStore {
         }
     }
 
-    static let branchColumns = "id, organization_id, name, time_zone, language, routing_mode, is_open, public_id, self_service_classes"
+    static let branchColumns = """
+        id, organization_id, name, time_zone, language, routing_mode, is_open, public_id, self_service_classes,
+        kiosk_opened_at_ms, display_opened_at_ms
+        """
 
     static func branch(from row: any SQLRow) throws -> Branch {
         Branch(
@@ -53,8 +56,20 @@ extension QueueStore {
             routingMode: RoutingMode(rawValue: try row.decode(column: "routing_mode", as: String.self)) ?? .dedicated,
             isOpen: try row.decode(column: "is_open", as: Int.self) != 0,
             publicID: try row.decode(column: "public_id", as: String.self),
-            selfServiceClasses: Set(try row.decode(column: "self_service_classes", as: String.self).split(separator: ",").compactMap { CustomerClass(rawValue: String($0)) })
+            selfServiceClasses: Set(try row.decode(column: "self_service_classes", as: String.self).split(separator: ",").compactMap { CustomerClass(rawValue: String($0)) }),
+            kioskOpenedAtMs: try row.decode(column: "kiosk_opened_at_ms", as: Int64?.self),
+            displayOpenedAtMs: try row.decode(column: "display_opened_at_ms", as: Int64?.self)
         )
+    }
+
+    /// Notes the first opening of a branch's kiosk or display page.
+    public func notePageOpened(_ page: BranchPage, branchID: BranchID) async throws {
+        try await storage.write { transaction in
+            try await transaction.sql.raw("""
+                UPDATE branches SET \(unsafeRaw: page.rawValue)_opened_at_ms = \(bind: transaction.timeMs)
+                WHERE id = \(bind: branchID) AND \(unsafeRaw: page.rawValue)_opened_at_ms IS NULL
+                """).run()
+        }
     }
 
     public func createBranch(_ branch: Branch, in transaction: Transaction) async throws -> Branch {

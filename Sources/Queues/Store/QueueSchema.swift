@@ -94,5 +94,17 @@ enum QueueSchema {
                 "CREATE UNIQUE INDEX branches_public_id ON branches (public_id)",
             ]
         },
+        Migration(module: "queues", version: 4, name: "transfers, last calls kept through transfers, first openings of kiosk and display") { _ in
+            [
+                "ALTER TABLE tickets ADD COLUMN transferred_at_ms BIGINT",
+                // Where and when it was last called, kept when a transfer clears the call: the display lists it.
+                "ALTER TABLE tickets ADD COLUMN last_called_at_ms BIGINT",
+                "ALTER TABLE tickets ADD COLUMN last_called_queue_id BIGINT",
+                "UPDATE tickets SET last_called_at_ms = called_at_ms, last_called_queue_id = queue_id WHERE called_at_ms IS NOT NULL",
+                "CREATE INDEX tickets_last_calls ON tickets (branch_id, last_called_at_ms)",
+                "ALTER TABLE branches ADD COLUMN kiosk_opened_at_ms BIGINT",
+                "ALTER TABLE branches ADD COLUMN display_opened_at_ms BIGINT",
+            ]
+        },
     ]
 }

@@ -83,7 +83,8 @@ public struct QueueStore: Sendable {
     static func problem(_ violation: QueueRuleViolation) -> Problem {
         switch violation {
         case .unknownService, .unknownQueue, .unknownTicket: .notFound(violation.detail)
-        case .branchClosed, .noOpenQueue, .queueClosed, .invalidTransition, .notAtThisQueue: .conflict(violation.detail)
+        case .branchClosed, .noOpenQueue, .queueClosed, .invalidTransition, .notAtThisQueue, .queueDoesNotServe, .colleagueAtNoCounter:
+            .conflict(violation.detail)
         }
     }
 
@@ -182,14 +183,17 @@ public struct QueueStore: Sendable {
         try await transaction.sql.raw("""
             UPDATE tickets SET service_id = \(bind: ticket.serviceID), queue_id = \(bind: ticket.queueID), state = \(bind: ticket.state.rawValue),
                 called_at_ms = \(bind: ticket.calledAtMs), started_at_ms = \(bind: ticket.startedAtMs), finished_at_ms = \(bind: ticket.finishedAtMs),
-                recall_count = \(bind: ticket.recallCount), held_reason = \(bind: ticket.heldReason)
+                recall_count = \(bind: ticket.recallCount), held_reason = \(bind: ticket.heldReason),
+                transferred_at_ms = \(bind: ticket.transferredAtMs),
+                last_called_at_ms = COALESCE(\(bind: ticket.calledAtMs), last_called_at_ms),
+                last_called_queue_id = CASE WHEN \(bind: ticket.calledAtMs) IS NULL THEN last_called_queue_id ELSE \(bind: ticket.queueID) END
             WHERE id = \(bind: ticket.id)
             """).run()
     }
 
     static let ticketColumns = """
         id, branch_id, token, prefix, sequence, service_id, queue_id, customer_class, channel, state, issued_at_ms,
-        called_at_ms, started_at_ms, finished_at_ms, recall_count, held_reason
+        called_at_ms, started_at_ms, finished_at_ms, recall_count, held_reason, transferred_at_ms
         """
 
     static func ticket(from row: any SQLRow) throws -> Ticket {
@@ -208,7 +212,8 @@ public struct QueueStore: Sendable {
             startedAtMs: try row.decode(column: "started_at_ms", as: Int64?.self),
             finishedAtMs: try row.decode(column: "finished_at_ms", as: Int64?.self),
             recallCount: try row.decode(column: "recall_count", as: Int.self),
-            heldReason: try row.decode(column: "held_reason", as: String?.self)
+            heldReason: try row.decode(column: "held_reason", as: String?.self),
+            transferredAtMs: try row.decode(column: "transferred_at_ms", as: Int64?.self)
         )
     }
 }

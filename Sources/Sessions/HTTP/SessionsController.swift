@@ -4,7 +4,7 @@ import Hummingbird
 import TurnoCore
 
 /// `POST /api/v1/sessions`, `POST /api/v1/sessions/batch`, `GET /api/v1/sessions` (and `.csv`),
-/// `GET|PATCH|DELETE /api/v1/sessions/{id}`, `GET /api/v1/users/{id}/stats`.
+/// `GET|PATCH|DELETE /api/v1/sessions/{id}`, `GET /api/v1/sessions/users` (the athletes), `GET /api/v1/users/{id}/stats`.
 struct SessionsController: Sendable {
     let store: SessionStore
     /// CSV exports count against `TURNO_RATE_EXPORTS`, as the audit trail's do.
@@ -47,6 +47,32 @@ struct SessionsController: Sendable {
 
     struct Page: Codable, ResponseEncodable {
         var items: [SessionView]
+        var nextCursor: String?
+    }
+
+    /// An athlete as the API shows them.
+    struct AthleteView: Encodable, Sendable {
+        var userId: String
+        var sessionCount: Int
+        var durationS: Int
+        var distanceM: Double
+        var firstSessionAt: String
+        var lastSessionAt: String
+        var sports: [Sport]
+
+        init(_ athlete: Athlete) {
+            userId = athlete.userID
+            sessionCount = athlete.sessionCount
+            durationS = athlete.durationS
+            distanceM = athlete.distanceM
+            firstSessionAt = SessionTime.format(athlete.firstStartedAtMs)
+            lastSessionAt = SessionTime.format(athlete.lastStartedAtMs)
+            sports = athlete.sports
+        }
+    }
+
+    struct AthletePage: Encodable, ResponseEncodable {
+        var items: [AthleteView]
         var nextCursor: String?
     }
 
@@ -179,6 +205,13 @@ struct SessionsController: Sendable {
         read.get("/sessions.csv") { request, context -> Response in
             csv(try SessionQuery.filter(request), context: context)
         }
+        // A fixed segment: the router prefers it to `/sessions/:id`, whose ids are numbers.
+        read.get("/sessions/users") { request, context -> AthletePage in
+            let filter = try AthleteQuery.filter(request)
+            let athletes = try await store.athletes(filter, organizationID: context.principal!.organizationID)
+            let next = athletes.count == filter.limit ? athletes.last.map(AthleteQuery.cursor(after:)) : nil
+            return AthletePage(items: athletes.map(AthleteView.init), nextCursor: next)
+        }
         read.get("/sessions/:id") { _, context -> SessionView in
             let id = try sessionID(context)
             guard let session = try await store.session(id: id, organizationID: context.principal!.organizationID) else {
@@ -190,6 +223,10 @@ struct SessionsController: Sendable {
             guard let userID = context.parameters.get("id") else { throw Problem.notFound("name a user") }
             return try await statistics(userID: userID, request: request, organizationID: context.principal!.organizationID)
         }
+    }
+
+    static func noAthlete(_ userID: String) -> String {
+        "there is no athlete \(userID): no session was recorded for them"
     }
 
     private func validated(_ fields: SessionFields, nowMs: Int64 = WallClock.nowMilliseconds()) throws -> ExerciseSession {
@@ -245,6 +282,10 @@ struct SessionsController: Sendable {
         guard first <= last else { throw Problem.badRequest("from (\(first)) is after to (\(last))") }
         guard last.dayNumber - first.dayNumber < 3_700 else { throw Problem.badRequest("ask for at most ten years at a time") }
         let days = try await store.dayTotals(userID: userID, first: first, last: last, timeZone: timeZone, sport: sport, organizationID: organizationID)
+        // Nothing in the range: zeros are the answer for an athlete, but someone without a single session is no athlete.
+        if days.isEmpty, try await !store.isAthlete(userID: userID, organizationID: organizationID) {
+            throw Problem.notFound(Self.noAthlete(userID))
+        }
         let statistics = Statistics.compute(days: days, first: first, last: last, bucket: bucket, today: today)
         var view = StatisticsView(userID: userID, first: first, last: last, zone: zoneName, bucket: bucket, statistics: statistics)
         if let best = statistics.longestDuration {
@@ -385,5 +426,44 @@ enum SessionQuery {
         let parts = text.split(separator: ".")
         guard parts.count == 2, let time = Int64(parts[0]), let id = Int64(parts[1]) else { return nil }
         return (time, id)
+    }
+}
+
+/// Query parameters of the athlete list, and its opaque cursor.
+enum AthleteQuery {
+    static func filter(_ request: Request) throws -> AthleteFilter {
+        let parameters = request.uri.queryParameters
+        var filter = AthleteFilter()
+        if let text = parameters["q"], !text.isEmpty {
+            let prefix = String(text)
+            guard prefix.count <= 100, prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:@".contains($0)) }) else {
+                throw Problem.badRequest("q is the start of a user_id: at most 100 letters, digits or -_.:@, got `\(prefix)`")
+            }
+            filter.prefix = prefix
+        }
+        if let limit = try SessionQuery.number(parameters["limit"], "limit") {
+            guard (1...1_000).contains(limit) else { throw Problem.badRequest("limit must be between 1 and 1000, got \(limit)") }
+            filter.limit = limit
+        }
+        if let cursor = parameters["cursor"] {
+            guard let position = position(of: String(cursor)) else { throw Problem.badRequest("the cursor is not one this server gave out") }
+            filter.after = position
+        }
+        return filter
+    }
+
+    static func cursor(after athlete: Athlete) -> String {
+        Data("\(athlete.lastStartedAtMs).\(athlete.userID)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func position(of cursor: String) -> (lastStartedAtMs: Int64, userID: String)? {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
+        // The time has no dot; the user id may.
+        let parts = text.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let time = Int64(parts[0]) else { return nil }
+        return (time, String(parts[1]))
     }
 }

@@ -2,9 +2,9 @@ import Foundation
 import SQLKit
 import TurnoCore
 
-/// SQL for exercise sessions. Every insert, change and deletion updates the user's roll-ups in the same
-/// transaction: inserts add to them, changes and deletions recompute the slots they touch from the sessions left,
-/// so the roll-ups always equal what the sessions add up to.
+/// SQL for exercise sessions. Every insert, change and deletion updates the user's roll-ups and athlete summary in
+/// the same transaction: inserts add to them, changes and deletions recompute the slots (and the users) they touch
+/// from the sessions left, so both always equal what the sessions add up to.
 public struct SessionStore: Sendable {
     let storage: Storage
 
@@ -83,6 +83,7 @@ public struct SessionStore: Sendable {
             let created = outcomes.compactMap { if case .created(let session)? = $0 { session } else { nil } }
             if let idempotencyKey, let first = outcomes.first??.session.id { try await transaction.remember(idempotencyKey, made: "session", id: first) }
             try await addToRollups(created, organizationID: organizationID, sql: sql)
+            try await addToAthletes(created, organizationID: organizationID, sql: sql)
             return outcomes.map { $0! }
         }
     }
@@ -105,6 +106,7 @@ public struct SessionStore: Sendable {
                 WHERE id = \(bind: id)
                 """).run()
             try await recomputeRollups(of: [before, after], organizationID: organizationID, sql: sql)
+            try await recomputeAthletes([before.userID, after.userID], organizationID: organizationID, sql: sql)
             return after
         }
     }
@@ -116,6 +118,7 @@ public struct SessionStore: Sendable {
             guard let session = try await session(id: id, organizationID: organizationID, sql: sql) else { return false }
             try await sql.raw("DELETE FROM sessions WHERE id = \(bind: id)").run()
             try await recomputeRollups(of: [session], organizationID: organizationID, sql: sql)
+            try await recomputeAthletes([session.userID], organizationID: organizationID, sql: sql)
             return true
         }
     }
@@ -188,6 +191,48 @@ public struct SessionStore: Sendable {
                 WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: key.user) AND sport = \(bind: key.sport.rawValue)
                   AND started_at_ms >= \(bind: key.slot * Rollup.slotMs) AND started_at_ms < \(bind: (key.slot + 1) * Rollup.slotMs)
                 GROUP BY organization_id, user_id, sport
+                """).run()
+        }
+    }
+
+    /// Adds new sessions to their users' summaries (one upsert per user, in the users' order like the roll-ups).
+    private func addToAthletes(_ sessions: [ExerciseSession], organizationID: Int64, sql: any SQLDatabase) async throws {
+        var sums: [String: AthleteSums] = [:]
+        for session in sessions {
+            sums[session.userID, default: AthleteSums(session)].add(session)
+        }
+        for chunk in sums.sorted(by: { $0.key < $1.key }).chunks(of: 500) {
+            let values = chunk.map { user, a -> SQLQueryString in
+                """
+                (\(bind: organizationID), \(bind: user), \(bind: a.count), \(bind: a.durationS), \(bind: a.distanceM), \(bind: a.sports),
+                 \(bind: a.firstMs), \(bind: a.lastMs))
+                """
+            }
+            try await sql.raw("""
+                INSERT INTO session_athletes (\(unsafeRaw: SessionSchema.athleteColumns))
+                VALUES \(values.joined(separator: ", "))
+                ON CONFLICT (organization_id, user_id) DO UPDATE SET
+                    session_count = session_athletes.session_count + excluded.session_count,
+                    duration_s = session_athletes.duration_s + excluded.duration_s,
+                    distance_m = session_athletes.distance_m + excluded.distance_m,
+                    sports = session_athletes.sports | excluded.sports,
+                    first_started_at_ms = CASE WHEN excluded.first_started_at_ms < session_athletes.first_started_at_ms
+                                               THEN excluded.first_started_at_ms ELSE session_athletes.first_started_at_ms END,
+                    last_started_at_ms = CASE WHEN excluded.last_started_at_ms > session_athletes.last_started_at_ms
+                                              THEN excluded.last_started_at_ms ELSE session_athletes.last_started_at_ms END
+                """).run()
+        }
+    }
+
+    /// Recomputes these users' summaries from their sessions left (none left: no summary, the athlete is gone).
+    /// Costs a pass over each user's sessions, which changes and deletions can afford.
+    private func recomputeAthletes(_ users: [String], organizationID: Int64, sql: any SQLDatabase) async throws {
+        for user in Set(users).sorted() {
+            try await sql.raw("DELETE FROM session_athletes WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: user)").run()
+            try await sql.raw("""
+                INSERT INTO session_athletes (\(unsafeRaw: SessionSchema.athleteColumns))
+                \(unsafeRaw: SessionSchema.athleteSums) WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: user)
+                GROUP BY organization_id, user_id
                 """).run()
         }
     }
@@ -289,6 +334,48 @@ public struct SessionStore: Sendable {
         }
     }
 
+    /// Whether the user has any session in the organization: whether there is such an athlete.
+    public func isAthlete(userID: String, organizationID: Int64) async throws -> Bool {
+        try await storage.read { sql in
+            try await sql.raw("""
+                SELECT 1 AS known FROM session_athletes WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID)
+                """).first() != nil
+        }
+    }
+
+    /// The organization's athletes (the users with sessions), the most recently active first, after the position
+    /// `filter.after` (keyset paging, as the sessions' list).
+    public func athletes(_ filter: AthleteFilter, organizationID: Int64) async throws -> [Athlete] {
+        try await storage.read { sql in
+            var query: SQLQueryString = """
+                SELECT user_id, session_count, duration_s, distance_m, sports, first_started_at_ms, last_started_at_ms
+                FROM session_athletes WHERE organization_id = \(bind: organizationID)
+                """
+            if let prefix = filter.prefix, !prefix.isEmpty {
+                // A range of the primary key, bytewise on both databases (user ids are ASCII below `~`); the exact
+                // prefix test keeps the answer right for any id.
+                query += " AND user_id >= \(bind: prefix) AND user_id < \(bind: prefix + "~")"
+                query += " AND substr(user_id, 1, \(literal: prefix.count)) = \(bind: prefix)"
+            }
+            if let after = filter.after {
+                query += """
+                     AND (last_started_at_ms < \(bind: after.lastStartedAtMs)
+                          OR (last_started_at_ms = \(bind: after.lastStartedAtMs) AND user_id < \(bind: after.userID)))
+                    """
+            }
+            query += " ORDER BY last_started_at_ms DESC, user_id DESC LIMIT \(literal: filter.limit)"
+            return try await sql.raw(query).all().map { row in
+                Athlete(
+                    userID: try row.decode(column: "user_id", as: String.self), sessionCount: try row.decode(column: "session_count", as: Int.self),
+                    durationS: try row.decode(column: "duration_s", as: Int.self), distanceM: try row.decode(column: "distance_m", as: Double.self),
+                    sports: SessionSchema.sports(in: try row.decode(column: "sports", as: Int64.self)),
+                    firstStartedAtMs: try row.decode(column: "first_started_at_ms", as: Int64.self),
+                    lastStartedAtMs: try row.decode(column: "last_started_at_ms", as: Int64.self)
+                )
+            }
+        }
+    }
+
     static let columns = """
         id, user_id, sport, started_at_ms, duration_s, distance_m, calories_kcal, avg_hr_bpm, max_hr_bpm, elevation_gain_m, notes, external_id, created_at_ms
         """
@@ -320,6 +407,54 @@ public struct SessionFilter: Sendable {
     public var limit = 50
 
     public init() {}
+}
+
+/// An athlete: a user with sessions in the organization, and what their sessions add up to.
+public struct Athlete: Sendable, Equatable {
+    public var userID: String
+    public var sessionCount: Int
+    public var durationS: Int
+    /// Of the sessions with a distance.
+    public var distanceM: Double
+    /// The sports they have sessions of, in the order of `Sport.allCases`.
+    public var sports: [Sport]
+    public var firstStartedAtMs: Int64
+    public var lastStartedAtMs: Int64
+}
+
+/// Which athletes a list wants.
+public struct AthleteFilter: Sendable {
+    /// Only user ids that start with this (case matters, as in the ids).
+    public var prefix: String?
+    /// The last athlete of the previous page.
+    public var after: (lastStartedAtMs: Int64, userID: String)?
+    public var limit = 50
+
+    public init() {}
+}
+
+/// What a batch adds to one user's summary.
+private struct AthleteSums {
+    var count = 0
+    var durationS = 0
+    var distanceM = 0.0
+    var sports: Int64 = 0
+    var firstMs: Int64
+    var lastMs: Int64
+
+    init(_ session: ExerciseSession) {
+        firstMs = session.startedAtMs
+        lastMs = session.startedAtMs
+    }
+
+    mutating func add(_ session: ExerciseSession) {
+        count += 1
+        durationS += session.durationS
+        distanceM += session.distanceM ?? 0
+        sports |= SessionSchema.bit(of: session.sport)
+        firstMs = min(firstMs, session.startedAtMs)
+        lastMs = max(lastMs, session.startedAtMs)
+    }
 }
 
 /// What a roll-up row is of: one user's sessions of one sport in one slot.

@@ -66,7 +66,8 @@ public struct PageRenderer: Sendable {
     }
 
     /// Renders `page` with the layout. `data` are JSON texts by field; the page's scripts read them, with the strings.
-    public func render(page: String, language: String, title: String, csrf: String?, liveID: Int64, data: [String: String]) -> String {
+    /// `navigation` is the staff bar (``StaffNavigation``) on staff pages, nil on the public ones.
+    public func render(page: String, language: String, title: String, csrf: String?, liveID: Int64, data: [String: String], navigation: String? = nil) -> String {
         let strings = self.strings[language] ?? [:]
         var fields = data
         fields["page"] = JSONText.string(page)
@@ -78,6 +79,7 @@ public struct PageRenderer: Sendable {
             "data_json": JSONText.scriptSafe(JSONText.object(fields)),
         ]
         if let csrf { context["csrf"] = csrf }
+        if let navigation { context["nav"] = navigation }
         return library.render(context, withTemplate: page) ?? ""
     }
 

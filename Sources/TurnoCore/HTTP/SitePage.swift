@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -15,7 +16,7 @@ public enum SitePage {
             "tagline": "Queues, deliveries and sessions in real time.",
             "about": "Customers take a ticket at a kiosk or on their phone and follow their turn live; operators call them to a counter; displays show and announce every call. Drones deliver parcels on a live map; an API records exercise sessions.",
             "signed_in_as": "Signed in as {name}", "pages": "Pages", "branches": "Your branches", "no_branches": "No branch yet: create one in Administration.",
-            "kiosk": "Kiosk", "display": "Display", "console": "Operator console", "admin": "Administration", "fleet": "Fleet dispatch", "docs": "API documentation",
+            "kiosk": "Kiosk", "display": "Display", "console": "Operator console", "qr_help": "Scan to open it on the device that will show it.", "qr_of": "QR code of the {page} link", "admin": "Administration", "fleet": "Fleet dispatch", "docs": "API documentation",
         ],
         "it": [
             "home": "Home", "sign_in": "Accedi", "sign_out": "Esci", "username": "Nome utente", "password": "Password",
@@ -26,7 +27,7 @@ public enum SitePage {
             "tagline": "Code, consegne e sessioni in tempo reale.",
             "about": "I clienti prendono il biglietto al totem o sul telefono e seguono il proprio turno in diretta; gli operatori li chiamano allo sportello; i display mostrano e annunciano ogni chiamata. I droni consegnano i pacchi su una mappa in diretta; un'API registra le sessioni di allenamento.",
             "signed_in_as": "Accesso come {name}", "pages": "Pagine", "branches": "Le tue filiali", "no_branches": "Ancora nessuna filiale: creane una in Amministrazione.",
-            "kiosk": "Totem", "display": "Display", "console": "Console operatore", "admin": "Amministrazione", "fleet": "Gestione flotta", "docs": "Documentazione API",
+            "kiosk": "Totem", "display": "Display", "console": "Console operatore", "qr_help": "Inquadra il codice per aprirlo sul dispositivo che lo mostrerà.", "qr_of": "Codice QR del link {page}", "admin": "Amministrazione", "fleet": "Gestione flotta", "docs": "Documentazione API",
         ],
     ]
 
@@ -47,13 +48,14 @@ public enum SitePage {
     }
 
     /// A whole page: the shared header (the name links home) and `main`.
-    public static func html(title: String, language: String, main: String, status: HTTPResponse.Status = .ok) -> Response {
+    /// `navigation`, for a signed-in user, replaces the plain header with the staff bar.
+    public static func html(title: String, language: String, main: String, navigation: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
         let page = """
             <!doctype html>
             <html lang="\(language)"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(title)) · Turno</title>
             <link rel="icon" href="/assets/icon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/turno.css"></head>
-            <body class="page-site"><header class="page-header"><a class="app-name" href="/">Turno</a></header>
+            <body class="page-site">\(navigation ?? #"<header class="page-header"><a class="app-name" href="/">Turno</a></header>"#)
             <main class="site">
             \(main)
             </main></body></html>
@@ -71,5 +73,15 @@ public enum SitePage {
                 """,
             status: .notFound
         )
+    }
+}
+
+extension Request {
+    /// Where people reach this server, for links to open on another device (QR codes): behind a proxy, the
+    /// forwarded scheme and host.
+    public var publicOrigin: String {
+        let https = uri.scheme == .https || headers[HTTPField.Name("X-Forwarded-Proto")!] == "https"
+        let host = headers[HTTPField.Name("X-Forwarded-Host")!] ?? head.authority ?? "localhost"
+        return "\(https ? "https" : "http")://\(host)"
     }
 }

@@ -79,7 +79,11 @@ public final class Identity: Sendable {
             }
             guard empty else { return }
             let password = settings.adminPassword ?? RandomToken.make(bytes: 12)
-            _ = try await createOrganization(name: "Default organization", adminUsername: "admin", adminPassword: password)
+            let (_, admin) = try await createOrganization(name: "Default organization", adminUsername: "admin", adminPassword: password)
+            if settings.adminPassword != nil {
+                // Chosen by whoever installed it, not generated: the first-start checklist need not ask to change it.
+                try await storage.write { try await IdentityStore.notePasswordChosen(userID: admin.id, in: $0) }
+            }
             if settings.adminPassword == nil {
                 // Shown once, on the console of the first start; it is never stored in clear or logged.
                 print("""
@@ -87,8 +91,10 @@ public final class Identity: Sendable {
                     ┌──────────────────────────────────────────────────────────────┐
                       First start: created the organization and its user `admin`.
                       Password: \(password)
-                      It is shown only now. Sign in and change it, or set
-                      TURNO_ADMIN_PASSWORD before the first start next time.
+                      It is shown only now. Sign in at /login and change it in
+                      Administration → Staff → admin → Edit (the first-start
+                      checklist there links to it), or set TURNO_ADMIN_PASSWORD
+                      before the first start next time.
                     └──────────────────────────────────────────────────────────────┘
 
                     """)

@@ -83,7 +83,11 @@ enum IdentityStore {
         },
     ]
 
-    static let userColumns = "id, organization_id, username, password_hash, role, branch_ids, active, token_epoch"
+    static let passwordChangeMigration = Migration(module: "core", version: 4, name: "when each password was last changed") { _ in
+        ["ALTER TABLE users ADD COLUMN password_changed_at_ms BIGINT"]
+    }
+
+    static let userColumns = "id, organization_id, username, password_hash, role, branch_ids, active, token_epoch, password_changed_at_ms"
 
     static func user(from row: any SQLRow) throws -> StaffUser {
         StaffUser(
@@ -94,7 +98,8 @@ enum IdentityStore {
             branchIDs: decodeIDs(try row.decode(column: "branch_ids", as: String.self)),
             active: try row.decode(column: "active", as: Int.self) != 0,
             tokenEpoch: try row.decode(column: "token_epoch", as: Int64.self),
-            passwordHash: try row.decode(column: "password_hash", as: String.self)
+            passwordHash: try row.decode(column: "password_hash", as: String.self),
+            passwordChangedAtMs: try row.decode(column: "password_changed_at_ms", as: Int64?.self)
         )
     }
 
@@ -116,6 +121,10 @@ enum IdentityStore {
 
     static func allUsers(in sql: any SQLDatabase) async throws -> [StaffUser] {
         try await sql.raw("SELECT \(unsafeRaw: userColumns) FROM users").all().map(user(from:))
+    }
+
+    static func notePasswordChosen(userID: Int64, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("UPDATE users SET password_changed_at_ms = \(bind: transaction.timeMs) WHERE id = \(bind: userID)").run()
     }
 
     static func insertUser(

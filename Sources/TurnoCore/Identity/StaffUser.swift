@@ -11,6 +11,9 @@ public struct StaffUser: Sendable, Equatable {
     /// Raised on every password or role change; tokens carry it and stop working when it moves on.
     public var tokenEpoch: Int64
     var passwordHash: String
+    /// When the password was last changed (or chosen at install through TURNO_ADMIN_PASSWORD); nil while it is
+    /// still the one generated at the first start, which the first-start checklist asks to change.
+    public var passwordChangedAtMs: Int64? = nil
 }
 
 /// The JSON a staff account is shown as.
@@ -21,6 +24,7 @@ public struct StaffUserResponse: Codable, Sendable, Equatable {
     public var role: Role
     public var branchIds: [Int64]
     public var active: Bool
+    public var passwordChangedAt: Date?
 
     init(_ user: StaffUser) {
         id = user.id
@@ -29,6 +33,7 @@ public struct StaffUserResponse: Codable, Sendable, Equatable {
         role = user.role
         branchIds = user.branchIDs.sorted()
         active = user.active
+        passwordChangedAt = user.passwordChangedAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
 }
 

@@ -83,7 +83,7 @@ struct UsersController: Sendable {
                 if let role = body.role, role != user.role { user.role = role; changes["role"] = "\(current.role.rawValue) → \(role.rawValue)" }
                 if let branches, branches != user.branchIDs { user.branchIDs = branches; changes["branches"] = IdentityStore.encodeIDs(branches) }
                 if let active = body.active, active != user.active { user.active = active; changes["active"] = String(active) }
-                if let hash { user.passwordHash = hash; changes["password"] = "changed" }
+                if let hash { (user.passwordHash, user.passwordChangedAtMs) = (hash, transaction.timeMs); changes["password"] = "changed" }
                 // A new password, role or state ends every token and session issued before.
                 if body.password != nil || changes["role"] != nil || changes["active"] != nil { user.tokenEpoch += 1 }
                 if user.role != .admin || !user.active {
@@ -92,7 +92,8 @@ struct UsersController: Sendable {
                 try await transaction.sql.raw("""
                     UPDATE users SET role = \(bind: user.role.rawValue), branch_ids = \(bind: IdentityStore.encodeIDs(user.branchIDs)),
                         active = \(bind: user.active ? 1 : 0), token_epoch = \(bind: user.tokenEpoch),
-                        password_hash = \(bind: user.passwordHash.isEmpty ? current.passwordHash : user.passwordHash), updated_at_ms = \(bind: transaction.timeMs)
+                        password_hash = \(bind: user.passwordHash.isEmpty ? current.passwordHash : user.passwordHash),
+                        password_changed_at_ms = \(bind: user.passwordChangedAtMs), updated_at_ms = \(bind: transaction.timeMs)
                     WHERE id = \(bind: user.id)
                     """).run()
                 if !changes.isEmpty {

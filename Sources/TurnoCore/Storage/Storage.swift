@@ -28,7 +28,7 @@ public final class Storage: Sendable {
         case .postgres(let postgres): try await PostgresEngine.open(postgres, logger: logger)
         }
         do {
-            try await Migrator(engine: engine, logger: logger).apply(Self.migrations + IdentityStore.migrations + [Self.idempotencyMigration] + migrations)
+            try await Migrator(engine: engine, logger: logger).apply(Self.migrations + IdentityStore.migrations + [Self.idempotencyMigration, IdentityStore.passwordChangeMigration] + migrations)
         } catch {
             await engine.close()
             throw error

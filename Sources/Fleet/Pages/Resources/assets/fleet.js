@@ -84,6 +84,8 @@ const hiddenLayers = new Set();
 
 let selectedDroneID = null; // pinned by a click, the drone column or the find form
 let hoveredDroneID = null;
+let selectedHubID = null; // a charging point pinned by a click
+let hoveredHubID = null;
 let selectedDelivery = null; // shown on the map from the table
 let pick = null; // null | 'origin' | 'destination': the next map click fills that point of the form
 let attempt = null; // { body, key } of the last submission that did not come back with a delivery
@@ -99,6 +101,7 @@ let statsTimer = 0;
 let statsDueAt = Infinity;
 let statsSeq = 0;
 let countsDirty = true;
+let dronesLoaded = false;
 let colors = {};
 
 // Building elements, numbers, times
@@ -178,32 +181,24 @@ const worldX = (sx) => bounds.min_x + (sx - view.offsetX) / view.scale;
 const worldY = (sy) => bounds.max_y - (sy - view.offsetY) / view.scale;
 
 /**
- * Sizes the stage to the box's width at the bounds' aspect ratio, but no taller than what fits between its top (at
- * the page's top) and the bottom of the window, so the whole map shows without scrolling.
+ * Sizes the canvases to the map's box, which fleet.css sizes: on wide screens it fills the map's card, a screen
+ * high beside the side panels; on narrow ones it is the page's width and as high as the area's aspect ratio (set
+ * here, as --map-aspect) allows. The area is drawn centred in the box at the largest scale that fits.
  */
 function layoutMap() {
   if (!bounds) return;
   const worldWidth = Math.max(1, bounds.max_x - bounds.min_x);
   const worldHeight = Math.max(1, bounds.max_y - bounds.min_y);
-  const top = stage.getBoundingClientRect().top + window.scrollY;
-  const maxHeight = Math.max(320, window.innerHeight - top - 16);
-  let width = Math.max(200, mapBox.clientWidth);
-  let height = width * (worldHeight / worldWidth);
-  if (height > maxHeight) {
-    height = maxHeight;
-    width = height * (worldWidth / worldHeight);
-  }
-  width = Math.floor(width);
-  height = Math.floor(height);
+  mapBox.style.setProperty('--map-aspect', String(worldWidth / worldHeight));
+  const width = Math.floor(Math.max(120, mapBox.clientWidth));
+  const height = Math.floor(Math.max(120, mapBox.clientHeight));
   const dpr = window.devicePixelRatio || 1;
   if (width === view.width && height === view.height && dpr === view.dpr) return;
   Object.assign(view, { width, height, dpr });
   view.scale = Math.min((width - 2 * MAP_PAD) / worldWidth, (height - 2 * MAP_PAD) / worldHeight);
   view.offsetX = (width - worldWidth * view.scale) / 2;
   view.offsetY = (height - worldHeight * view.scale) / 2;
-  // CSSOM, which the CSP allows (it refuses style attributes, not script-set properties).
-  stage.style.width = `${width}px`;
-  stage.style.height = `${height}px`;
+  landmarks = null;
   for (const canvas of [baseCanvas, liveCanvas]) {
     canvas.width = Math.round(width * dpr);
     canvas.height = Math.round(height * dpr);
@@ -223,6 +218,7 @@ function readColors() {
     font: style.fontFamily || 'sans-serif',
   };
   for (const state of DRONE_STATES) colors[state] = read(`--state-${state}`);
+  landmarks = null;
 }
 
 /** Text with a halo in the background colour, so labels stay legible over lines and dots. */
@@ -273,42 +269,143 @@ function drawBase() {
   ctx.strokeRect(left, top, right - left, bottom - top);
 }
 
+// Landmarks: zone names, charging points and their labels
+
+/** Label fonts (CSS px): zone names, hubs' labels. */
+const ZONE_FONT_PX = 12;
+const HUB_FONT_PX = 11;
+/** Half the side of a hub's mark, with its halo. */
+const HUB_MARK = 7;
+/** Room kept between two labels, or a label and a mark (the labels' halos are 1.5 px wide). */
+const LABEL_GAP = 3;
+/** The laid-out labels; null when the map's size, the zones, the charging points or the fonts change. */
+let landmarks = null;
+
+/**
+ * The name of a zone or a charging point in the page's language. The server seeds the standard map with fixed
+ * English names ("North-East", "North-East hub"): those have strings `fleet_place_<name in snake case>`; any
+ * other name (one an operator gave) has none and is shown as it is.
+ */
+function placeName(name) {
+  const text = String(name ?? '');
+  const key = `fleet_place_${text.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}`;
+  const translated = data.strings?.[key];
+  return typeof translated === 'string' && translated ? translated : text;
+}
+
+const hubName = (point) => placeName(point.name ?? point.id);
+const padsText = (point) => format(t('fleet_pads'), { used: integer.format(point.pads_in_use ?? 0), total: integer.format(point.pads ?? 0) });
+const hasPosition = (point) => Number.isFinite(point?.position?.x) && Number.isFinite(point?.position?.y);
+/** Charging points in the order of their ids: the order their labels are placed in, so a map always looks the same. */
+const hubsInOrder = () => chargingPoints.filter(hasPosition).sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+
+/** Whether two boxes ({x, y, w, h}, CSS px) come nearer than LABEL_GAP. */
+const collide = (a, b) => a.x < b.x + b.w + LABEL_GAP && b.x < a.x + a.w + LABEL_GAP && a.y < b.y + b.h + LABEL_GAP && b.y < a.y + a.h + LABEL_GAP;
+
+/**
+ * Places the labels so that none covers another label or a hub's mark, and none leaves the map: each zone's name in
+ * the first corner of the zone with room (top left, top right, bottom left, bottom right); then, hub by hub, its
+ * label on the first side of its mark with room (right, left, above, below), inside the area if it can be, else in
+ * the margin around it. The labels say each hub's name and pads in use when all of them find room; otherwise they
+ * say the names alone, so that names come before numbers and all hubs are labelled alike. A hub whose label finds no
+ * room has none (pointing at or clicking its mark shows its name and pads). Widths are measured on the canvas;
+ * nothing depends on the drones or the time, so the same map is always labelled alike.
+ */
+function layoutLandmarks(ctx) {
+  const inside = (box, area) => box.x >= area.x && box.y >= area.y && box.x + box.w <= area.x + area.w && box.y + box.h <= area.y + area.h;
+  const stageArea = { x: 1, y: 1, w: view.width - 2, h: view.height - 2 };
+  const worldArea = {
+    x: screenX(bounds.min_x) + 2, y: screenY(bounds.max_y) + 2,
+    w: (bounds.max_x - bounds.min_x) * view.scale - 4, h: (bounds.max_y - bounds.min_y) * view.scale - 4,
+  };
+  const hubs = hubsInOrder().map((point) => ({ point, x: screenX(point.position.x), y: screenY(point.position.y), label: null }));
+  const marks = hubs.map((hub) => ({ x: hub.x - HUB_MARK, y: hub.y - HUB_MARK, w: HUB_MARK * 2, h: HUB_MARK * 2 }));
+
+  const placed = [...marks]; // boxes taken: hubs' marks and the labels placed so far
+  const free = (box, area) => inside(box, area) && !placed.some((other) => collide(box, other));
+  const zoneLabels = [];
+  ctx.font = `600 ${ZONE_FONT_PX}px ${colors.font}`;
+  for (const zone of zones) {
+    const b = zone.bounds;
+    if (!b) continue;
+    const text = placeName(zone.name ?? zone.id);
+    const area = { x: screenX(b.min_x) + 4, y: screenY(b.max_y) + 3, w: (b.max_x - b.min_x) * view.scale - 8, h: (b.max_y - b.min_y) * view.scale - 6 };
+    const w = Math.ceil(ctx.measureText(text).width);
+    const h = ZONE_FONT_PX + 2;
+    const corners = [[area.x, area.y], [area.x + area.w - w, area.y], [area.x, area.y + area.h - h], [area.x + area.w - w, area.y + area.h - h]];
+    const box = corners.map(([x, y]) => ({ x, y, w, h })).find((candidate) => free(candidate, area));
+    if (box) {
+      placed.push(box);
+      zoneLabels.push({ text, ...box });
+    }
+  }
+
+  ctx.font = `${HUB_FONT_PX}px ${colors.font}`;
+  const taken = placed.length;
+  const h = HUB_FONT_PX + 2;
+  const reach = HUB_MARK + LABEL_GAP;
+  /** Places every hub's label, with its pads or without; true when every hub found room. */
+  const placeHubLabels = (withPads) => {
+    placed.length = taken;
+    let all = true;
+    for (const hub of hubs) {
+      const name = hubName(hub.point);
+      const text = withPads ? `${name} · ${padsText(hub.point)}` : name;
+      // Room for the widest count of pads in use (all of them), so that labels stay put as pads fill and empty.
+      const w = Math.ceil(ctx.measureText(withPads ? `${name} · ${padsText({ pads_in_use: hub.point.pads, pads: hub.point.pads })}` : name).width);
+      const sides = [
+        { x: hub.x + reach, y: hub.y - h / 2, w, h, align: 'left' }, { x: hub.x - reach - w, y: hub.y - h / 2, w, h, align: 'right' },
+        { x: hub.x - w / 2, y: hub.y - reach - h, w, h, align: 'center' }, { x: hub.x - w / 2, y: hub.y + reach, w, h, align: 'center' },
+      ];
+      const box = sides.find((candidate) => free(candidate, worldArea)) ?? sides.find((candidate) => free(candidate, stageArea));
+      hub.label = box ? { text, ...box } : null;
+      if (box) placed.push(box);
+      else all = false;
+    }
+    return all;
+  };
+  if (!placeHubLabels(true)) placeHubLabels(false);
+  return { zoneLabels, hubs };
+}
+
 /** Zone names and charging points, drawn over the drones (on the live layer) so a busy map does not bury them. */
 function drawLandmarks(ctx) {
-  ctx.font = `600 12px ${colors.font}`;
-  ctx.textBaseline = 'top';
-  for (const zone of zones) {
-    if (zone.bounds) label(ctx, zone.name ?? zone.id, screenX(zone.bounds.min_x) + 6, screenY(zone.bounds.max_y) + 5);
-  }
-  ctx.font = `11px ${colors.font}`;
+  landmarks ??= layoutLandmarks(ctx);
   ctx.textBaseline = 'middle';
-  // Room for a label: the gap to the nearest hub on about the same line, so that labels never overlap.
-  const room = (point) => {
-    let gap = view.width;
-    for (const other of chargingPoints) {
-      if (other === point || Math.abs(screenY(other.position.y) - screenY(point.position.y)) > 14) continue;
-      gap = Math.min(gap, Math.abs(screenX(other.position.x) - screenX(point.position.x)));
-    }
-    return gap - 24;
-  };
-  for (const point of chargingPoints) {
-    const x = screenX(point.position.x);
-    const y = screenY(point.position.y);
-    ctx.fillStyle = colors.chargingPoint;
-    ctx.strokeStyle = colors.halo;
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    ctx.rect(x - 6, y - 6, 12, 12);
-    ctx.fill();
-    ctx.stroke();
-    const pads = format(t('fleet_pads'), { used: integer.format(point.pads_in_use ?? 0), total: integer.format(point.pads ?? 0) });
-    const full = `${point.name ?? point.id} · ${pads}`;
-    const text = ctx.measureText(full).width <= room(point) ? full : pads;
-    // On the left of the mark when it would run off the right edge.
-    if (x + 10 + ctx.measureText(text).width > view.width - 2) label(ctx, text, x - 10, y, 'right');
-    else label(ctx, text, x + 10, y);
+  ctx.font = `600 ${ZONE_FONT_PX}px ${colors.font}`;
+  for (const box of landmarks.zoneLabels) label(ctx, box.text, box.x, box.y + box.h / 2);
+  ctx.fillStyle = colors.chargingPoint;
+  ctx.strokeStyle = colors.halo;
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  for (const hub of landmarks.hubs) ctx.rect(hub.x - 6, hub.y - 6, 12, 12);
+  ctx.fill();
+  ctx.stroke();
+  ctx.font = `${HUB_FONT_PX}px ${colors.font}`;
+  for (const { label: box } of landmarks.hubs) {
+    if (!box) continue;
+    const x = box.align === 'right' ? box.x + box.w : box.align === 'center' ? box.x + box.w / 2 : box.x;
+    label(ctx, box.text, x, box.y + box.h / 2, box.align);
   }
 }
+
+/** The charging point whose mark is at the point (CSS pixels of the stage), if any. */
+function hubAt(px, py) {
+  let best = null;
+  let bestDistance = Infinity;
+  for (const hub of landmarks?.hubs ?? []) {
+    const distance = Math.max(Math.abs(hub.x - px), Math.abs(hub.y - py));
+    if (distance <= HUB_MARK + 2 && distance < bestDistance) {
+      best = hub.point;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+const hubDetails = (point) => [
+  [t('fleet_tip_pads'), format(t('fleet_tip_pads_value'), { used: integer.format(point.pads_in_use ?? 0), total: integer.format(point.pads ?? 0) })],
+];
 
 // Drones
 
@@ -360,6 +457,7 @@ function applyPositions(list) {
       // Registered while this page was loading: the rest arrives with the next drone message or resync.
       drone = { id: item.id, type: null, delivery_id: null, charging_point_id: null };
       drones.set(item.id, drone);
+      countsDirty = true;
     }
     if (item.state && item.state !== drone.state) countsDirty = true;
     if (item.state) drone.state = item.state;
@@ -382,10 +480,25 @@ async function loadDrones() {
     applyDrone(item, now);
   }
   for (const id of drones.keys()) if (!seen.has(id)) drones.delete(id);
-  // An empty map says how to fill it, instead of leaving a new user wondering.
-  $('map-empty').hidden = drones.size > 0;
+  dronesLoaded = true;
+  showEmptyHint();
   countsDirty = true;
   invalidate();
+}
+
+/**
+ * An empty map says how to fill it, instead of leaving a new user wondering; the hint goes as soon as a drone is
+ * known (read, registered or moving), and is not shown before the drones have been read.
+ */
+function showEmptyHint() {
+  const hint = $('map-empty');
+  const empty = dronesLoaded && drones.size === 0;
+  if (empty && !hint.hasChildNodes()) {
+    // The request, the option and the variable as code, each kept on one line.
+    const code = { register: 'POST /api/v1/drones', flag: '--simulate-drones 200', variable: 'TURNO_SIMULATE_DRONES=200' };
+    hint.append(...t('fleet_map_empty').split(/\{(\w+)\}/).map((part, i) => (i % 2 === 0 ? part : code[part] ? h('code', {}, code[part]) : `{${part}}`)));
+  }
+  hint.hidden = !empty;
 }
 
 // Drawing the live layer
@@ -588,34 +701,50 @@ function droneDetails(drone) {
   ];
   if (drone.charging_point_id) {
     const point = chargingPoints.find((p) => p.id === drone.charging_point_id);
-    items.push([t('fleet_tip_charging_point'), point?.name ?? drone.charging_point_id]);
+    items.push([t('fleet_tip_charging_point'), point ? hubName(point) : drone.charging_point_id]);
   }
   return items;
 }
 
 let tipKey = '';
 
-/** Keeps the tip next to the hovered (or else the selected) drone, and its text current. */
+/** What the tip is about: the drone pointed at, else the hub pointed at, else the pinned drone or hub; or null. */
+function tipSubject() {
+  const drone = (id) => {
+    const item = id ? drones.get(id) : null;
+    return item?.visible ? { key: `d:${item.id}`, title: item.id, mono: true, details: droneDetails(item), x: item.sx, y: item.sy } : null;
+  };
+  const hub = (id) => {
+    const point = id ? chargingPoints.find((p) => p.id === id) : null;
+    if (!hasPosition(point)) return null;
+    return { key: `h:${point.id}`, title: hubName(point), mono: false, details: hubDetails(point), x: screenX(point.position.x), y: screenY(point.position.y) };
+  };
+  return drone(hoveredDroneID) ?? hub(hoveredHubID) ?? drone(selectedDroneID) ?? hub(selectedHubID);
+}
+
+/** Keeps the tip next to the drone or hub it is about, and its text current. */
 function placeTip() {
-  const drone = drones.get(hoveredDroneID ?? selectedDroneID);
-  if (!drone?.visible) {
+  const subject = tipSubject();
+  if (!subject) {
     tip.hidden = true;
     tipKey = '';
     return;
   }
-  const details = droneDetails(drone);
-  const key = drone.id + details.flat().join('|');
+  const key = subject.key + subject.title + subject.details.flat().join('|');
   if (key !== tipKey) {
     tipKey = key;
-    tip.replaceChildren(h('strong', {}, drone.id), h('dl', {}, ...details.map(([name, value]) => h('div', {}, h('dt', {}, name), h('dd', {}, value)))));
+    tip.replaceChildren(
+      h('strong', { class: subject.mono ? null : 'tip-place' }, subject.title),
+      h('dl', {}, ...subject.details.map(([name, value]) => h('div', {}, h('dt', {}, name), h('dd', {}, value)))),
+    );
   }
   tip.hidden = false;
   const width = tip.offsetWidth;
   const height = tip.offsetHeight;
-  let left = drone.sx + 12;
-  let top = drone.sy + 12;
-  if (left + width > view.width) left = drone.sx - 12 - width;
-  if (top + height > view.height) top = drone.sy - 12 - height;
+  let left = subject.x + 12;
+  let top = subject.y + 12;
+  if (left + width > view.width) left = subject.x - 12 - width;
+  if (top + height > view.height) top = subject.y - 12 - height;
   tip.style.left = `${Math.max(0, left)}px`;
   tip.style.top = `${Math.max(0, top)}px`;
 }
@@ -623,10 +752,20 @@ function placeTip() {
 /** Pins a drone (or none): ringed on the map, its tip shown, its details said to screen readers. */
 function selectDrone(id) {
   selectedDroneID = id && drones.has(id) ? id : null;
+  selectedHubID = null;
   const drone = drones.get(selectedDroneID);
   $('selection-status').textContent = drone
     ? [drone.id, ...droneDetails(drone).map(([name, value]) => `${name}: ${value}`)].join(' · ')
     : '';
+  invalidate();
+}
+
+/** Pins a charging point's tip (or none), and says its name and pads to screen readers: on touch screens, and when its label found no room. */
+function selectHub(id) {
+  const point = id ? chargingPoints.find((p) => p.id === id) : null;
+  selectedHubID = point ? point.id : null;
+  selectedDroneID = null;
+  $('selection-status').textContent = point ? [hubName(point), ...hubDetails(point).map(([name, value]) => `${name}: ${value}`)].join(' · ') : '';
   invalidate();
 }
 
@@ -637,19 +776,22 @@ function pointerPosition(event) {
 
 liveCanvas.addEventListener('pointermove', (event) => {
   if (!bounds) return;
-  const drone = pick ? null : droneAt(...pointerPosition(event));
-  const id = drone?.id ?? null;
-  stage.classList.toggle('is-pointing', Boolean(drone));
-  if (id !== hoveredDroneID) {
-    hoveredDroneID = id;
+  const [px, py] = pointerPosition(event);
+  const drone = pick ? null : droneAt(px, py);
+  const hub = pick || drone ? null : hubAt(px, py);
+  stage.classList.toggle('is-pointing', Boolean(drone || hub));
+  if ((drone?.id ?? null) !== hoveredDroneID || (hub?.id ?? null) !== hoveredHubID) {
+    hoveredDroneID = drone?.id ?? null;
+    hoveredHubID = hub?.id ?? null;
     invalidate();
   }
 });
 
 liveCanvas.addEventListener('pointerleave', () => {
   stage.classList.remove('is-pointing');
-  if (hoveredDroneID) {
+  if (hoveredDroneID || hoveredHubID) {
     hoveredDroneID = null;
+    hoveredHubID = null;
     invalidate();
   }
 });
@@ -662,8 +804,10 @@ liveCanvas.addEventListener('click', (event) => {
     return;
   }
   const drone = droneAt(px, py);
-  selectDrone(drone && drone.id !== selectedDroneID ? drone.id : null);
-  if (!drone) showDeliveryOnMap(null);
+  const hub = drone ? null : hubAt(px, py);
+  if (hub) selectHub(hub.id !== selectedHubID ? hub.id : null);
+  else selectDrone(drone && drone.id !== selectedDroneID ? drone.id : null);
+  if (!drone && !hub) showDeliveryOnMap(null);
 });
 
 $('find-drone').addEventListener('submit', (event) => {
@@ -713,6 +857,7 @@ function updateCounts() {
   });
   $('map-summary').textContent = summary;
   liveCanvas.setAttribute('aria-label', `${t('fleet_map')}: ${summary}`);
+  showEmptyHint();
 }
 
 // Zones and charging points
@@ -735,6 +880,7 @@ async function loadChargingPoints() {
   const key = (list) => JSON.stringify(list.map((p) => [p.id, p.name, p.position?.x, p.position?.y, p.pads, p.pads_in_use]));
   if (key(next) === key(chargingPoints)) return;
   chargingPoints = next;
+  landmarks = null;
   countsDirty = true;
   invalidate();
 }
@@ -1025,6 +1171,7 @@ function setPick(mode) {
   $('map-pick-hint').hidden = !mode;
   if (mode) {
     hoveredDroneID = null;
+    hoveredHubID = null;
     revealMap();
   }
   invalidate();
@@ -1053,7 +1200,7 @@ pickButton.addEventListener('click', () => setPick(pick ? null : 'origin'));
 document.addEventListener('keydown', (event) => {
   if (event.key !== 'Escape' || document.querySelector('dialog[open]')) return;
   if (pick) setPick(null);
-  else if (selectedDroneID || selectedDelivery) {
+  else if (selectedDroneID || selectedHubID || selectedDelivery) {
     selectDrone(null);
     showDeliveryOnMap(null);
   }
@@ -1166,13 +1313,35 @@ window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () 
   drawBase();
   invalidate();
 });
+// fleet.css makes the map a screen high less what is above the page's main part (the header, and any bar the layout
+// adds): measured here, again when any of that changes height (a header wraps on a narrow window).
+const main = document.querySelector('main.fleet');
+function measureTop() {
+  const top = `${Math.round(main.getBoundingClientRect().top + window.scrollY)}px`;
+  if (document.body.style.getPropertyValue('--fleet-top') !== top) document.body.style.setProperty('--fleet-top', top);
+}
+const aboveMain = new ResizeObserver(measureTop);
+for (let element = main.previousElementSibling; element; element = element.previousElementSibling) aboveMain.observe(element);
+measureTop();
 new ResizeObserver(() => layoutMap()).observe(mapBox);
 new IntersectionObserver(([entry]) => {
   mapOnScreen = entry.isIntersecting;
   if (mapOnScreen) invalidate();
 }).observe(stage);
-window.addEventListener('resize', () => layoutMap());
+window.addEventListener('resize', () => {
+  measureTop();
+  layoutMap();
+});
 setInterval(updateCounts, COUNTS_EVERY_MS);
+
+/** For tests and the curious: the map's labels as laid out (CSS px of the map), shown or not. */
+window.turnoFleet = {
+  labels: () => [
+    ...(landmarks?.zoneLabels ?? []).map(({ text, x, y, w, h }) => ({ kind: 'zone', text, x, y, w, h, shown: true })),
+    ...(landmarks?.hubs ?? []).map((hub) => ({ kind: 'hub', id: hub.point.id, text: hub.label?.text ?? hubName(hub.point), ...(hub.label ?? {}), shown: Boolean(hub.label) })),
+    ...(landmarks?.hubs ?? []).map((hub) => ({ kind: 'mark', id: hub.point.id, text: `mark ${hub.point.id}`, x: hub.x - 6, y: hub.y - 6, w: 12, h: 12, shown: true })),
+  ],
+};
 
 new LiveConnection({ topics: [String(data.topic)], since: data.live_id, onMessage, onResync: reloadAll, strings: data.strings }).start();
 reloadAll().then(updateCounts);

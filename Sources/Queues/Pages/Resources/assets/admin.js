@@ -217,6 +217,73 @@ function followOverview() {
 }
 
 $('overview-branch').addEventListener('change', followOverview);
+
+/**
+ * The first-start checklist on the overview, for the roles that set branches up: each step is worked out from
+ * what the API says now (the user's password change, the branches, the first branch's services and counters,
+ * the operators, the first openings of its kiosk and display), so it ticks itself whoever did the step.
+ */
+async function loadChecklist() {
+  const box = $('first-start');
+  if (!setup) return;
+  try {
+    const branch = state.branches.find((b) => String(b.id) === $('overview-branch').value) ?? state.branches[0];
+    const [mine, services, queues] = await Promise.all([
+      api('GET', `/api/v1/users/${me.user_id}`),
+      branch ? api('GET', `/api/v1/branches/${branch.id}/services`) : { items: [] },
+      branch ? api('GET', `/api/v1/branches/${branch.id}/queues`) : { items: [] },
+    ]);
+    const editMe = () => {
+      location.hash = '#staff';
+      userForm.edit(mine.id, { username: mine.username, role: mine.role });
+      fillUserBranches(mine.branch_ids);
+      $('user-form').elements.password.focus();
+    };
+    const setUp = () => { location.hash = '#branches'; if (branch) selectBranch(branch.id); };
+    const steps = [
+      { key: 'password', done: !!mine.password_changed_at, go: editMe },
+      { key: 'branch', done: !!branch, go: () => { location.hash = '#branches'; $('branch-form').elements.name.focus(); } },
+      { key: 'services', done: services.items.length > 0, go: branch && setUp },
+      { key: 'counters', done: queues.items.length > 0, go: branch && setUp },
+      { key: 'operator', done: state.users.some((u) => u.role === 'operator' && u.active), go: () => { location.hash = '#staff'; } },
+      { key: 'kiosk', done: !!branch?.kiosk_opened_at, href: branch && `/b/${branch.public_id}/kiosk` },
+      { key: 'display', done: !!branch?.display_opened_at, href: branch && `/b/${branch.public_id}/display` },
+    ];
+    const next = steps.find((step) => !step.done);
+    box.hidden = !next;
+    $('first-start-steps').replaceChildren(...steps.map((step) => {
+      const item = el('li', {},
+        el('span', { className: 'mark' }),
+        el('span', { className: 'step-text', textContent: t(`admin_step_${step.key}`) }),
+        el('span', { className: 'visually-hidden', textContent: ` (${t(step.done ? 'admin_step_done' : 'admin_step_todo')})` }));
+      item.dataset.step = step.key;
+      item.dataset.done = String(step.done);
+      if (step === next) item.dataset.next = 'true';
+      if (!step.done && step.href) {
+        item.append(el('a', { className: 'button small step-action', href: step.href, target: '_blank', textContent: t('admin_step_open') }));
+      } else if (!step.done && step.go) {
+        item.append(button(t('admin_step_go'), step.go, step === next ? 'primary step-action' : 'step-action'));
+      }
+      return item;
+    }));
+  } catch (error) {
+    fail(error);
+  }
+}
+
+// Back from opening the kiosk or display in another tab: those steps may be done now.
+window.addEventListener('focus', () => {
+  if (!$('overview').hidden && !$('first-start').hidden) loadBranches().then(loadChecklist).catch(fail);
+});
+
+/** With no branch there is nothing to show live: say what to do instead of empty tables and a dot that never connects. */
+function showOverviewEmpty() {
+  const empty = state.branches.length === 0;
+  $('overview-empty').hidden = !empty;
+  $('overview-board').hidden = empty;
+  $('overview-branch-label').hidden = empty;
+  document.querySelector('.live-dot').hidden = empty;
+}
 // Averages and waits move with time even without events.
 setInterval(() => { if (!$('overview').hidden && !document.hidden) loadOverview(); }, 30_000);
 
@@ -259,6 +326,7 @@ async function loadBranches() {
       button(t(b.is_open ? 'admin_branch_close' : 'admin_branch_open_action'), (node) => toggleBranch(node, b)),
     ),
   ]));
+  showOverviewEmpty();
   if (state.branchID && !state.branches.some((b) => b.id === state.branchID)) state.branchID = null;
   $('branch-detail').hidden = !state.branchID;
   fillUserBranches();
@@ -504,7 +572,10 @@ function route(focus) {
   // On first load the overview is fetched as soon as its branch is known; afterwards, on each return to it.
   if (focus) {
     $(name).focus();
-    if (name === 'overview') loadOverview();
+    if (name === 'overview') {
+      loadOverview();
+      loadChecklist();
+    }
   }
   if (loaders[name] && !state.loaded.has(name)) {
     state.loaded.add(name);
@@ -525,4 +596,5 @@ window.addEventListener('hashchange', () => route(true));
 loadBranches()
   .then(() => setup && loadUsers().then(() => state.loaded.add('staff')))
   .then(() => route(false))
+  .then(loadChecklist)
   .catch(fail);

@@ -182,6 +182,18 @@ function render() {
       tag.textContent = t(`console_class_${item.customer_class}`);
       row.cells[1].append(' ', tag);
     }
+    if (item.transferred_at) {
+      // It keeps its issue time, so it may stand first: say so rather than let it look like a jump in the line.
+      const tag = document.createElement('span');
+      tag.className = 'transfer-tag';
+      tag.textContent = t('console_transferred');
+      tag.title = format(t('console_transferred_why'), { time: branchTime(new Date(item.transferred_at)), issued: branchTime(new Date(item.issued_at)) });
+      row.cells[1].append(' ', tag);
+      const why = document.createElement('span');
+      why.className = 'visually-hidden';
+      why.textContent = ` (${tag.title})`;
+      tag.append(why);
+    }
     row.cells[3].className = 'waited';
     row.cells[3].dataset.waited = item.waited_s;
     return row;
@@ -276,29 +288,52 @@ function ask(dialog) {
   return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue), { once: true }));
 }
 
+/**
+ * Transfer: to another service's line, to one counter (open or paused) that serves the ticket's service, or to a
+ * colleague (the server picks the least busy of their counters). Every choice is one option of one select.
+ */
 async function openTransfer(button) {
   const ticket = line.current;
   const dialog = $('transfer-dialog');
-  const choice = $('transfer-service');
-  let services;
+  const choice = $('transfer-target');
+  let snapshot, operators;
   try {
-    services = (await api('GET', `/api/v1/branches/${chosen.branch.id}/snapshot`)).services;
+    [snapshot, operators] = await Promise.all([
+      api('GET', `/api/v1/branches/${chosen.branch.id}/snapshot`),
+      api('GET', `/api/v1/branches/${chosen.branch.id}/operators`),
+    ]);
   } catch (error) {
     fail(error);
     return;
   }
-  const others = services.filter((s) => s.id !== ticket.service_id);
-  if (!others.length) {
+  const serves = (queue) => queue.state !== 'closed' && queue.service_ids.includes(ticket.service_id);
+  const counters = snapshot.queues.filter((q) => q.id !== chosen.queue.id && serves(q))
+    .sort((a, b) => naturalOrder(a.counter, b.counter));
+  const open = new Set(snapshot.queues.filter(serves).map((q) => q.id));
+  const colleagues = operators.items.filter((o) => o.id !== me.user_id && o.queues.some((id) => open.has(id)));
+  const targets = [
+    ['console_transfer_services', snapshot.services.filter((s) => s.id !== ticket.service_id).map((s) => ({
+      label: s.available ? s.name : format(t('console_transfer_unavailable'), { name: s.name }), body: { service: s.id }, name: s.name,
+    }))],
+    ['console_transfer_counters', counters.map((q) => ({ label: counterName(q), body: { queue: q.id }, name: counterName(q) }))],
+    ['console_transfer_colleagues', colleagues.map((o) => ({ label: o.username, body: { user: o.id }, name: o.username }))],
+  ].filter(([, items]) => items.length);
+  if (!targets.length) {
     toast(t('console_transfer_none'));
     return;
   }
-  choice.replaceChildren(...others.map((s) => new Option(
-    s.available ? s.name : format(t('console_transfer_unavailable'), { name: s.name }), s.id)));
+  const all = targets.flatMap(([, items]) => items);
+  choice.replaceChildren(...targets.map(([key, items]) => {
+    const group = document.createElement('optgroup');
+    group.label = t(key);
+    group.append(...items.map((item) => new Option(item.label, String(all.indexOf(item)))));
+    return group;
+  }));
   $('transfer-ticket').textContent = format(t('console_transfer_text'), { number: ticket.number, service: ticket.service });
   if (await ask(dialog) !== 'confirm') return button.focus();
-  const target = others.find((s) => String(s.id) === choice.value);
+  const target = all[Number(choice.value)];
   await run(button, async () => {
-    await api('POST', `/api/v1/tickets/${ticket.id}/transfer`, { service: target.id });
+    await api('POST', `/api/v1/tickets/${ticket.id}/transfer`, target.body);
     return format(t('console_done_transfer'), { number: ticket.number, service: target.name });
   });
 }

@@ -3,7 +3,9 @@
  * The filters (dates, sport, grouping, time zone) drive everything: the statistics, three charts drawn as
  * plain SVG, and the paged session table. A filter change re-reads it all from the API (debounced, and
  * cancelling the answers still on their way), and is kept in the address so a reload or a shared link
- * shows the same view.
+ * shows the same view. Someone with no sessions at all is no athlete: the statistics answer 404 and the page says
+ * so instead of showing zeros (the server answers 404 for the page itself too; this covers the sessions deleted
+ * while the page is open).
  */
 import { api, format, pageData, problemText, t, toast } from '/assets/api.js';
 
@@ -256,11 +258,26 @@ async function reload() {
   ]);
   if (signal.aborted) return; // newer filters are already loading
   setBusy(false);
+  if (stats.status === 'rejected' && stats.reason?.status === 404) {
+    showNotFound();
+    return;
+  }
   showStats(stats.status === 'fulfilled' ? stats.value : null);
   showSessions(list.status === 'fulfilled' ? list.value : null, false);
   // Both usually fail for the same reason (an invalid range): one message is enough.
   const failure = [stats, list].find((result) => result.status === 'rejected');
   showProblem(failure ? problemText(failure.reason) : '');
+}
+
+/** Nobody called that: everything about an athlete goes, the sentence and the way back to the list stay. */
+function showNotFound() {
+  clearTimeout(debounceTimer);
+  for (const id of ['athlete', 'filters', 'sessions-problem', 'stats', 'charts', 'list']) $(id).hidden = true;
+  const heading = $('not-found-title');
+  heading.textContent = format(t('sessions_no_athlete'), { id: userID });
+  $('not-found').hidden = false;
+  document.title = `${t('error_not_found_title')} · ${t('app_name')}`;
+  heading.focus();
 }
 
 // Statistics
@@ -344,11 +361,12 @@ function chartImage(width, height, label) {
   return s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label });
 }
 
+/** Hidden in a box of its own: a table is as wide as its cells whatever its own width, and would widen the page. */
 function dataTable(caption, headers, rows) {
-  return h('table', { class: 'visually-hidden' },
+  return h('div', { class: 'visually-hidden' }, h('table', {},
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, ...headers.map((text) => h('th', { scope: 'col' }, text)))),
-    h('tbody', {}, ...rows.map((cells) => h('tr', {}, h('th', { scope: 'row' }, cells[0]), ...cells.slice(1).map((text) => h('td', {}, text))))));
+    h('tbody', {}, ...rows.map((cells) => h('tr', {}, h('th', { scope: 'row' }, cells[0]), ...cells.slice(1).map((text) => h('td', {}, text)))))));
 }
 
 /** Tick values from `low` to at least `high` in round steps (1, 2, 2.5, 5 × 10ⁿ), about `count` of them. */

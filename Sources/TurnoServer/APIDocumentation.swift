@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Synchronization
 import TurnoCore
 
 /// `/openapi.json` (the OpenAPI 3.1 contract, shipped with the binary), `/docs` (a readable rendering of it with a
@@ -37,12 +38,15 @@ struct APIDocumentation: Sendable {
     func add(to router: Router<TurnoRequestContext>) throws {
         let document = self.document
         let assets = self.assets
-        let page = try Self.page(document)
+        // Rendered on the first request for it, then kept: it takes a noticeable share of a second, which every
+        // start (and every test server) would otherwise pay.
+        let page = RenderedOnce { try Self.page(document) }
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
         }
         router.get("/docs") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+            let html = try page.value()
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
         }
         router.get("/docs/assets/:file") { request, context -> Response in
             guard let name = context.parameters.get("file"), let asset = assets[name] else {
@@ -59,7 +63,7 @@ struct APIDocumentation: Sendable {
         }
     }
 
-    /// The `/docs` page for the OpenAPI document `document`, made once at startup.
+    /// The `/docs` page for the OpenAPI document `document`, made on the first request for it.
     static func page(_ document: Data) throws -> String {
         try APIDocumentationPage(root: OpenAPIValue(parsing: document)).render()
     }
@@ -71,5 +75,24 @@ struct APIDocumentation: Sendable {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
         return String(hash, radix: 16)
+    }
+}
+
+/// A text made by `make` the first time it is asked for, then kept (a failure is not kept: the next call tries again).
+final class RenderedOnce: Sendable {
+    private let make: @Sendable () throws -> String
+    private let made = Mutex<String?>(nil)
+
+    init(_ make: @escaping @Sendable () throws -> String) {
+        self.make = make
+    }
+
+    func value() throws -> String {
+        try made.withLock { made in
+            if let made { return made }
+            let text = try make()
+            made = text
+            return text
+        }
     }
 }

@@ -29,7 +29,7 @@ struct StaffClient {
     }
 
     func call(
-        _ method: HTTPMethod, _ path: String, json body: String? = nil, headers extra: [(String, String)] = [], timeout: Int64 = 30
+        _ method: HTTPMethod, _ path: String, json body: String? = nil, headers extra: [(String, String)] = [], timeout: Int64 = 10
     ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
         var headers = [("Authorization", "Bearer \(accessToken)")] + extra
         if body != nil { headers.append(("Content-Type", "application/json")) }

@@ -129,7 +129,7 @@ final class TestServer: Sendable {
 
     /// Sends a request to this server, or through `proxy` (`host:port`) when given.
     func request(
-        _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [], via proxy: String? = nil, timeout: Int64 = 30
+        _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [], via proxy: String? = nil, timeout: Int64 = 10
     ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
         var request = HTTPClientRequest(url: (proxy.map { "http://\($0)" } ?? baseURL) + path)
         request.method = method

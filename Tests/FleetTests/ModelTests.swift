@@ -166,7 +166,7 @@ struct ModelTests {
                 #expect(drone.state == to && drone.version == 2)
             } catch {
                 #expect(!legal, "\(from) → \(to) should be allowed")
-                #expect(error.message == "drone d-1 is \(from.rawValue) and cannot become \(to.rawValue)")
+                #expect(error.detail == "drone d-1 is \(from.rawValue) and cannot become \(to.rawValue)")
                 #expect(drone.state == from && drone.version == 1)
             }
         }
@@ -269,7 +269,7 @@ struct ModelTests {
                 #expect(!legal, "\(action) from \(state) should be allowed")
                 #expect(delivery == before)
                 let stateWords = state.rawValue.replacingOccurrences(of: "_", with: " ")
-                #expect(error.message == "delivery 00000000-0000-0000-0000-000000000001 is \(stateWords) and cannot be \(action.words)")
+                #expect(error.detail == "delivery 00000000-0000-0000-0000-000000000001 is \(stateWords) and cannot be \(action.words)")
             }
         }
     }

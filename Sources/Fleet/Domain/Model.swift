@@ -1,4 +1,5 @@
 import Foundation
+import TurnoCore
 
 /// A payload class: light drones are fast and frugal, heavy ones carry more and drink more.
 public enum DroneType: String, Codable, Sendable, CaseIterable {
@@ -90,12 +91,13 @@ public struct FleetRules: Sendable, Hashable {
     }
 }
 
-/// A rule of the fleet that a command would break; `message` is fit to show to a client as a problem's detail.
-public struct FleetRuleViolation: Error, Sendable, Equatable {
-    public let message: String
+/// A rule of the fleet that a command would break: a conflict with the state the drone or delivery is in.
+public struct FleetRuleViolation: RuleViolation, Equatable {
+    public let detail: String
+    public var kind: RuleViolationKind { .conflict }
 
-    public init(_ message: String) {
-        self.message = message
+    public init(_ detail: String) {
+        self.detail = detail
     }
 }
 

@@ -139,7 +139,7 @@ struct TickStepper {
         do throws(FleetRuleViolation) {
             try step(&drone, deliveries: &deliveries)
         } catch {
-            takeOffline(&drone, reason: error.message, deliveries: &deliveries)
+            takeOffline(&drone, reason: error.detail, deliveries: &deliveries)
         }
     }
 

@@ -103,7 +103,7 @@ struct FleetController: Sendable {
 
         deliveries.post("/deliveries") { request, context -> Response in
             var request = request
-            let organizationID = context.principal!.organizationID
+            let organizationID = try context.requirePrincipal().organizationID
             let key = try await request.idempotencyKey(context: context)
             let body = try await request.decode(as: DeliveryRequest.self, context: context)
             let map = try await store.map(of: organizationID)
@@ -137,18 +137,18 @@ struct FleetController: Sendable {
                 guard let limit = Int(text), (1...1_000).contains(limit) else { throw Problem.badRequest("limit must be a whole number from 1 to 1,000") }
                 return limit
             } ?? 100
-            return try Self.json(DeliveryList(deliveries: try await store.deliveries(of: context.principal!.organizationID, states: states, limit: limit)))
+            return try Self.json(DeliveryList(deliveries: try await store.deliveries(of: context.requirePrincipal().organizationID, states: states, limit: limit)))
         }
         deliveries.post("/deliveries/:id/cancel") { _, context -> Response in
-            let organizationID = context.principal!.organizationID
+            let organizationID = try context.requirePrincipal().organizationID
             let cancelled = try await Self.retryingConflicts(while: "the delivery kept changing while being cancelled") { () async throws -> Delivery? in
                 let current = try await delivery(context)
                 var cancelled = current
-                try Self.allowed { () throws(FleetRuleViolation) in try cancelled.cancel(at: Date()) }
+                try cancelled.cancel(at: Date())
                 var change = FleetStore.Change(deliveries: [(cancelled, current.version, .cancelled)])
                 if let droneID = current.droneID, var drone = try await store.drone(droneID, of: organizationID), drone.deliveryID == current.id {
                     let readVersion = drone.version
-                    try Self.allowed { () throws(FleetRuleViolation) in try drone.releaseDelivery() }
+                    try drone.releaseDelivery()
                     change.drones.append((drone, readVersion, .changed))
                 }
                 return try await store.apply(change, organizationID: organizationID) ? cancelled : nil
@@ -163,13 +163,13 @@ struct FleetController: Sendable {
                 }
                 return state
             }
-            return DroneList(drones: try await store.drones(of: context.principal!.organizationID, state: state))
+            return DroneList(drones: try await store.drones(of: context.requirePrincipal().organizationID, state: state))
         }
         read.get("/drones/:id") { _, context -> Response in
             try Response.json(try await drone(context))
         }
         drones.post("/drones") { request, context -> Response in
-            let organizationID = context.principal!.organizationID
+            let organizationID = try context.requirePrincipal().organizationID
             let body = try await request.decode(as: DroneRequest.self, context: context)
             let map = try await store.map(of: organizationID)
             let id = body.id ?? "drone-\(UUID().uuidString.prefix(8).lowercased())"
@@ -203,7 +203,7 @@ struct FleetController: Sendable {
         drones.post("/drones/:id/telemetry") { request, context -> Response in
             let body = try await request.decode(as: TelemetryRequest.self, context: context)
             guard body.battery.isFinite, (0...100).contains(body.battery) else { throw Problem.unprocessable("the battery must be between 0 and 100 %") }
-            let map = try await store.map(of: context.principal!.organizationID)
+            let map = try await store.map(of: context.requirePrincipal().organizationID)
             guard body.position.point.isFinite, map.bounds.contains(body.position.point) else { throw Problem.unprocessable("the position is outside the map") }
             let report = TelemetryReport(position: body.position.point, battery: body.battery, state: body.state)
             // A measurement a drone sends every second, not a change someone makes: the drone's own state records it.
@@ -215,11 +215,11 @@ struct FleetController: Sendable {
         }
 
         read.get("/zones") { _, context -> ZoneList in
-            let map = try await store.map(of: context.principal!.organizationID)
+            let map = try await store.map(of: context.requirePrincipal().organizationID)
             return ZoneList(bounds: map.bounds, zones: map.zones)
         }
         read.get("/charging-points") { _, context -> ChargingPointList in
-            let organizationID = context.principal!.organizationID
+            let organizationID = try context.requirePrincipal().organizationID
             let map = try await store.map(of: organizationID)
             var inUse: [String: Int] = [:]
             for drone in try await store.drones(of: organizationID) where drone.state == .charging || drone.state == .returning {
@@ -230,7 +230,7 @@ struct FleetController: Sendable {
             })
         }
         read.get("/fleet/stats") { _, context -> FleetStatistics in
-            let organizationID = context.principal!.organizationID
+            let organizationID = try context.requirePrincipal().organizationID
             let counts = try await store.drones(of: organizationID).reduce(into: Dictionary(uniqueKeysWithValues: DroneState.allCases.map { ($0.rawValue, 0) })) {
                 $0[$1.state.rawValue, default: 0] += 1
             }
@@ -245,7 +245,7 @@ struct FleetController: Sendable {
 
     func delivery(_ context: TurnoRequestContext) async throws -> Delivery {
         let text = context.parameters.get("id") ?? ""
-        guard let id = UUID(uuidString: text), let delivery = try await store.delivery(id, of: context.principal!.organizationID) else {
+        guard let id = UUID(uuidString: text), let delivery = try await store.delivery(id, of: context.requirePrincipal().organizationID) else {
             throw Problem.notFound("there is no delivery \(text)")
         }
         return delivery
@@ -253,7 +253,7 @@ struct FleetController: Sendable {
 
     func drone(_ context: TurnoRequestContext) async throws -> Drone {
         let id = context.parameters.get("id") ?? ""
-        guard let drone = try await store.drone(id, of: context.principal!.organizationID) else { throw Problem.notFound("there is no drone \(id)") }
+        guard let drone = try await store.drone(id, of: context.requirePrincipal().organizationID) else { throw Problem.notFound("there is no drone \(id)") }
         return drone
     }
 
@@ -262,14 +262,14 @@ struct FleetController: Sendable {
     func changeDrone(
         _ context: TurnoRequestContext, _ change: (inout Drone, inout Delivery?) throws(FleetRuleViolation) -> Void
     ) async throws -> Drone {
-        let organizationID = context.principal!.organizationID
+        let organizationID = try context.requirePrincipal().organizationID
         return try await Self.retryingConflicts(while: "the drone kept changing while being updated") { () async throws -> Drone? in
             let current = try await drone(context)
             var carried: Delivery?
             if let id = current.deliveryID { carried = try await store.delivery(id, of: organizationID) }
             var drone = current
             var delivery = carried
-            try Self.allowed { () throws(FleetRuleViolation) in try change(&drone, &delivery) }
+            try change(&drone, &delivery)
             var write = FleetStore.Change(drones: [(drone, current.version, drone.version != current.version ? .changed : nil)])
             if let delivery, let carried, delivery.version != carried.version {
                 write.deliveries.append((delivery, carried.version, FleetStore.DeliveryEvent(for: delivery.state)))
@@ -285,15 +285,6 @@ struct FleetController: Sendable {
             if let done = try await attempt() { return done }
         }
         throw Problem(.serviceUnavailable, detail: "\(doing); try again")
-    }
-
-    /// A change the fleet's rules refuse is a conflict with the state things are in.
-    static func allowed(_ change: () throws(FleetRuleViolation) -> Void) throws {
-        do {
-            try change()
-        } catch {
-            throw Problem.conflict(error.message)
-        }
     }
 }
 

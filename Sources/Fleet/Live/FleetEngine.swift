@@ -128,7 +128,7 @@ public final class FleetEngine: Service, EventConsumer {
                 case .fail(let id, let reason): try world.fail(id, reason: reason, at: now)
                 }
             } catch {
-                logger.warning("cannot reconcile a stuck delivery", metadata: ["error": "\(error.message)"])
+                logger.warning("cannot reconcile a stuck delivery", metadata: ["error": "\(error.detail)"])
             }
         }
         let backlog = world.deliveries.values.filter { $0.state == .pending }
@@ -142,7 +142,7 @@ public final class FleetEngine: Service, EventConsumer {
                 case .retire(let id): try world.changeDrone(id) { drone throws(FleetRuleViolation) in try drone.retire() }
                 }
             } catch {
-                logger.warning("cannot size the fleet", metadata: ["error": "\(error.message)"])
+                logger.warning("cannot size the fleet", metadata: ["error": "\(error.detail)"])
             }
         }
         try await save(world, changedFrom: reconciled, organizationID: organizationID)

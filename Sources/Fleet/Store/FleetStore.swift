@@ -149,7 +149,7 @@ public struct FleetStore: Sendable {
                         \(bind: drone.reportsTelemetry ? 1 : 0), \(bind: drone.version), \(bind: transaction.timeMs))
                 ON CONFLICT DO NOTHING RETURNING id
                 """).first()
-            guard inserted != nil else { throw Problem.conflict("there is already a drone \(drone.id)") }
+            guard inserted != nil else { throw FleetRuleViolation("there is already a drone \(drone.id)") }
             try await Self.append(.droneRegistered, drone, organizationID: organizationID, in: transaction)
             return drone
         }

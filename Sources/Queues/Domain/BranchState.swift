@@ -1,3 +1,5 @@
+import TurnoCore
+
 /// What happened in a branch, as the queue engine reports it. Each becomes one event in the log.
 public enum QueueEvent: Sendable, Equatable {
     case ticketIssued(Ticket)
@@ -58,7 +60,8 @@ public enum QueueEvent: Sendable, Equatable {
 }
 
 /// A rule of the queue engine that a command would break; becomes a 404, 409 or 422 problem.
-public enum QueueRuleViolation: Error, Sendable, Equatable {
+public enum QueueRuleViolation: RuleViolation, Equatable {
+    case unknownBranch(BranchID)
     case unknownService(ServiceID)
     case unknownQueue(QueueID)
     case unknownTicket(TicketID)
@@ -72,8 +75,16 @@ public enum QueueRuleViolation: Error, Sendable, Equatable {
     /// A transfer to a colleague who works at no counter (open or paused) that serves the ticket's service.
     case colleagueAtNoCounter(StaffID, service: String)
 
+    public var kind: RuleViolationKind {
+        switch self {
+        case .unknownBranch, .unknownService, .unknownQueue, .unknownTicket: .notFound
+        case .branchClosed, .noOpenQueue, .queueClosed, .invalidTransition, .notAtThisQueue, .queueDoesNotServe, .colleagueAtNoCounter: .conflict
+        }
+    }
+
     public var detail: String {
         switch self {
+        case .unknownBranch(let id): "there is no branch \(id)"
         case .unknownService(let id): "there is no service \(id) at this branch"
         case .unknownQueue(let id): "there is no queue \(id) at this branch"
         case .unknownTicket(let id): "there is no active ticket \(id) at this branch"

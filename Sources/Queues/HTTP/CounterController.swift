@@ -69,7 +69,7 @@ struct CounterController: Sendable {
         for action in ["open", "pause", "close"] {
             operation.post("/queues/:queue/\(action)") { _, context -> QueueChange in
                 let (queueID, branchID) = try await authorizedQueue(context)
-                let principal = context.principal!
+                let principal = try context.requirePrincipal()
                 let (events, state) = try await store.perform(on: branchID, organizationID: principal.organizationID) { state, transaction in
                     let events: [QueueEvent] = switch action {
                     case "open": try state.open(queueID, nowMs: transaction.timeMs)
@@ -88,7 +88,7 @@ struct CounterController: Sendable {
         }
         operation.post("/queues/:queue/call-next") { _, context -> Response in
             let (queueID, branchID) = try await authorizedQueue(context)
-            let (events, state) = try await store.perform(on: branchID, organizationID: context.principal!.organizationID) { state, transaction in
+            let (events, state) = try await store.perform(on: branchID, organizationID: context.requirePrincipal().organizationID) { state, transaction in
                 try state.callNext(at: queueID, nowMs: transaction.timeMs)
             }
             guard let called = events.last?.ticket, called.state == .called else { return Response(status: .noContent) }
@@ -97,7 +97,7 @@ struct CounterController: Sendable {
         for action in ["recall", "start", "finish", "no-show"] {
             operation.post("/tickets/:ticket/\(action)") { _, context -> TicketEventData in
                 let ticket = try await authorizedTicket(context, operating: true)
-                let (events, state) = try await store.perform(on: ticket.branchID, organizationID: context.principal!.organizationID) { state, transaction in
+                let (events, state) = try await store.perform(on: ticket.branchID, organizationID: context.requirePrincipal().organizationID) { state, transaction in
                     switch action {
                     case "recall": try state.recall(ticket.id, nowMs: transaction.timeMs)
                     case "start": try state.start(ticket.id, nowMs: transaction.timeMs)
@@ -112,7 +112,7 @@ struct CounterController: Sendable {
         let desk = router.group("/api/v1").add(middleware: RequireAccess(.ticketDesk))
         desk.get("/queues/:queue/tickets") { _, context -> Line in
             let (queueID, branchID) = try await authorizedQueue(context, operating: false)
-            let state = try await store.state(of: branchID, organizationID: context.principal!.organizationID)
+            let state = try await store.state(of: branchID, organizationID: context.requirePrincipal().organizationID)
             let now = WallClock.nowMilliseconds()
             let line = state.line(of: queueID).enumerated().map { index, ticket in
                 WaitingTicket(
@@ -126,8 +126,8 @@ struct CounterController: Sendable {
         }
         desk.get("/branches/:branch/operators") { _, context -> Operators in
             guard let branchID = context.parameters.get("branch", as: Int64.self) else { throw Problem.notFound("there is no such branch") }
-            let state = try await store.state(of: branchID, organizationID: context.principal!.organizationID)
-            try QueueAccess.check(context.principal!, branch: state.branch)
+            let state = try await store.state(of: branchID, organizationID: context.requirePrincipal().organizationID)
+            try QueueAccess.check(context.requirePrincipal(), branch: state.branch)
             let assignments = state.queues.values.flatMap { queue in queue.operatorIDs.map { ($0, queue.id) } }
             let items = Dictionary(grouping: assignments, by: \.0).compactMap { id, pairs -> Operator? in
                 guard let user = directory.user(id: id), user.active else { return nil }
@@ -138,7 +138,7 @@ struct CounterController: Sendable {
         desk.post("/tickets/:ticket/transfer") { request, context -> TicketEventData in
             let target = try await request.decode(as: TransferRequest.self, context: context).target()
             let ticket = try await authorizedTicket(context, operating: false)
-            let principal = context.principal!
+            let principal = try context.requirePrincipal()
             let (events, state) = try await store.perform(on: ticket.branchID, organizationID: principal.organizationID) { state, transaction in
                 let events = try state.transfer(ticket.id, to: target, nowMs: transaction.timeMs)
                 let moved = events.last?.ticket
@@ -158,28 +158,30 @@ struct CounterController: Sendable {
 
     /// The queue in the path and its branch, after checking the caller may act on it.
     private func authorizedQueue(_ context: TurnoRequestContext, operating: Bool = true) async throws -> (QueueID, BranchID) {
+        let principal = try context.requirePrincipal()
         guard let queueID = context.parameters.get("queue", as: Int64.self), let branchID = try await store.branchID(ofQueue: queueID) else {
             throw Problem.notFound("there is no such queue")
         }
-        let state = try await store.state(of: branchID, organizationID: context.principal!.organizationID)
+        let state = try await store.state(of: branchID, organizationID: principal.organizationID)
         guard let queue = state.queues[queueID] else { throw Problem.notFound("there is no queue \(queueID)") }
         if operating {
-            try QueueAccess.check(context.principal!, queue: queue, branch: state.branch)
+            try QueueAccess.check(principal, queue: queue, branch: state.branch)
         } else {
-            try QueueAccess.check(context.principal!, branch: state.branch)
+            try QueueAccess.check(principal, branch: state.branch)
         }
         return (queueID, branchID)
     }
 
     /// The ticket in the path, after checking the caller may act on it (operators: at a queue of theirs).
     private func authorizedTicket(_ context: TurnoRequestContext, operating: Bool) async throws -> Ticket {
+        let principal = try context.requirePrincipal()
         guard let id = context.parameters.get("ticket", as: Int64.self), let ticket = try await store.ticket(id: id),
-              let branch = try await store.branch(ticket.branchID), branch.organizationID == context.principal!.organizationID
+              let branch = try await store.branch(ticket.branchID), branch.organizationID == principal.organizationID
         else { throw Problem.notFound("there is no such ticket") }
-        try QueueAccess.check(context.principal!, branch: branch)
-        if operating, context.principal!.role == .operator, let queueID = ticket.queueID {
+        try QueueAccess.check(principal, branch: branch)
+        if operating, principal.role == .operator, let queueID = ticket.queueID {
             let state = try await store.state(of: branch.id, organizationID: branch.organizationID)
-            if let queue = state.queues[queueID] { try QueueAccess.check(context.principal!, queue: queue, branch: branch) }
+            if let queue = state.queues[queueID] { try QueueAccess.check(principal, queue: queue, branch: branch) }
         }
         return ticket
     }

@@ -48,7 +48,7 @@ struct DashboardController: Sendable {
             guard let branchID = context.parameters.get("branch", as: Int64.self), let branch = try await store.branch(branchID) else {
                 throw Problem.notFound("there is no such branch")
             }
-            try QueueAccess.check(context.principal!, branch: branch)
+            try QueueAccess.check(context.requirePrincipal(), branch: branch)
             let state = try await store.state(of: branchID, organizationID: branch.organizationID)
             let now = WallClock.nowMilliseconds()
             let midnight = try Self.localMidnight(now, timeZone: branch.timeZone)

@@ -87,7 +87,7 @@ struct SetupController: Sendable {
     func add(to router: Router<TurnoRequestContext>) {
         let api = router.group("/api/v1").add(middleware: RequireAccess(.branchSetup))
         api.post("/branches") { request, context -> Response in
-            let principal = context.principal!
+            let principal = try context.requirePrincipal()
             guard principal.role == .admin else { throw Problem(.forbidden, detail: "only administrators create branches") }
             let body = try await request.decode(as: BranchRequest.self, context: context)
             let branch = try Self.validated(Branch(id: 0, organizationID: principal.organizationID, name: body.name ?? "", timeZone: body.timeZone ?? "UTC",
@@ -102,7 +102,7 @@ struct SetupController: Sendable {
             return try Response.json(BranchView(created), status: .created)
         }
         api.get("/branches") { _, context -> Items<BranchView> in
-            let principal = context.principal!
+            let principal = try context.requirePrincipal()
             let branches = try await store.branches(organizationID: principal.organizationID).filter { principal.canAccess(branch: $0.id) }
             return Items(items: branches.map(BranchView.init))
         }
@@ -110,7 +110,7 @@ struct SetupController: Sendable {
             BranchView(try await branch(context))
         }
         api.patch("/branches/:branch") { request, context -> BranchView in
-            let principal = context.principal!
+            let principal = try context.requirePrincipal()
             var branch = try await branch(context)
             let body = try await request.decode(as: BranchRequest.self, context: context)
             if let name = body.name { branch.name = name }
@@ -219,7 +219,7 @@ struct SetupController: Sendable {
         guard let id = context.parameters.get("branch", as: Int64.self), let branch = try await store.branch(id) else {
             throw Problem.notFound("there is no branch \(context.parameters.get("branch") ?? "")")
         }
-        try QueueAccess.check(context.principal!, branch: branch)
+        try QueueAccess.check(context.requirePrincipal(), branch: branch)
         return branch
     }
 
@@ -229,7 +229,7 @@ struct SetupController: Sendable {
             try await sql.raw("SELECT branch_id FROM services WHERE id = \(bind: id) AND active = 1").first()?.decode(column: "branch_id", as: Int64.self)
         }
         guard let branchID = found, let branch = try await store.branch(branchID) else { throw Problem.notFound("there is no service \(id)") }
-        try QueueAccess.check(context.principal!, branch: branch)
+        try QueueAccess.check(context.requirePrincipal(), branch: branch)
         let services = try await storage.read { try await store.services(of: branchID, sql: $0) }
         guard let service = services.first(where: { $0.id == id }) else { throw Problem.notFound("there is no service \(id)") }
         return (service, branch)
@@ -239,8 +239,8 @@ struct SetupController: Sendable {
         guard let id = context.parameters.get("queue", as: Int64.self), let branchID = try await store.branchID(ofQueue: id) else {
             throw Problem.notFound("there is no such queue")
         }
-        let state = try await store.state(of: branchID, organizationID: context.principal!.organizationID)
-        try QueueAccess.check(context.principal!, branch: state.branch)
+        let state = try await store.state(of: branchID, organizationID: context.requirePrincipal().organizationID)
+        try QueueAccess.check(context.requirePrincipal(), branch: state.branch)
         guard let queue = state.queues[id] else { throw Problem.notFound("there is no queue \(id)") }
         return (queue, state)
     }

@@ -29,16 +29,11 @@ public struct QueueStore: Sendable {
         do {
             return try await storage.write { transaction in
                 guard let version = try await lockAndRaiseVersion(of: branchID, in: transaction) else {
-                    throw Problem.notFound("there is no branch \(branchID)")
+                    throw QueueRuleViolation.unknownBranch(branchID)
                 }
                 var state = try await cachedState(branchID, version: version - 1, organizationID: organizationID, sql: transaction.sql)
                 let queuesBefore = state.queues
-                let events: [QueueEvent]
-                do {
-                    events = try await command(&state, transaction)
-                } catch let violation as QueueRuleViolation {
-                    throw Self.problem(violation)
-                }
+                let events = try await command(&state, transaction)
                 for (id, queue) in state.queues where queuesBefore[id] != queue {
                     try await transaction.sql.raw("""
                         UPDATE queues SET state = \(bind: queue.state.rawValue), last_assigned_at_ms = \(bind: queue.lastAssignedAtMs),
@@ -80,14 +75,6 @@ public struct QueueStore: Sendable {
         try await transaction.sql.raw("UPDATE branches SET version = version + 1 WHERE id = \(bind: branchID)").run()
     }
 
-    static func problem(_ violation: QueueRuleViolation) -> Problem {
-        switch violation {
-        case .unknownService, .unknownQueue, .unknownTicket: .notFound(violation.detail)
-        case .branchClosed, .noOpenQueue, .queueClosed, .invalidTransition, .notAtThisQueue, .queueDoesNotServe, .colleagueAtNoCounter:
-            .conflict(violation.detail)
-        }
-    }
-
     /// Serialises every command on one branch (the row lock of the update on PostgreSQL; SQLite has one writer
     /// anyway) and raises its version in the same statement; returns the new version, or nil when there is no such
     /// branch. A command that changes nothing still raises it, which only costs other nodes one reload.
@@ -99,7 +86,7 @@ public struct QueueStore: Sendable {
     /// The branch with its services, queues and active tickets; 404 when it is not there (or not in the organization).
     public func loadState(_ branchID: BranchID, organizationID: Int64?, sql: any SQLDatabase) async throws -> BranchState {
         guard let branch = try await branch(branchID, sql: sql), organizationID == nil || branch.organizationID == organizationID else {
-            throw Problem.notFound("there is no branch \(branchID)")
+            throw QueueRuleViolation.unknownBranch(branchID)
         }
         let tickets = try await sql.raw("""
             SELECT \(unsafeRaw: Self.ticketColumns) FROM tickets WHERE branch_id = \(bind: branchID) AND state IN ('waiting', 'held', 'called', 'serving')

@@ -1,4 +1,5 @@
 import Foundation
+import TurnoCore
 
 /// What kind of exercise a session was.
 public enum Sport: String, Sendable, Codable, CaseIterable {
@@ -176,16 +177,23 @@ public struct SessionFields: Sendable, Equatable, Codable {
 }
 
 /// A rule a session breaks; becomes a 422 problem naming the field.
-public enum SessionRuleViolation: Error, Sendable, Equatable {
+public enum SessionRuleViolation: RuleViolation, Equatable {
     case missing(String)
     case unknownSport(String)
     case invalid(String, String)
+    /// Another session of the organization already has this `external_id`.
+    case duplicateExternalID(String)
+
+    public var kind: RuleViolationKind {
+        if case .duplicateExternalID = self { .conflict } else { .invalid }
+    }
 
     public var detail: String {
         switch self {
         case .missing(let field): "\(field) is required"
         case .unknownSport(let sport): "`\(sport)` is not a sport; use one of \(Sport.allCases.map(\.rawValue).joined(separator: ", "))"
         case .invalid(let field, let why): "\(field) \(why)"
+        case .duplicateExternalID(let id): "another session already has external_id \(id)"
         }
     }
 }

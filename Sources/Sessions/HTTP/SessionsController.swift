@@ -140,7 +140,7 @@ struct SessionsController: Sendable {
             let key = try await request.idempotencyKey(context: context)
             let fields = try await request.decode(as: SessionFields.self, context: context)
             let session = try validated(fields)
-            let outcome = try await store.insert([session], idempotencyKey: key, organizationID: context.principal!.organizationID)[0]
+            let outcome = try await store.insert([session], idempotencyKey: key, organizationID: context.requirePrincipal().organizationID)[0]
             if case .created = outcome {
                 return try Response.json(SessionView(outcome.session), status: .created)
             }
@@ -161,7 +161,7 @@ struct SessionsController: Sendable {
                     results[index] = BatchResult(index: index, status: Int(problem.status.code), problem: .init(title: problem.title, status: Int(problem.status.code), detail: problem.detail))
                 }
             }
-            let outcomes = try await store.insert(valid.map(\.session), organizationID: context.principal!.organizationID)
+            let outcomes = try await store.insert(valid.map(\.session), organizationID: context.requirePrincipal().organizationID)
             for (item, outcome) in zip(valid, outcomes) {
                 if case .created = outcome {
                     results[item.index] = BatchResult(index: item.index, status: 201, session: SessionView(outcome.session))
@@ -179,49 +179,45 @@ struct SessionsController: Sendable {
             let fields = try await request.decode(as: SessionFields.self, context: context)
             let id = try sessionID(context)
             let now = WallClock.nowMilliseconds()
-            guard let changed = try await store.update(id: id, organizationID: context.principal!.organizationID, { session in
-                do {
-                    return try fields.applied(to: session, nowMs: now)
-                } catch let violation as SessionRuleViolation {
-                    throw Problem.unprocessable(violation.detail)
-                }
+            guard let changed = try await store.update(id: id, organizationID: context.requirePrincipal().organizationID, { session in
+                try fields.applied(to: session, nowMs: now)
             }) else { throw Problem.notFound("there is no session \(id)") }
             return SessionView(changed)
         }
         write.delete("/:id") { _, context -> Response in
             let id = try sessionID(context)
-            guard try await store.delete(id: id, organizationID: context.principal!.organizationID) else { throw Problem.notFound("there is no session \(id)") }
+            guard try await store.delete(id: id, organizationID: context.requirePrincipal().organizationID) else { throw Problem.notFound("there is no session \(id)") }
             return Response(status: .noContent)
         }
 
         let read = router.group("/api/v1").add(middleware: RequireAccess(.sessionsRead)).add(middleware: exportLimit)
         read.get("/sessions") { request, context -> Response in
             let filter = try SessionQuery.filter(request)
-            if request.headers[.accept]?.contains("text/csv") == true { return csv(filter, context: context) }
-            let items = try await store.list(filter, organizationID: context.principal!.organizationID)
+            if request.headers[.accept]?.contains("text/csv") == true { return try csv(filter, context: context) }
+            let items = try await store.list(filter, organizationID: context.requirePrincipal().organizationID)
             let next = items.count == filter.limit ? items.last.map(SessionQuery.cursor(after:)) : nil
             return try Response.json(Page(items: items.map(SessionView.init), nextCursor: next))
         }
         read.get("/sessions.csv") { request, context -> Response in
-            csv(try SessionQuery.filter(request), context: context)
+            try csv(try SessionQuery.filter(request), context: context)
         }
         // A fixed segment: the router prefers it to `/sessions/:id`, whose ids are numbers.
         read.get("/sessions/users") { request, context -> AthletePage in
             let filter = try AthleteQuery.filter(request)
-            let athletes = try await store.athletes(filter, organizationID: context.principal!.organizationID)
+            let athletes = try await store.athletes(filter, organizationID: context.requirePrincipal().organizationID)
             let next = athletes.count == filter.limit ? athletes.last.map(AthleteQuery.cursor(after:)) : nil
             return AthletePage(items: athletes.map(AthleteView.init), nextCursor: next)
         }
         read.get("/sessions/:id") { _, context -> SessionView in
             let id = try sessionID(context)
-            guard let session = try await store.session(id: id, organizationID: context.principal!.organizationID) else {
+            guard let session = try await store.session(id: id, organizationID: context.requirePrincipal().organizationID) else {
                 throw Problem.notFound("there is no session \(id)")
             }
             return SessionView(session)
         }
         read.get("/users/:id/stats") { request, context -> StatisticsView in
             guard let userID = context.parameters.get("id") else { throw Problem.notFound("name a user") }
-            return try await statistics(userID: userID, request: request, organizationID: context.principal!.organizationID)
+            return try await statistics(userID: userID, request: request, organizationID: context.requirePrincipal().organizationID)
         }
     }
 
@@ -245,8 +241,8 @@ struct SessionsController: Sendable {
     }
 
     /// The whole filtered list as CSV, read and written a thousand sessions at a time.
-    private func csv(_ filter: SessionFilter, context: TurnoRequestContext) -> Response {
-        let organizationID = context.principal!.organizationID
+    private func csv(_ filter: SessionFilter, context: TurnoRequestContext) throws -> Response {
+        let organizationID = try context.requirePrincipal().organizationID
         let store = self.store
         var first = filter
         first.limit = 1_000

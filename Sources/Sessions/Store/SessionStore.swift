@@ -96,7 +96,7 @@ public struct SessionStore: Sendable {
             let after = try change(before)
             if let external = after.externalID, external != before.externalID,
                try await existingByExternalID([external], organizationID: organizationID, sql: sql)[external] != nil {
-                throw Problem.conflict("another session already has external_id \(external)")
+                throw SessionRuleViolation.duplicateExternalID(external)
             }
             try await sql.raw("""
                 UPDATE sessions SET user_id = \(bind: after.userID), sport = \(bind: after.sport.rawValue), started_at_ms = \(bind: after.startedAtMs),

@@ -63,6 +63,8 @@ public struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             return try problem.response(from: request, context: context)
+        } catch let violation as any RuleViolation {
+            return try violation.problem.response(from: request, context: context)
         } catch let error as HTTPError where error.status == .notFound && Self.wantsPage(request) && routes.methods(for: request.uri.path).isEmpty {
             // A person who opened an unknown address in a browser gets a page, not a JSON document.
             return SitePage.notFound(language: SitePage.language(acceptLanguage: request.headers[.acceptLanguage]))

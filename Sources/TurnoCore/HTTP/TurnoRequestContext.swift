@@ -27,6 +27,13 @@ public struct TurnoRequestContext: RequestContext, WebSocketRequestContext {
 
     public var requestDecoder: TurnoJSONDecoder { TurnoJSONDecoder() }
 
+    /// The signed-in caller of a route behind `RequireAccess` (which has answered 401 already when there is none);
+    /// a route outside any group that calls this answers 401 too rather than crash.
+    public func requirePrincipal() throws -> Principal {
+        guard let principal else { throw Problem(.unauthorized, detail: "sign in first: this needs a bearer token, an API key or a page session") }
+        return principal
+    }
+
     /// `BodyLimitMiddleware` enforces the configured limit before any route reads the body.
     public var maxUploadSize: Int { .max }
 }

@@ -27,15 +27,15 @@ struct APIKeysController: Sendable {
                 scopes.insert(scope)
             }
             guard !scopes.isEmpty else { throw Problem.unprocessable("a key needs at least one scope") }
-            let created = try await APIKeys.create(name: name, scopes: scopes, by: context.principal!, address: context.clientAddress, storage: identity.storage)
+            let created = try await APIKeys.create(name: name, scopes: scopes, by: context.requirePrincipal(), address: context.clientAddress, storage: identity.storage)
             return try Response.json(created, status: .created)
         }
         group.get { _, context -> ListResponse in
-            ListResponse(items: try await APIKeys.list(organizationID: context.principal!.organizationID, storage: identity.storage))
+            ListResponse(items: try await APIKeys.list(organizationID: context.requirePrincipal().organizationID, storage: identity.storage))
         }
         group.delete("/:id") { _, context -> Response in
             guard let id = context.parameters.get("id", as: Int64.self),
-                  try await APIKeys.revoke(id: id, by: context.principal!, address: context.clientAddress, storage: identity.storage)
+                  try await APIKeys.revoke(id: id, by: context.requirePrincipal(), address: context.clientAddress, storage: identity.storage)
             else { throw Problem.notFound("no such API key in your organization") }
             return Response(status: .noContent)
         }

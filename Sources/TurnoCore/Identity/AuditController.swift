@@ -14,19 +14,19 @@ struct AuditController: Sendable {
     func add(to group: RouterGroup<TurnoRequestContext>) {
         group.get("/audit") { request, context -> Response in
             let query = try Self.query(request)
-            if request.headers[.accept]?.contains("text/csv") == true { return csv(query: query, context: context) }
-            let items = try await Audit.entries(organizationID: context.principal!.organizationID, matching: query, storage: identity.storage)
+            if request.headers[.accept]?.contains("text/csv") == true { return try csv(query: query, context: context) }
+            let items = try await Audit.entries(organizationID: context.requirePrincipal().organizationID, matching: query, storage: identity.storage)
             let next = items.count == query.limit ? items.last.map { String($0.id) } : nil
             return try Response.json(Page(items: items, nextCursor: next), status: .ok)
         }
         group.get("/audit.csv") { request, context -> Response in
-            csv(query: try Self.query(request), context: context)
+            try csv(query: try Self.query(request), context: context)
         }
     }
 
     /// Streams every matching entry, a thousand at a time, so an export never sits whole in memory.
-    private func csv(query: Audit.Query, context: TurnoRequestContext) -> Response {
-        let organizationID = context.principal!.organizationID
+    private func csv(query: Audit.Query, context: TurnoRequestContext) throws -> Response {
+        let organizationID = try context.requirePrincipal().organizationID
         let storage = identity.storage
         var first = query
         first.limit = 1_000

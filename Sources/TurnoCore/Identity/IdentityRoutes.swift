@@ -60,7 +60,7 @@ public struct IdentityRoutes: Sendable {
             return try Response.json(try await identity.refresh(token: body.refreshToken, address: context.clientAddress), status: .ok)
         }
         auth.group("/logout").add(middleware: RequireAccess(.account)).post { _, context -> Response in
-            let principal = context.principal!
+            let principal = try context.requirePrincipal()
             guard let session = context.session else {
                 throw Problem.badRequest("logout ends the sign-in of an access token; page sessions sign out with POST /logout")
             }
@@ -69,7 +69,7 @@ public struct IdentityRoutes: Sendable {
         }
 
         router.group("/api/v1/me").add(middleware: RequireAccess(.account)).get { _, context -> MeResponse in
-            MeResponse(context.principal!, csrfToken: context.csrfToken)
+            MeResponse(try context.requirePrincipal(), csrfToken: context.csrfToken)
         }
 
         UsersController(identity: identity).add(to: router.group("/api/v1/users").add(middleware: RequireAccess(.users)))

@@ -27,7 +27,7 @@ struct UsersController: Sendable {
 
     func add(to group: RouterGroup<TurnoRequestContext>) {
         group.get { _, context -> ListResponse in
-            let principal = context.principal!
+            let principal = try context.requirePrincipal()
             let users = try await identity.storage.read { sql in
                 try await sql.raw("SELECT \(unsafeRaw: IdentityStore.userColumns) FROM users WHERE organization_id = \(bind: principal.organizationID) ORDER BY id")
                     .all().map(IdentityStore.user(from:))
@@ -35,7 +35,7 @@ struct UsersController: Sendable {
             return ListResponse(items: users.filter { Self.canSee($0, principal) }.map(StaffUserResponse.init))
         }
         group.post { request, context -> Response in
-            let principal = context.principal!
+            let principal = try context.requirePrincipal()
             let body = try await request.decode(as: CreateRequest.self, context: context)
             guard let username = Username.normalized(body.username) else {
                 throw Problem.unprocessable("`username` must have 2 to 64 letters, digits, dots, dashes or underscores")
@@ -65,7 +65,7 @@ struct UsersController: Sendable {
             StaffUserResponse(try await visibleUser(context))
         }
         group.patch("/:id") { request, context -> StaffUserResponse in
-            let principal = context.principal!
+            let principal = try context.requirePrincipal()
             let body = try await request.decode(as: UpdateRequest.self, context: context)
             let current = try await visibleUser(context)
             if principal.role == .manager, current.role == .admin || current.role == .manager, current.id != principal.userID {
@@ -107,7 +107,7 @@ struct UsersController: Sendable {
             return StaffUserResponse(updated)
         }
         group.delete("/:id") { _, context -> Response in
-            let principal = context.principal!
+            let principal = try context.requirePrincipal()
             let current = try await visibleUser(context)
             if principal.role == .manager, current.role == .admin || current.role == .manager {
                 throw Problem(.forbidden, detail: "managers remove only receptionists and operators of their branches")
@@ -130,7 +130,7 @@ struct UsersController: Sendable {
 
     /// The user named in the path, if it belongs to the caller's organization and the caller may see it; 404 otherwise.
     private func visibleUser(_ context: TurnoRequestContext) async throws -> StaffUser {
-        let principal = context.principal!
+        let principal = try context.requirePrincipal()
         guard let id = context.parameters.get("id", as: Int64.self) else { throw Problem.notFound("no such user") }
         let user = try await identity.storage.read { try await IdentityStore.user(id: id, in: $0) }
         guard let user, user.organizationID == principal.organizationID, Self.canSee(user, principal) else {

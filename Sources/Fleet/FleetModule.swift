@@ -8,6 +8,10 @@ public struct FleetModule: TurnoModule {
     public var migrations: [Migration] { FleetSchema.migrations }
     public let pages: [PageLink] = [PageLink(title: "Fleet dispatch", path: "/fleet")]
     public let staffPages = [StaffPage(path: "/fleet", titles: ["en": "Fleet", "it": "Flotta"])]
+    public let routeGroups: [RouteGroup] = [.fleetRead, .fleetDeliveries, .fleetDrones]
+    public let scopes: [Scope] = [.fleetWrite]
+    /// Every drone and delivery of an organization: its staff only (`delivery:{id}`, whose id is the secret, is open).
+    public let topics = [TopicRule.organization("fleet:")]
     let tick: Duration
     let simulate: Bool?
     let simulationSpeed: Double?

@@ -18,6 +18,11 @@ public struct QueuesModule: TurnoModule {
         StaffPage(path: "/admin", titles: ["en": "Administration", "it": "Amministrazione"], roles: [.admin, .manager]),
     ]
 
+    public let routeGroups: [RouteGroup] = [.branchSetup, .queueOperation, .ticketDesk, .dashboard]
+    public let scopes: [Scope] = [.ticketsIssue, .ticketsClasses]
+    /// A counter's line is for staff; the public follow `branch:{public id}` and customers `ticket:{token}`.
+    public let topics = [TopicRule.staff("queue:")]
+
     public init() {}
 
     /// Each branch's kiosk and display (the first twenty), or where to find them before there is a branch.

@@ -10,6 +10,9 @@ public struct SessionsModule: TurnoModule {
 
     public let staffPages = [StaffPage(path: "/sessions", titles: ["en": "Sessions", "it": "Sessioni"])]
 
+    public let routeGroups: [RouteGroup] = [.sessionsWrite, .sessionsRead]
+    public let scopes: [Scope] = [.sessionsWrite, .sessionsRead]
+
     public init() {}
 
     public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws {

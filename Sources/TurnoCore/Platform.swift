@@ -12,6 +12,12 @@ public struct Platform: Sendable {
     public let logger: Logger
     /// The bar every staff page shows, with every module's staff pages.
     public let navigation: StaffNavigation
+    /// The platform's route groups and then every module's, in order.
+    public let routeGroups: [RouteGroup]
+    /// Every API-key scope a module accepts.
+    public let scopes: [Scope]
+    /// Who may follow which live topics: the platform's rules and every module's.
+    public let topicAccess: TopicAccess
     /// The services that must run beside the HTTP server: the event feed, and storage shutdown.
     let feed: EventFeed
     /// Modules' periodic work (the queues' daily roll-over, say).
@@ -38,7 +44,9 @@ public struct Platform: Sendable {
         let feed = EventFeed(storage: storage, consumers: [identity.directory, hub], startAfter: latest, logger: logger)
         return Platform(
             settings: settings, storage: storage, hub: hub, identity: identity, rateLimiter: RateLimiter(), logger: logger,
-            navigation: StaffNavigation(modulePages: modules.flatMap(\.staffPages)), feed: feed
+            navigation: StaffNavigation(modulePages: modules.flatMap(\.staffPages)),
+            routeGroups: RouteGroup.platform + modules.flatMap(\.routeGroups), scopes: modules.flatMap(\.scopes),
+            topicAccess: TopicAccess(rules: TopicAccess.platform + modules.flatMap(\.topics)), feed: feed
         )
     }
 

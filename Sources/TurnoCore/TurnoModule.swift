@@ -10,6 +10,12 @@ public protocol TurnoModule: Sendable {
     var pages: [PageLink] { get }
     /// The module's pages in the navigation shared by every staff page.
     var staffPages: [StaffPage] { get }
+    /// The module's route groups, each with who may use it (the access matrix lists them in this order).
+    var routeGroups: [RouteGroup] { get }
+    /// The API-key scopes the module's route groups accept.
+    var scopes: [Scope] { get }
+    /// Who may follow the module's restricted live topics (the others are open).
+    var topics: [TopicRule] { get }
     /// Adds the module's routes, wired to the platform's storage and live hub.
     func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws
     /// The pages to print at start-up with the real ids the module knows (each branch's kiosk, say); `pages` when
@@ -20,6 +26,9 @@ public protocol TurnoModule: Sendable {
 extension TurnoModule {
     public func startupLinks(platform: Platform) async -> [PageLink] { pages }
     public var staffPages: [StaffPage] { [] }
+    public var routeGroups: [RouteGroup] { [] }
+    public var scopes: [Scope] { [] }
+    public var topics: [TopicRule] { [] }
 }
 
 /// A page a module serves, printed with its URL when the server starts.

@@ -16,6 +16,9 @@ import UnixSignals
 /// The modules this server runs.
 public let turnoModules: [any TurnoModule] = [QueuesModule(), FleetModule(), SessionsModule()]
 
+/// Every route group of the server, the platform's and then each module's (the access matrix, `docs/access.md`).
+public let turnoRouteGroups: [RouteGroup] = RouteGroup.platform + turnoModules.flatMap(\.routeGroups)
+
 /// Builds the HTTP application on an opened platform: middleware, platform routes and every module's routes.
 public func buildApplication(
     platform: Platform,
@@ -37,8 +40,8 @@ public func buildApplication(
         RateLimitMiddleware.api(limiter: platform.rateLimiter, limits: settings.rateLimits, isPublicRead: isPublicRead)
     }
     OperationsRoutes(storage: platform.storage, registry: registry, metricsToken: settings.metricsToken).add(to: router)
-    IdentityRoutes(identity: platform.identity, limiter: platform.rateLimiter, exportLimit: settings.rateLimits.exports).add(to: router)
-    LiveRoutes(hub: platform.hub, heartbeat: .seconds(settings.liveHeartbeatSeconds)).add(to: router)
+    IdentityRoutes(identity: platform.identity, limiter: platform.rateLimiter, exportLimit: settings.rateLimits.exports, scopes: platform.scopes).add(to: router)
+    LiveRoutes(hub: platform.hub, heartbeat: .seconds(settings.liveHeartbeatSeconds), access: platform.topicAccess).add(to: router)
     HomePage(store: QueueStore(storage: platform.storage), navigation: platform.navigation).add(to: router)
     try APIDocumentation().add(to: router)
     for module in modules {

@@ -8,7 +8,7 @@ struct AccessMatrix: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "access-matrix", abstract: "Print who may use each route group, as Markdown.")
 
     func run() {
-        print(AccessPolicy.markdown(), terminator: "")
+        print(AccessPolicy.markdown(turnoRouteGroups), terminator: "")
     }
 }
 

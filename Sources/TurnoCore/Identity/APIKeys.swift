@@ -57,7 +57,7 @@ public enum APIKeys {
                 Listed(
                     id: try row.decode(column: "id", as: Int64.self),
                     name: try row.decode(column: "name", as: String.self),
-                    scopes: try row.decode(column: "scopes", as: String.self).split(separator: " ").compactMap { Scope(rawValue: String($0)) },
+                    scopes: try row.decode(column: "scopes", as: String.self).split(separator: " ").map { Scope(rawValue: String($0)) },
                     prefix: try row.decode(column: "prefix", as: String.self),
                     createdAt: Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self)),
                     lastUsedAt: try row.decode(column: "last_used_at_ms", as: Int64?.self).map(Date.init(milliseconds:)),
@@ -104,7 +104,7 @@ public enum APIKeys {
                 try await transaction.sql.raw("UPDATE api_keys SET last_used_at_ms = \(bind: transaction.timeMs) WHERE id = \(bind: id)").run()
             }
         }
-        let scopes = Set(try found.decode(column: "scopes", as: String.self).split(separator: " ").compactMap { Scope(rawValue: String($0)) })
+        let scopes = Set(try found.decode(column: "scopes", as: String.self).split(separator: " ").map { Scope(rawValue: String($0)) })
         return Principal(
             kind: .apiKey(id: id, name: try found.decode(column: "name", as: String.self), scopes: scopes),
             organizationID: try found.decode(column: "organization_id", as: Int64.self),

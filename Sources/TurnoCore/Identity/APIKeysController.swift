@@ -4,6 +4,7 @@ import Hummingbird
 /// `/api/v1/api-keys`: admins create keys (shown once), list them and revoke them.
 struct APIKeysController: Sendable {
     let identity: Identity
+    let scopes: [Scope]
 
     struct CreateRequest: Decodable {
         var name: String
@@ -21,8 +22,9 @@ struct APIKeysController: Sendable {
             guard (1...100).contains(name.count) else { throw Problem.unprocessable("`name` must have 1 to 100 characters") }
             var scopes: Set<Scope> = []
             for text in body.scopes {
-                guard let scope = Scope(rawValue: text) else {
-                    throw Problem.unprocessable("unknown scope `\(text)`; known scopes: \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
+                let scope = Scope(rawValue: text)
+                guard self.scopes.contains(scope) else {
+                    throw Problem.unprocessable("unknown scope `\(text)`; known scopes: \(self.scopes.map(\.rawValue).joined(separator: ", "))")
                 }
                 scopes.insert(scope)
             }

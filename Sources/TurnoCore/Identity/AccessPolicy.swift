@@ -1,65 +1,47 @@
-/// Groups of routes that share one access rule. Every staff-facing route belongs to exactly one group,
-/// and `AccessPolicy` is the single place that says who may use each group.
-public enum RouteGroup: String, Sendable, CaseIterable {
+/// A group of routes that share one access rule: the roles that may use it and the API-key scopes it accepts.
+/// Every staff-facing route belongs to exactly one group. The platform declares its own groups (``platform``); each
+/// module declares its groups as static members in an extension and lists them in `TurnoModule.routeGroups`.
+public struct RouteGroup: Sendable, Hashable {
+    /// The name in the access matrix and in 403 answers: `branch-setup`, `sessions-read`.
+    public let name: String
+    /// What the group's routes are for, one line.
+    public let summary: String
+    public let roles: Set<Role>
+    public let scopes: Set<Scope>
+
+    public init(_ name: String, summary: String, roles: Set<Role>, scopes: Set<Scope> = []) {
+        self.name = name
+        self.summary = summary
+        self.roles = roles
+        self.scopes = scopes
+    }
+
     /// `GET /api/v1/me`, `POST /api/v1/auth/logout`: any signed-in staff user.
-    case account
+    public static let account = RouteGroup("account", summary: "your own account and sign-out", roles: Set(Role.allCases))
     /// `/api/v1/users`: staff accounts and their roles and branches.
-    case users
+    public static let users = RouteGroup("users", summary: "staff accounts, their roles and branches", roles: [.admin, .manager])
     /// `/api/v1/api-keys`: keys for machines.
-    case apiKeys = "api-keys"
+    public static let apiKeys = RouteGroup("api-keys", summary: "API keys for machines", roles: [.admin])
     /// `/api/v1/audit`: the audit trail and its CSV export.
-    case audit
-    /// Branches, services and queues: creating and changing the set-up (managers: their branches only).
-    case branchSetup = "branch-setup"
-    /// Opening, pausing and closing queues, calling, recalling, serving, no-shows (operators: their queues only).
-    case queueOperation = "queue-operation"
-    /// Seeing a branch's queues and tickets, transferring tickets, issuing them for walk-ins.
-    case ticketDesk = "ticket-desk"
-    /// A branch's dashboard: load per counter, waits and staffing per service.
-    case dashboard
-    /// Recording, changing and deleting exercise sessions.
-    case sessionsWrite = "sessions-write"
-    /// Listing and exporting exercise sessions, reading statistics.
-    case sessionsRead = "sessions-read"
-    /// Seeing the fleet: its map, drones, deliveries and statistics.
-    case fleetRead = "fleet-read"
-    /// Posting and cancelling deliveries.
-    case fleetDeliveries = "fleet-deliveries"
-    /// Registering, activating and retiring drones, and their telemetry.
-    case fleetDrones = "fleet-drones"
+    public static let audit = RouteGroup("audit", summary: "the audit trail and its export", roles: [.admin])
+
+    /// The platform's own groups, before the modules' ones.
+    public static let platform: [RouteGroup] = [.account, .users, .apiKeys, .audit]
 }
 
-/// Who may use each route group: deny by default.
+/// What an API key may do. Keys are for machines: kiosks, the Telegram bot, apps writing sessions. Modules declare
+/// the scopes they accept (`TurnoModule.scopes`) as static members in an extension.
+public struct Scope: RawRepresentable, Sendable, Hashable, Codable {
+    /// As keys are created and shown: `tickets:issue`.
+    public let rawValue: String
+
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+}
+
+/// Who may use a route group: deny by default.
 public enum AccessPolicy {
-    /// The roles allowed in each group. Branch scoping (a manager sees only their branches) is enforced
-    /// by the routes themselves, on top of this.
-    public static func roles(for group: RouteGroup) -> Set<Role> {
-        switch group {
-        case .account: Set(Role.allCases)
-        case .users: [.admin, .manager]
-        case .apiKeys: [.admin]
-        case .audit: [.admin]
-        case .branchSetup: [.admin, .manager]
-        case .queueOperation: [.admin, .manager, .operator]
-        case .ticketDesk: Set(Role.allCases)
-        case .dashboard: [.admin, .manager]
-        case .sessionsWrite: [.admin, .manager]
-        case .sessionsRead: Set(Role.allCases)
-        case .fleetRead, .fleetDeliveries: Set(Role.allCases)
-        case .fleetDrones: [.admin, .manager]
-        }
-    }
-
-    /// The API-key scopes accepted in each group (none of the staff-management groups take keys).
-    public static func scopes(for group: RouteGroup) -> Set<Scope> {
-        switch group {
-        case .account, .users, .apiKeys, .audit, .branchSetup, .queueOperation, .ticketDesk, .dashboard: []
-        case .sessionsWrite: [.sessionsWrite]
-        case .sessionsRead: [.sessionsRead, .sessionsWrite]
-        case .fleetRead, .fleetDeliveries, .fleetDrones: [.fleetWrite]
-        }
-    }
-
     public enum Decision: Sendable, Equatable {
         case allowed
         /// No credentials: 401.
@@ -71,17 +53,18 @@ public enum AccessPolicy {
     public static func decide(_ principal: Principal?, for group: RouteGroup) -> Decision {
         guard let principal else { return .unauthenticated }
         if let role = principal.role {
-            return roles(for: group).contains(role) ? .allowed : .forbidden
+            return group.roles.contains(role) ? .allowed : .forbidden
         }
-        return principal.scopes.isDisjoint(with: scopes(for: group)) ? .forbidden : .allowed
+        return principal.scopes.isDisjoint(with: group.scopes) ? .forbidden : .allowed
     }
 
-    /// The access matrix as a Markdown table (docs/access.md is this text; a test keeps them equal).
-    public static func markdown() -> String {
+    /// The access matrix of `groups` as a Markdown table (docs/access.md is this text for every group of the
+    /// server; a test keeps them equal).
+    public static func markdown(_ groups: [RouteGroup]) -> String {
         var lines = [
             "# Access matrix",
             "",
-            "Generated from `AccessPolicy` in `Sources/TurnoCore/Identity/AccessPolicy.swift` (`turno access-matrix`);",
+            "Generated from the route groups the platform and each module declare (`RouteGroup`, `turno access-matrix`);",
             "a test fails when this file and the code disagree. Without credentials every group answers 401;",
             "with credentials that do not cover it, 403. Managers, receptionists and operators are further",
             "limited to their own branches (and operators to their queues) by the routes themselves.",
@@ -89,11 +72,10 @@ public enum AccessPolicy {
             "| route group | " + Role.allCases.map(\.rawValue).joined(separator: " | ") + " | API key scopes | no credentials |",
             "|---|" + Role.allCases.map { _ in "---|" }.joined() + "---|---|",
         ]
-        for group in RouteGroup.allCases {
-            let allowed = roles(for: group)
-            let cells = Role.allCases.map { allowed.contains($0) ? "yes" : "403" }
-            let scopes = scopes(for: group).map(\.rawValue).sorted()
-            lines.append("| `\(group.rawValue)` | " + cells.joined(separator: " | ") + " | \(scopes.isEmpty ? "403" : scopes.joined(separator: ", ")) | 401 |")
+        for group in groups {
+            let cells = Role.allCases.map { group.roles.contains($0) ? "yes" : "403" }
+            let scopes = group.scopes.map(\.rawValue).sorted()
+            lines.append("| `\(group.name)` | " + cells.joined(separator: " | ") + " | \(scopes.isEmpty ? "403" : scopes.joined(separator: ", ")) | 401 |")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -70,7 +70,7 @@ public struct RequireAccess: RouterMiddleware {
         case .unauthenticated:
             throw Problem(.unauthorized, title: "Sign-in required", detail: "sign in (Authorization: Bearer <access token>) to use \(request.uri.path)", headers: [.wwwAuthenticate: "Bearer"])
         case .forbidden:
-            throw Problem(.forbidden, detail: "your role does not allow \(group.rawValue) routes")
+            throw Problem(.forbidden, detail: "your role does not allow \(group.name) routes")
         }
     }
 }

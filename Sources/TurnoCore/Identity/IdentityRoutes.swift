@@ -7,11 +7,14 @@ public struct IdentityRoutes: Sendable {
     let identity: Identity
     let limiter: RateLimiter
     let exportLimit: RateLimiter.Limit?
+    /// The scopes API keys may be given: those the modules accept.
+    let scopes: [Scope]
 
-    public init(identity: Identity, limiter: RateLimiter, exportLimit: RateLimiter.Limit?) {
+    public init(identity: Identity, limiter: RateLimiter, exportLimit: RateLimiter.Limit?, scopes: [Scope]) {
         self.identity = identity
         self.limiter = limiter
         self.exportLimit = exportLimit
+        self.scopes = scopes
     }
 
     struct LoginRequest: Decodable {
@@ -73,7 +76,7 @@ public struct IdentityRoutes: Sendable {
         }
 
         UsersController(identity: identity).add(to: router.group("/api/v1/users").add(middleware: RequireAccess(.users)))
-        APIKeysController(identity: identity).add(to: router.group("/api/v1/api-keys").add(middleware: RequireAccess(.apiKeys)))
+        APIKeysController(identity: identity, scopes: scopes).add(to: router.group("/api/v1/api-keys").add(middleware: RequireAccess(.apiKeys)))
         AuditController(identity: identity).add(
             to: router.group("/api/v1").add(middleware: RequireAccess(.audit))
                 .add(middleware: RateLimitMiddleware.exports(limiter: limiter, limit: exportLimit))

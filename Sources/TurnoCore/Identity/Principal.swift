@@ -13,16 +13,6 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
     public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank > rhs.rank }
 }
 
-/// What an API key may do. Keys are for machines: kiosks, the Telegram bot, apps writing sessions.
-public enum Scope: String, Sendable, Codable, CaseIterable {
-    case ticketsIssue = "tickets:issue"
-    /// Give tickets any customer class, not only those the branch lets customers choose (a reception app, say).
-    case ticketsClasses = "tickets:classes"
-    case sessionsWrite = "sessions:write"
-    case sessionsRead = "sessions:read"
-    case fleetWrite = "fleet:write"
-}
-
 /// Who is making a request, once authenticated.
 public struct Principal: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {

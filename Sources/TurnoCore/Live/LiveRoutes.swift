@@ -13,10 +13,12 @@ import NIOWebSocket
 public struct LiveRoutes: Sendable {
     let hub: LiveHub
     let heartbeat: Duration
+    let access: TopicAccess
 
-    public init(hub: LiveHub, heartbeat: Duration) {
+    public init(hub: LiveHub, heartbeat: Duration, access: TopicAccess) {
         self.hub = hub
         self.heartbeat = heartbeat
+        self.access = access
     }
 
     /// What a live request asks for.
@@ -26,7 +28,7 @@ public struct LiveRoutes: Sendable {
 
         static let maximumTopics = 50
 
-        init(_ request: Request, principal: Principal?) throws(Problem) {
+        init(_ request: Request, principal: Principal?, access: TopicAccess) throws(Problem) {
             let parameters = request.uri.queryParameters
             guard let list = parameters["topics"], !list.isEmpty else {
                 throw .badRequest("name the topics to follow, e.g. ?topics=branch:1,queue:2")
@@ -39,7 +41,7 @@ public struct LiveRoutes: Sendable {
                 throw .badRequest("`\(invalid)` is not a topic: use letters, digits and `:_-.`")
             }
             self.topics = Set(topics.map(String.init))
-            if let refused = self.topics.first(where: { !TopicAccess.allows($0, principal) }) {
+            if let refused = self.topics.first(where: { !access.allows($0, principal) }) {
                 throw principal == nil
                     ? Problem(.unauthorized, title: "Sign-in required", detail: "sign in to follow `\(refused)`", headers: [.wwwAuthenticate: "Bearer"])
                     : Problem(.forbidden, detail: "you may not follow `\(refused)`")
@@ -57,10 +59,10 @@ public struct LiveRoutes: Sendable {
     public func add(to router: Router<TurnoRequestContext>) {
         let hub = self.hub
         router.ws("/live/ws") { request, context in
-            _ = try LiveQuery(request, principal: context.principal)
+            _ = try LiveQuery(request, principal: context.principal, access: access)
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            let query = try LiveQuery(context.request, principal: context.requestContext.principal)
+            let query = try LiveQuery(context.request, principal: context.requestContext.principal, access: access)
             let subscription = await hub.subscribe(topics: query.topics, since: query.since)
             defer { Task { await hub.unsubscribe(subscription) } }
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -83,7 +85,7 @@ public struct LiveRoutes: Sendable {
         }
 
         router.get("/live/sse") { request, context -> Response in
-            let query = try LiveQuery(request, principal: context.principal)
+            let query = try LiveQuery(request, principal: context.principal, access: access)
             let subscription = await hub.subscribe(topics: query.topics, since: query.since)
             let heartbeat = self.heartbeat
             var headers = HTTPFields()
@@ -121,7 +123,7 @@ public struct LiveRoutes: Sendable {
         }
 
         router.get("/live/poll") { request, context -> Response in
-            let query = try LiveQuery(request, principal: context.principal)
+            let query = try LiveQuery(request, principal: context.principal, access: access)
             let wait = try request.uri.queryParameters["wait"].map { text throws(Problem) -> Int in
                 guard let seconds = Int(text), (0...30).contains(seconds) else {
                     throw .badRequest("wait must be between 0 and 30 seconds, got `\(text)`")

@@ -70,13 +70,17 @@ let package = Package(
                 "TurnoCore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
             ],
             resources: [.copy("Pages/Resources")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Fleet",
-            dependencies: ["TurnoCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: [
+                "TurnoCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
             resources: [.copy("Pages/Resources")],
             swiftSettings: swiftSettings
         ),
@@ -128,7 +132,7 @@ let package = Package(
             dependencies: [
                 "TurnoServer",
                 "Queues",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

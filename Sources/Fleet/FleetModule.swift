@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import Hummingbird
 import TurnoCore
@@ -31,10 +32,15 @@ public struct FleetModule: TurnoModule {
         self.rules = rules
     }
 
+    public func checkSettings(_ config: ConfigReader) throws(SettingsError) {
+        _ = try SimulationSettings(config: config)
+    }
+
     public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws {
         let store = FleetStore(storage: platform.storage)
+        let simulation = try SimulationSettings(config: platform.settings.config)
         let settings = FleetSettings(
-            tick: tick, simulatedDrones: platform.settings.simulatedDrones, simulationSpeed: simulationSpeed ?? platform.settings.simulationSpeed,
+            tick: tick, simulatedDrones: simulation.simulatedDrones, simulationSpeed: simulationSpeed ?? simulation.simulationSpeed,
             simulates: simulate, rules: rules
         )
         let engine = FleetEngine(store: store, storage: platform.storage, settings: settings, logger: platform.logger)

@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import Hummingbird
 import TurnoCore
@@ -25,6 +26,10 @@ public struct QueuesModule: TurnoModule {
 
     public init() {}
 
+    public func checkSettings(_ config: ConfigReader) throws(SettingsError) {
+        _ = try QueueSettings(config: config)
+    }
+
     /// Each branch's kiosk and display (the first twenty), or where to find them before there is a branch.
     public func startupLinks(platform: Platform) async -> [PageLink] {
         let staffPages = pages.filter { !$0.path.contains("{") }
@@ -46,7 +51,7 @@ public struct QueuesModule: TurnoModule {
         DashboardController(store: store, storage: platform.storage).add(to: router)
         let tickets = PublicTicketsController(
             store: store, storage: platform.storage, hub: platform.hub, limiter: platform.rateLimiter,
-            anonymousIssueLimit: platform.settings.rateLimits.ticketIssue
+            anonymousIssueLimit: try QueueSettings(config: platform.settings.config).anonymousIssueLimit
         )
         tickets.add(to: router)
         PagesController(renderer: try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Queues"), store: store, tickets: tickets, hub: platform.hub, navigation: platform.navigation).add(to: router)

@@ -25,6 +25,7 @@ public struct Platform: Sendable {
 
     /// Opens the database, applies the modules' migrations and prepares the live hub.
     public static func open(settings: ServerSettings, modules: [any TurnoModule], logger: Logger) async throws -> Platform {
+        for module in modules { try module.checkSettings(settings.config) }
         // Metrics objects created before the bootstrap would report nowhere.
         _ = TurnoMetrics.registry
         let storage = try await Storage.open(settings.database, migrations: modules.flatMap(\.migrations), logger: logger)

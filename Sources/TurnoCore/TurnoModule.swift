@@ -1,3 +1,4 @@
+import Configuration
 import Hummingbird
 
 /// One of Turno's modules (queues, fleet, sessions): its tables, its routes and the pages it offers.
@@ -16,6 +17,9 @@ public protocol TurnoModule: Sendable {
     var scopes: [Scope] { get }
     /// Who may follow the module's restricted live topics (the others are open).
     var topics: [TopicRule] { get }
+    /// Reads and checks the module's own settings (`turno.*` keys: flags and `TURNO_*` variables) before anything is
+    /// opened, so that a bad value stops the start with its message.
+    func checkSettings(_ config: ConfigReader) throws(SettingsError)
     /// Adds the module's routes, wired to the platform's storage and live hub.
     func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws
     /// The pages to print at start-up with the real ids the module knows (each branch's kiosk, say); `pages` when
@@ -29,6 +33,7 @@ extension TurnoModule {
     public var routeGroups: [RouteGroup] { [] }
     public var scopes: [Scope] { [] }
     public var topics: [TopicRule] { [] }
+    public func checkSettings(_ config: ConfigReader) throws(SettingsError) {}
 }
 
 /// A page a module serves, printed with its URL when the server starts.

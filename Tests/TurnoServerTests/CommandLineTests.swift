@@ -65,6 +65,19 @@ struct CommandLineTests {
         #expect(!outcome.errors.contains("secret"))
     }
 
+    @Test("a module's bad setting stops serve with its one line, before the database is touched", arguments: [
+        ("TURNO_RATE_TICKETS", "bogus", "a rate limit looks like"),
+        ("TURNO_SIMULATE_DRONES", "-5", "simulated drones must be between"),
+        ("TURNO_SIM_SPEED", "0", "the simulation speed must be between"),
+    ])
+    func moduleSettingRefused(variable: String, value: String, expected: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("turno-settings-\(UUID().uuidString)")
+        let outcome = try run(["serve", "--port", "0", "--database", "sqlite://\(folder.path)/turno.sqlite"], environment: [variable: value])
+        #expect(outcome.status != 0)
+        #expect(outcome.errors.split(separator: "\n").count == 1 && outcome.errors.hasPrefix("turno: error: ") && outcome.errors.contains(expected))
+        #expect(!FileManager.default.fileExists(atPath: folder.path), "nothing was created")
+    }
+
     @Test("flags fall back to TURNO_ environment variables")
     func environmentFallback() throws {
         let outcome = try run(["migrate"], environment: ["TURNO_DATABASE": "sqlite:///proc/turno-env-path/x.sqlite"])

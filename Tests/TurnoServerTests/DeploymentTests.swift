@@ -52,8 +52,7 @@ struct DeploymentTests {
           .enabled(if: nginx != nil, "needs nginx, which scripts/test provides"))
     func forgedForwardedFor() async throws {
         // The client is 127.0.0.1; nginx reaches Turno from 127.0.0.2, the only trusted proxy.
-        let limits = RateLimits(api: nil, signedIn: nil, publicReads: nil, exports: nil, ticketIssue: .init(2, per: .seconds(3_600)))
-        try await withTestServer(rateLimits: limits, settings: { $0.trustedProxies = try! AddressRanges(parsing: "127.0.0.2") }) { node in
+        try await withTestServer(ticketLimit: "2/hour", settings: { $0.trustedProxies = try! AddressRanges(parsing: "127.0.0.2") }) { node in
             _ = try await QueueAPITests.setUp(node)
             let branch = try await node.publicID(ofBranch: 1)
             try await Self.withNginx(nodes: [node], proxyBind: "127.0.0.2") { proxy in

@@ -317,7 +317,7 @@ struct IdentityTests {
     func rateLimit() async throws {
         let server = try await TestServer.start(
             database: try await TestDatabase.sqlite.makeLocation(),
-            rateLimits: RateLimits(api: .init(5, per: .seconds(60)), exports: .init(1, per: .seconds(3_600)), ticketIssue: nil)
+            rateLimits: RateLimits(api: .init(5, per: .seconds(60)), exports: .init(1, per: .seconds(3_600)))
         )
         var statuses: [Int] = []
         for _ in 0..<6 { statuses.append(try await server.request(.GET, "/api/v1/me").status) }

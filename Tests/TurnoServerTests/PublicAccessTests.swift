@@ -92,7 +92,7 @@ struct PublicAccessTests {
 
     @Test("signed-in staff and keys have a bucket each; anonymous callers share their address's; public reads have their own")
     func rateLimitBuckets() async throws {
-        let limits = RateLimits(api: .init(6, per: .seconds(3_600)), signedIn: .init(4, per: .seconds(3_600)), publicReads: .init(5, per: .seconds(3_600)), exports: nil, ticketIssue: nil)
+        let limits = RateLimits(api: .init(6, per: .seconds(3_600)), signedIn: .init(4, per: .seconds(3_600)), publicReads: .init(5, per: .seconds(3_600)), exports: nil)
         try await withTestServer(rateLimits: limits) { server in
             // The three sign-ins are anonymous requests: they take three of the address's six.
             let admin = try await StaffClient.admin(server)

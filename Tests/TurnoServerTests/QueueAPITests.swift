@@ -306,7 +306,7 @@ struct QueueAPITests {
     func anonymousLimit() async throws {
         let server = try await TestServer.start(
             database: try await TestDatabase.sqlite.makeLocation(),
-            rateLimits: RateLimits(api: nil, exports: nil, ticketIssue: .init(3, per: .seconds(60)))
+            rateLimits: RateLimits(api: nil, exports: nil), ticketLimit: "3/minute"
         )
         let admin = try await Self.setUp(server)
         var statuses: [Int] = []

@@ -21,7 +21,7 @@ struct ReadmeClaimsTests {
 
     @Test("TURNO_RATE_EXPORTS limits every CSV export: the audit trail's and the sessions'")
     func exportLimit() async throws {
-        let limits = RateLimits(api: nil, signedIn: nil, publicReads: nil, exports: .init(2, per: .seconds(3_600)), ticketIssue: nil)
+        let limits = RateLimits(api: nil, signedIn: nil, publicReads: nil, exports: .init(2, per: .seconds(3_600)))
         try await withTestServer(rateLimits: limits) { server in
             let admin = try await StaffClient.admin(server)
             #expect(try await admin.call(.GET, "/api/v1/sessions.csv").status == 200)

@@ -30,9 +30,9 @@ public struct ServerSettings: Sendable {
     public var metricsToken: String?
     /// PEM certificate chain and private key: serve HTTPS directly.
     public var tls: (certificate: String, key: String)?
-    /// Drones the fleet simulates inside the server (0: none), and how many simulated seconds pass per real second.
-    public var simulatedDrones: Int
-    public var simulationSpeed: Double
+    /// Where these settings came from: modules read their own keys from it (`turno.simulateDrones`, say), so that
+    /// the platform names none of them.
+    public var config: ConfigReader
 
     public static let defaultDatabase = "sqlite://./data/turno.sqlite"
     public static let defaultMaxBody = 1 << 20
@@ -52,8 +52,7 @@ public struct ServerSettings: Sendable {
         trustedProxies: AddressRanges = .none,
         metricsToken: String? = nil,
         tls: (certificate: String, key: String)? = nil,
-        simulatedDrones: Int = 0,
-        simulationSpeed: Double = 1
+        config: ConfigReader = ConfigReader(providers: [InMemoryProvider(name: "defaults", values: [:])])
     ) {
         self.host = host
         self.port = port
@@ -69,8 +68,7 @@ public struct ServerSettings: Sendable {
         self.trustedProxies = trustedProxies
         self.metricsToken = metricsToken
         self.tls = tls
-        self.simulatedDrones = simulatedDrones
-        self.simulationSpeed = simulationSpeed
+        self.config = config
     }
 
     /// Reads the settings from a configuration reader whose keys are `turno.host`, `turno.port`,
@@ -115,12 +113,6 @@ public struct ServerSettings: Sendable {
         let trustedProxies = try AddressRanges(parsing: turno.string(forKey: "trustedProxies", default: ""))
         let metricsToken = turno.string(forKey: "metricsToken", isSecret: true)
         if let metricsToken, metricsToken.utf8.count < 16 { throw SettingsError("TURNO_METRICS_TOKEN must have at least 16 characters") }
-        let simulatedDrones = turno.int(forKey: "simulateDrones", default: 0)
-        guard (0...100_000).contains(simulatedDrones) else { throw SettingsError("simulated drones must be between 0 and 100,000, got \(simulatedDrones)") }
-        let simulationSpeed = turno.double(forKey: "simSpeed", default: 1)
-        guard simulationSpeed.isFinite, (0.1...1_000).contains(simulationSpeed) else {
-            throw SettingsError("the simulation speed must be between 0.1 and 1,000 times real time, got \(simulationSpeed)")
-        }
         self.init(
             host: host,
             port: port,
@@ -136,14 +128,12 @@ public struct ServerSettings: Sendable {
                 api: try RateLimiter.Limit(parsing: turno.string(forKey: "rateApi", default: "1000/hour")),
                 signedIn: try RateLimiter.Limit(parsing: turno.string(forKey: "rateSignedIn", default: "20000/hour")),
                 publicReads: try RateLimiter.Limit(parsing: turno.string(forKey: "ratePublicReads", default: "100/second")),
-                exports: try RateLimiter.Limit(parsing: turno.string(forKey: "rateExports", default: "100/hour")),
-                ticketIssue: try RateLimiter.Limit(parsing: turno.string(forKey: "rateTickets", default: "10/minute"))
+                exports: try RateLimiter.Limit(parsing: turno.string(forKey: "rateExports", default: "100/hour"))
             ),
             trustedProxies: trustedProxies,
             metricsToken: metricsToken,
             tls: certificate.flatMap { certificate in key.map { (certificate, $0) } },
-            simulatedDrones: simulatedDrones,
-            simulationSpeed: simulationSpeed
+            config: config
         )
     }
 }
@@ -158,25 +148,21 @@ public struct RateLimits: Sendable {
     public var publicReads: RateLimiter.Limit?
     /// CSV exports, per user or API key.
     public var exports: RateLimiter.Limit?
-    /// Anonymous ticket issue, per client address.
-    public var ticketIssue: RateLimiter.Limit?
 
     public init(
         api: RateLimiter.Limit? = .init(1_000, per: .seconds(3_600)),
         signedIn: RateLimiter.Limit? = .init(20_000, per: .seconds(3_600)),
         publicReads: RateLimiter.Limit? = .init(100, per: .seconds(1)),
-        exports: RateLimiter.Limit? = .init(100, per: .seconds(3_600)),
-        ticketIssue: RateLimiter.Limit? = .init(10, per: .seconds(60))
+        exports: RateLimiter.Limit? = .init(100, per: .seconds(3_600))
     ) {
         self.api = api
         self.signedIn = signedIn
         self.publicReads = publicReads
         self.exports = exports
-        self.ticketIssue = ticketIssue
     }
 
     /// No limits at all (benchmarks and tests that hammer one address).
-    public static let off = RateLimits(api: nil, signedIn: nil, publicReads: nil, exports: nil, ticketIssue: nil)
+    public static let off = RateLimits(api: nil, signedIn: nil, publicReads: nil, exports: nil)
 }
 
 /// A setting that cannot be used; the message is shown to the person who started the server.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Configuration
 import Foundation
 import Hummingbird
 import HummingbirdWSClient
@@ -74,13 +75,17 @@ final class TestServer: Sendable {
         maxBody: Int = ServerSettings.defaultMaxBody,
         liveClientBuffer: Int = 1_000,
         rateLimits: RateLimits = .off,
+        ticketLimit: String = "off",
         identity: IdentitySettings = TestServer.identity,
         modules: [any TurnoModule] = turnoModules + [EchoModule()],
         settings adjust: (inout ServerSettings) -> Void = { _ in }
     ) async throws -> TestServer {
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
-        var settings = ServerSettings(port: 0, database: database, maxBody: maxBody, liveClientBuffer: liveClientBuffer, identity: identity, rateLimits: rateLimits)
+        var settings = ServerSettings(
+            port: 0, database: database, maxBody: maxBody, liveClientBuffer: liveClientBuffer, identity: identity, rateLimits: rateLimits,
+            config: Self.config(["rateTickets": ticketLimit])
+        )
         adjust(&settings)
         let platform = try await Platform.open(settings: settings, modules: modules, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -93,6 +98,12 @@ final class TestServer: Sendable {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw SettingsError("the test server did not start") }
         return TestServer(platform: platform, port: port, group: group, task: task)
+    }
+
+    /// A configuration with these `turno.*` keys, as flags or `TURNO_*` variables would give them (the modules' settings).
+    static func config(_ values: [String: String]) -> ConfigReader {
+        let pairs = values.map { (AbsoluteConfigKey(["turno", $0.key]), ConfigValue(.string($0.value), isSecret: false)) }
+        return ConfigReader(providers: [InMemoryProvider(name: "test", values: Dictionary(uniqueKeysWithValues: pairs))])
     }
 
     private init(platform: Platform, port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
@@ -143,10 +154,10 @@ final class TestServer: Sendable {
 
 /// Runs `body` against a new test server on a fresh database and stops the server afterwards, also when `body` throws.
 func withTestServer<T>(
-    _ database: TestDatabase = .sqlite, rateLimits: RateLimits = .off, settings: (inout ServerSettings) -> Void = { _ in },
+    _ database: TestDatabase = .sqlite, rateLimits: RateLimits = .off, ticketLimit: String = "off", settings: (inout ServerSettings) -> Void = { _ in },
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
-    let server = try await TestServer.start(database: try await database.makeLocation(), rateLimits: rateLimits, settings: settings)
+    let server = try await TestServer.start(database: try await database.makeLocation(), rateLimits: rateLimits, ticketLimit: ticketLimit, settings: settings)
     do {
         let result = try await body(server)
         try await server.stop()

@@ -21,8 +21,9 @@ public struct QueuesModule: TurnoModule {
 
     public let routeGroups: [RouteGroup] = [.branchSetup, .queueOperation, .ticketDesk, .dashboard]
     public let scopes: [Scope] = [.ticketsIssue, .ticketsClasses]
-    /// A counter's line is for staff; the public follow `branch:{public id}` and customers `ticket:{token}`.
-    public let topics = [TopicRule.staff("queue:")]
+    /// A counter's line, `queue:{organization}:{queue}`, is for that organization's staff; the public follow
+    /// `branch:{public id}` and customers `ticket:{token}`.
+    public let topics = [TopicRule.organization("queue:")]
 
     public init() {}
 

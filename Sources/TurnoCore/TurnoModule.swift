@@ -3,7 +3,7 @@ import Hummingbird
 
 /// One of Turno's modules (queues, fleet, sessions): its tables, its routes and the pages it offers.
 public protocol TurnoModule: Sendable {
-    /// A short lowercase name, also the module's key in `schema_migrations`.
+    /// A short lowercase name; its migrations use it as their `module` (their key in `schema_migrations`).
     var name: String { get }
     /// The module's schema, in version order.
     var migrations: [Migration] { get }
@@ -13,7 +13,8 @@ public protocol TurnoModule: Sendable {
     var staffPages: [StaffPage] { get }
     /// The module's route groups, each with who may use it (the access matrix lists them in this order).
     var routeGroups: [RouteGroup] { get }
-    /// The API-key scopes the module's route groups accept.
+    /// The API-key scopes the module accepts (in its route groups, or checked by its routes): keys may be created
+    /// with these.
     var scopes: [Scope] { get }
     /// Who may follow the module's restricted live topics (the others are open).
     var topics: [TopicRule] { get }

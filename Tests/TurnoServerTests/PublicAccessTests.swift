@@ -66,9 +66,13 @@ struct PublicAccessTests {
             #expect(try await server.request(.GET, "/b/\(publicID)/display").status == 200)
             // Staff may still use the numeric id in their own organization.
             #expect(try await admin.call(.GET, "/api/v1/branches/1/snapshot").status == 200)
-            // A counter's line is for staff; the branch's public topic is for anyone who knows its id.
-            #expect(try await server.request(.GET, "/live/poll?topics=queue:1").status == 401)
-            #expect(try await admin.call(.GET, "/live/poll?topics=queue:1").status == 200)
+            // A counter's line is for its organization's staff; the branch's public topic is for anyone who knows its id.
+            #expect(try await server.request(.GET, "/live/poll?topics=queue:1:1").status == 401)
+            #expect(try await admin.call(.GET, "/live/poll?topics=queue:1:1").status == 200)
+            let (_, _) = try await server.platform.identity.createOrganization(name: "Other", adminUsername: "other-admin", adminPassword: "other-password")
+            let other = try await StaffClient.login(server, "other-admin", "other-password")
+            #expect(try await other.call(.GET, "/live/poll?topics=queue:1:1").status == 403, "sequential queue ids do not open another tenant's counters")
+            #expect(try await other.call(.GET, "/live/poll?topics=queue:2:1").status == 200)
             let ticket = try #require(try await QueueAPITests.issue(server, service: 1).ticket)
             let status = try await server.request(.GET, "/api/v1/tickets/\(ticket.token)")
             #expect(status.body.contains(#""branch_public_id":"\#(publicID)""#))

@@ -2,17 +2,17 @@ import Foundation
 import TurnoCore
 
 /// How queue events are written to the log and which live topics hear them: `branch:{public id}` (displays,
-/// dashboards), `queue:{id}` (the operator's console) and `ticket:{token}` (the customer). Event data never
+/// dashboards), `queue:{organization}:{id}` (the operator's console) and `ticket:{token}` (the customer). Event data never
 /// contains a token: the branch topic is public.
 enum QueueEvents {
     static func newEvent(for event: QueueEvent, state: BranchState) throws -> NewEvent {
         let branch = state.branch
         if let ticket = event.ticket {
             var topics = ["branch:\(branch.publicID)", "ticket:\(ticket.token)"]
-            if let queue = ticket.queueID { topics.insert("queue:\(queue)", at: 1) }
-            if case .ticketReassigned(_, let from?) = event { topics.append("queue:\(from)") }
+            if let queue = ticket.queueID { topics.insert(queueTopic(queue, of: branch), at: 1) }
+            if case .ticketReassigned(_, let from?) = event { topics.append(queueTopic(from, of: branch)) }
             // The counter it left hears it too, so that console's line and current ticket follow.
-            if case .ticketTransferred(_, _, let from?) = event, from != ticket.queueID { topics.append("queue:\(from)") }
+            if case .ticketTransferred(_, _, let from?) = event, from != ticket.queueID { topics.append(queueTopic(from, of: branch)) }
             var data = TicketEventData(ticket, state: state)
             if case .ticketTransferred(_, let service, let queue) = event { (data.fromServiceId, data.fromQueueId) = (service, queue) }
             if case .ticketReassigned(_, let from) = event { data.fromQueueId = from }
@@ -21,7 +21,12 @@ enum QueueEvents {
         let queue = event.queue!
         var data = QueueEventData(queue)
         if case .queueClosed(_, let moved) = event { data.reallocatedTicketIds = moved }
-        return try NewEvent(tenant: branch.organizationID, stream: "queue:\(queue.id)", type: event.type, topics: ["branch:\(branch.publicID)", "queue:\(queue.id)"], data: data)
+        return try NewEvent(tenant: branch.organizationID, stream: "queue:\(queue.id)", type: event.type, topics: ["branch:\(branch.publicID)", queueTopic(queue.id, of: branch)], data: data)
+    }
+
+    /// A counter's topic names its organization: queue ids are sequential, and only that organization's staff may follow it.
+    static func queueTopic(_ queue: QueueID, of branch: Branch) -> String {
+        "queue:\(branch.organizationID):\(queue)"
     }
 }
 

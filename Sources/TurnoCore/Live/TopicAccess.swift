@@ -9,17 +9,14 @@ public struct TopicRule: Sendable {
         self.allows = allows
     }
 
-    /// Any signed-in staff user of any organization (the topic's id cannot be guessed from outside, and the routes
-    /// scope what it carries).
-    public static func staff(_ prefix: String) -> TopicRule {
-        TopicRule(prefix: prefix) { _, principal in principal?.role != nil }
-    }
-
-    /// `prefix` + an organization id: that organization's staff with one of `roles` only.
+    /// `prefix` + an organization id (`fleet:3`), or that and more (`queue:3:17`, one of its counters): that
+    /// organization's staff with one of `roles` only. Ids are sequential, so the organization is what keeps
+    /// one tenant's staff out of another's topics.
     public static func organization(_ prefix: String, roles: Set<Role> = Set(Role.allCases)) -> TopicRule {
         TopicRule(prefix: prefix) { topic, principal in
-            guard let principal, let role = principal.role else { return false }
-            return roles.contains(role) && topic == "\(prefix)\(principal.organizationID)"
+            guard let principal, let role = principal.role, roles.contains(role) else { return false }
+            let own = "\(prefix)\(principal.organizationID)"
+            return topic == own || topic.hasPrefix(own + ":")
         }
     }
 }

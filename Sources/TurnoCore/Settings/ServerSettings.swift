@@ -2,7 +2,7 @@ import Configuration
 import Foundation
 
 /// Everything `turno serve` needs to start, resolved from flags, `TURNO_*` environment variables,
-/// an optional JSON settings file and the defaults, in that order of precedence.
+/// and the defaults, in that order of precedence.
 public struct ServerSettings: Sendable {
     public enum LogFormat: String, Sendable, CaseIterable {
         case json

@@ -113,7 +113,7 @@ function choose(queueID) {
   }
   localStorage.setItem(storeKey, String(found.queue.id));
   live = new LiveConnection({
-    topics: [`queue:${found.queue.id}`, `branch:${found.branch.publicId}`],
+    topics: [`queue:${me.organization_id}:${found.queue.id}`, `branch:${found.branch.publicId}`],
     since,
     onMessage: (message) => { if (/^(ticket|queue)\./.test(message.type)) scheduleRefresh(); },
     onResync: scheduleRefresh,

@@ -23,7 +23,11 @@ public struct FleetModule: TurnoModule {
     /// `simulationSpeed` overrides `--sim-speed`; `dispatches: false` runs no dispatcher on this node (for tests that
     /// drive dispatchers by hand).
     public init(
-        tick: Duration = .seconds(1), simulate: Bool? = nil, simulationSpeed: Double? = nil, dispatches: Bool = true, rules: FleetRules = .standard
+        tick: Duration = .seconds(1),
+        simulate: Bool? = nil,
+        simulationSpeed: Double? = nil,
+        dispatches: Bool = true,
+        rules: FleetRules = .standard
     ) {
         self.tick = tick
         self.simulate = simulate
@@ -40,8 +44,11 @@ public struct FleetModule: TurnoModule {
         let store = FleetStore(storage: platform.storage)
         let simulation = try SimulationSettings(config: platform.settings.config)
         let settings = FleetSettings(
-            tick: tick, simulatedDrones: simulation.simulatedDrones, simulationSpeed: simulationSpeed ?? simulation.simulationSpeed,
-            simulates: simulate, rules: rules
+            tick: tick,
+            simulatedDrones: simulation.simulatedDrones,
+            simulationSpeed: simulationSpeed ?? simulation.simulationSpeed,
+            simulates: simulate,
+            rules: rules
         )
         let engine = FleetEngine(store: store, storage: platform.storage, settings: settings, logger: platform.logger)
         if dispatches {

@@ -35,11 +35,19 @@ public struct QueuesModule: TurnoModule {
     public func startupLinks(platform: Platform) async -> [PageLink] {
         let staffPages = pages.filter { !$0.path.contains("{") }
         guard let branches = try? await QueueStore(storage: platform.storage).branchesOfAllOrganizations(limit: 20), !branches.isEmpty else {
-            return [PageLink(title: "Kiosk and display", path: "/admin (create a branch there: its kiosk and display links appear on it, and here from the next start)")]
+            return [
+                PageLink(
+                    title: "Kiosk and display",
+                    path: "/admin (create a branch there: its kiosk and display links appear on it, and here from the next start)"
+                )
+            ]
                 + staffPages
         }
         return branches.flatMap { branch in
-            [PageLink(title: "Kiosk · \(branch.name)", path: "/b/\(branch.publicID)/kiosk"), PageLink(title: "Display · \(branch.name)", path: "/b/\(branch.publicID)/display")]
+            [
+                PageLink(title: "Kiosk · \(branch.name)", path: "/b/\(branch.publicID)/kiosk"),
+                PageLink(title: "Display · \(branch.name)", path: "/b/\(branch.publicID)/display"),
+            ]
         } + staffPages
     }
 
@@ -51,10 +59,19 @@ public struct QueuesModule: TurnoModule {
         CounterController(store: store, directory: platform.identity.directory).add(to: router)
         DashboardController(store: store, storage: platform.storage).add(to: router)
         let tickets = PublicTicketsController(
-            store: store, storage: platform.storage, hub: platform.hub, limiter: platform.rateLimiter,
+            store: store,
+            storage: platform.storage,
+            hub: platform.hub,
+            limiter: platform.rateLimiter,
             anonymousIssueLimit: try QueueSettings(config: platform.settings.config).anonymousIssueLimit
         )
         tickets.add(to: router)
-        PagesController(renderer: try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Queues"), store: store, tickets: tickets, hub: platform.hub, navigation: platform.navigation).add(to: router)
+        PagesController(
+            renderer: try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Queues"),
+            store: store,
+            tickets: tickets,
+            hub: platform.hub,
+            navigation: platform.navigation
+        ).add(to: router)
     }
 }

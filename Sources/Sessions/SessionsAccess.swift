@@ -5,7 +5,10 @@ extension RouteGroup {
     public static let sessionsWrite = RouteGroup("sessions-write", summary: "recording sessions", roles: [.admin, .manager], scopes: [.sessionsWrite])
     /// Listing and exporting exercise sessions, reading statistics.
     public static let sessionsRead = RouteGroup(
-        "sessions-read", summary: "sessions, athletes, statistics", roles: Set(Role.allCases), scopes: [.sessionsRead, .sessionsWrite]
+        "sessions-read",
+        summary: "sessions, athletes, statistics",
+        roles: Set(Role.allCases),
+        scopes: [.sessionsRead, .sessionsWrite]
     )
 }
 

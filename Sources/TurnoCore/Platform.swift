@@ -44,10 +44,17 @@ public struct Platform: Sendable {
         await hub.seed(recent: recent, knownAfter: knownAfter, latest: latest)
         let feed = EventFeed(storage: storage, consumers: [identity.directory, hub], startAfter: latest, logger: logger)
         return Platform(
-            settings: settings, storage: storage, hub: hub, identity: identity, rateLimiter: RateLimiter(), logger: logger,
+            settings: settings,
+            storage: storage,
+            hub: hub,
+            identity: identity,
+            rateLimiter: RateLimiter(),
+            logger: logger,
             navigation: StaffNavigation(modulePages: modules.flatMap(\.staffPages)),
-            routeGroups: RouteGroup.platform + modules.flatMap(\.routeGroups), scopes: modules.flatMap(\.scopes),
-            topicAccess: TopicAccess(rules: TopicAccess.platform + modules.flatMap(\.topics)), feed: feed
+            routeGroups: RouteGroup.platform + modules.flatMap(\.routeGroups),
+            scopes: modules.flatMap(\.scopes),
+            topicAccess: TopicAccess(rules: TopicAccess.platform + modules.flatMap(\.topics)),
+            feed: feed
         )
     }
 

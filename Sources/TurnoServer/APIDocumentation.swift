@@ -21,7 +21,7 @@ struct APIDocumentation: Sendable {
 
     init() throws {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
-              let folder = Bundle.module.url(forResource: "docs", withExtension: nil)
+            let folder = Bundle.module.url(forResource: "docs", withExtension: nil)
         else {
             throw SettingsError("the OpenAPI document or the /docs assets are missing from the installation")
         }
@@ -29,7 +29,8 @@ struct APIDocumentation: Sendable {
         var assets: [String: Asset] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
             let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
-            let contentType = name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : name.hasSuffix(".css") ? "text/css; charset=utf-8" : "application/octet-stream"
+            let contentType =
+                name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : name.hasSuffix(".css") ? "text/css; charset=utf-8" : "application/octet-stream"
             assets[name] = Asset(bytes: bytes, contentType: contentType, etag: "\"\(Self.fingerprint(bytes))\"")
         }
         self.assets = assets
@@ -57,7 +58,8 @@ struct APIDocumentation: Sendable {
                 return Response(status: .notModified, headers: [.eTag: asset.etag])
             }
             return Response(
-                status: .ok, headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
+                status: .ok,
+                headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
                 body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes))
             )
         }

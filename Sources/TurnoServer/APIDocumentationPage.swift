@@ -41,7 +41,10 @@ struct APIDocumentationPage {
             let shared = (item["parameters"]?.array ?? []).map(schemas.dereferenced)
             for (method, value) in item.members ?? [] where Self.methods.contains(method) {
                 let own = (value["parameters"]?.array ?? []).map(schemas.dereferenced)
-                let parameters = shared.filter { parameter in !own.contains { $0["name"]?.string == parameter["name"]?.string && $0["in"]?.string == parameter["in"]?.string } } + own
+                let parameters =
+                    shared.filter { parameter in
+                        !own.contains { $0["name"]?.string == parameter["name"]?.string && $0["in"]?.string == parameter["in"]?.string }
+                    } + own
                 var id = "op-" + Self.slug("\(method) \(path)")
                 // Paths that differ only in punctuation would share an anchor.
                 while usedIDs.contains(id) { id += "-2" }
@@ -178,7 +181,8 @@ struct APIDocumentationPage {
         switch (scheme["type"]?.string, scheme["scheme"]?.string?.lowercased()) {
         case ("http", "bearer"?): how = "<code>Authorization: Bearer</code> (\(how))"
         case ("http", "basic"?): how = "<code>Authorization: Basic</code> (\(how))"
-        case ("apiKey", _): how = "<code>\(SitePage.escape(scheme["name"]?.string ?? name))</code> in the \(SitePage.escape(scheme["in"]?.string ?? "header")) (\(how))"
+        case ("apiKey", _):
+            how = "<code>\(SitePage.escape(scheme["name"]?.string ?? name))</code> in the \(SitePage.escape(scheme["in"]?.string ?? "header")) (\(how))"
         default: break
         }
         return how + (scheme["description"]?.string.map { ": " + SchemaRenderer.prose($0) } ?? "")
@@ -188,7 +192,9 @@ struct APIDocumentationPage {
         let rows = operation.parameters.map { parameter -> String in
             let schema = schemas.resolve(Self.schema(of: parameter) ?? .object([]))
             let rules = schemas.rules(schema)
-            let type = #"<span class="field-type">\#(schemas.typeLabel(schema))</span>"# + (rules.isEmpty ? "" : #"<div class="field-rules">\#(rules.joined(separator: "; "))</div>"#)
+            let type =
+                #"<span class="field-type">\#(schemas.typeLabel(schema))</span>"#
+                + (rules.isEmpty ? "" : #"<div class="field-rules">\#(rules.joined(separator: "; "))</div>"#)
             return """
                 <tr><td><code>\(SitePage.escape(parameter["name"]?.string ?? ""))</code></td><td>\(SitePage.escape(parameter["in"]?.string ?? ""))</td>\
                 <td>\(parameter["required"]?.bool == true ? "yes" : "no")</td><td>\(type)</td>\
@@ -273,7 +279,8 @@ struct APIDocumentationPage {
             let header = schemas.dereferenced(reference)
             let schema = schemas.resolve(header["schema"] ?? .object([]))
             let rules = schemas.rules(schema)
-            return "<li>Header <code>\(SitePage.escape(name))</code>: \(schemas.typeLabel(schema))" + (rules.isEmpty ? "" : "; " + rules.joined(separator: "; "))
+            return "<li>Header <code>\(SitePage.escape(name))</code>: \(schemas.typeLabel(schema))"
+                + (rules.isEmpty ? "" : "; " + rules.joined(separator: "; "))
                 + (header["description"]?.string.map { " — " + SchemaRenderer.prose($0) } ?? "") + "</li>"
         }
         return headers.isEmpty ? "" : #"<ul class="response-headers">\#(headers.joined())</ul>"#
@@ -355,12 +362,14 @@ struct APIDocumentationPage {
     }
 
     /// The reason phrases of the statuses an API like this one answers with (`HTTPResponse.Status(code:)` has none of its own).
-    private static let reasonPhrases: [Int: String] = Dictionary(uniqueKeysWithValues: [
-        HTTPResponse.Status.ok, .created, .accepted, .noContent, .movedPermanently, .found, .seeOther, .notModified, .temporaryRedirect,
-        .permanentRedirect, .badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .notAcceptable, .conflict, .gone,
-        .preconditionFailed, .contentTooLarge, .unsupportedMediaType, .unprocessableContent, .preconditionRequired, .tooManyRequests,
-        .internalServerError, .notImplemented, .badGateway, .serviceUnavailable, .gatewayTimeout,
-    ].map { ($0.code, $0.reasonPhrase) })
+    private static let reasonPhrases: [Int: String] = Dictionary(
+        uniqueKeysWithValues: [
+            HTTPResponse.Status.ok, .created, .accepted, .noContent, .movedPermanently, .found, .seeOther, .notModified, .temporaryRedirect,
+            .permanentRedirect, .badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .notAcceptable, .conflict, .gone,
+            .preconditionFailed, .contentTooLarge, .unsupportedMediaType, .unprocessableContent, .preconditionRequired, .tooManyRequests,
+            .internalServerError, .notImplemented, .badGateway, .serviceUnavailable, .gatewayTimeout,
+        ].map { ($0.code, $0.reasonPhrase) }
+    )
 
     /// A tag as a heading: "queues" → "Queues".
     private static func title(_ tag: String) -> String {

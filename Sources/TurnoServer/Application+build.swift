@@ -4,12 +4,12 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import HummingbirdWebSocket
-import NIOSSL
 import Logging
 import NIOCore
+import NIOSSL
 import Queues
-import Sessions
 import ServiceLifecycle
+import Sessions
 import TurnoCore
 import UnixSignals
 
@@ -40,7 +40,9 @@ public func buildApplication(
         RateLimitMiddleware.api(limiter: platform.rateLimiter, limits: settings.rateLimits, isPublicRead: isPublicRead)
     }
     OperationsRoutes(storage: platform.storage, registry: registry, metricsToken: settings.metricsToken).add(to: router)
-    IdentityRoutes(identity: platform.identity, limiter: platform.rateLimiter, exportLimit: settings.rateLimits.exports, scopes: platform.scopes).add(to: router)
+    IdentityRoutes(identity: platform.identity, limiter: platform.rateLimiter, exportLimit: settings.rateLimits.exports, scopes: platform.scopes).add(
+        to: router
+    )
     LiveRoutes(hub: platform.hub, heartbeat: .seconds(settings.liveHeartbeatSeconds), access: platform.topicAccess).add(to: router)
     HomePage(store: QueueStore(storage: platform.storage), navigation: platform.navigation).add(to: router)
     try APIDocumentation().add(to: router)

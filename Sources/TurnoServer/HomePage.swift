@@ -44,7 +44,10 @@ struct HomePage: Sendable {
                 \(branches.isEmpty ? "<p>\(t("no_branches"))</p>" : #"<ul class="links branches">\#(rows)</ul>"#)
                 """
             return SitePage.html(
-                title: t("home"), language: language, main: main, navigation: navigation.html(role: role, language: language, current: "/")
+                title: t("home"),
+                language: language,
+                main: main,
+                navigation: navigation.html(role: role, language: language, current: "/")
             )
         }
     }

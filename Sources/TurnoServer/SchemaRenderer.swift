@@ -232,7 +232,14 @@ struct SchemaRenderer {
         for (name, property) in schema["properties"]?.members ?? [] {
             // Only required fields are marked: the others are optional, and saying so on each would double the lists.
             let presence = required.contains(name) ? "required" : nil
-            entries.append(field(#"<code class="field-name">\#(SitePage.escape(name))</code>"#, resolve(property, visiting: schema.visiting), presence: presence, depth: depth))
+            entries.append(
+                field(
+                    #"<code class="field-name">\#(SitePage.escape(name))</code>"#,
+                    resolve(property, visiting: schema.visiting),
+                    presence: presence,
+                    depth: depth
+                )
+            )
         }
         if let extra = schema["additionalProperties"], extra.members != nil {
             // Fields with names of the caller's choosing (a map), listed as one entry for "every other name".
@@ -241,7 +248,15 @@ struct SchemaRenderer {
                 let keys = resolve(names, visiting: schema.visiting)
                 keyRules = ["names: " + typeLabel(keys)] + rules(keys)
             }
-            entries.append(field(#"<code class="field-name">{name}</code>"#, resolve(extra, visiting: schema.visiting), presence: "any number of these", extraRules: keyRules, depth: depth))
+            entries.append(
+                field(
+                    #"<code class="field-name">{name}</code>"#,
+                    resolve(extra, visiting: schema.visiting),
+                    presence: "any number of these",
+                    extraRules: keyRules,
+                    depth: depth
+                )
+            )
         }
         let alternatives = (schema["oneOf"] ?? schema["anyOf"])?.array ?? []
         if !alternatives.allSatisfy(Self.onlyConstrains) {
@@ -340,8 +355,10 @@ struct SchemaRenderer {
 
     /// 1 when the bounds allow it, else the closest bound: "minimum or 1" without the 64-bit minimum as an example.
     private static func exampleNumber(_ schema: Resolved) -> OpenAPIValue {
-        let minimum = schema["minimum"]?.double, maximum = schema["maximum"]?.double
-        let above = schema["exclusiveMinimum"]?.double, below = schema["exclusiveMaximum"]?.double
+        let minimum = schema["minimum"]?.double
+        let maximum = schema["maximum"]?.double
+        let above = schema["exclusiveMinimum"]?.double
+        let below = schema["exclusiveMaximum"]?.double
         let allowsOne = (minimum ?? 1) <= 1 && (maximum ?? 1) >= 1 && (above ?? 0) < 1 && (below ?? 2) > 1
         if allowsOne { return .number("1") }
         if let lowest = schema["minimum"], (maximum ?? .infinity) >= (minimum ?? 0) { return lowest }
@@ -370,7 +387,8 @@ struct SchemaRenderer {
     static func prose(_ text: String) -> String {
         let parts = SitePage.escape(text).components(separatedBy: "`")
         // An unpaired backtick is shown as it is rather than opening a code span that never ends.
-        let html = parts.count % 2 == 1
+        let html =
+            parts.count % 2 == 1
             ? parts.enumerated().map { $0.offset % 2 == 1 ? "<code>\($0.element)</code>" : $0.element }.joined()
             : parts.joined(separator: "`")
         return html.replacingOccurrences(of: "\n", with: "<br>")
@@ -394,7 +412,8 @@ struct SchemaRenderer {
 
     /// "1 to 100 characters", "at least 1 item", "at most 35 characters".
     private static func range(_ schema: Resolved, _ lowKeyword: String, _ highKeyword: String, unit: String) -> String? {
-        let low = schema[lowKeyword]?.double.map(Int.init), high = schema[highKeyword]?.double.map(Int.init)
+        let low = schema[lowKeyword]?.double.map(Int.init)
+        let high = schema[highKeyword]?.double.map(Int.init)
         func counted(_ count: Int) -> String { "\(count) \(unit)\(count == 1 ? "" : "s")" }
         switch (low, high) {
         case (let low?, let high?): return low == high ? "exactly \(counted(high))" : "\(low) to \(counted(high))"

@@ -21,7 +21,9 @@ struct Organization: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an organization and its first administrator; prints the administrator's password once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create an organization and its first administrator; prints the administrator's password once."
+        )
         @Argument(help: "The organization's name.")
         var name: String
         @Option(help: "Username of its first administrator.")

@@ -39,7 +39,9 @@ struct BenchEvents: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let location = try DatabaseLocation(parsing: database ?? "sqlite://\(FileManager.default.temporaryDirectory.path)/turno-bench-\(UUID().uuidString)/turno.sqlite")
+        let location = try DatabaseLocation(
+            parsing: database ?? "sqlite://\(FileManager.default.temporaryDirectory.path)/turno-bench-\(UUID().uuidString)/turno.sqlite"
+        )
         let settings = ServerSettings(port: 0, database: location, logLevel: "warning", liveClientBuffer: max(1_000, events + 10), rateLimits: .off)
         let platform = try await Platform.open(settings: settings, modules: turnoModules, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -91,7 +93,9 @@ struct BenchEvents: AsyncParsableCommand {
                         }
                         let sent = (ContinuousClock.now - origin).nanoseconds
                         _ = try await platform.storage.write { transaction in
-                            try await transaction.append(NewEvent(tenant: 1, stream: "bench:\(writer)", type: "bench.event", topics: ["bench"], json: #"{"sent_ns":\#(sent)}"#))
+                            try await transaction.append(
+                                NewEvent(tenant: 1, stream: "bench:\(writer)", type: "bench.event", topics: ["bench"], json: #"{"sent_ns":\#(sent)}"#)
+                            )
                         }
                     }
                 }
@@ -119,7 +123,9 @@ struct BenchEvents: AsyncParsableCommand {
             "latency_p99_ms": summary.percentile(0.99),
             "latency_max_ms": samples.last ?? .nan,
         ]
-        print(String(format: "database %@ · %d subscribers · %d events (rate %@)", location.description, connected, events, rate == 0 ? "unlimited" : "\(rate)/s"))
+        print(
+            String(format: "database %@ · %d subscribers · %d events (rate %@)", location.description, connected, events, rate == 0 ? "unlimited" : "\(rate)/s")
+        )
         print(String(format: "published: %.0f events/s (%.2f s)", result["events_per_second"]!, publishSeconds))
         print(String(format: "delivered: %d of %d (%.0f messages/s)", samples.count, connected * events, Double(samples.count) / deliverySeconds))
         print("publish → WebSocket receipt: \(summary)")
@@ -217,7 +223,9 @@ struct BenchConnections: AsyncParsableCommand {
         while tally.settled < count, ContinuousClock.now - start < .seconds(300) {
             try await Task.sleep(for: .milliseconds(200))
         }
-        print("open: \(tally.open.load(ordering: .relaxed)) · failed: \(tally.failed.load(ordering: .relaxed)) · in \(BenchEvents.seconds(ContinuousClock.now - start)) s")
+        print(
+            "open: \(tally.open.load(ordering: .relaxed)) · failed: \(tally.failed.load(ordering: .relaxed)) · in \(BenchEvents.seconds(ContinuousClock.now - start)) s"
+        )
         print("holding for \(hold) s")
         try await Task.sleep(for: .seconds(hold))
         holding.cancel()

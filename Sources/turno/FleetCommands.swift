@@ -29,18 +29,35 @@ struct BenchDispatch: AsyncParsableCommand {
             let (greedy, greedyTimes) = timed { Dispatch.greedy(pending: pending, drones: fleet, map: map, rules: .standard) }
             let optimalTotal = Dispatch.totalPickUpSeconds(optimal)
             let greedyTotal = Dispatch.totalPickUpSeconds(greedy)
-            print(String(
-                format: "%d deliveries (priorities %d–%d) × %d drones: optimal %@ ms, %d served, total pick-up %.0f s · greedy %@ ms, %d served, %.0f s · greedy takes %.2f %% longer",
-                deliveries, priorities.lowerBound, priorities.upperBound, drones, optimalTimes.description, optimal.count, optimalTotal,
-                greedyTimes.description, greedy.count, greedyTotal, (greedyTotal - optimalTotal) / optimalTotal * 100
-            ))
+            print(
+                String(
+                    format:
+                        "%d deliveries (priorities %d–%d) × %d drones: optimal %@ ms, %d served, total pick-up %.0f s · greedy %@ ms, %d served, %.0f s · greedy takes %.2f %% longer",
+                    deliveries,
+                    priorities.lowerBound,
+                    priorities.upperBound,
+                    drones,
+                    optimalTimes.description,
+                    optimal.count,
+                    optimalTotal,
+                    greedyTimes.description,
+                    greedy.count,
+                    greedyTotal,
+                    (greedyTotal - optimalTotal) / optimalTotal * 100
+                )
+            )
         }
         var random = RandomFleet.Generator(seed: seed)
         let pending = RandomFleet.deliveries(deliveries, on: map, from: Date(), using: &random)
-        var world = FleetWorld(drones: RandomFleet.drones(drones, on: map, using: &random), deliveries: Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0) }))
+        var world = FleetWorld(
+            drones: RandomFleet.drones(drones, on: map, using: &random),
+            deliveries: Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0) })
+        )
         let now = Date()
         for assignment in Dispatch.optimal(pending: pending, drones: world.drones, map: map, rules: .standard) {
-            guard let index = world.drones.firstIndex(where: { $0.id == assignment.droneID }), var delivery = world.deliveries[assignment.deliveryID] else { continue }
+            guard let index = world.drones.firstIndex(where: { $0.id == assignment.droneID }), var delivery = world.deliveries[assignment.deliveryID] else {
+                continue
+            }
             try? world.drones[index].take(&delivery, at: now)
             world.deliveries[delivery.id] = delivery
         }
@@ -86,7 +103,10 @@ struct FleetClient: Sendable {
     }()
 
     struct Drones: Decodable { var drones: [Drone] }
-    struct Zones: Decodable { var bounds: Bounds; var zones: [Zone] }
+    struct Zones: Decodable {
+        var bounds: Bounds
+        var zones: [Zone]
+    }
     struct ChargingPoints: Decodable { var charging_points: [ChargingPoint] }
 
     func map() async throws -> FleetMap {
@@ -158,9 +178,12 @@ struct Simulate: AsyncParsableCommand {
         for id in ids where !known.contains(id) {
             let hub = map.chargingPoints.randomElement(using: &random)?.position ?? map.bounds.center
             let type = DroneType.allCases.randomElement(using: &random)!
-            try await fleet.api.post("/api/v1/drones", [
-                "id": id, "type": type.rawValue, "position": ["x": hub.x, "y": hub.y], "reports_telemetry": true,
-            ])
+            try await fleet.api.post(
+                "/api/v1/drones",
+                [
+                    "id": id, "type": type.rawValue, "position": ["x": hub.x, "y": hub.y], "reports_telemetry": true,
+                ]
+            )
         }
         print("flying \(ids.count) drones at \(speed)× real time; reporting every \(tick) s")
         let ours = Set(ids)
@@ -298,9 +321,15 @@ struct LoadgenFleet: AsyncParsableCommand {
                         let answer = try await fleet.api.post("/api/v1/deliveries", body)
                         let latency = (ContinuousClock.now - sent) / .milliseconds(1)
                         guard let id = (answer["id"] as? String).flatMap(UUID.init(uuidString:)) else { throw Failure("the answer had no delivery id") }
-                        posted.withLock { $0.ids.append(id); $0.latencies.append(latency) }
+                        posted.withLock {
+                            $0.ids.append(id)
+                            $0.latencies.append(latency)
+                        }
                     } catch {
-                        posted.withLock { $0.errors += 1; $0.first = $0.first ?? Failure.report(error).description }
+                        posted.withLock {
+                            $0.errors += 1
+                            $0.first = $0.first ?? Failure.report(error).description
+                        }
                     }
                 }
             }
@@ -323,10 +352,14 @@ struct LoadgenFleet: AsyncParsableCommand {
             if let delivery = ended[id] { all.append(delivery) } else { all.append(try await fleet.delivery(id)) }
         }
         let results = summarize(all, latencies: latencies, errors: errors, firstError: firstError)
-        print(String(format: "posted %d deliveries in %.0f s (%d failed to post; post p99 %.1f ms)", results.posted, duration, errors, results.postP99Ms ?? .nan))
+        print(
+            String(format: "posted %d deliveries in %.0f s (%d failed to post; post p99 %.1f ms)", results.posted, duration, errors, results.postP99Ms ?? .nan)
+        )
         print("ended: \(results.delivered) delivered, \(results.failed) failed, \(results.cancelled) cancelled, \(results.unfinished) not ended")
         func s(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "–" }
-        print("assignment latency (posted → assigned): p50 \(s(results.assignmentP50S)) s · p95 \(s(results.assignmentP95S)) s · p99 \(s(results.assignmentP99S)) s")
+        print(
+            "assignment latency (posted → assigned): p50 \(s(results.assignmentP50S)) s · p95 \(s(results.assignmentP95S)) s · p99 \(s(results.assignmentP99S)) s"
+        )
         print("delivery time (posted → delivered): p50 \(s(results.deliveryP50S)) s · p95 \(s(results.deliveryP95S)) s · p99 \(s(results.deliveryP99S)) s")
         print(String(format: "delivered per second over the run: %.2f", results.deliveredPerSecond))
         if let firstError { print("first error: \(firstError)") }
@@ -345,12 +378,21 @@ struct LoadgenFleet: AsyncParsableCommand {
         let delivery = Summary(deliveredTimes)
         let span = deliveries.compactMap(\.deliveredAt).max().map { last in last.timeIntervalSince(deliveries.map(\.createdAt).min()!) } ?? 0
         return Results(
-            posted: deliveries.count, postErrors: errors, postP99Ms: Summary(latencies).value(0.99),
-            delivered: deliveries.filter { $0.state == .delivered }.count, failed: deliveries.filter { $0.state == .failed }.count,
-            cancelled: deliveries.filter { $0.state == .cancelled }.count, unfinished: deliveries.filter { !$0.state.isFinal }.count,
+            posted: deliveries.count,
+            postErrors: errors,
+            postP99Ms: Summary(latencies).value(0.99),
+            delivered: deliveries.filter { $0.state == .delivered }.count,
+            failed: deliveries.filter { $0.state == .failed }.count,
+            cancelled: deliveries.filter { $0.state == .cancelled }.count,
+            unfinished: deliveries.filter { !$0.state.isFinal }.count,
             deliveredPerSecond: span > 0 ? Double(deliveredTimes.count) / span : 0,
-            assignmentP50S: assignment.value(0.5), assignmentP95S: assignment.value(0.95), assignmentP99S: assignment.value(0.99),
-            deliveryP50S: delivery.value(0.5), deliveryP95S: delivery.value(0.95), deliveryP99S: delivery.value(0.99), firstError: firstError
+            assignmentP50S: assignment.value(0.5),
+            assignmentP95S: assignment.value(0.95),
+            assignmentP99S: assignment.value(0.99),
+            deliveryP50S: delivery.value(0.5),
+            deliveryP95S: delivery.value(0.95),
+            deliveryP99S: delivery.value(0.99),
+            firstError: firstError
         )
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Crypto
 import Foundation
-import Sessions
 import SQLKit
+import Sessions
 import TurnoCore
 import TurnoServer
 
@@ -87,7 +87,9 @@ struct ImportSessions: AsyncParsableCommand {
         }
         let missing = requiredColumns.filter { !names.contains($0) }
         guard missing.isEmpty else {
-            throw Failure("the header row has no column \(missing.joined(separator: ", ")); it needs \(requiredColumns.joined(separator: ", ")) and may have \(SessionCSV.header.joined(separator: ", "))")
+            throw Failure(
+                "the header row has no column \(missing.joined(separator: ", ")); it needs \(requiredColumns.joined(separator: ", ")) and may have \(SessionCSV.header.joined(separator: ", "))"
+            )
         }
         let repeated = Dictionary(grouping: names, by: { $0 }).filter { $0.value.count > 1 && !$0.key.isEmpty }.keys.sorted()
         guard repeated.isEmpty else { throw Failure("the header row names \(repeated.joined(separator: ", ")) more than once") }
@@ -96,8 +98,11 @@ struct ImportSessions: AsyncParsableCommand {
 
     /// Stores the records of `firstPiece` after its header, then those of the pieces still to read.
     private func importRecords(
-        _ firstPiece: CSVPieceReader.Piece, _ firstRecords: ArraySlice<(line: Int, fields: [String])>, then reader: inout CSVPieceReader,
-        header: [String], storage: Storage
+        _ firstPiece: CSVPieceReader.Piece,
+        _ firstRecords: ArraySlice<(line: Int, fields: [String])>,
+        then reader: inout CSVPieceReader,
+        header: [String],
+        storage: Storage
     ) async throws -> Counts {
         let exists = try await storage.read { sql in
             try await sql.raw("SELECT id FROM organizations WHERE id = \(bind: organization)").first() != nil

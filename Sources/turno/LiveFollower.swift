@@ -32,16 +32,20 @@ enum LiveFollower {
         }
         try await channel.executeThenClose { inbound, outbound in
             let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-            try await outbound.write(ByteBuffer(string: """
-                GET \(target.path) HTTP/1.1\r
-                Host: \(target.host):\(target.port)\r
-                Upgrade: websocket\r
-                Connection: Upgrade\r
-                Sec-WebSocket-Key: \(key)\r
-                Sec-WebSocket-Version: 13\r
-                \r
+            try await outbound.write(
+                ByteBuffer(
+                    string: """
+                        GET \(target.path) HTTP/1.1\r
+                        Host: \(target.host):\(target.port)\r
+                        Upgrade: websocket\r
+                        Connection: Upgrade\r
+                        Sec-WebSocket-Key: \(key)\r
+                        Sec-WebSocket-Version: 13\r
+                        \r
 
-                """))
+                        """
+                )
+            )
             var pending = ByteBuffer()
             var upgraded = false
             var message: [UInt8] = []

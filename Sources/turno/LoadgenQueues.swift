@@ -224,8 +224,12 @@ struct LoadgenQueues: AsyncParsableCommand {
     /// Customers arrive on a fixed schedule (open loop, so a slow server shows as latency, not as fewer customers);
     /// each takes a ticket, reads its status once, and follows its page until called.
     func issueTickets(
-        _ site: [Branch], from start: ContinuousClock.Instant, until deadline: ContinuousClock.Instant, callers: Callers,
-        recorder: Recorder, target: @escaping @Sendable (String) -> LiveFollower.Target
+        _ site: [Branch],
+        from start: ContinuousClock.Instant,
+        until deadline: ContinuousClock.Instant,
+        callers: Callers,
+        recorder: Recorder,
+        target: @escaping @Sendable (String) -> LiveFollower.Target
     ) async {
         let ticketPages = self.ticketPages
         let pages = TicketPages()
@@ -241,7 +245,7 @@ struct LoadgenQueues: AsyncParsableCommand {
                         try await callers.kiosk.send(.POST, "/api/v1/branches/\(branch.publicID)/tickets", json: Data(#"{"service":\#(service)}"#.utf8))
                     }
                     guard let issued, let ticket = try? JSONSerialization.jsonObject(with: issued) as? [String: Any],
-                          let token = ticket["token"] as? String
+                        let token = ticket["token"] as? String
                     else { return }
                     recorder.ticketIssued()
                     _ = await recorder.time(.statusRead) { try await callers.anonymous.send(.GET, "/api/v1/tickets/\(token)") }
@@ -343,17 +347,32 @@ struct LoadgenQueues: AsyncParsableCommand {
         var table: String {
             func ms(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "–" }
             func row(_ cells: [String]) -> String {
-                cells.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: 30, withPad: " ", startingAt: 0) : String(repeating: " ", count: max(0, 10 - $0.element.count)) + $0.element }.joined()
+                cells.enumerated().map {
+                    $0.offset == 0
+                        ? $0.element.padding(toLength: 30, withPad: " ", startingAt: 0)
+                        : String(repeating: " ", count: max(0, 10 - $0.element.count)) + $0.element
+                }.joined()
             }
             var lines = [
-                String(format: "%d branch(es) × %d queues, %.1f tickets/s for %.0f s, %d displays, ticket pages %@, mean service %.2f s",
-                       settings.branches, settings.queuesPerBranch, settings.rate, seconds, settings.subscribers,
-                       settings.ticketPages ? "followed" : "not followed", settings.meanServiceS),
+                String(
+                    format: "%d branch(es) × %d queues, %.1f tickets/s for %.0f s, %d displays, ticket pages %@, mean service %.2f s",
+                    settings.branches,
+                    settings.queuesPerBranch,
+                    settings.rate,
+                    seconds,
+                    settings.subscribers,
+                    settings.ticketPages ? "followed" : "not followed",
+                    settings.meanServiceS
+                ),
                 row(["operation", "requests", "per s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"]),
             ]
             for operation in operations {
-                lines.append(row([operation.name, "\(operation.requests)", String(format: "%.1f", operation.perSecond), ms(operation.p50Ms),
-                                  ms(operation.p95Ms), ms(operation.p99Ms), ms(operation.maxMs), "\(operation.errors)"]))
+                lines.append(
+                    row([
+                        operation.name, "\(operation.requests)", String(format: "%.1f", operation.perSecond), ms(operation.p50Ms),
+                        ms(operation.p95Ms), ms(operation.p99Ms), ms(operation.maxMs), "\(operation.errors)",
+                    ])
+                )
             }
             lines.append(row(["push (event time → here)", "messages", "", "p50 ms", "", "p99 ms", "max ms", ""]))
             for push in push {
@@ -368,7 +387,11 @@ struct LoadgenQueues: AsyncParsableCommand {
     /// Everything the concurrent customers, operators and followers measure, in one place.
     final class Recorder: Sendable {
         enum Operation: String, CaseIterable, Sendable {
-            case issue, callNext = "call-next", finish, statusRead = "status read", snapshotRead = "display snapshot read"
+            case issue
+            case callNext = "call-next"
+            case finish
+            case statusRead = "status read"
+            case snapshotRead = "display snapshot read"
         }
 
         enum Follower: String, CaseIterable, Sendable {
@@ -424,19 +447,23 @@ struct LoadgenQueues: AsyncParsableCommand {
         func follow(_ target: LiveFollower.Target, as follower: Follower, onCall: @escaping @Sendable () -> Void = {}) async {
             let opened = Mutex(false)
             do {
-                try await LiveFollower.follow(target, opened: {
-                    opened.withLock { $0 = true }
-                    self.state.withLock { state in
-                        state.connecting -= 1
-                        state.open += 1
-                        state.peakOpen = max(state.peakOpen, state.open)
+                try await LiveFollower.follow(
+                    target,
+                    opened: {
+                        opened.withLock { $0 = true }
+                        self.state.withLock { state in
+                            state.connecting -= 1
+                            state.open += 1
+                            state.peakOpen = max(state.peakOpen, state.open)
+                        }
+                    },
+                    received: { message, arrival in
+                        guard message.contains(#""type":"ticket.called""#), let sent = LiveFollower.eventTime(in: message) else { return true }
+                        state.withLock { $0.pushes[follower, default: []].append((arrival - sent) * 1_000) }
+                        onCall()
+                        return follower == .display
                     }
-                }, received: { message, arrival in
-                    guard message.contains(#""type":"ticket.called""#), let sent = LiveFollower.eventTime(in: message) else { return true }
-                    state.withLock { $0.pushes[follower, default: []].append((arrival - sent) * 1_000) }
-                    onCall()
-                    return follower == .display
-                })
+                )
             } catch {
                 if !opened.withLock({ $0 }), !Task.isCancelled { state.withLock { $0.failedConnections += 1 } }
             }
@@ -449,28 +476,47 @@ struct LoadgenQueues: AsyncParsableCommand {
         func results(seconds: Double, settings command: LoadgenQueues) -> Results {
             state.withLock { state in
                 let settings = Results.Settings(
-                    url: command.url, branches: command.branches, queuesPerBranch: command.queues, rate: command.rate,
-                    durationS: command.duration, subscribers: command.subscribers, ticketPages: command.ticketPages,
+                    url: command.url,
+                    branches: command.branches,
+                    queuesPerBranch: command.queues,
+                    rate: command.rate,
+                    durationS: command.duration,
+                    subscribers: command.subscribers,
+                    ticketPages: command.ticketPages,
                     meanServiceS: command.serviceSeconds ?? 0.8 * Double(command.branches * command.queues) / command.rate
                 )
                 let operations = Operation.allCases.map { operation in
                     let summary = Summary(state.latencies[operation] ?? [])
                     let requests = summary.sorted.count + (state.errors[operation] ?? 0)
                     return Results.Operation(
-                        name: operation.rawValue, requests: requests, perSecond: Double(summary.sorted.count) / seconds,
-                        p50Ms: summary.value(0.5), p95Ms: summary.value(0.95), p99Ms: summary.value(0.99), maxMs: summary.sorted.last,
+                        name: operation.rawValue,
+                        requests: requests,
+                        perSecond: Double(summary.sorted.count) / seconds,
+                        p50Ms: summary.value(0.5),
+                        p95Ms: summary.value(0.95),
+                        p99Ms: summary.value(0.99),
+                        maxMs: summary.sorted.last,
                         errors: state.errors[operation] ?? 0
                     )
                 }
                 let pushes = Follower.allCases.map { follower in
                     let summary = Summary(state.pushes[follower] ?? [])
-                    return Results.Push(name: follower.rawValue, messages: summary.sorted.count, p50Ms: summary.value(0.5),
-                                        p99Ms: summary.value(0.99), maxMs: summary.sorted.last)
+                    return Results.Push(
+                        name: follower.rawValue,
+                        messages: summary.sorted.count,
+                        p50Ms: summary.value(0.5),
+                        p99Ms: summary.value(0.99),
+                        maxMs: summary.sorted.last
+                    )
                 }
                 return Results(
-                    settings: settings, seconds: seconds, operations: operations, push: pushes,
+                    settings: settings,
+                    seconds: seconds,
+                    operations: operations,
+                    push: pushes,
                     live: Results.Live(peakOpen: state.peakOpen, failed: state.failedConnections),
-                    failedRequests: state.errors.values.reduce(0, +), firstError: state.firstError
+                    failedRequests: state.errors.values.reduce(0, +),
+                    firstError: state.firstError
                 )
             }
         }

@@ -88,10 +88,18 @@ struct LoadgenSessions: AsyncParsableCommand {
         try write(statistics)
 
         let counted = statistics.reduce(0) { $0 + $1.totals.count }
-        print(String(
-            format: "posted %d sessions for %d users in %.2f s: %.0f sessions/s (created %d, already there %d, rejected %d)",
-            ingest.posted, users, ingest.seconds, Double(ingest.posted) / ingest.seconds, ingest.created, ingest.existing, ingest.rejected
-        ))
+        print(
+            String(
+                format: "posted %d sessions for %d users in %.2f s: %.0f sessions/s (created %d, already there %d, rejected %d)",
+                ingest.posted,
+                users,
+                ingest.seconds,
+                Double(ingest.posted) / ingest.seconds,
+                ingest.created,
+                ingest.existing,
+                ingest.rejected
+            )
+        )
         print("batch latency (\(ingest.latencies.count) requests of up to \(batch) sessions): \(Summary(ingest.latencies))")
         print("stats latency (\(statistics.count) users, \(counted) sessions counted): \(Summary(statistics.map(\.latencyMs)))")
         print("statistics written to \(out)")
@@ -179,10 +187,12 @@ struct LoadgenSessions: AsyncParsableCommand {
                         guard ContinuousClock.now < deadline else { return ingest }
                         let nowMs = WallClock.nowMilliseconds()
                         var random = SystemRandomNumberGenerator()
-                        let request = BatchRequest(sessions: (0..<count).map { offset in
-                            Athlete.pick(from: athletes, using: &random)
-                                .session(externalID: "loadgen-\(run)-\(index * batch + offset)", nowMs: nowMs, using: &random)
-                        })
+                        let request = BatchRequest(
+                            sessions: (0..<count).map { offset in
+                                Athlete.pick(from: athletes, using: &random)
+                                    .session(externalID: "loadgen-\(run)-\(index * batch + offset)", nowMs: nowMs, using: &random)
+                            }
+                        )
                         let sent = ContinuousClock.now
                         do {
                             let data = try await api.send(.POST, "/api/v1/sessions/batch", json: try encoder.encode(request))
@@ -341,12 +351,13 @@ struct Athlete: Sendable {
         id = String(format: "user-%04d", number)
         // Spread evenly but without a visible pattern: fractional parts of multiples of irrational numbers.
         func spread(_ factor: Double) -> Double { (Double(number) * factor).truncatingRemainder(dividingBy: 1) }
-        sports = switch number % 4 {
-        case 1: [(.run, 0.7), (.ride, 0.1), (.strength, 0.1), (.walk, 0.1)]
-        case 2: [(.ride, 0.7), (.run, 0.1), (.strength, 0.1), (.hike, 0.1)]
-        case 3: [(.swim, 0.6), (.run, 0.15), (.yoga, 0.15), (.row, 0.1)]
-        default: [(.walk, 0.4), (.hike, 0.4), (.yoga, 0.2)]
-        }
+        sports =
+            switch number % 4 {
+            case 1: [(.run, 0.7), (.ride, 0.1), (.strength, 0.1), (.walk, 0.1)]
+            case 2: [(.ride, 0.7), (.run, 0.1), (.strength, 0.1), (.hike, 0.1)]
+            case 3: [(.swim, 0.6), (.run, 0.15), (.yoga, 0.15), (.row, 0.1)]
+            default: [(.walk, 0.4), (.hike, 0.4), (.yoga, 0.2)]
+            }
         fitness = 0.85 + 0.3 * spread(0.618_033_988_7)
         heartRateShift = -8 + 16 * spread(0.414_213_562_4)
         activity = 0.3 + 0.7 * spread(0.732_050_807_6)
@@ -391,13 +402,20 @@ struct Athlete: Sendable {
     /// One plausible session of this user that ended before `nowMs`, within the last 90 days.
     func session(externalID: String, nowMs: Int64, using random: inout some RandomNumberGenerator) -> SessionFields {
         var pick = Double.random(in: 0..<1, using: &random)
-        let sport = sports.first { pick -= $0.share; return pick < 0 }?.sport ?? sports[0].sport
+        let sport =
+            sports.first {
+                pick -= $0.share
+                return pick < 0
+            }?.sport ?? sports[0].sport
         let effort = Self.effort(sport)
         let seconds = Int(Double.random(in: effort.minutes, using: &random) * 60)
         let ninetyDays = 90 * 86_400
         let startedAtMs = nowMs - Int64(Int.random(in: (seconds + 60)...ninetyDays, using: &random)) * 1_000
         var fields = SessionFields(
-            userID: id, sport: sport.rawValue, startedAt: SessionTime.format(startedAtMs), durationS: seconds,
+            userID: id,
+            sport: sport.rawValue,
+            startedAt: SessionTime.format(startedAtMs),
+            durationS: seconds,
             caloriesKcal: (Double(seconds) / 60 * effort.kcalPerMinute * Double.random(in: 0.85...1.15, using: &random)).rounded(),
             externalID: externalID
         )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Fleet
 
 @Suite("Fleet dispatch: optimal matching against brute force, greedy, pruning")
@@ -90,8 +91,11 @@ struct DispatchTests {
         var random = SeededRandom(seed: seed)
         let drones = (0..<Int.random(in: 1...6, using: &random)).map { index in
             Fixture.drone(
-                "d-\(index)", DroneType.allCases.randomElement(using: &random)!, at: Fixture.randomPoint(using: &random),
-                battery: Double.random(in: 5...100, using: &random), state: [.idle, .idle, .idle, .idle, .charging].randomElement(using: &random)!
+                "d-\(index)",
+                DroneType.allCases.randomElement(using: &random)!,
+                at: Fixture.randomPoint(using: &random),
+                battery: Double.random(in: 5...100, using: &random),
+                state: [.idle, .idle, .idle, .idle, .charging].randomElement(using: &random)!
             )
         }
         let pending = Fixture.randomDeliveries(Int.random(in: 1...5, using: &random), priorities: 0...2, using: &random)
@@ -131,7 +135,13 @@ struct DispatchTests {
         let heavyDrone = Fixture.drone("heavy", .heavy, at: Point(x: 5_000, y: 5_000))
         let lightDrone = Fixture.drone("light", .light, at: Point(x: 3_000, y: 5_000))
         let light = Fixture.delivery(3, from: Point(x: 5_050, y: 5_000), to: Point(x: 5_050, y: 6_000), weightKg: 1)
-        let heavy = Fixture.delivery(4, from: Point(x: 5_500, y: 5_000), to: Point(x: 5_500, y: 6_000), weightKg: 15, createdAt: Fixture.start.addingTimeInterval(1))
+        let heavy = Fixture.delivery(
+            4,
+            from: Point(x: 5_500, y: 5_000),
+            to: Point(x: 5_500, y: 6_000),
+            weightKg: 15,
+            createdAt: Fixture.start.addingTimeInterval(1)
+        )
         let plan = Dispatch.optimal(pending: [light, heavy], drones: [heavyDrone, lightDrone], map: map, rules: .standard)
         #expect(Set(plan.map { "\($0.deliveryID)→\($0.droneID)" }) == ["\(light.id)→light", "\(heavy.id)→heavy"])
         // Greedy serves the light parcel first with its nearest drone and strands the heavy one.
@@ -168,8 +178,12 @@ struct DispatchTests {
         for index in 0..<120 {
             pending.append(
                 Fixture.delivery(
-                    1_000 + index, from: depot, to: Fixture.randomPoint(using: &random), weightKg: Double.random(in: 0.2...6, using: &random),
-                    priority: index % 2, createdAt: Fixture.start.addingTimeInterval(Double(index))
+                    1_000 + index,
+                    from: depot,
+                    to: Fixture.randomPoint(using: &random),
+                    weightKg: Double.random(in: 0.2...6, using: &random),
+                    priority: index % 2,
+                    createdAt: Fixture.start.addingTimeInterval(Double(index))
                 )
             )
         }
@@ -187,7 +201,8 @@ struct DispatchTests {
     func sparseAssignment() {
         var random = SeededRandom(seed: 11)
         for _ in 0..<300 {
-            let rows = Int.random(in: 1...6, using: &random), columns = Int.random(in: 1...6, using: &random)
+            let rows = Int.random(in: 1...6, using: &random)
+            let columns = Int.random(in: 1...6, using: &random)
             var graph = SparseAssignment()
             var costs = [[Double?]](repeating: [Double?](repeating: nil, count: columns), count: rows)
             for row in 0..<rows {
@@ -202,14 +217,16 @@ struct DispatchTests {
             graph.columnCount = columns
             let solution = graph.solve()
             var usedColumns = Set<Int>()
-            var served = 0, total = 0.0
+            var served = 0
+            var total = 0.0
             for (row, column) in solution.enumerated() where column >= 0 {
                 #expect(costs[row][column] != nil)
                 #expect(usedColumns.insert(column).inserted)
                 served += 1
                 total += costs[row][column] ?? 0
             }
-            var bestServed = 0, bestTotal = 0.0
+            var bestServed = 0
+            var bestTotal = 0.0
             var used = [Bool](repeating: false, count: columns)
             func explore(_ row: Int, _ count: Int, _ sum: Double) {
                 guard row < rows else {

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Fleet
 
 /// The domain's seeded generator, so a failing property run can be replayed from its seed.
@@ -12,7 +13,12 @@ enum Fixture {
     }
 
     static func delivery(
-        _ number: Int, from origin: Point, to destination: Point, weightKg: Double = 1, priority: Int = 0, createdAt: Date = start
+        _ number: Int,
+        from origin: Point,
+        to destination: Point,
+        weightKg: Double = 1,
+        priority: Int = 0,
+        createdAt: Date = start
     ) -> Delivery {
         Delivery(id: uuid(number), origin: origin, destination: destination, weightKg: weightKg, priority: priority, createdAt: createdAt)
     }
@@ -31,7 +37,9 @@ enum Fixture {
     static func randomDrones(_ count: Int, using random: inout SeededRandom) -> [Drone] {
         (0..<count).map { index in
             drone(
-                "d-\(index)", DroneType.allCases.randomElement(using: &random)!, at: randomPoint(using: &random),
+                "d-\(index)",
+                DroneType.allCases.randomElement(using: &random)!,
+                at: randomPoint(using: &random),
                 battery: Double.random(in: 30...100, using: &random)
             )
         }
@@ -41,8 +49,12 @@ enum Fixture {
     static func randomDeliveries(_ count: Int, priorities: ClosedRange<Int> = 0...9, using random: inout SeededRandom) -> [Delivery] {
         (0..<count).map { index in
             delivery(
-                index, from: randomPoint(using: &random), to: randomPoint(using: &random), weightKg: Double.random(in: 0.2...20, using: &random),
-                priority: Int.random(in: priorities, using: &random), createdAt: start.addingTimeInterval(Double(index))
+                index,
+                from: randomPoint(using: &random),
+                to: randomPoint(using: &random),
+                weightKg: Double.random(in: 0.2...20, using: &random),
+                priority: Int.random(in: priorities, using: &random),
+                createdAt: start.addingTimeInterval(Double(index))
             )
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Fleet
 
 @Suite("Fleet sizing and reconciliation of stuck deliveries")
@@ -21,7 +22,9 @@ struct FleetSizingTests {
     func activation() {
         // Two idle drones are ready; the one at 10 % is about to go charging and does not count.
         let fleet = drones(idle: [80, 60, 10], inactive: [40, 95, .nan, 70, 95], charging: 3)
-        #expect(FleetSizing.plan(drones: fleet, pending: pending(5), rules: rules) == [.activate("inactive-1"), .activate("inactive-4"), .activate("inactive-3")])
+        #expect(
+            FleetSizing.plan(drones: fleet, pending: pending(5), rules: rules) == [.activate("inactive-1"), .activate("inactive-4"), .activate("inactive-3")]
+        )
         #expect(FleetSizing.plan(drones: fleet, pending: pending(3), rules: rules) == [.activate("inactive-1")])
         // No more inactive drones than there are.
         #expect(FleetSizing.plan(drones: fleet, pending: pending(100), rules: rules).count == 4)
@@ -100,10 +103,12 @@ struct FleetSizingTests {
         let waiting = Fixture.delivery(5, from: Point(x: 0, y: 0), to: Point(x: 1, y: 1))
         var done = lost
         try done.deliver(at: now)
-        #expect(FleetSizing.reconcile(deliveries: [fresh, stale, inFlight, lost, waiting, done], now: now, rules: rules) == [
-            .requeue(stale.id, reason: "no pick-up within 30 minutes"),
-            .fail(lost.id, reason: "not delivered within 30 minutes of pick-up"),
-        ])
+        #expect(
+            FleetSizing.reconcile(deliveries: [fresh, stale, inFlight, lost, waiting, done], now: now, rules: rules) == [
+                .requeue(stale.id, reason: "no pick-up within 30 minutes"),
+                .fail(lost.id, reason: "not delivered within 30 minutes of pick-up"),
+            ]
+        )
         #expect(FleetSizing.duration(60) == "1 minute")
         #expect(FleetSizing.duration(90) == "90 seconds")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Fleet
 
 @Suite("Fleet domain: geometry, energy, feasibility, state machines, validation")
@@ -19,7 +20,8 @@ struct ModelTests {
         #expect(to.moved(toward: to, by: 10) == to)
         var random = SeededRandom(seed: 3)
         for _ in 0..<1_000 {
-            let a = Fixture.randomPoint(using: &random), b = Fixture.randomPoint(using: &random)
+            let a = Fixture.randomPoint(using: &random)
+            let b = Fixture.randomPoint(using: &random)
             let step = Double.random(in: 0...20_000, using: &random)
             let moved = a.moved(toward: b, by: step)
             #expect(moved.distance(to: b) <= max(0, a.distance(to: b) - step) + 1e-6)
@@ -65,7 +67,15 @@ struct ModelTests {
 
     @Test("wire names are snake_case")
     func codingKeys() throws {
-        let drone = Drone(id: "d-1", type: .heavy, position: Point(x: 1, y: 2), battery: 50, state: .assigned, deliveryID: Fixture.uuid(1), chargingPointID: "cp-north")
+        let drone = Drone(
+            id: "d-1",
+            type: .heavy,
+            position: Point(x: 1, y: 2),
+            battery: 50,
+            state: .assigned,
+            deliveryID: Fixture.uuid(1),
+            chargingPointID: "cp-north"
+        )
         let delivery = Fixture.delivery(1, from: Point(x: 1, y: 2), to: Point(x: 3, y: 4))
         let encoder = JSONEncoder()
         let droneJSON = try #require(String(data: encoder.encode(drone), encoding: .utf8))
@@ -281,7 +291,12 @@ struct ModelTests {
 
     @Test("validation of a new delivery: weight, priority, points on the map, a trip some drone can fly")
     func validation() {
-        func problem(_ origin: Point = Point(x: 1_000, y: 1_000), _ destination: Point = Point(x: 2_000, y: 2_000), weight: Double = 1, priority: Int = 5) -> String? {
+        func problem(
+            _ origin: Point = Point(x: 1_000, y: 1_000),
+            _ destination: Point = Point(x: 2_000, y: 2_000),
+            weight: Double = 1,
+            priority: Int = 5
+        ) -> String? {
             Delivery.validationProblem(origin: origin, destination: destination, weightKg: weight, priority: priority, map: map, rules: rules)
         }
         #expect(problem() == nil)

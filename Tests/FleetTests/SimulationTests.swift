@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Fleet
 
 @Suite("Fleet simulation: flight, delivery, charging, faults, and conservation over many ticks")
@@ -105,7 +106,10 @@ struct SimulationTests {
         #expect(world.drones[3].state == .assigned && world.drones[3].position == real.position && world.drones[3].version == real.version)
     }
 
-    @Test("a drone with a battery reading that is not a percentage goes offline and its delivery back to pending", arguments: [Double.nan, .infinity, -1, 100.5])
+    @Test(
+        "a drone with a battery reading that is not a percentage goes offline and its delivery back to pending",
+        arguments: [Double.nan, .infinity, -1, 100.5]
+    )
     func faultyBattery(battery: Double) throws {
         var assigned = Fixture.delivery(1, from: Point(x: 2_000, y: 2_000), to: Point(x: 3_000, y: 3_000))
         var carried = Fixture.delivery(2, from: Point(x: 2_000, y: 2_000), to: Point(x: 3_000, y: 3_000))
@@ -186,7 +190,11 @@ struct SimulationTests {
         #expect(world.drones.map(\.state) == [.offline, .offline, .offline, .idle, .returning, .offline])
         #expect(changes.contains(.droneOffline(id: "no-delivery", reason: "it is assigned without a delivery")))
         #expect(changes.contains(.droneOffline(id: "unknown", reason: "it flies for delivery \(stranger.id.uuidString.lowercased()), which is unknown")))
-        #expect(changes.contains(.droneOffline(id: "wrong-drone", reason: "it flies for delivery \(elsewhere.id.uuidString.lowercased()), which is on drone someone-else")))
+        #expect(
+            changes.contains(
+                .droneOffline(id: "wrong-drone", reason: "it flies for delivery \(elsewhere.id.uuidString.lowercased()), which is on drone someone-else")
+            )
+        )
         #expect(changes.contains(.droneOffline(id: "mismatched", reason: "it is delivering but delivery \(early.id.uuidString.lowercased()) is assigned")))
         // Someone else's delivery is not touched; a delivery on a drone that makes no sense is requeued.
         #expect(world.deliveries[elsewhere.id] == elsewhere)
@@ -212,17 +220,29 @@ struct SimulationTests {
             // New deliveries for the first two thirds of the run, then the fleet works off its backlog.
             if tick < 1_000 {
                 for _ in 0..<Int.random(in: 0...2, using: &random) {
-                    let origin = Fixture.randomPoint(using: &random), destination = Fixture.randomPoint(using: &random)
+                    let origin = Fixture.randomPoint(using: &random)
+                    let destination = Fixture.randomPoint(using: &random)
                     let weight = Double.random(in: 0.2...10, using: &random)
-                    guard Delivery.validationProblem(origin: origin, destination: destination, weightKg: weight, priority: 0, map: map, rules: rules) == nil else { continue }
-                    let delivery = Fixture.delivery(created, from: origin, to: destination, weightKg: weight, priority: Int.random(in: 0...3, using: &random), createdAt: now)
+                    guard Delivery.validationProblem(origin: origin, destination: destination, weightKg: weight, priority: 0, map: map, rules: rules) == nil
+                    else { continue }
+                    let delivery = Fixture.delivery(
+                        created,
+                        from: origin,
+                        to: destination,
+                        weightKg: weight,
+                        priority: Int.random(in: 0...3, using: &random),
+                        createdAt: now
+                    )
                     world.deliveries[delivery.id] = delivery
                     created += 1
                 }
             }
             // Now and then a client cancels a delivery that has not been picked up yet.
             if Int.random(in: 0..<10, using: &random) == 0,
-               let id = world.deliveries.values.filter({ $0.state == .pending || $0.state == .assigned }).map(\.id).sorted(by: { $0.uuidString < $1.uuidString }).randomElement(using: &random) {
+                let id = world.deliveries.values.filter({ $0.state == .pending || $0.state == .assigned }).map(\.id).sorted(by: {
+                    $0.uuidString < $1.uuidString
+                }).randomElement(using: &random)
+            {
                 try world.deliveries[id]!.cancel(at: now)
                 if let drone = world.drones.firstIndex(where: { $0.deliveryID == id }) { try world.drones[drone].releaseDelivery() }
             }

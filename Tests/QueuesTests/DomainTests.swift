@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Queues
 
 @Suite("Queue domain: routing, order, transitions, estimates")
@@ -57,18 +58,31 @@ struct DomainTests {
         let window = CallOrder.overtakingWindowMinutes(services: services, policy: policy)
         #expect(window.isFinite && window > 0)
         for _ in 0..<2_000 {
-            let earlier = Fixture.ticket(1, service: services.randomElement(using: &random)!.id, issuedAtMs: Int64.random(in: 0...3_600_000, using: &random),
-                                         class: CustomerClass.allCases.randomElement(using: &random)!)
+            let earlier = Fixture.ticket(
+                1,
+                service: services.randomElement(using: &random)!.id,
+                issuedAtMs: Int64.random(in: 0...3_600_000, using: &random),
+                class: CustomerClass.allCases.randomElement(using: &random)!
+            )
             let gapMs = Int64((window * 60_000).rounded(.up)) + Int64.random(in: 1...600_000, using: &random)
-            let later = Fixture.ticket(2, service: services.randomElement(using: &random)!.id, issuedAtMs: earlier.issuedAtMs + gapMs,
-                                       class: CustomerClass.allCases.randomElement(using: &random)!)
+            let later = Fixture.ticket(
+                2,
+                service: services.randomElement(using: &random)!.id,
+                issuedAtMs: earlier.issuedAtMs + gapMs,
+                class: CustomerClass.allCases.randomElement(using: &random)!
+            )
             #expect(CallOrder.sorted([later, earlier], services: byID, policy: policy).first?.id == 1)
         }
     }
 
     @Test("state changes that do not apply are refused")
     func illegalTransitions() throws {
-        var state = BranchState(branch: Fixture.branch(.dedicated), services: [Fixture.service(1, "A")], queues: [Fixture.queue(1, counter: "1", services: [1])], tickets: [])
+        var state = BranchState(
+            branch: Fixture.branch(.dedicated),
+            services: [Fixture.service(1, "A")],
+            queues: [Fixture.queue(1, counter: "1", services: [1])],
+            tickets: []
+        )
         _ = try state.issue(Fixture.ticket(1, service: 1, issuedAtMs: 0), nowMs: 0)
         #expect(throws: QueueRuleViolation.invalidTransition(ticket: "A001", state: .waiting, action: "finished")) { try state.finish(1, nowMs: 1) }
         #expect(throws: QueueRuleViolation.self) { try state.start(1, nowMs: 1) }
@@ -85,18 +99,32 @@ struct DomainTests {
 
     @Test("issue is refused when the branch is closed or no open queue serves the service")
     func issueRefusals() throws {
-        var closedBranch = BranchState(branch: Fixture.branch(.dedicated, open: false), services: [Fixture.service(1, "A")], queues: [Fixture.queue(1, counter: "1", services: [1])], tickets: [])
+        var closedBranch = BranchState(
+            branch: Fixture.branch(.dedicated, open: false),
+            services: [Fixture.service(1, "A")],
+            queues: [Fixture.queue(1, counter: "1", services: [1])],
+            tickets: []
+        )
         #expect(throws: QueueRuleViolation.branchClosed) { try closedBranch.issue(Fixture.ticket(1, service: 1, issuedAtMs: 0), nowMs: 0) }
         for mode in RoutingMode.allCases {
-            var state = BranchState(branch: Fixture.branch(mode), services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
-                                    queues: [Fixture.queue(1, counter: "1", services: [1]), Fixture.queue(2, counter: "2", services: [2], state: .paused)], tickets: [])
+            var state = BranchState(
+                branch: Fixture.branch(mode),
+                services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
+                queues: [Fixture.queue(1, counter: "1", services: [1]), Fixture.queue(2, counter: "2", services: [2], state: .paused)],
+                tickets: []
+            )
             #expect(throws: QueueRuleViolation.noOpenQueue(service: "Service B")) { try state.issue(Fixture.ticket(1, service: 2, issuedAtMs: 0), nowMs: 0) }
         }
     }
 
     @Test("recalls count, and after the policy's limit the ticket is a no-show")
     func recallsAndNoShow() throws {
-        var state = BranchState(branch: Fixture.branch(.dedicated), services: [Fixture.service(1, "A")], queues: [Fixture.queue(1, counter: "1", services: [1])], tickets: [])
+        var state = BranchState(
+            branch: Fixture.branch(.dedicated),
+            services: [Fixture.service(1, "A")],
+            queues: [Fixture.queue(1, counter: "1", services: [1])],
+            tickets: []
+        )
         _ = try state.issue(Fixture.ticket(1, service: 1, issuedAtMs: 0), nowMs: 0)
         _ = try state.callNext(at: 1, nowMs: 1)
         for recall in 1...3 {
@@ -113,7 +141,13 @@ struct DomainTests {
     func noShowBackToQueue() throws {
         var policy = QueuePolicy.standard
         policy.noShowReturnsToQueue = true
-        var state = BranchState(branch: Fixture.branch(.dedicated), services: [Fixture.service(1, "A")], queues: [Fixture.queue(1, counter: "1", services: [1])], tickets: [], policy: policy)
+        var state = BranchState(
+            branch: Fixture.branch(.dedicated),
+            services: [Fixture.service(1, "A")],
+            queues: [Fixture.queue(1, counter: "1", services: [1])],
+            tickets: [],
+            policy: policy
+        )
         _ = try state.issue(Fixture.ticket(1, service: 1, issuedAtMs: 0), nowMs: 0)
         _ = try state.issue(Fixture.ticket(2, service: 1, issuedAtMs: 5), nowMs: 5)
         _ = try state.callNext(at: 1, nowMs: 10)
@@ -124,8 +158,12 @@ struct DomainTests {
 
     @Test("a transfer keeps the issue time, so the customer keeps their place in the new line")
     func transferKeepsPlace() throws {
-        var state = BranchState(branch: Fixture.branch(.dedicated), services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
-                                queues: [Fixture.queue(1, counter: "1", services: [1]), Fixture.queue(2, counter: "2", services: [2])], tickets: [])
+        var state = BranchState(
+            branch: Fixture.branch(.dedicated),
+            services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
+            queues: [Fixture.queue(1, counter: "1", services: [1]), Fixture.queue(2, counter: "2", services: [2])],
+            tickets: []
+        )
         _ = try state.issue(Fixture.ticket(1, service: 1, issuedAtMs: 0), nowMs: 0)
         for id in 2...4 { _ = try state.issue(Fixture.ticket(TicketID(id), service: 2, issuedAtMs: Int64(id) * 1_000), nowMs: Int64(id) * 1_000) }
         _ = try state.callNext(at: 1, nowMs: 10_000)
@@ -139,9 +177,12 @@ struct DomainTests {
     func transferToCounterOrColleague(mode: RoutingMode) throws {
         var two = Fixture.queue(2, counter: "2", services: [1, 2])
         two.operatorIDs = [7]
-        var state = BranchState(branch: Fixture.branch(mode), services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
-                                queues: [Fixture.queue(1, counter: "1", services: [1]), two, Fixture.queue(3, counter: "3", services: [2], state: .closed)],
-                                tickets: [])
+        var state = BranchState(
+            branch: Fixture.branch(mode),
+            services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
+            queues: [Fixture.queue(1, counter: "1", services: [1]), two, Fixture.queue(3, counter: "3", services: [2], state: .closed)],
+            tickets: []
+        )
         for id in 1...3 { _ = try state.issue(Fixture.ticket(TicketID(id), service: 1, issuedAtMs: Int64(id) * 1_000), nowMs: Int64(id) * 1_000) }
         _ = try state.callNext(at: 1, nowMs: 5_000)
         // Ticket 1, called at counter 1, goes to counter 2 by name and stands first there: it keeps its issue time.
@@ -154,9 +195,13 @@ struct DomainTests {
         #expect(state.tickets[2]?.queueID == 2 && state.tickets[2]?.serviceID == 2)
         #expect(state.line(of: 2).prefix(2).map(\.id) == [1, 2])
         // Refusals: a counter that does not serve the service, a closed counter, a colleague at no counter.
-        #expect(throws: QueueRuleViolation.queueDoesNotServe(counter: "1", service: "Service B")) { try state.transfer(3, to: .queue(1, service: 2), nowMs: 8_000) }
+        #expect(throws: QueueRuleViolation.queueDoesNotServe(counter: "1", service: "Service B")) {
+            try state.transfer(3, to: .queue(1, service: 2), nowMs: 8_000)
+        }
         #expect(throws: QueueRuleViolation.queueClosed(counter: "3")) { try state.transfer(3, to: .queue(3, service: 2), nowMs: 8_000) }
-        #expect(throws: QueueRuleViolation.colleagueAtNoCounter(8, service: "Service A")) { try state.transfer(3, to: .colleague(8, service: nil), nowMs: 8_000) }
+        #expect(throws: QueueRuleViolation.colleagueAtNoCounter(8, service: "Service A")) {
+            try state.transfer(3, to: .colleague(8, service: nil), nowMs: 8_000)
+        }
         // Closing counter 2 sends what was transferred to it where the routing mode puts service A's tickets.
         _ = try state.close(2, nowMs: 9_000)
         #expect(state.tickets[1]?.state == .waiting)
@@ -166,8 +211,12 @@ struct DomainTests {
 
     @Test("lines follow a change of weight, policy or routing mode")
     func linesFollowSettings() throws {
-        var state = BranchState(branch: Fixture.branch(.dedicated), services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
-                                queues: [Fixture.queue(1, counter: "1", services: [1, 2])], tickets: [])
+        var state = BranchState(
+            branch: Fixture.branch(.dedicated),
+            services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
+            queues: [Fixture.queue(1, counter: "1", services: [1, 2])],
+            tickets: []
+        )
         for id in 1...4 { _ = try state.issue(Fixture.ticket(TicketID(id), service: id.isMultiple(of: 2) ? 2 : 1, issuedAtMs: Int64(id)), nowMs: Int64(id)) }
         #expect(state.line(of: 1).map(\.id) == [1, 2, 3, 4])
         state.services[2]?.priorityWeight = 5
@@ -175,8 +224,16 @@ struct DomainTests {
         #expect(state.head(of: 1)?.id == 2)
         state.policy.classMultipliers[.regular] = 0
         #expect(state.line(of: 1).map(\.id) == [1, 2, 3, 4])
-        state = BranchState(branch: Fixture.branch(.pooled), services: Array(state.services.values), queues: Array(state.queues.values),
-                            tickets: state.tickets.values.map { var t = $0; t.queueID = nil; return t })
+        state = BranchState(
+            branch: Fixture.branch(.pooled),
+            services: Array(state.services.values),
+            queues: Array(state.queues.values),
+            tickets: state.tickets.values.map {
+                var t = $0
+                t.queueID = nil
+                return t
+            }
+        )
         // Pooled: each service has its own line; ticket 3 is the second of service A's.
         #expect(state.position(of: state.tickets[3]!) == 2)
         state.branch.routingMode = .dedicated
@@ -186,8 +243,15 @@ struct DomainTests {
 
     @Test("closing reallocates waiting tickets in order; what no queue can take is held and placed when a queue opens")
     func closeAndReopen() throws {
-        var state = BranchState(branch: Fixture.branch(.dedicated), services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
-                                queues: [Fixture.queue(1, counter: "1", services: [1, 2]), Fixture.queue(2, counter: "2", services: [1]), Fixture.queue(3, counter: "3", services: [2], state: .closed)], tickets: [])
+        var state = BranchState(
+            branch: Fixture.branch(.dedicated),
+            services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
+            queues: [
+                Fixture.queue(1, counter: "1", services: [1, 2]), Fixture.queue(2, counter: "2", services: [1]),
+                Fixture.queue(3, counter: "3", services: [2], state: .closed),
+            ],
+            tickets: []
+        )
         _ = try state.pause(2)
         for id in 1...4 { _ = try state.issue(Fixture.ticket(TicketID(id), service: id.isMultiple(of: 2) ? 2 : 1, issuedAtMs: Int64(id)), nowMs: Int64(id)) }
         _ = try state.open(2, nowMs: 10)
@@ -207,8 +271,12 @@ struct DomainTests {
 
     @Test("pooled mode: tickets wait on their service's line and go to whichever counter calls")
     func pooled() throws {
-        var state = BranchState(branch: Fixture.branch(.pooled), services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
-                                queues: [Fixture.queue(1, counter: "1", services: [1, 2]), Fixture.queue(2, counter: "2", services: [1])], tickets: [])
+        var state = BranchState(
+            branch: Fixture.branch(.pooled),
+            services: [Fixture.service(1, "A"), Fixture.service(2, "B")],
+            queues: [Fixture.queue(1, counter: "1", services: [1, 2]), Fixture.queue(2, counter: "2", services: [1])],
+            tickets: []
+        )
         _ = try state.issue(Fixture.ticket(1, service: 2, issuedAtMs: 0), nowMs: 0)
         _ = try state.issue(Fixture.ticket(2, service: 1, issuedAtMs: 1), nowMs: 1)
         #expect(state.tickets[1]?.queueID == nil)
@@ -257,9 +325,14 @@ struct DomainTests {
 struct RolloverTests {
     @Test("after the local midnight, tickets of the earlier day that still wait expire; today's stay")
     func expiry() throws {
-        var state = BranchState(branch: Fixture.branch(.dedicated), services: [Fixture.service(1, "A")], queues: [Fixture.queue(1, counter: "1", services: [1])], tickets: [])
-        let eveningInRome: Int64 = 1_795_300_000_000   // 2026-11-21T22:26:40Z, 23:26 in Rome
-        let afterMidnight: Int64 = 1_795_304_000_000   // 2026-11-21T23:33:20Z, 00:33 on the 22nd in Rome
+        var state = BranchState(
+            branch: Fixture.branch(.dedicated),
+            services: [Fixture.service(1, "A")],
+            queues: [Fixture.queue(1, counter: "1", services: [1])],
+            tickets: []
+        )
+        let eveningInRome: Int64 = 1_795_300_000_000  // 2026-11-21T22:26:40Z, 23:26 in Rome
+        let afterMidnight: Int64 = 1_795_304_000_000  // 2026-11-21T23:33:20Z, 00:33 on the 22nd in Rome
         _ = try state.issue(Fixture.ticket(1, service: 1, issuedAtMs: eveningInRome), nowMs: eveningInRome)
         #expect(state.expireWaiting(nowMs: eveningInRome + 60_000).isEmpty)
         _ = try state.issue(Fixture.ticket(2, service: 1, issuedAtMs: afterMidnight), nowMs: afterMidnight)

@@ -33,8 +33,16 @@ enum Fixture {
 
     static func ticket(_ id: TicketID, service: ServiceID, issuedAtMs: Int64, class customerClass: CustomerClass = .regular, sequence: Int? = nil) -> Ticket {
         Ticket(
-            id: id, branchID: 1, token: "token-\(id)", number: TicketNumber(prefix: "A", sequence: sequence ?? Int(id)), serviceID: service,
-            queueID: nil, customerClass: customerClass, channel: .kiosk, state: .waiting, issuedAtMs: issuedAtMs
+            id: id,
+            branchID: 1,
+            token: "token-\(id)",
+            number: TicketNumber(prefix: "A", sequence: sequence ?? Int(id)),
+            serviceID: service,
+            queueID: nil,
+            customerClass: customerClass,
+            channel: .kiosk,
+            state: .waiting,
+            issuedAtMs: issuedAtMs
         )
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Queues
 
 /// Random sequences of issue / call / recall / start / finish / no-show / transfer / cancel / open / pause / close
@@ -50,9 +51,16 @@ struct PropertyTests {
                     let loadsBefore = state.waitingPerQueue
                     let sequence = (sequences[service] ?? 0) + 1
                     let ticket = Ticket(
-                        id: nextID, branchID: 1, token: "t\(nextID)", number: TicketNumber(prefix: state.services[service]!.prefix, sequence: sequence),
-                        serviceID: service, queueID: nil, customerClass: CustomerClass.allCases.randomElement(using: &random)!, channel: .kiosk,
-                        state: .waiting, issuedAtMs: nowMs
+                        id: nextID,
+                        branchID: 1,
+                        token: "t\(nextID)",
+                        number: TicketNumber(prefix: state.services[service]!.prefix, sequence: sequence),
+                        serviceID: service,
+                        queueID: nil,
+                        customerClass: CustomerClass.allCases.randomElement(using: &random)!,
+                        channel: .kiosk,
+                        state: .waiting,
+                        issuedAtMs: nowMs
                     )
                     events = try state.issue(ticket, nowMs: nowMs)
                     nextID += 1
@@ -81,11 +89,12 @@ struct PropertyTests {
                 case .transfer:
                     guard let ticket = ticket(in: [.waiting, .called, .serving, .held]) else { return }
                     let service = ServiceID.random(in: 1...3, using: &random)
-                    let target: TransferTarget = switch Int.random(in: 0..<3, using: &random) {
-                    case 0: .service(service)
-                    case 1: .queue(queueID, service: Bool.random(using: &random) ? service : nil)
-                    default: .colleague(7, service: Bool.random(using: &random) ? service : nil)
-                    }
+                    let target: TransferTarget =
+                        switch Int.random(in: 0..<3, using: &random) {
+                        case 0: .service(service)
+                        case 1: .queue(queueID, service: Bool.random(using: &random) ? service : nil)
+                        default: .colleague(7, service: Bool.random(using: &random) ? service : nil)
+                        }
                     events = try state.transfer(ticket.id, to: target, nowMs: nowMs)
                     #expect(events.first?.ticket?.transferredAtMs == nowMs)
                     if case .queue(let queueID, _) = target { #expect(state.tickets[ticket.id]?.queueID == queueID) }
@@ -156,7 +165,10 @@ struct PropertyTests {
                 #expect(state.current(at: queue.id)?.id == attended.first?.id)
             }
             for service in state.services.keys {
-                #expect(state.waitingCount(of: service) == state.tickets.values.filter { $0.serviceID == service && ($0.state == .waiting || $0.state == .held) }.count)
+                #expect(
+                    state.waitingCount(of: service)
+                        == state.tickets.values.filter { $0.serviceID == service && ($0.state == .waiting || $0.state == .held) }.count
+                )
             }
             // Positions are exactly 1…n in each line (a counter's, or in pooled mode a service's), in call order.
             let lines = Dictionary(grouping: waiting) { ticket in
@@ -178,7 +190,9 @@ struct PropertyTests {
     func randomSequences(mode: RoutingMode) {
         for seed in UInt64(1)...60 {
             var simulation = Simulation(mode: mode, seed: seed)
-            let weighted: [Step] = [.issue, .issue, .issue, .callNext, .callNext, .recall, .start, .finish, .finish, .noShow, .transfer, .cancel, .open, .pause, .close]
+            let weighted: [Step] = [
+                .issue, .issue, .issue, .callNext, .callNext, .recall, .start, .finish, .finish, .noShow, .transfer, .cancel, .open, .pause, .close,
+            ]
             for _ in 0..<150 {
                 simulation.run(weighted.randomElement(using: &simulation.random)!)
                 simulation.checkInvariants()

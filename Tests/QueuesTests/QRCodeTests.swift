@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Queues
 
 @Suite("QR code encoder: reference matrices, mask penalty, capacity, SVG")
@@ -103,7 +104,9 @@ struct QRCodeTests {
         // Redraw the path's rectangles and compare with the symbol, quiet zone included.
         var drawn = Array(repeating: Array(repeating: false, count: side), count: side)
         for match in svg.matches(of: /M(\d+) (\d+)h(\d+)v1h-(\d+)z/) {
-            let x = Int(match.1) ?? 0, y = Int(match.2) ?? 0, width = Int(match.3) ?? 0
+            let x = Int(match.1) ?? 0
+            let y = Int(match.2) ?? 0
+            let width = Int(match.3) ?? 0
             #expect(match.4 == match.3)
             for column in x..<x + width {
                 #expect(!drawn[y][column], "module drawn twice")
@@ -364,7 +367,8 @@ struct QRReference: Sendable, CustomTestStringConvertible {
     )
 
     static let v8 = QRReference(
-        text: "https://turno.example/t/QmFzZTY0dXJsLXRva2VuLWZvci10ZXN0aW5nLXRoZS1xci1lbmNvZGVyLXdpdGgtdmVyc2lvbi1pbmZvcm1hdGlvbi1wcmVzZW50LWluLXRoZS1zeW1ib2w-ZW5kLW",
+        text:
+            "https://turno.example/t/QmFzZTY0dXJsLXRva2VuLWZvci10ZXN0aW5nLXRoZS1xci1lbmNvZGVyLXdpdGgtdmVyc2lvbi1pbmZvcm1hdGlvbi1wcmVzZW50LWluLXRoZS1zeW1ib2w-ZW5kLW",
         version: 8,
         mask: 7,
         penalties: [2106, 1991, 1697, 1843, 1751, 1939, 1812, 1640],
@@ -422,7 +426,8 @@ struct QRReference: Sendable, CustomTestStringConvertible {
     )
 
     static let v10 = QRReference(
-        text: "Sportello 7 — xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx àèìòù 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789!",
+        text:
+            "Sportello 7 — xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx àèìòù 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789!",
         version: 10,
         mask: 2,
         penalties: [2288, 2767, 1828, 2391, 2342, 2373, 2147, 2257],

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import TurnoCore
 
 @Suite("Live hub: fan-out, replay and slow clients")
@@ -77,7 +78,19 @@ struct LiveHubTests {
 
     @Test("messages are JSON with id, type, topic, version and data")
     func messageShape() throws {
-        let message = LiveMessage(event: StoredEvent(sequence: 7, tenant: 1, stream: "ticket:1", version: 2, type: "ticket.called", topics: ["branch:1"], data: #"{"counter":"3 \"A\""}"#, timeMs: 0), topic: "branch:1")
+        let message = LiveMessage(
+            event: StoredEvent(
+                sequence: 7,
+                tenant: 1,
+                stream: "ticket:1",
+                version: 2,
+                type: "ticket.called",
+                topics: ["branch:1"],
+                data: #"{"counter":"3 \"A\""}"#,
+                timeMs: 0
+            ),
+            topic: "branch:1"
+        )
         let decoded = try JSONSerialization.jsonObject(with: Data(message.json.utf8)) as? [String: Any]
         #expect(decoded?["id"] as? Int == 7)
         #expect(decoded?["type"] as? String == "ticket.called")

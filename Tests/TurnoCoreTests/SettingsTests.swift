@@ -1,5 +1,6 @@
 import Configuration
 import Testing
+
 @testable import TurnoCore
 
 @Suite("Settings")
@@ -40,10 +41,13 @@ struct SettingsTests {
         #expect(!read.database.description.contains("s@cret"))
     }
 
-    @Test("unusable values are refused with a clear message", arguments: [
-        ["TURNO_PORT": "70000"], ["TURNO_DATABASE": "mysql://x"], ["TURNO_LOG_FORMAT": "xml"],
-        ["TURNO_MAX_BODY": "0"], ["TURNO_DATABASE": "postgres:///nohost"], ["TURNO_DATABASE": "sqlite://"],
-    ])
+    @Test(
+        "unusable values are refused with a clear message",
+        arguments: [
+            ["TURNO_PORT": "70000"], ["TURNO_DATABASE": "mysql://x"], ["TURNO_LOG_FORMAT": "xml"],
+            ["TURNO_MAX_BODY": "0"], ["TURNO_DATABASE": "postgres:///nohost"], ["TURNO_DATABASE": "sqlite://"],
+        ]
+    )
     func refused(environment: [String: String]) {
         #expect(throws: SettingsError.self) { try settings(environment) }
     }

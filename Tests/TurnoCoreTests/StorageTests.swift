@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import SQLKit
 import Testing
+
 @testable import TurnoCore
 
 /// A fresh, empty database of each kind this run has (PostgreSQL when `scripts/test` provides a cluster).
@@ -72,8 +73,10 @@ struct StorageTests {
         await second.close()
     }
 
-    @Test("several nodes migrating one PostgreSQL database at once apply each migration exactly once",
-          .enabled(if: FreshDatabase.postgresURL != nil, "needs the PostgreSQL cluster that scripts/test starts"))
+    @Test(
+        "several nodes migrating one PostgreSQL database at once apply each migration exactly once",
+        .enabled(if: FreshDatabase.postgresURL != nil, "needs the PostgreSQL cluster that scripts/test starts")
+    )
     func concurrentMigrations() async throws {
         let location = try await FreshDatabase.postgres.makeLocation()
         let opened = try await withThrowingTaskGroup(of: Storage.self) { group in

@@ -24,7 +24,11 @@ struct AuditCoverageTests {
     }
 
     struct AuditPage: Decodable {
-        struct Entry: Decodable { let action: String; let target: String; let actor: String }
+        struct Entry: Decodable {
+            let action: String
+            let target: String
+            let actor: String
+        }
         let items: [Entry]
     }
 
@@ -43,11 +47,26 @@ struct AuditCoverageTests {
             let steps: [Step] = [
                 Step(method: .POST, route: "/api/v1/branches", path: "/api/v1/branches", body: #"{"name":"Audited"}"#),
                 Step(method: .PATCH, route: "/api/v1/branches/{branch}", path: "/api/v1/branches/1", body: #"{"name":"Audited branch"}"#),
-                Step(method: .POST, route: "/api/v1/branches/{branch}/services", path: "/api/v1/branches/1/services", body: #"{"name":"Accounts","prefix":"A"}"#),
+                Step(
+                    method: .POST,
+                    route: "/api/v1/branches/{branch}/services",
+                    path: "/api/v1/branches/1/services",
+                    body: #"{"name":"Accounts","prefix":"A"}"#
+                ),
                 Step(method: .POST, route: "/api/v1/branches/{branch}/services", path: "/api/v1/branches/1/services", body: #"{"name":"Loans","prefix":"B"}"#),
                 Step(method: .PATCH, route: "/api/v1/services/{service}", path: "/api/v1/services/2", body: #"{"name":"Mortgages"}"#),
-                Step(method: .POST, route: "/api/v1/branches/{branch}/queues", path: "/api/v1/branches/1/queues", body: #"{"name":"Desk","counter":"1","services":[1,2]}"#),
-                Step(method: .POST, route: "/api/v1/branches/{branch}/queues", path: "/api/v1/branches/1/queues", body: #"{"name":"Spare","counter":"2","services":[1]}"#),
+                Step(
+                    method: .POST,
+                    route: "/api/v1/branches/{branch}/queues",
+                    path: "/api/v1/branches/1/queues",
+                    body: #"{"name":"Desk","counter":"1","services":[1,2]}"#
+                ),
+                Step(
+                    method: .POST,
+                    route: "/api/v1/branches/{branch}/queues",
+                    path: "/api/v1/branches/1/queues",
+                    body: #"{"name":"Spare","counter":"2","services":[1]}"#
+                ),
                 Step(method: .PATCH, route: "/api/v1/queues/{queue}", path: "/api/v1/queues/2", body: #"{"name":"Spare desk"}"#),
                 Step(method: .POST, route: "/api/v1/queues/{queue}/pause", path: "/api/v1/queues/2/pause", body: nil),
                 Step(method: .POST, route: "/api/v1/queues/{queue}/open", path: "/api/v1/queues/2/open", body: nil),
@@ -63,26 +82,50 @@ struct AuditCoverageTests {
                 Step(method: .POST, route: "/api/v1/queues/{queue}/call-next", path: "/api/v1/queues/1/call-next", body: nil),
                 Step(method: .POST, route: "/api/v1/tickets/{ticket}/no-show", path: "/api/v1/tickets/2/no-show", body: nil),
                 Step(method: .DELETE, route: "/api/v1/services/{service}", path: "/api/v1/services/2", body: nil),
-                Step(method: .POST, route: "/api/v1/users", path: "/api/v1/users", body: #"{"username":"newcomer","password":"a long password","role":"operator","branch_ids":[1]}"#),
+                Step(
+                    method: .POST,
+                    route: "/api/v1/users",
+                    path: "/api/v1/users",
+                    body: #"{"username":"newcomer","password":"a long password","role":"operator","branch_ids":[1]}"#
+                ),
                 Step(method: .PATCH, route: "/api/v1/users/{id}", path: "/api/v1/users/3", body: #"{"role":"reception"}"#),
                 Step(method: .DELETE, route: "/api/v1/users/{id}", path: "/api/v1/users/3", body: nil),
                 Step(method: .POST, route: "/api/v1/api-keys", path: "/api/v1/api-keys", body: #"{"name":"spare","scopes":["tickets:issue"]}"#),
                 Step(method: .DELETE, route: "/api/v1/api-keys/{id}", path: "/api/v1/api-keys/2", body: nil),
-                Step(method: .POST, route: "/api/v1/sessions", path: "/api/v1/sessions", body: #"{"user_id":"u1","sport":"run","started_at":"\#(start)","duration_s":1800}"#, asKey: true),
-                Step(method: .POST, route: "/api/v1/sessions/batch", path: "/api/v1/sessions/batch",
-                     body: #"{"sessions":[{"user_id":"u1","sport":"ride","started_at":"\#(start)","duration_s":3600}]}"#, asKey: true),
+                Step(
+                    method: .POST,
+                    route: "/api/v1/sessions",
+                    path: "/api/v1/sessions",
+                    body: #"{"user_id":"u1","sport":"run","started_at":"\#(start)","duration_s":1800}"#,
+                    asKey: true
+                ),
+                Step(
+                    method: .POST,
+                    route: "/api/v1/sessions/batch",
+                    path: "/api/v1/sessions/batch",
+                    body: #"{"sessions":[{"user_id":"u1","sport":"ride","started_at":"\#(start)","duration_s":3600}]}"#,
+                    asKey: true
+                ),
                 Step(method: .PATCH, route: "/api/v1/sessions/{id}", path: "/api/v1/sessions/1", body: #"{"duration_s":1900}"#),
                 Step(method: .DELETE, route: "/api/v1/sessions/{id}", path: "/api/v1/sessions/1", body: nil),
                 Step(method: .POST, route: "/api/v1/drones", path: "/api/v1/drones", body: #"{"id":"d-1","type":"medium","position":{"x":1000,"y":1000}}"#),
                 Step(method: .PATCH, route: "/api/v1/drones/{id}", path: "/api/v1/drones/d-1", body: #"{"state":"offline"}"#),
-                Step(method: .POST, route: "/api/v1/deliveries", path: "/api/v1/deliveries", body: #"{"origin":{"x":1000,"y":1000},"destination":{"x":2000,"y":2000},"weight_kg":1}"#, asKey: true),
+                Step(
+                    method: .POST,
+                    route: "/api/v1/deliveries",
+                    path: "/api/v1/deliveries",
+                    body: #"{"origin":{"x":1000,"y":1000},"destination":{"x":2000,"y":2000},"weight_kg":1}"#,
+                    asKey: true
+                ),
             ]
             // The delivery's id is known once it is posted; logging out comes last, as the colleague.
             let document = try JSONSerialization.jsonObject(with: Data(try await server.request(.GET, "/openapi.json").body.utf8)) as? [String: Any]
             let paths = try #require(document?["paths"] as? [String: [String: Any]])
-            let documented = Set(paths.flatMap { path, operations in
-                operations.keys.filter { ["post", "patch", "put", "delete"].contains($0) }.map { "\($0.uppercased()) \(path)" }
-            })
+            let documented = Set(
+                paths.flatMap { path, operations in
+                    operations.keys.filter { ["post", "patch", "put", "delete"].contains($0) }.map { "\($0.uppercased()) \(path)" }
+                }
+            )
             let walked = Set(steps.map { "\($0.method.rawValue) \($0.route)" } + ["POST /api/v1/deliveries/{id}/cancel", "POST /api/v1/auth/logout"])
             #expect(documented == walked.union(Self.exempt.keys), "not walked: \(documented.subtracting(walked).subtracting(Self.exempt.keys).sorted())")
 
@@ -105,7 +148,11 @@ struct AuditCoverageTests {
             #expect(try await auditCount() > before, "logging out left no audit row")
             // The generic entries name the route and who made the change.
             let trail = try decodeJSON(AuditPage.self, try await admin.call(.GET, "/api/v1/audit?limit=200").body).items
-            #expect(trail.contains { $0.action == "POST /api/v1/queues/{queue}/call-next" && $0.target == "/api/v1/queues/1/call-next" && $0.actor.hasPrefix("user:1") })
+            #expect(
+                trail.contains {
+                    $0.action == "POST /api/v1/queues/{queue}/call-next" && $0.target == "/api/v1/queues/1/call-next" && $0.actor.hasPrefix("user:1")
+                }
+            )
             #expect(trail.contains { $0.action == "POST /api/v1/sessions" && $0.actor.hasPrefix("api_key:") })
         }
     }

@@ -49,11 +49,14 @@ struct CommandLineTests {
         #expect(outcome.output.hasPrefix("turno "))
     }
 
-    @Test("serve exits non-zero within seconds, with one clear line, when it cannot start", arguments: [
-        ("sqlite:///proc/turno-cannot-create/data/turno.sqlite", "cannot create the data directory"),
-        ("postgres://turno:secret@127.0.0.1:1/turno", "cannot reach PostgreSQL"),
-        ("mysql://nowhere", "database must be"),
-    ])
+    @Test(
+        "serve exits non-zero within seconds, with one clear line, when it cannot start",
+        arguments: [
+            ("sqlite:///proc/turno-cannot-create/data/turno.sqlite", "cannot create the data directory"),
+            ("postgres://turno:secret@127.0.0.1:1/turno", "cannot reach PostgreSQL"),
+            ("mysql://nowhere", "database must be"),
+        ]
+    )
     func failsClearly(database: String, expected: String) throws {
         let outcome = try run(["serve", "--port", "0", "--database", database])
         #expect(outcome.status != 0)
@@ -65,11 +68,14 @@ struct CommandLineTests {
         #expect(!outcome.errors.contains("secret"))
     }
 
-    @Test("a module's bad setting stops serve with its one line, before the database is touched", arguments: [
-        ("TURNO_RATE_TICKETS", "bogus", "a rate limit looks like"),
-        ("TURNO_SIMULATE_DRONES", "-5", "simulated drones must be between"),
-        ("TURNO_SIM_SPEED", "0", "the simulation speed must be between"),
-    ])
+    @Test(
+        "a module's bad setting stops serve with its one line, before the database is touched",
+        arguments: [
+            ("TURNO_RATE_TICKETS", "bogus", "a rate limit looks like"),
+            ("TURNO_SIMULATE_DRONES", "-5", "simulated drones must be between"),
+            ("TURNO_SIM_SPEED", "0", "the simulation speed must be between"),
+        ]
+    )
     func moduleSettingRefused(variable: String, value: String, expected: String) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("turno-settings-\(UUID().uuidString)")
         let outcome = try run(["serve", "--port", "0", "--database", "sqlite://\(folder.path)/turno.sqlite"], environment: [variable: value])
@@ -104,16 +110,19 @@ struct CommandLineTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let file = directory.appendingPathComponent("sessions.csv")
         try #"""
-            user_id,sport,started_at,duration_s,distance_m,notes
-            u1,run,2026-03-01T07:00:00Z,1800,5000,"easy, with ""strides"""
-            u1,swim,2026-03-02T07:00:00Z,1800,100000,too far
-            u2,ride,2026-03-03T07:00:00Z,3600,30000,
-            u2,run,not-a-time,1800,5000,
-            u3,yoga,2026-03-04T07:00:00Z,3600,,
+        user_id,sport,started_at,duration_s,distance_m,notes
+        u1,run,2026-03-01T07:00:00Z,1800,5000,"easy, with ""strides"""
+        u1,swim,2026-03-02T07:00:00Z,1800,100000,too far
+        u2,ride,2026-03-03T07:00:00Z,3600,30000,
+        u2,run,not-a-time,1800,5000,
+        u3,yoga,2026-03-04T07:00:00Z,3600,,
 
-            """#.write(to: file, atomically: true, encoding: .utf8)
+        """#.write(to: file, atomically: true, encoding: .utf8)
         let database = "sqlite://\(directory.path)/turno.sqlite"
-        let first = try run(["import", "sessions", file.path, "--organization", "1", "--database", database], environment: ["TURNO_ADMIN_PASSWORD": "import-password-1"])
+        let first = try run(
+            ["import", "sessions", file.path, "--organization", "1", "--database", database],
+            environment: ["TURNO_ADMIN_PASSWORD": "import-password-1"]
+        )
         #expect(first.status == 1, "rejected lines make the exit status 1")
         #expect(first.errors.contains("line 3:") && first.errors.contains("swim") && first.errors.contains("line 5:") && first.errors.contains("started_at"))
         #expect((first.output + first.errors).contains("imported 3, already there 0, rejected 2"))
@@ -138,7 +147,10 @@ struct CommandLineTests {
         try await server.stop()
 
         let chosen = FileManager.default.temporaryDirectory.appendingPathComponent("turno-first-\(UUID().uuidString)")
-        let withPassword = try run(["migrate", "--database", "sqlite://\(chosen.path)/turno.sqlite"], environment: ["TURNO_ADMIN_PASSWORD": "chosen-password-123"])
+        let withPassword = try run(
+            ["migrate", "--database", "sqlite://\(chosen.path)/turno.sqlite"],
+            environment: ["TURNO_ADMIN_PASSWORD": "chosen-password-123"]
+        )
         #expect(withPassword.status == 0)
         #expect(!withPassword.output.contains("Password: ") && !withPassword.output.contains("chosen-password-123"))
         let chosenServer = try await TestServer.start(database: .sqlite(path: "\(chosen.path)/turno.sqlite"), identity: IdentitySettings(bcryptCost: 4))
@@ -186,9 +198,20 @@ struct CommandLineTests {
         #expect(outcome.output.contains("call-next") && outcome.output.contains("display: ticket.called"))
 
         struct Report: Decodable {
-            struct Operation: Decodable { var name: String; var requests: Int; var errors: Int; var p99Ms: Double? }
-            struct Push: Decodable { var name: String; var messages: Int }
-            struct Live: Decodable { var peakOpen: Int; var failed: Int }
+            struct Operation: Decodable {
+                var name: String
+                var requests: Int
+                var errors: Int
+                var p99Ms: Double?
+            }
+            struct Push: Decodable {
+                var name: String
+                var messages: Int
+            }
+            struct Live: Decodable {
+                var peakOpen: Int
+                var failed: Int
+            }
             var operations: [Operation]
             var push: [Push]
             var live: Live
@@ -231,13 +254,20 @@ struct CommandLineTests {
         // The defaults a fresh install has; only the password hashing is cheaper, to sign the operators in quickly.
         let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation(), rateLimits: RateLimits())
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-\(UUID().uuidString).json")
-        let outcome = try await runBeside([
-            "loadgen", "queues", "--url", server.baseURL, "--admin-password", TestServer.adminPassword, "--rate", String(50.0 / 60), "--duration", "60",
-            "--queues", "8", "--subscribers", "20", "--display-reads", "--out", out.path,
-        ], timeLimit: 120)
+        let outcome = try await runBeside(
+            [
+                "loadgen", "queues", "--url", server.baseURL, "--admin-password", TestServer.adminPassword, "--rate", String(50.0 / 60), "--duration", "60",
+                "--queues", "8", "--subscribers", "20", "--display-reads", "--out", out.path,
+            ],
+            timeLimit: 120
+        )
         #expect(outcome.status == 0, "\(outcome.errors)")
         struct Report: Decodable {
-            struct Operation: Decodable { var name: String; var requests: Int; var errors: Int }
+            struct Operation: Decodable {
+                var name: String
+                var requests: Int
+                var errors: Int
+            }
             var operations: [Operation]
             var firstError: String?
         }
@@ -266,8 +296,10 @@ struct CommandLineTests {
         let admin = try await StaffClient.admin(server)
         // Drones flown by `turno simulate` in a process of its own, reporting telemetry like real ones.
         let simulate = Task {
-            try await runBeside(["simulate", "--url", server.baseURL, "--password", TestServer.adminPassword, "--drones", "4", "--speed", "300",
-                                 "--tick", "0.2", "--duration", "20"])
+            try await runBeside([
+                "simulate", "--url", server.baseURL, "--password", TestServer.adminPassword, "--drones", "4", "--speed", "300",
+                "--tick", "0.2", "--duration", "20",
+            ])
         }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-fleet-\(UUID().uuidString).json")
         try await Task.sleep(for: .seconds(1))
@@ -276,7 +308,13 @@ struct CommandLineTests {
             "--drain", "17", "--out", out.path,
         ])
         #expect(outcome.status == 0, "\(outcome.errors)")
-        struct Report: Decodable { var posted: Int; var delivered: Int; var postErrors: Int; var assignmentP50S: Double?; var deliveryP99S: Double? }
+        struct Report: Decodable {
+            var posted: Int
+            var delivered: Int
+            var postErrors: Int
+            var assignmentP50S: Double?
+            var deliveryP99S: Double?
+        }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let report = try decoder.decode(Report.self, from: Data(contentsOf: out))

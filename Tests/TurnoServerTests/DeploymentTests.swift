@@ -32,7 +32,11 @@ struct DeploymentTests {
         let listen = try await freeLoopbackPort()
         let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("turno-nginx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: prefix, withIntermediateDirectories: true)
-        try Self.configuration(listen: listen, nodes: nodes.map(\.port), proxyBind: proxyBind).write(to: prefix.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+        try Self.configuration(listen: listen, nodes: nodes.map(\.port), proxyBind: proxyBind).write(
+            to: prefix.appendingPathComponent("nginx.conf"),
+            atomically: true,
+            encoding: .utf8
+        )
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.nginx!)
         process.arguments = ["-p", prefix.path, "-c", "nginx.conf", "-g", "daemon off;"]
@@ -48,27 +52,36 @@ struct DeploymentTests {
         return try await body(proxy)
     }
 
-    @Test("behind nginx the client's real address counts, whatever X-Forwarded-For it forges",
-          .enabled(if: nginx != nil, "needs nginx, which scripts/test provides"))
+    @Test(
+        "behind nginx the client's real address counts, whatever X-Forwarded-For it forges",
+        .enabled(if: nginx != nil, "needs nginx, which scripts/test provides")
+    )
     func forgedForwardedFor() async throws {
         // The client is 127.0.0.1; nginx reaches Turno from 127.0.0.2, the only trusted proxy.
-        try await withTestServer(ticketLimit: "2/hour", settings: { $0.trustedProxies = try! AddressRanges(parsing: "127.0.0.2") }) { node in
+        let trustProxy: (inout ServerSettings) -> Void = { $0.trustedProxies = try! AddressRanges(parsing: "127.0.0.2") }
+        try await withTestServer(ticketLimit: "2/hour", settings: trustProxy) { node in
             _ = try await QueueAPITests.setUp(node)
             let branch = try await node.publicID(ofBranch: 1)
             try await Self.withNginx(nodes: [node], proxyBind: "127.0.0.2") { proxy in
                 var statuses: [Int] = []
                 for forged in ["203.0.113.1", "203.0.113.2", "203.0.113.3, 198.51.100.4"] {
                     let response = try await node.request(
-                        .POST, "/api/v1/branches/\(branch)/tickets", body: #"{"service":1}"#,
-                        headers: [("Content-Type", "application/json"), ("X-Forwarded-For", forged)], via: proxy
+                        .POST,
+                        "/api/v1/branches/\(branch)/tickets",
+                        body: #"{"service":1}"#,
+                        headers: [("Content-Type", "application/json"), ("X-Forwarded-For", forged)],
+                        via: proxy
                     )
                     statuses.append(response.status)
                 }
                 // Three forged addresses, one real one: the limit of two per address holds.
                 #expect(statuses == [201, 201, 429])
                 let login = try await node.request(
-                    .POST, "/api/v1/auth/login", body: #"{"username":"admin","password":"wrong password"}"#,
-                    headers: [("Content-Type", "application/json"), ("X-Forwarded-For", "203.0.113.9")], via: proxy
+                    .POST,
+                    "/api/v1/auth/login",
+                    body: #"{"username":"admin","password":"wrong password"}"#,
+                    headers: [("Content-Type", "application/json"), ("X-Forwarded-For", "203.0.113.9")],
+                    via: proxy
                 )
                 #expect(login.status == 401)
                 let admin = try await StaffClient.admin(node)
@@ -78,29 +91,31 @@ struct DeploymentTests {
         }
     }
 
-    @Test("requests, WebSocket and SSE through nginx reach nodes that share PostgreSQL",
-          .enabled(if: TestDatabase.postgresURL != nil && nginx != nil, "needs PostgreSQL and nginx, which scripts/test provides"))
+    @Test(
+        "requests, WebSocket and SSE through nginx reach nodes that share PostgreSQL",
+        .enabled(if: TestDatabase.postgresURL != nil && nginx != nil, "needs PostgreSQL and nginx, which scripts/test provides")
+    )
     func throughNginx() async throws {
         let location = try await TestDatabase.postgres.makeLocation()
         let nodeA = try await TestServer.start(database: location)
         let nodeB = try await TestServer.start(database: location)
         try await Self.withNginx(nodes: [nodeA, nodeB]) { proxy in
-        for _ in 0..<4 {
-            let response = try await nodeA.request(.GET, "/readyz", via: proxy)
-            #expect(response.status == 200)
-            #expect(response.body.contains("postgres"))
-        }
-        let poll = try await nodeA.request(.GET, "/live/poll?topics=x", via: proxy)
-        struct Poll: Decodable { let last_id: Int64 }
-        let since = try JSONDecoder().decode(Poll.self, from: Data(poll.body.utf8)).last_id
+            for _ in 0..<4 {
+                let response = try await nodeA.request(.GET, "/readyz", via: proxy)
+                #expect(response.status == 200)
+                #expect(response.body.contains("postgres"))
+            }
+            let poll = try await nodeA.request(.GET, "/live/poll?topics=x", via: proxy)
+            struct Poll: Decodable { let last_id: Int64 }
+            let since = try JSONDecoder().decode(Poll.self, from: Data(poll.body.utf8)).last_id
 
-        async let sse = receiveOverSSE(url: "http://\(proxy)/live/sse?topics=branch:1&since=\(since)", count: 2)
-        let (webSocket, _) = try await receiveOverWebSocket(url: "ws://\(proxy)/live/ws?topics=branch:1&since=\(since)", count: 2) {
-            try await nodeA.publish(type: "test.from_a", stream: "d:1", topics: ["branch:1"])
-            try await nodeB.publish(type: "test.from_b", stream: "d:1", topics: ["branch:1"])
-        }
-        #expect(webSocket.map(\.type) == ["test.from_a", "test.from_b"])
-        #expect(try await sse.map(\.message.type) == ["test.from_a", "test.from_b"])
+            async let sse = receiveOverSSE(url: "http://\(proxy)/live/sse?topics=branch:1&since=\(since)", count: 2)
+            let (webSocket, _) = try await receiveOverWebSocket(url: "ws://\(proxy)/live/ws?topics=branch:1&since=\(since)", count: 2) {
+                try await nodeA.publish(type: "test.from_a", stream: "d:1", topics: ["branch:1"])
+                try await nodeB.publish(type: "test.from_b", stream: "d:1", topics: ["branch:1"])
+            }
+            #expect(webSocket.map(\.type) == ["test.from_a", "test.from_b"])
+            #expect(try await sse.map(\.message.type) == ["test.from_a", "test.from_b"])
         }
         try await nodeA.stop()
         try await nodeB.stop()

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 import Testing
-@testable import Fleet
 import TurnoCore
+
+@testable import Fleet
 @testable import TurnoServer
 
 /// The fleet over HTTP: deliveries from post to delivered with the built-in simulation, bad input, cancelling,
@@ -18,7 +19,8 @@ struct FleetAPITests {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601)) else {
+            guard let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
+            else {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a date: \(text)"))
             }
             return date
@@ -34,11 +36,21 @@ struct FleetAPITests {
     struct Drones: Decodable { var drones: [Drone] }
 
     static func register(_ admin: StaffClient, _ id: String, x: Double, y: Double, type: String = "medium", telemetry: Bool = false) async throws {
-        let response = try await admin.call(.POST, "/api/v1/drones", json: #"{"id":"\#(id)","type":"\#(type)","position":{"x":\#(x),"y":\#(y)},"reports_telemetry":\#(telemetry)}"#)
+        let response = try await admin.call(
+            .POST,
+            "/api/v1/drones",
+            json: #"{"id":"\#(id)","type":"\#(type)","position":{"x":\#(x),"y":\#(y)},"reports_telemetry":\#(telemetry)}"#
+        )
         #expect(response.status == 201, "\(response.body)")
     }
 
-    static func post(_ admin: StaffClient, from: (Double, Double), to: (Double, Double), weight: Double = 1, key: String? = nil) async throws -> (status: Int, delivery: Delivery?, body: String) {
+    static func post(
+        _ admin: StaffClient,
+        from: (Double, Double),
+        to: (Double, Double),
+        weight: Double = 1,
+        key: String? = nil
+    ) async throws -> (status: Int, delivery: Delivery?, body: String) {
         let json = #"{"origin":{"x":\#(from.0),"y":\#(from.1)},"destination":{"x":\#(to.0),"y":\#(to.1)},"weight_kg":\#(weight)}"#
         let response = try await admin.call(.POST, "/api/v1/deliveries", json: json, headers: key.map { [("Idempotency-Key", $0)] } ?? [])
         return (response.status, try? decode(Delivery.self, response.body), response.body)
@@ -66,8 +78,10 @@ struct FleetAPITests {
             try await Self.register(admin, "d-\(index)", x: position.0, y: position.1)
         }
         var posted: [Delivery] = []
-        for trip in [((1_200.0, 1_100.0), (2_500.0, 3_000.0)), ((8_800.0, 8_500.0), (7_000.0, 7_500.0)), ((5_000.0, 2_500.0), (6_000.0, 1_000.0)),
-                     ((3_000.0, 3_000.0), (3_500.0, 3_500.0)), ((6_000.0, 6_000.0), (6_500.0, 5_000.0))] {
+        for trip in [
+            ((1_200.0, 1_100.0), (2_500.0, 3_000.0)), ((8_800.0, 8_500.0), (7_000.0, 7_500.0)), ((5_000.0, 2_500.0), (6_000.0, 1_000.0)),
+            ((3_000.0, 3_000.0), (3_500.0, 3_500.0)), ((6_000.0, 6_000.0), (6_500.0, 5_000.0)),
+        ] {
             let answer = try await Self.post(admin, from: trip.0, to: trip.1)
             #expect(answer.status == 201, "\(answer.body)")
             posted.append(try #require(answer.delivery))
@@ -86,7 +100,11 @@ struct FleetAPITests {
         // Five deliveries, three drones: some drones flew twice; afterwards every drone is free again.
         let drones = try Self.decode(Drones.self, try await admin.call(.GET, "/api/v1/drones").body).drones
         #expect(drones.allSatisfy { $0.deliveryID == nil && [.idle, .returning, .charging].contains($0.state) })
-        struct Stats: Decodable { var backlog: Int; var delivered_last_hour: Int; var delivery_time_seconds: [String: Double?] }
+        struct Stats: Decodable {
+            var backlog: Int
+            var delivered_last_hour: Int
+            var delivery_time_seconds: [String: Double?]
+        }
         let stats = try Self.decode(Stats.self, try await admin.call(.GET, "/api/v1/fleet/stats").body)
         #expect(stats.backlog == 0 && stats.delivered_last_hour == 5)
         #expect(stats.delivery_time_seconds["p50"] != nil)
@@ -161,7 +179,11 @@ struct FleetAPITests {
         _ = try await Self.waitFor(admin) { $0.first?.state == .assigned }
         func report(_ x: Double, _ y: Double, battery: Double = 80, state: String? = nil) async throws -> (status: Int, body: String) {
             let stateField = state.map { #","state":"\#($0)""# } ?? ""
-            let response = try await admin.call(.POST, "/api/v1/drones/real-1/telemetry", json: #"{"position":{"x":\#(x),"y":\#(y)},"battery":\#(battery)\#(stateField)}"#)
+            let response = try await admin.call(
+                .POST,
+                "/api/v1/drones/real-1/telemetry",
+                json: #"{"position":{"x":\#(x),"y":\#(y)},"battery":\#(battery)\#(stateField)}"#
+            )
             return (response.status, response.body)
         }
         #expect(try await report(500, 500).status == 200)
@@ -199,7 +221,11 @@ struct FleetAPITests {
         #expect(requeued.state == .pending && requeued.droneID == nil && requeued.reason?.contains("offline") == true)
         // Only the dispatcher assigns: an idle drone cannot report itself assigned.
         try await Self.register(admin, "spare", x: 5_000, y: 5_000, type: "light", telemetry: true)
-        let telemetry = try await admin.call(.POST, "/api/v1/drones/spare/telemetry", json: #"{"position":{"x":5000,"y":5000},"battery":90,"state":"assigned"}"#)
+        let telemetry = try await admin.call(
+            .POST,
+            "/api/v1/drones/spare/telemetry",
+            json: #"{"position":{"x":5000,"y":5000},"battery":90,"state":"assigned"}"#
+        )
         #expect(telemetry.status == 409 && telemetry.body.contains("only the dispatcher"), "\(telemetry.body)")
         try await server.stop()
     }
@@ -244,8 +270,10 @@ struct FleetAPITests {
         try await first.stop()
     }
 
-    @Test("when the dispatching node stops, another node takes over within seconds",
-          .enabled(if: TestDatabase.postgresURL != nil, "one node per SQLite database; PostgreSQL elects"))
+    @Test(
+        "when the dispatching node stops, another node takes over within seconds",
+        .enabled(if: TestDatabase.postgresURL != nil, "one node per SQLite database; PostgreSQL elects")
+    )
     func leaderHandOver() async throws {
         let location = try await TestDatabase.postgres.makeLocation()
         let leader = try await TestServer.start(database: location, modules: Self.modules(simulate: false))

@@ -1,13 +1,13 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
-import NIOSSL
-import ServiceLifecycle
-import TurnoServer
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import ServiceLifecycle
 import Testing
 import TurnoCore
+import TurnoServer
 
 @Suite("HTTP basics: problems, limits, operations endpoints")
 struct HTTPBasicsTests {
@@ -110,8 +110,10 @@ struct TLSTests {
         let key = directory.appendingPathComponent("key.pem").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate]
+        process.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
+        ]
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
@@ -119,13 +121,21 @@ struct TLSTests {
         return (certificate, key)
     }
 
-    @Test("--tls-cert and --tls-key serve HTTPS, with Strict-Transport-Security",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl to make a certificate"))
+    @Test(
+        "--tls-cert and --tls-key serve HTTPS, with Strict-Transport-Security",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl to make a certificate")
+    )
     func https() async throws {
         let files = try Self.makeCertificate()
         var logger = Logger(label: "tls-test")
         logger.logLevel = .warning
-        let settings = ServerSettings(port: 0, database: try await TestDatabase.sqlite.makeLocation(), identity: TestServer.identity, rateLimits: .off, tls: files)
+        let settings = ServerSettings(
+            port: 0,
+            database: try await TestDatabase.sqlite.makeLocation(),
+            identity: TestServer.identity,
+            rateLimits: .off,
+            tls: files
+        )
         let platform = try await Platform.open(settings: settings, modules: turnoModules, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try buildApplication(platform: platform) { port in continuation.yield(port) }

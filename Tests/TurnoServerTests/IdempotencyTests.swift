@@ -1,15 +1,22 @@
 import Foundation
 import SQLKit
-@testable import Sessions
 import Testing
 import TurnoCore
+
+@testable import Sessions
 
 /// Idempotency keys follow Stripe's rules: scoped to the caller, remembered 24 hours, refused with another body.
 @Suite("Idempotency keys")
 struct IdempotencyTests {
     /// Anonymous callers are told apart by address: the test server trusts loopback as a proxy, so a test can say
     /// where a request comes from with `X-Forwarded-For`.
-    static func issue(_ server: TestServer, service: Int64 = 1, key: String, from address: String? = nil, bearer: String? = nil) async throws -> (status: Int, ticket: QueueAPITests.Issued?, body: String) {
+    static func issue(
+        _ server: TestServer,
+        service: Int64 = 1,
+        key: String,
+        from address: String? = nil,
+        bearer: String? = nil
+    ) async throws -> (status: Int, ticket: QueueAPITests.Issued?, body: String) {
         var headers = [("Content-Type", "application/json"), ("Idempotency-Key", key)]
         if let address { headers.append(("X-Forwarded-For", address)) }
         if let bearer { headers.append(("Authorization", "Bearer \(bearer)")) }
@@ -20,7 +27,8 @@ struct IdempotencyTests {
 
     @Test("a key returns the earlier ticket only to the caller who used it, within 24 hours, for the same request", arguments: TestDatabase.available)
     func ticketKeysAreScoped(database: TestDatabase) async throws {
-        try await withTestServer(database, settings: { $0.trustedProxies = try! AddressRanges(parsing: "127.0.0.1") }) { server in
+        let trustLoopback: (inout ServerSettings) -> Void = { $0.trustedProxies = try! AddressRanges(parsing: "127.0.0.1") }
+        try await withTestServer(database, settings: trustLoopback) { server in
             let admin = try await QueueAPITests.setUp(server)
             let first = try await Self.issue(server, key: "same-key", from: "198.51.100.1")
             let retry = try await Self.issue(server, key: "same-key", from: "198.51.100.1")
@@ -58,9 +66,14 @@ struct IdempotencyTests {
             let appA = try await admin.createAPIKey(scopes: ["fleet:write", "sessions:write"])
             let appB = try await admin.createAPIKey(scopes: ["fleet:write", "sessions:write"])
             func post(_ path: String, _ json: String, bearer: String, key: String = "order-1") async throws -> (status: Int, id: String) {
-                let response = try await server.request(.POST, path, body: json, headers: [
-                    ("Content-Type", "application/json"), ("Authorization", "Bearer \(bearer)"), ("Idempotency-Key", key),
-                ])
+                let response = try await server.request(
+                    .POST,
+                    path,
+                    body: json,
+                    headers: [
+                        ("Content-Type", "application/json"), ("Authorization", "Bearer \(bearer)"), ("Idempotency-Key", key),
+                    ]
+                )
                 let object = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any]
                 return (response.status, "\(object?["id"] ?? response.body)")
             }

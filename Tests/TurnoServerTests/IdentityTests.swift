@@ -4,8 +4,9 @@ import NIOCore
 import NIOHTTP1
 import SQLKit
 import Testing
-@testable import TurnoCore
 import TurnoServer
+
+@testable import TurnoCore
 
 @Suite("Identity: roles, tokens, lockout, API keys, CSRF, tenants, rate limits, audit")
 struct IdentityTests {
@@ -67,7 +68,10 @@ struct IdentityTests {
     func accessMatrixDocument() throws {
         let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("docs/access.md")
-        #expect(try String(contentsOf: document, encoding: .utf8) == AccessPolicy.markdown(turnoRouteGroups), "run `swift run turno access-matrix > docs/access.md`")
+        #expect(
+            try String(contentsOf: document, encoding: .utf8) == AccessPolicy.markdown(turnoRouteGroups),
+            "run `swift run turno access-matrix > docs/access.md`"
+        )
     }
 
     @Test("an unknown user and a wrong password get the same answer")
@@ -83,7 +87,10 @@ struct IdentityTests {
         try await server.stop()
     }
 
-    @Test("ten failed sign-ins lock the username, even for the right password, until the cool-down ends; failures are audited", arguments: TestDatabase.available)
+    @Test(
+        "ten failed sign-ins lock the username, even for the right password, until the cool-down ends; failures are audited",
+        arguments: TestDatabase.available
+    )
     func lockout(database: TestDatabase) async throws {
         let server = try await TestServer.start(database: try await database.makeLocation())
         let json = [("Content-Type", "application/json")]
@@ -91,7 +98,12 @@ struct IdentityTests {
             let response = try await server.request(.POST, "/api/v1/auth/login", body: #"{"username":"admin","password":"wrong-password!"}"#, headers: json)
             #expect(response.status == 401)
         }
-        let locked = try await server.request(.POST, "/api/v1/auth/login", body: #"{"username":"admin","password":"\#(TestServer.adminPassword)"}"#, headers: json)
+        let locked = try await server.request(
+            .POST,
+            "/api/v1/auth/login",
+            body: #"{"username":"admin","password":"\#(TestServer.adminPassword)"}"#,
+            headers: json
+        )
         #expect(locked.status == 429)
         let retryAfter = Int(locked.headers["Retry-After"].first ?? "") ?? 0
         #expect((1...900).contains(retryAfter))
@@ -150,7 +162,12 @@ struct IdentityTests {
         let admin = try await StaffClient.admin(server)
         #expect(try await admin.call(.POST, "/api/v1/auth/logout").status == 204)
         #expect(try await admin.call(.GET, "/api/v1/me").status == 401)
-        let refresh = try await server.request(.POST, "/api/v1/auth/refresh", body: #"{"refresh_token":"\#(admin.refreshToken)"}"#, headers: [("Content-Type", "application/json")])
+        let refresh = try await server.request(
+            .POST,
+            "/api/v1/auth/refresh",
+            body: #"{"refresh_token":"\#(admin.refreshToken)"}"#,
+            headers: [("Content-Type", "application/json")]
+        )
         #expect(refresh.status == 401)
         try await server.stop()
     }
@@ -165,7 +182,12 @@ struct IdentityTests {
         let changed = try await admin.call(.PATCH, "/api/v1/users/\(id)", json: #"{"password":"a-brand-new-password"}"#)
         #expect(changed.status == 200)
         #expect(try await operatorClient.call(.GET, "/api/v1/me").status == 401)
-        let refresh = try await server.request(.POST, "/api/v1/auth/refresh", body: #"{"refresh_token":"\#(operatorClient.refreshToken)"}"#, headers: [("Content-Type", "application/json")])
+        let refresh = try await server.request(
+            .POST,
+            "/api/v1/auth/refresh",
+            body: #"{"refresh_token":"\#(operatorClient.refreshToken)"}"#,
+            headers: [("Content-Type", "application/json")]
+        )
         #expect(refresh.status == 401)
 
         let again = try await StaffClient.login(server, "olga", "a-brand-new-password")
@@ -197,9 +219,18 @@ struct IdentityTests {
         let admin = try await StaffClient.admin(server)
         let (managerID, manager) = try await admin.createUser("maria", role: .manager, branches: [1, 2])
         let (otherID, _) = try await admin.createUser("oscar", role: .operator, branches: [3])
-        #expect(try await manager.call(.POST, "/api/v1/users", json: #"{"username":"rita","password":"long-enough-pw","role":"reception","branch_ids":[2]}"#).status == 201)
-        #expect(try await manager.call(.POST, "/api/v1/users", json: #"{"username":"rick","password":"long-enough-pw","role":"operator","branch_ids":[3]}"#).status == 403)
-        #expect(try await manager.call(.POST, "/api/v1/users", json: #"{"username":"ada","password":"long-enough-pw","role":"admin","branch_ids":[1]}"#).status == 403)
+        #expect(
+            try await manager.call(.POST, "/api/v1/users", json: #"{"username":"rita","password":"long-enough-pw","role":"reception","branch_ids":[2]}"#).status
+                == 201
+        )
+        #expect(
+            try await manager.call(.POST, "/api/v1/users", json: #"{"username":"rick","password":"long-enough-pw","role":"operator","branch_ids":[3]}"#).status
+                == 403
+        )
+        #expect(
+            try await manager.call(.POST, "/api/v1/users", json: #"{"username":"ada","password":"long-enough-pw","role":"admin","branch_ids":[1]}"#).status
+                == 403
+        )
         #expect(try await manager.call(.GET, "/api/v1/users/\(otherID)").status == 404)
         let listed = try await manager.call(.GET, "/api/v1/users")
         #expect(listed.body.contains("rita") && !listed.body.contains("oscar") && !listed.body.contains(#""admin""#))
@@ -225,7 +256,11 @@ struct IdentityTests {
         #expect(try await admin.call(.POST, "/api/v1/api-keys", json: #"{"name":"x","scopes":["tickets:steal"]}"#).status == 422)
         let created = try await admin.call(.POST, "/api/v1/api-keys", json: #"{"name":"Kiosk 1","scopes":["tickets:issue","sessions:write"]}"#)
         #expect(created.status == 201)
-        struct Key: Decodable { let id: Int64; let key: String; let prefix: String }
+        struct Key: Decodable {
+            let id: Int64
+            let key: String
+            let prefix: String
+        }
         let key = try decodeJSON(Key.self, created.body)
         #expect(key.key.hasPrefix(key.prefix))
         let listed = try await admin.call(.GET, "/api/v1/api-keys")
@@ -254,10 +289,17 @@ struct IdentityTests {
         #expect(form.body.contains(loginToken))
         let formHeaders = [("Content-Type", "application/x-www-form-urlencoded")]
         // Without the form's CSRF cookie the sign-in is refused.
-        let forged = try await server.request(.POST, "/login", body: "username=admin&password=\(TestServer.adminPassword.replacingOccurrences(of: " ", with: "+"))&csrf_token=\(loginToken)", headers: formHeaders)
+        let forged = try await server.request(
+            .POST,
+            "/login",
+            body: "username=admin&password=\(TestServer.adminPassword.replacingOccurrences(of: " ", with: "+"))&csrf_token=\(loginToken)",
+            headers: formHeaders
+        )
         #expect(forged.status == 403)
         let signedIn = try await server.request(
-            .POST, "/login", body: "username=admin&password=\(TestServer.adminPassword.replacingOccurrences(of: " ", with: "+"))&csrf_token=\(loginToken)&next=%2Fconsole",
+            .POST,
+            "/login",
+            body: "username=admin&password=\(TestServer.adminPassword.replacingOccurrences(of: " ", with: "+"))&csrf_token=\(loginToken)&next=%2Fconsole",
             headers: formHeaders + [("Cookie", "turno_login_csrf=\(loginToken)")]
         )
         #expect(signedIn.status == 303)
@@ -336,7 +378,11 @@ struct IdentityTests {
         let admin = try await StaffClient.admin(server)
         for index in 0..<3 { _ = try await admin.createUser("user\(index)", role: .operator, branches: [1]) }
         struct Page: Decodable {
-            struct Entry: Decodable { let id: Int64; let action: String; let actor: String }
+            struct Entry: Decodable {
+                let id: Int64
+                let action: String
+                let actor: String
+            }
             let items: [Entry]
             let next_cursor: String?
         }
@@ -355,7 +401,6 @@ struct IdentityTests {
         try await server.stop()
     }
 }
-
 
 @Suite("Live topics and identity")
 struct LiveTopicAccessTests {

@@ -68,7 +68,10 @@ struct LiveTests {
         #expect(sse.map(\.sseID) == sse.map(\.message.id))
 
         let poll = try await server.request(.GET, "/live/poll?topics=a&since=\(fourth.sequence)")
-        struct Poll: Decodable { let last_id: Int64; let messages: [ReceivedMessage] }
+        struct Poll: Decodable {
+            let last_id: Int64
+            let messages: [ReceivedMessage]
+        }
         let decoded = try JSONDecoder().decode(Poll.self, from: Data(poll.body.utf8))
         #expect(decoded.messages.map(\.version) == [4, 5])
         #expect(decoded.last_id == decoded.messages.last?.id)
@@ -84,8 +87,10 @@ struct LiveTests {
         try await server.stop()
     }
 
-    @Test("an event committed on one node reaches a subscriber of another node sharing PostgreSQL",
-          .enabled(if: TestDatabase.postgresURL != nil, "needs the PostgreSQL cluster that scripts/test starts"))
+    @Test(
+        "an event committed on one node reaches a subscriber of another node sharing PostgreSQL",
+        .enabled(if: TestDatabase.postgresURL != nil, "needs the PostgreSQL cluster that scripts/test starts")
+    )
     func crossNode() async throws {
         let location = try await TestDatabase.postgres.makeLocation()
         let nodeA = try await TestServer.start(database: location)
@@ -117,7 +122,10 @@ struct LiveTests {
         #expect(close?.closeCode == .goingAway)
     }
 
-    @Test("bad live requests get a problem", arguments: ["/live/sse", "/live/poll?topics=a%20b", "/live/poll?topics=a&since=-3", "/live/poll?topics=a&since=1&wait=99"])
+    @Test(
+        "bad live requests get a problem",
+        arguments: ["/live/sse", "/live/poll?topics=a%20b", "/live/poll?topics=a&since=-3", "/live/poll?topics=a&since=1&wait=99"]
+    )
     func badLiveRequests(path: String) async throws {
         let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())
         let response = try await server.request(.GET, path)

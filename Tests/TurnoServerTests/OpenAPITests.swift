@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 import TurnoCore
+
 @testable import TurnoServer
 
 @Suite("The OpenAPI contract")
@@ -36,7 +37,11 @@ struct OpenAPITests {
             let docs = try await server.request(.GET, "/docs")
             #expect(docs.status == 200)
             let ticket = try #require(Self.operation("op-post-api-v1-branches-branch-tickets", in: docs.body))
-            #expect(ticket.contains(#"<code class="field-name">service</code> <span class="field-type">integer (int64)</span> <span class="field-required">required</span>"#))
+            #expect(
+                ticket.contains(
+                    #"<code class="field-name">service</code> <span class="field-type">integer (int64)</span> <span class="field-required">required</span>"#
+                )
+            )
             #expect(ticket.contains(#"<code class="field-name">class</code>"#) && ticket.contains("<code>regular</code>, <code>senior</code>"))
             #expect(ticket.contains("<h5>201 Created</h5>") && ticket.contains("<td>429 Too Many Requests</td>"))
             // Made from the schema: 1 is within the int64 bounds, an enum gives its first value; the form starts from it.

@@ -107,7 +107,11 @@ struct PagesTests {
         #expect(anonymous.status == 303 && anonymous.headers["Location"].first == "/login?next=/sessions/users/runner-7")
         // Only someone with sessions is an athlete (SessionsAthletesTests has the 404 for the others).
         let started = Date.now.addingTimeInterval(-3_600).formatted(.iso8601)
-        let recorded = try await StaffClient.admin(server).call(.POST, "/api/v1/sessions", json: #"{"user_id":"runner-7","sport":"run","started_at":"\#(started)","duration_s":1800}"#)
+        let recorded = try await StaffClient.admin(server).call(
+            .POST,
+            "/api/v1/sessions",
+            json: #"{"user_id":"runner-7","sport":"run","started_at":"\#(started)","duration_s":1800}"#
+        )
         #expect(recorded.status == 201)
         let cookie = try await pageSessionCookie(server, "admin", TestServer.adminPassword)
         let page = try await server.request(.GET, "/sessions/users/runner-7", headers: [("Cookie", cookie)])

@@ -39,7 +39,10 @@ struct PublicAccessTests {
             #expect(try await issue(#"{"service":1,"class":"vip"}"#, bearer: admin.accessToken).status == 201)
             struct Key: Decodable { let key: String }
             let kiosk = try decodeJSON(Key.self, try await admin.call(.POST, "/api/v1/api-keys", json: #"{"name":"kiosk","scopes":["tickets:issue"]}"#).body)
-            let reception = try decodeJSON(Key.self, try await admin.call(.POST, "/api/v1/api-keys", json: #"{"name":"desk app","scopes":["tickets:issue","tickets:classes"]}"#).body)
+            let reception = try decodeJSON(
+                Key.self,
+                try await admin.call(.POST, "/api/v1/api-keys", json: #"{"name":"desk app","scopes":["tickets:issue","tickets:classes"]}"#).body
+            )
             #expect(try await issue(#"{"service":1,"class":"vip"}"#, bearer: kiosk.key).status == 403)
             #expect(try await issue(#"{"service":1,"class":"vip"}"#, bearer: reception.key).status == 201)
             // The channel comes from who calls, and a body that names one is refused.
@@ -60,7 +63,12 @@ struct PublicAccessTests {
             for path in ["/api/v1/branches/1/snapshot", "/b/1/display", "/b/1/kiosk"] {
                 #expect(try await server.request(.GET, path).status == 404, "\(path)")
             }
-            let anonymousIssue = try await server.request(.POST, "/api/v1/branches/1/tickets", body: #"{"service":1}"#, headers: [("Content-Type", "application/json")])
+            let anonymousIssue = try await server.request(
+                .POST,
+                "/api/v1/branches/1/tickets",
+                body: #"{"service":1}"#,
+                headers: [("Content-Type", "application/json")]
+            )
             #expect(anonymousIssue.status == 404)
             #expect(try await server.request(.GET, "/api/v1/branches/\(publicID)/snapshot").status == 200)
             #expect(try await server.request(.GET, "/b/\(publicID)/display").status == 200)
@@ -81,12 +89,14 @@ struct PublicAccessTests {
 
     @Test("/metrics answers this machine by default, and anyone with the token when one is set")
     func metricsAccess() async throws {
-        try await withTestServer(settings: { $0.trustedProxies = try! AddressRanges(parsing: "127.0.0.1") }) { server in
+        let trustLoopback: (inout ServerSettings) -> Void = { $0.trustedProxies = try! AddressRanges(parsing: "127.0.0.1") }
+        try await withTestServer(settings: trustLoopback) { server in
             #expect(try await server.request(.GET, "/metrics").status == 200)
             let remote = try await server.request(.GET, "/metrics", headers: [("X-Forwarded-For", "203.0.113.5")])
             #expect(remote.status == 403 && remote.body.contains("TURNO_METRICS_TOKEN"))
         }
-        try await withTestServer(settings: { $0.metricsToken = "scrape-token-0123456789" }) { server in
+        let withToken: (inout ServerSettings) -> Void = { $0.metricsToken = "scrape-token-0123456789" }
+        try await withTestServer(settings: withToken) { server in
             #expect(try await server.request(.GET, "/metrics").status == 401)
             #expect(try await server.request(.GET, "/metrics", headers: [("Authorization", "Bearer wrong-token-0123456789")]).status == 401)
             let scraped = try await server.request(.GET, "/metrics", headers: [("Authorization", "Bearer scrape-token-0123456789")])
@@ -96,7 +106,12 @@ struct PublicAccessTests {
 
     @Test("signed-in staff and keys have a bucket each; anonymous callers share their address's; public reads have their own")
     func rateLimitBuckets() async throws {
-        let limits = RateLimits(api: .init(6, per: .seconds(3_600)), signedIn: .init(4, per: .seconds(3_600)), publicReads: .init(5, per: .seconds(3_600)), exports: nil)
+        let limits = RateLimits(
+            api: .init(6, per: .seconds(3_600)),
+            signedIn: .init(4, per: .seconds(3_600)),
+            publicReads: .init(5, per: .seconds(3_600)),
+            exports: nil
+        )
         try await withTestServer(rateLimits: limits) { server in
             // The three sign-ins are anonymous requests: they take three of the address's six.
             let admin = try await StaffClient.admin(server)

@@ -1,9 +1,10 @@
 import Foundation
+import Logging
 import NIOHTTP1
 import Testing
-@testable import Queues
-import Logging
 import TurnoCore
+
+@testable import Queues
 
 /// The queue API end to end over HTTP: set-up, tickets, counters, bad input.
 @Suite("Queue API")
@@ -50,7 +51,10 @@ struct QueueAPITests {
     /// A branch (1) with services A (1) and B (2), counter 1 serving A and B, counter 2 serving A.
     static func setUp(_ server: TestServer, mode: String = "dedicated") async throws -> StaffClient {
         let admin = try await StaffClient.admin(server)
-        #expect(try await admin.call(.POST, "/api/v1/branches", json: #"{"name":"Centre","time_zone":"\#(middayTimeZone)","routing_mode":"\#(mode)"}"#).status == 201)
+        #expect(
+            try await admin.call(.POST, "/api/v1/branches", json: #"{"name":"Centre","time_zone":"\#(middayTimeZone)","routing_mode":"\#(mode)"}"#).status
+                == 201
+        )
         #expect(try await admin.call(.POST, "/api/v1/branches/1/services", json: #"{"name":"Parcels","prefix":"A","default_service_s":120}"#).status == 201)
         #expect(try await admin.call(.POST, "/api/v1/branches/1/services", json: #"{"name":"Bills","prefix":"B","priority_weight":2}"#).status == 201)
         #expect(try await admin.call(.POST, "/api/v1/branches/1/queues", json: #"{"name":"Desk one","counter":"1","services":[1,2]}"#).status == 201)
@@ -98,8 +102,18 @@ struct QueueAPITests {
         let finished = try await admin.call(.POST, "/api/v1/tickets/\(called.id)/finish")
         #expect(finished.status == 200 && finished.body.contains(#""state":"served""#))
         let token = called.id == first.id ? first.token : second.token
-        #expect(try await server.request(.POST, "/api/v1/tickets/\(token)/rating", body: #"{"rating":5,"comment":"quick"}"#, headers: [("Content-Type", "application/json")]).status == 204)
-        #expect(try await server.request(.POST, "/api/v1/tickets/\(token)/rating", body: #"{"rating":4}"#, headers: [("Content-Type", "application/json")]).status == 409)
+        #expect(
+            try await server.request(
+                .POST,
+                "/api/v1/tickets/\(token)/rating",
+                body: #"{"rating":5,"comment":"quick"}"#,
+                headers: [("Content-Type", "application/json")]
+            ).status == 204
+        )
+        #expect(
+            try await server.request(.POST, "/api/v1/tickets/\(token)/rating", body: #"{"rating":4}"#, headers: [("Content-Type", "application/json")]).status
+                == 409
+        )
 
         // The customer can cancel with the token; then the ticket is gone from the line.
         let cancelled = try await server.request(.DELETE, "/api/v1/tickets/\(third.token)")
@@ -189,8 +203,18 @@ struct QueueAPITests {
         #expect(try await admin.call(.POST, "/api/v1/branches/1/services", json: #"{"name":"X","prefix":"Q","priority_weight":11}"#).status == 422)
         #expect(try await admin.call(.POST, "/api/v1/branches", json: #"{"name":"X","time_zone":"Mars/Olympus"}"#).status == 422)
         #expect(try await admin.call(.POST, "/api/v1/branches/1/queues", json: #"{"name":"X","counter":"9","services":[42]}"#).status == 422)
-        #expect(try await server.request(.POST, "/api/v1/branches/\(try await server.publicID(ofBranch: 1))/tickets", body: #"{"service":1,"class":"royal"}"#, headers: [("Content-Type", "application/json")]).status == 400)
-        #expect(try await server.request(.POST, "/api/v1/tickets/\(waiting.token)/rating", body: #"{"rating":9}"#, headers: [("Content-Type", "application/json")]).status == 422)
+        #expect(
+            try await server.request(
+                .POST,
+                "/api/v1/branches/\(try await server.publicID(ofBranch: 1))/tickets",
+                body: #"{"service":1,"class":"royal"}"#,
+                headers: [("Content-Type", "application/json")]
+            ).status == 400
+        )
+        #expect(
+            try await server.request(.POST, "/api/v1/tickets/\(waiting.token)/rating", body: #"{"rating":9}"#, headers: [("Content-Type", "application/json")])
+                .status == 422
+        )
         #expect(try await server.request(.GET, "/api/v1/tickets/not-a-token").status == 404)
         #expect(try await admin.call(.POST, "/api/v1/queues/77/call-next").status == 404)
         // A closed branch takes no tickets.
@@ -208,7 +232,14 @@ struct QueueAPITests {
         for service: Int64 in [1, 2, 1, 2, 1] { tickets.append(try #require(try await Self.issue(server, service: service).ticket)) }
         let close = try await admin.call(.POST, "/api/v1/queues/1/close")
         #expect(close.status == 200)
-        struct Change: Decodable { struct T: Decodable { let number: String; let state: String; let counter: String? }; let reallocated: [T] }
+        struct Change: Decodable {
+            struct T: Decodable {
+                let number: String
+                let state: String
+                let counter: String?
+            }
+            let reallocated: [T]
+        }
         let change = try decodeJSON(Change.self, close.body)
         // Every B ticket is held (only counter 1 serves B); A tickets went to counter 2.
         #expect(change.reallocated.filter { $0.number.hasPrefix("B") }.allSatisfy { $0.state == "held" })
@@ -248,12 +279,21 @@ struct QueueAPITests {
     }
 
     struct Operators: Decodable {
-        struct Operator: Decodable { let id: Int64; let username: String; let queues: [Int64] }
+        struct Operator: Decodable {
+            let id: Int64
+            let username: String
+            let queues: [Int64]
+        }
         let items: [Operator]
     }
 
     struct Line: Decodable {
-        struct Item: Decodable { let id: Int64; let number: String; let position: Int; let transferred_at: String? }
+        struct Item: Decodable {
+            let id: Int64
+            let number: String
+            let position: Int
+            let transferred_at: String?
+        }
         let items: [Item]
     }
 
@@ -275,7 +315,13 @@ struct QueueAPITests {
             #expect(toCounter.status == 200)
             #expect(try decodeJSON(Called.self, toCounter.body).counter == "2")
             // The display keeps the call it showed (A001 at counter 1) although the transfer cleared it.
-            struct Snapshot: Decodable { struct Call: Decodable { let number: String; let counter: String? }; let last_calls: [Call] }
+            struct Snapshot: Decodable {
+                struct Call: Decodable {
+                    let number: String
+                    let counter: String?
+                }
+                let last_calls: [Call]
+            }
             let snapshot = try await server.request(.GET, "/api/v1/branches/\(try await server.publicID(ofBranch: 1))/snapshot")
             let calls = try decodeJSON(Snapshot.self, snapshot.body).last_calls
             #expect(calls.first?.number == called.number && calls.first?.counter == "1")
@@ -306,7 +352,8 @@ struct QueueAPITests {
     func anonymousLimit() async throws {
         let server = try await TestServer.start(
             database: try await TestDatabase.sqlite.makeLocation(),
-            rateLimits: RateLimits(api: nil, exports: nil), ticketLimit: "3/minute"
+            rateLimits: RateLimits(api: nil, exports: nil),
+            ticketLimit: "3/minute"
         )
         let admin = try await Self.setUp(server)
         var statuses: [Int] = []
@@ -314,8 +361,12 @@ struct QueueAPITests {
         #expect(statuses == [201, 201, 201, 429])
         struct Key: Decodable { let key: String }
         let key = try decodeJSON(Key.self, try await admin.call(.POST, "/api/v1/api-keys", json: #"{"name":"kiosk","scopes":["tickets:issue"]}"#).body)
-        let kiosk = try await server.request(.POST, "/api/v1/branches/1/tickets", body: #"{"service":1}"#,
-                                             headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(key.key)")])
+        let kiosk = try await server.request(
+            .POST,
+            "/api/v1/branches/1/tickets",
+            body: #"{"service":1}"#,
+            headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(key.key)")]
+        )
         #expect(kiosk.status == 201)
         try await server.stop()
     }

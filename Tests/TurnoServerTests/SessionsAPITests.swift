@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import Sessions
 import TurnoCore
+
+@testable import Sessions
 
 /// The sessions API over HTTP: validation, idempotency, batches, filters and paging, statistics against a
 /// brute-force recomputation, CSV.
@@ -76,21 +77,36 @@ struct SessionsAPITests {
         let keyedIDs = (try decodeJSON(Stored.self, withKey.body).id, try decodeJSON(Stored.self, retried.body).id)
         #expect(withKey.status == 201 && retried.status == 200 && keyedIDs.0 == keyedIDs.1)
 
-        let batch = try await admin.call(.POST, "/api/v1/sessions/batch", json: """
-            {"sessions":[
-              {"user_id":"u2","sport":"run","started_at":"\(start)","duration_s":1800,"distance_m":5000},
-              {"user_id":"u2","sport":"run","started_at":"\(start)","duration_s":"x"},
-              {"user_id":"u2","sport":"lunge","started_at":"\(start)","duration_s":60},
-              {"user_id":"u1","sport":"ride","started_at":"\(start)","duration_s":3600,"external_id":"garmin-1"},
-              {"user_id":"u2","sport":"row","started_at":"\(start)","duration_s":900,"external_id":"x-9"},
-              {"user_id":"u2","sport":"row","started_at":"\(start)","duration_s":900,"external_id":"x-9"}
-            ]}
-            """)
+        let batch = try await admin.call(
+            .POST,
+            "/api/v1/sessions/batch",
+            json: """
+                {"sessions":[
+                  {"user_id":"u2","sport":"run","started_at":"\(start)","duration_s":1800,"distance_m":5000},
+                  {"user_id":"u2","sport":"run","started_at":"\(start)","duration_s":"x"},
+                  {"user_id":"u2","sport":"lunge","started_at":"\(start)","duration_s":60},
+                  {"user_id":"u1","sport":"ride","started_at":"\(start)","duration_s":3600,"external_id":"garmin-1"},
+                  {"user_id":"u2","sport":"row","started_at":"\(start)","duration_s":900,"external_id":"x-9"},
+                  {"user_id":"u2","sport":"row","started_at":"\(start)","duration_s":900,"external_id":"x-9"}
+                ]}
+                """
+        )
         #expect(batch.status == 200)
         struct Batch: Decodable {
-            struct Problem: Decodable { let status: Int; let detail: String }
-            struct Result: Decodable { let index: Int; let status: Int; let session: Stored?; let problem: Problem? }
-            let created: Int; let existing: Int; let failed: Int; let results: [Result]
+            struct Problem: Decodable {
+                let status: Int
+                let detail: String
+            }
+            struct Result: Decodable {
+                let index: Int
+                let status: Int
+                let session: Stored?
+                let problem: Problem?
+            }
+            let created: Int
+            let existing: Int
+            let failed: Int
+            let results: [Result]
         }
         let answer = try decodeJSON(Batch.self, batch.body)
         #expect(answer.results.map(\.status) == [201, 422, 422, 200, 201, 200])
@@ -132,9 +148,13 @@ struct SessionsAPITests {
         var seen: [Stored] = []
         var cursor: String?
         repeat {
-            let page = try decodeJSON(Page.self, try await admin.call(
-                .GET, "/api/v1/sessions?user_id=a&sport=run&min_duration_s=1800&limit=23" + (cursor.map { "&cursor=\($0)" } ?? "")
-            ).body)
+            let page = try decodeJSON(
+                Page.self,
+                try await admin.call(
+                    .GET,
+                    "/api/v1/sessions?user_id=a&sport=run&min_duration_s=1800&limit=23" + (cursor.map { "&cursor=\($0)" } ?? "")
+                ).body
+            )
             seen += page.items
             cursor = page.next_cursor
         } while cursor != nil
@@ -167,13 +187,21 @@ struct SessionsAPITests {
                         let started = day + Int64((index + batch) % 4) * 900_000
                         return #"{"user_id":"c\#(user)","sport":"run","started_at":"\#(Self.iso(started))","duration_s":600}"#
                     }.shuffled()
-                    return try await clients[batch % 2].call(.POST, "/api/v1/sessions/batch", json: #"{"sessions":[\#(items.joined(separator: ","))]}"#, timeout: 60).status
+                    return try await clients[batch % 2].call(
+                        .POST,
+                        "/api/v1/sessions/batch",
+                        json: #"{"sessions":[\#(items.joined(separator: ","))]}"#,
+                        timeout: 60
+                    ).status
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(statuses == Array(repeating: 200, count: 8))
-        struct Stats: Decodable { struct Totals: Decodable { let count: Int }; let totals: Totals }
+        struct Stats: Decodable {
+            struct Totals: Decodable { let count: Int }
+            let totals: Totals
+        }
         var counted = 0
         for user in 0..<10 {
             let answer = try await clients[0].call(.GET, "/api/v1/users/c\(user)/stats?bucket=day")
@@ -185,16 +213,33 @@ struct SessionsAPITests {
     }
 
     /// Statistics worked out directly from the sessions, the slow way.
-    static func bruteForce(_ sessions: [ExerciseSession], first: LocalDate, last: LocalDate, timeZone: TimeZone, bucket: Bucket) -> (Totals, [String: Totals], [String: Totals], Int) {
-        var totals = Totals(), bySport: [String: Totals] = [:], byBucket: [String: Totals] = [:]
+    static func bruteForce(
+        _ sessions: [ExerciseSession],
+        first: LocalDate,
+        last: LocalDate,
+        timeZone: TimeZone,
+        bucket: Bucket
+    ) -> (Totals, [String: Totals], [String: Totals], Int) {
+        var totals = Totals()
+        var bySport: [String: Totals] = [:]
+        var byBucket: [String: Totals] = [:]
         var days: Set<LocalDate> = []
         for session in sessions {
             let day = LocalDate(ms: session.startedAtMs, timeZone: timeZone)
             guard day >= first, day <= last else { continue }
             let part = DayTotals(
-                day: day, sport: session.sport, count: 1, durationS: session.durationS, distanceM: session.distanceM ?? 0, caloriesKcal: session.caloriesKcal ?? 0,
-                elevationGainM: session.elevationGainM ?? 0, heartRateWeighted: 0, heartRateDurationS: 0, distanceDurationS: 0,
-                maxDurationS: session.durationS, maxDistanceM: session.distanceM ?? 0
+                day: day,
+                sport: session.sport,
+                count: 1,
+                durationS: session.durationS,
+                distanceM: session.distanceM ?? 0,
+                caloriesKcal: session.caloriesKcal ?? 0,
+                elevationGainM: session.elevationGainM ?? 0,
+                heartRateWeighted: 0,
+                heartRateDurationS: 0,
+                distanceDurationS: 0,
+                maxDurationS: session.durationS,
+                maxDistanceM: session.distanceM ?? 0
             )
             totals.add(part)
             bySport[session.sport.rawValue, default: Totals()].add(part)
@@ -222,12 +267,20 @@ struct SessionsAPITests {
         for _ in 0..<300 {
             let sport = Sport.allCases.randomElement(using: &random)!
             let duration = Int.random(in: 300...10_000, using: &random)
-            sessions.append(ExerciseSession(
-                id: 0, userID: "athlete", sport: sport, startedAtMs: now - Int64.random(in: 0...(70 * 86_400_000), using: &random), durationS: duration,
-                distanceM: Bool.random(using: &random) ? Double(duration) * Double.random(in: 0.5...2, using: &random) : nil,
-                caloriesKcal: Double(Int.random(in: 0...900, using: &random)), avgHrBpm: Bool.random(using: &random) ? Int.random(in: 90...180, using: &random) : nil,
-                elevationGainM: Double(Int.random(in: 0...300, using: &random)), createdAtMs: now
-            ))
+            sessions.append(
+                ExerciseSession(
+                    id: 0,
+                    userID: "athlete",
+                    sport: sport,
+                    startedAtMs: now - Int64.random(in: 0...(70 * 86_400_000), using: &random),
+                    durationS: duration,
+                    distanceM: Bool.random(using: &random) ? Double(duration) * Double.random(in: 0.5...2, using: &random) : nil,
+                    caloriesKcal: Double(Int.random(in: 0...900, using: &random)),
+                    avgHrBpm: Bool.random(using: &random) ? Int.random(in: 90...180, using: &random) : nil,
+                    elevationGainM: Double(Int.random(in: 0...300, using: &random)),
+                    createdAtMs: now
+                )
+            )
         }
         sessions = try await store.insert(sessions, organizationID: organization).map(\.session)
         // Change some (time, sport, duration) and delete others, through the API like a client.
@@ -237,20 +290,56 @@ struct SessionsAPITests {
                 #expect(try await admin.call(.DELETE, "/api/v1/sessions/\(id)").status == 204)
             } else {
                 let moved = now - Int64.random(in: 0...(70 * 86_400_000), using: &random)
-                let response = try await admin.call(.PATCH, "/api/v1/sessions/\(id)", json: #"{"sport":"walk","started_at":"\#(Self.iso(moved))","duration_s":1234,"distance_m":1500}"#)
+                let response = try await admin.call(
+                    .PATCH,
+                    "/api/v1/sessions/\(id)",
+                    json: #"{"sport":"walk","started_at":"\#(Self.iso(moved))","duration_s":1234,"distance_m":1500}"#
+                )
                 #expect(response.status == 200)
             }
         }
-        let remaining = try await store.list({ var filter = SessionFilter(); filter.userID = "athlete"; filter.limit = 1_000; return filter }(), organizationID: organization)
+        let remaining = try await store.list(
+            {
+                var filter = SessionFilter()
+                filter.userID = "athlete"
+                filter.limit = 1_000
+                return filter
+            }(),
+            organizationID: organization
+        )
         #expect(remaining.count == 300 - 20)
 
         struct Stats: Decodable {
-            struct Totals: Decodable { let count: Int; let duration_s: Int; let distance_m: Double; let calories_kcal: Double; let elevation_gain_m: Double }
-            struct Point: Decodable { let start: String; let count: Int; let duration_s: Int; let distance_m: Double }
-            struct Streaks: Decodable { let current_days: Int; let longest_days: Int }
-            struct Best: Decodable { let duration_s: Int; let distance_m: Double? }
-            struct Bests: Decodable { let longest_duration: Best?; let longest_distance: Best? }
-            let totals: Totals; let by_sport: [String: Totals]; let series: [Point]; let streaks: Streaks; let bests: Bests
+            struct Totals: Decodable {
+                let count: Int
+                let duration_s: Int
+                let distance_m: Double
+                let calories_kcal: Double
+                let elevation_gain_m: Double
+            }
+            struct Point: Decodable {
+                let start: String
+                let count: Int
+                let duration_s: Int
+                let distance_m: Double
+            }
+            struct Streaks: Decodable {
+                let current_days: Int
+                let longest_days: Int
+            }
+            struct Best: Decodable {
+                let duration_s: Int
+                let distance_m: Double?
+            }
+            struct Bests: Decodable {
+                let longest_duration: Best?
+                let longest_distance: Best?
+            }
+            let totals: Totals
+            let by_sport: [String: Totals]
+            let series: [Point]
+            let streaks: Streaks
+            let bests: Bests
         }
         for zone in ["UTC", "Europe/Rome", "Asia/Kolkata", "America/St_Johns", "Asia/Kathmandu", "Pacific/Kiritimati"] {
             for bucket in Bucket.allCases {
@@ -269,7 +358,10 @@ struct SessionsAPITests {
                 let starts = first.buckets(through: last, by: bucket).map(\.description)
                 #expect(stats.series.map(\.start) == starts, "\(zone) \(bucket)")
                 for point in stats.series {
-                    #expect(point.count == byBucket[point.start]?.count ?? 0 && point.duration_s == byBucket[point.start]?.durationS ?? 0, "\(zone) \(point.start)")
+                    #expect(
+                        point.count == byBucket[point.start]?.count ?? 0 && point.duration_s == byBucket[point.start]?.durationS ?? 0,
+                        "\(zone) \(point.start)"
+                    )
                 }
                 #expect(stats.streaks.longest_days == longest)
                 let inRange = remaining.filter { (first...last).contains(LocalDate(ms: $0.startedAtMs, timeZone: timeZone)) }
@@ -300,7 +392,15 @@ struct SessionsAPITests {
         let viaAccept = try await admin.call(.GET, "/api/v1/sessions?user_id=csv", headers: [("Accept", "text/csv")])
         #expect(viaAccept.body == export.body)
 
-        let stored = try await SessionStore(storage: server.platform.storage).list({ var f = SessionFilter(); f.userID = "csv"; f.limit = 1_000; return f }(), organizationID: 1)
+        let stored = try await SessionStore(storage: server.platform.storage).list(
+            {
+                var f = SessionFilter()
+                f.userID = "csv"
+                f.limit = 1_000
+                return f
+            }(),
+            organizationID: 1
+        )
         let byID = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0) })
         let now = WallClock.nowMilliseconds()
         for record in records.dropFirst() {

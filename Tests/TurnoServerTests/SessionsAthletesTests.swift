@@ -1,8 +1,9 @@
 import Foundation
 import SQLKit
 import Testing
-@testable import Sessions
 import TurnoCore
+
+@testable import Sessions
 
 /// The athletes of the sessions module over HTTP: the list (`GET /api/v1/sessions/users`) against sums worked out
 /// from the sessions themselves, its order, paging, prefix search and organizations; statistics of someone who is
@@ -52,10 +53,14 @@ struct SessionsAthletesTests {
         for start in stride(from: 0, to: sessions.count, by: 1_000) {
             let items = sessions[start..<min(start + 1_000, sessions.count)].map { s in
                 let distance = s.distanceM.map { #","distance_m":\#($0)"# } ?? ""
-                return #"{"user_id":"\#(s.user)","sport":"\#(s.sport)","started_at":"\#(SessionTime.format(s.startedMs))","duration_s":\#(s.durationS)\#(distance)}"#
+                return
+                    #"{"user_id":"\#(s.user)","sport":"\#(s.sport)","started_at":"\#(SessionTime.format(s.startedMs))","duration_s":\#(s.durationS)\#(distance)}"#
             }
             let answer = try await client.call(.POST, "/api/v1/sessions/batch", json: #"{"sessions":[\#(items.joined(separator: ","))]}"#)
-            struct Batch: Decodable { let created: Int; let failed: Int }
+            struct Batch: Decodable {
+                let created: Int
+                let failed: Int
+            }
             let batch = try decodeJSON(Batch.self, answer.body)
             #expect(answer.status == 200 && batch.failed == 0 && batch.created == items.count, "\(answer.body.prefix(500))")
         }
@@ -66,7 +71,10 @@ struct SessionsAthletesTests {
         var sessions: [Session] = []
         var cursor: String?
         repeat {
-            let page = try decodeJSON(SessionPage.self, try await client.call(.GET, "/api/v1/sessions?limit=1000" + (cursor.map { "&cursor=\($0)" } ?? "")).body)
+            let page = try decodeJSON(
+                SessionPage.self,
+                try await client.call(.GET, "/api/v1/sessions?limit=1000" + (cursor.map { "&cursor=\($0)" } ?? "")).body
+            )
             sessions += page.items
             cursor = page.next_cursor
         } while cursor != nil
@@ -80,9 +88,12 @@ struct SessionsAthletesTests {
             let starts = theirs.map { SessionTime.parse($0.started_at)! }
             let sports = Set(theirs.map(\.sport))
             return Athlete(
-                user_id: user, session_count: theirs.count, duration_s: theirs.map(\.duration_s).reduce(0, +),
+                user_id: user,
+                session_count: theirs.count,
+                duration_s: theirs.map(\.duration_s).reduce(0, +),
                 distance_m: theirs.compactMap(\.distance_m).reduce(0, +),
-                first_session_at: SessionTime.format(starts.min()!), last_session_at: SessionTime.format(starts.max()!),
+                first_session_at: SessionTime.format(starts.min()!),
+                last_session_at: SessionTime.format(starts.max()!),
                 sports: Self.sports.filter(sports.contains)
             )
         }
@@ -108,17 +119,21 @@ struct SessionsAthletesTests {
 
     /// Equal but for the rounding of summed distances.
     static func same(_ left: [Athlete], _ right: [Athlete]) -> Bool {
-        left.count == right.count && zip(left, right).allSatisfy { a, b in
-            a.user_id == b.user_id && a.session_count == b.session_count && a.duration_s == b.duration_s && abs(a.distance_m - b.distance_m) < 0.001
-                && a.first_session_at == b.first_session_at && a.last_session_at == b.last_session_at && a.sports == b.sports
-        }
+        left.count == right.count
+            && zip(left, right).allSatisfy { a, b in
+                a.user_id == b.user_id && a.session_count == b.session_count && a.duration_s == b.duration_s && abs(a.distance_m - b.distance_m) < 0.001
+                    && a.first_session_at == b.first_session_at && a.last_session_at == b.last_session_at && a.sports == b.sports
+            }
     }
 
     static func describe(_ athletes: [Athlete]) -> String {
         athletes.map { "\($0.user_id) \($0.session_count) \($0.duration_s) \($0.distance_m) \($0.last_session_at) \($0.sports)" }.joined(separator: "\n")
     }
 
-    @Test("the athlete list has each user's sums, newest first, pages without gaps or repeats, filters by prefix, and stays in its organization; changes and deletions keep it exact", arguments: TestDatabase.available)
+    @Test(
+        "the athlete list has each user's sums, newest first, pages without gaps or repeats, filters by prefix, and stays in its organization; changes and deletions keep it exact",
+        arguments: TestDatabase.available
+    )
     func athleteList(database: TestDatabase) async throws {
         try await withTestServer(database) { server in
             let admin = try await StaffClient.admin(server)
@@ -134,7 +149,12 @@ struct SessionsAthletesTests {
             for i in 0..<40 {
                 for j in 0...(i % 3) {
                     let started = now - Int64((i * 37) % 97 + j * 50 + 1) * hour
-                    sessions.append((String(format: "p-%03d", i), Self.sports[(i + j) % Self.sports.count], started, 600 + i * 10 + j, (i + j).isMultiple(of: 4) ? nil : Double(1_000 + i * 10 + j) + 0.5))
+                    sessions.append(
+                        (
+                            String(format: "p-%03d", i), Self.sports[(i + j) % Self.sports.count], started, 600 + i * 10 + j,
+                            (i + j).isMultiple(of: 4) ? nil : Double(1_000 + i * 10 + j) + 0.5
+                        )
+                    )
                 }
             }
             for user in ["tie-a", "tie-c", "tie-b"] {
@@ -160,7 +180,9 @@ struct SessionsAthletesTests {
             #expect(ties == ["tie-c", "tie-b", "tie-a"])
             #expect(whole.athletes.first.map { SessionTime.parse($0.last_session_at)! } == sessions.map(\.startedMs).max())
             // Exactly the fields of the OpenAPI schema (additionalProperties: false there).
-            let raw = try #require(try JSONSerialization.jsonObject(with: Data(try await admin.call(.GET, "/api/v1/sessions/users?limit=1").body.utf8)) as? [String: Any])
+            let raw = try #require(
+                try JSONSerialization.jsonObject(with: Data(try await admin.call(.GET, "/api/v1/sessions/users?limit=1").body.utf8)) as? [String: Any]
+            )
             let first = try #require((raw["items"] as? [[String: Any]])?.first)
             #expect(Set(first.keys) == ["user_id", "session_count", "duration_s", "distance_m", "first_session_at", "last_session_at", "sports"])
             #expect(Set(raw.keys) == ["items", "next_cursor"])
@@ -193,7 +215,13 @@ struct SessionsAthletesTests {
             let ofTwo = stored.filter { $0.user_id == "p-002" }
             #expect(ofTwo.count == 3)
             #expect(try await admin.call(.PATCH, "/api/v1/sessions/\(ofTwo[0].id)", json: #"{"user_id":"p-003"}"#).status == 200)
-            #expect(try await admin.call(.PATCH, "/api/v1/sessions/\(ofTwo[1].id)", json: #"{"sport":"yoga","started_at":"\#(SessionTime.format(now - 900 * hour))"}"#).status == 200)
+            #expect(
+                try await admin.call(
+                    .PATCH,
+                    "/api/v1/sessions/\(ofTwo[1].id)",
+                    json: #"{"sport":"yoga","started_at":"\#(SessionTime.format(now - 900 * hour))"}"#
+                ).status == 200
+            )
             for session in stored where session.user_id == "p-004" {
                 #expect(try await admin.call(.DELETE, "/api/v1/sessions/\(session.id)").status == 204)
             }
@@ -253,9 +281,15 @@ struct SessionsAthletesTests {
             #expect(try await admin.call(.GET, "/api/v1/users/ghost/stats?bucket=year").status == 400)
 
             struct Stats: Decodable {
-                struct Totals: Decodable { let count: Int; let duration_s: Int; let distance_m: Double }
+                struct Totals: Decodable {
+                    let count: Int
+                    let duration_s: Int
+                    let distance_m: Double
+                }
                 struct Point: Decodable { let count: Int }
-                let user_id: String; let totals: Totals; let series: [Point]
+                let user_id: String
+                let totals: Totals
+                let series: [Point]
             }
             // A known athlete: nothing in an old range, or of a sport they never did, is zeros, not 404.
             for query in ["?from=2001-01-01&to=2001-03-31", "?sport=yoga", "?from=2001-01-01&to=2001-01-31&bucket=day&sport=swim"] {
@@ -307,7 +341,8 @@ struct SessionsAthletesTests {
                 let keys = Self.stringKeys(in: script).filter { !$0.contains("${") }
                 #expect(keys.count >= 5)
                 // Also those the script puts together: counts by plural and the sports' names.
-                let built = ["sessions_athletes_shown_one", "sessions_athletes_shown_other", "sessions_count_one", "sessions_count_other"]
+                let built =
+                    ["sessions_athletes_shown_one", "sessions_athletes_shown_other", "sessions_count_one", "sessions_count_other"]
                     + Self.sports.map { "sessions_sport_\($0)" }
                 for key in keys.union(built) {
                     #expect(strings[key] != nil, "\(language): no string \(key)")

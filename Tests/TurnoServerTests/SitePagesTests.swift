@@ -28,7 +28,9 @@ struct SitePagesTests {
             let cookie = try #require(form.headers["Set-Cookie"].first { $0.hasPrefix("turno_login_csrf=") })
             let token = String(cookie.dropFirst("turno_login_csrf=".count).prefix { $0 != ";" })
             let failed = try await server.request(
-                .POST, "/login", body: "username=admin&password=wrong-password&csrf_token=\(token)",
+                .POST,
+                "/login",
+                body: "username=admin&password=wrong-password&csrf_token=\(token)",
                 headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", "turno_login_csrf=\(token)"), ("Accept-Language", "it")]
             )
             #expect(failed.status == 401 && failed.body.contains(#"value="admin""#) && failed.body.contains("Nome utente o password errati."))

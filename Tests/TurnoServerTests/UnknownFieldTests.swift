@@ -20,19 +20,29 @@ struct UnknownFieldTests {
             #expect(try await admin.call(.GET, "/api/v1/branches").body == #"{"items":[]}"#)
             let mode = try await admin.call(.POST, "/api/v1/branches", json: #"{"name":"Centro","mode":"pooled"}"#)
             #expect(mode.status == 422 && mode.body.contains("did you mean `routing_mode`?"))
-            #expect(try await admin.call(.POST, "/api/v1/branches", json: #"{"name":"Centro","time_zone":"Europe/Rome","routing_mode":"pooled"}"#).status == 201)
+            #expect(
+                try await admin.call(.POST, "/api/v1/branches", json: #"{"name":"Centro","time_zone":"Europe/Rome","routing_mode":"pooled"}"#).status == 201
+            )
 
             // Nested fields are named with their place; a field with no near neighbour is named alone.
             let start = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3_600))
-            let batch = try await admin.call(.POST, "/api/v1/sessions/batch", json: """
-                {"sessions":[{"user_id":"u1","sport":"run","started_at":"\(start)","duration_s":60},
-                             {"user_id":"u1","sport":"run","started_at":"\(start)","duration_s":60,"distnce_m":5}]}
-                """)
+            let batch = try await admin.call(
+                .POST,
+                "/api/v1/sessions/batch",
+                json: """
+                    {"sessions":[{"user_id":"u1","sport":"run","started_at":"\(start)","duration_s":60},
+                                 {"user_id":"u1","sport":"run","started_at":"\(start)","duration_s":60,"distnce_m":5}]}
+                    """
+            )
             // In a batch each item answers for itself.
             #expect(batch.status == 200 && batch.body.contains("`distnce_m` is not a field of a session") && batch.body.contains(#""created":1"#))
             let delivery = try await admin.call(.POST, "/api/v1/deliveries", json: #"{"origin":{"x":1,"y":1,"z":3},"destination":{"x":2,"y":2},"weight_kg":1}"#)
             #expect(delivery.status == 422 && delivery.body.contains("`origin.z` is not a field of this request"))
-            let user = try await admin.call(.POST, "/api/v1/users", json: #"{"username":"ann","password":"long enough password","role":"operator","branch_id":[1]}"#)
+            let user = try await admin.call(
+                .POST,
+                "/api/v1/users",
+                json: #"{"username":"ann","password":"long enough password","role":"operator","branch_id":[1]}"#
+            )
             #expect(user.status == 422 && user.body.contains("did you mean `branch_ids`?"))
             #expect(try await admin.call(.GET, "/api/v1/sessions").body.contains(#""user_id":"u1""#))
         }
@@ -44,14 +54,21 @@ struct UnknownFieldTests {
             let admin = try await QueueAPITests.setUp(server)
             let renamed = try await admin.call(.PATCH, "/api/v1/branches/1", json: #"{"name":null}"#)
             #expect(renamed.status == 422 && renamed.body.contains("`name` is null"))
-            #expect(try await admin.call(.POST, "/api/v1/users", json: #"{"username":"ann","password":"long enough password","role":"operator","branch_ids":null}"#).status == 422)
+            #expect(
+                try await admin.call(.POST, "/api/v1/users", json: #"{"username":"ann","password":"long enough password","role":"operator","branch_ids":null}"#)
+                    .status == 422
+            )
             let start = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3_600))
-            let batch = try await admin.call(.POST, "/api/v1/sessions/batch", json: """
-                {"sessions":[{"user_id":"u1","sport":"run","started_at":"\(start)","duration_s":60},
-                             {"user_id":"u1","sport":"run","started_at":"\(start)","duration_s":60,"notes":null},
-                             {"user_id":5,"sport":"run","started_at":"\(start)","duration_s":60},
-                             null]}
-                """)
+            let batch = try await admin.call(
+                .POST,
+                "/api/v1/sessions/batch",
+                json: """
+                    {"sessions":[{"user_id":"u1","sport":"run","started_at":"\(start)","duration_s":60},
+                                 {"user_id":"u1","sport":"run","started_at":"\(start)","duration_s":60,"notes":null},
+                                 {"user_id":5,"sport":"run","started_at":"\(start)","duration_s":60},
+                                 null]}
+                    """
+            )
             struct Batch: Decodable {
                 struct Result: Decodable { let status: Int }
                 let created: Int
@@ -63,7 +80,11 @@ struct UnknownFieldTests {
             // A password's length is in characters, not bytes.
             #expect(try await admin.call(.POST, "/api/v1/users", json: #"{"username":"pw","password":"ééééé","role":"operator"}"#).status == 422)
             // Two sessions cannot share an external_id.
-            _ = try await admin.call(.POST, "/api/v1/sessions", json: #"{"user_id":"u2","sport":"run","started_at":"\#(start)","duration_s":60,"external_id":"x-1"}"#)
+            _ = try await admin.call(
+                .POST,
+                "/api/v1/sessions",
+                json: #"{"user_id":"u2","sport":"run","started_at":"\#(start)","duration_s":60,"external_id":"x-1"}"#
+            )
             let other = try await admin.call(.POST, "/api/v1/sessions", json: #"{"user_id":"u2","sport":"ride","started_at":"\#(start)","duration_s":60}"#)
             let id = try #require((try JSONSerialization.jsonObject(with: Data(other.body.utf8)) as? [String: Any])?["id"] as? Int)
             #expect(try await admin.call(.PATCH, "/api/v1/sessions/\(id)", json: #"{"external_id":"x-1"}"#).status == 409)

@@ -108,7 +108,10 @@ struct DroneGrid {
             return drone.state == .idle && drone.battery.isFinite && drone.position.isFinite && specifications[drone.type.ordinal] != nil
         }
         guard !eligible.isEmpty else { return }
-        var lowX = Double.infinity, lowY = Double.infinity, highX = -Double.infinity, highY = -Double.infinity
+        var lowX = Double.infinity
+        var lowY = Double.infinity
+        var highX = -Double.infinity
+        var highY = -Double.infinity
         for index in eligible {
             let position = drones[index].position
             lowX = min(lowX, position.x)
@@ -176,15 +179,18 @@ struct DroneGrid {
                 scan(cell: centreRow * columns + centreColumn, for: request, limit: limit, taken: taken, into: &found)
                 continue
             }
-            let lowRow = centreRow - ring, highRow = centreRow + ring
-            let lowColumn = max(centreColumn - ring, 0), highColumn = min(centreColumn + ring, columns - 1)
+            let lowRow = centreRow - ring
+            let highRow = centreRow + ring
+            let lowColumn = max(centreColumn - ring, 0)
+            let highColumn = min(centreColumn + ring, columns - 1)
             if lowRow >= 0 {
                 for column in lowColumn...highColumn { scan(cell: lowRow * columns + column, for: request, limit: limit, taken: taken, into: &found) }
             }
             if highRow < rows {
                 for column in lowColumn...highColumn { scan(cell: highRow * columns + column, for: request, limit: limit, taken: taken, into: &found) }
             }
-            let innerLow = max(lowRow + 1, 0), innerHigh = min(highRow - 1, rows - 1)
+            let innerLow = max(lowRow + 1, 0)
+            let innerHigh = min(highRow - 1, rows - 1)
             guard innerLow <= innerHigh else { continue }
             if centreColumn - ring >= 0 {
                 for row in innerLow...innerHigh { scan(cell: row * columns + centreColumn - ring, for: request, limit: limit, taken: taken, into: &found) }
@@ -237,7 +243,8 @@ struct DispatchPlanner {
         let order = pending.indices
             .filter { pending[$0].state == .pending && pending[$0].origin.isFinite }
             .sorted { left, right in
-                let a = pending[left], b = pending[right]
+                let a = pending[left]
+                let b = pending[right]
                 if a.priority != b.priority { return a.priority > b.priority }
                 if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
                 return left < right
@@ -258,7 +265,9 @@ struct DispatchPlanner {
 
     private func assignment(_ request: DispatchRequest, _ candidate: DispatchCandidate) -> Assignment {
         Assignment(
-            deliveryID: deliveries[request.deliveryIndex].id, droneID: drones[grid.droneIndex[candidate.slot]].id, pickUpSeconds: candidate.seconds
+            deliveryID: deliveries[request.deliveryIndex].id,
+            droneID: drones[grid.droneIndex[candidate.slot]].id,
+            pickUpSeconds: candidate.seconds
         )
     }
 

@@ -79,10 +79,13 @@ public enum FleetSizing {
                 guard case .notEnoughBattery(let needed) = verdict else { return false }
                 return needed <= 100 && drone.battery < 100 && !chosen.contains(drone.id)
             }.map(\.0)
-            guard let nearest = candidates.min(by: { left, right in
-                let a = left.position.distance(to: delivery.origin), b = right.position.distance(to: delivery.origin)
-                return a != b ? a < b : left.id < right.id
-            }) else { continue }
+            guard
+                let nearest = candidates.min(by: { left, right in
+                    let a = left.position.distance(to: delivery.origin)
+                    let b = right.position.distance(to: delivery.origin)
+                    return a != b ? a < b : left.id < right.id
+                })
+            else { continue }
             chosen.insert(nearest.id)
             order.append(nearest.id)
         }

@@ -48,7 +48,10 @@ public struct Bounds: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case minX = "min_x", minY = "min_y", maxX = "max_x", maxY = "max_y"
+        case minX = "min_x"
+        case minY = "min_y"
+        case maxX = "max_x"
+        case maxY = "max_y"
     }
 
     public func contains(_ point: Point) -> Bool {

@@ -128,12 +128,12 @@ public enum DroneState: String, Codable, Sendable, CaseIterable {
         case (.offline, _): false
         case (_, .offline): true
         case (.inactive, .idle),
-             (.idle, .assigned), (.idle, .returning), (.idle, .retiring),
-             (.assigned, .delivering), (.assigned, .idle),
-             (.delivering, .returning),
-             (.returning, .charging),
-             (.charging, .idle), (.charging, .retiring),
-             (.retiring, .inactive):
+            (.idle, .assigned), (.idle, .returning), (.idle, .retiring),
+            (.assigned, .delivering), (.assigned, .idle),
+            (.delivering, .returning),
+            (.returning, .charging),
+            (.charging, .idle), (.charging, .retiring),
+            (.retiring, .inactive):
             true
         default: false
         }
@@ -160,8 +160,16 @@ public struct Drone: Codable, Sendable, Hashable, Identifiable {
     public var version: Int
 
     public init(
-        id: String, type: DroneType, position: Point, battery: Double, state: DroneState = .inactive, deliveryID: UUID? = nil,
-        target: Point? = nil, chargingPointID: String? = nil, reportsTelemetry: Bool = false, version: Int = 1
+        id: String,
+        type: DroneType,
+        position: Point,
+        battery: Double,
+        state: DroneState = .inactive,
+        deliveryID: UUID? = nil,
+        target: Point? = nil,
+        chargingPointID: String? = nil,
+        reportsTelemetry: Bool = false,
+        version: Int = 1
     ) {
         self.id = id
         self.type = type
@@ -289,8 +297,19 @@ public struct Delivery: Codable, Sendable, Hashable, Identifiable {
     public var version: Int
 
     public init(
-        id: UUID, origin: Point, destination: Point, weightKg: Double, priority: Int = 0, state: DeliveryState = .pending, droneID: String? = nil,
-        createdAt: Date, assignedAt: Date? = nil, pickedUpAt: Date? = nil, deliveredAt: Date? = nil, endedAt: Date? = nil, reason: String? = nil,
+        id: UUID,
+        origin: Point,
+        destination: Point,
+        weightKg: Double,
+        priority: Int = 0,
+        state: DeliveryState = .pending,
+        droneID: String? = nil,
+        createdAt: Date,
+        assignedAt: Date? = nil,
+        pickedUpAt: Date? = nil,
+        deliveredAt: Date? = nil,
+        endedAt: Date? = nil,
+        reason: String? = nil,
         version: Int = 1
     ) {
         self.id = id
@@ -401,7 +420,8 @@ public struct Delivery: Codable, Sendable, Hashable, Identifiable {
         for (name, point) in [("origin", origin), ("destination", destination)] {
             guard point.isFinite, map.bounds.contains(point) else {
                 let bounds = map.bounds
-                return "\(name) must lie on the map: x from \(plain(bounds.minX)) to \(plain(bounds.maxX)) m, y from \(plain(bounds.minY)) to \(plain(bounds.maxY)) m"
+                return
+                    "\(name) must lie on the map: x from \(plain(bounds.minX)) to \(plain(bounds.maxX)) m, y from \(plain(bounds.minY)) to \(plain(bounds.maxY)) m"
             }
         }
         guard origin != destination else { return "origin and destination are the same point" }

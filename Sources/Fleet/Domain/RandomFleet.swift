@@ -27,24 +27,42 @@ public enum RandomFleet {
     /// Idle drones of every type spread uniformly over the map, with 30 to 100 % of battery.
     public static func drones(_ count: Int, on map: FleetMap, prefix: String = "d-", using random: inout some RandomNumberGenerator) -> [Drone] {
         (0..<count).map { index in
-            Drone(id: "\(prefix)\(index)", type: DroneType.allCases.randomElement(using: &random)!, position: point(in: map.bounds, using: &random),
-                  battery: Double.random(in: 30...100, using: &random), state: .idle)
+            Drone(
+                id: "\(prefix)\(index)",
+                type: DroneType.allCases.randomElement(using: &random)!,
+                position: point(in: map.bounds, using: &random),
+                battery: Double.random(in: 30...100, using: &random),
+                state: .idle
+            )
         }
     }
 
     /// Pending deliveries between random points of the map, 0.2 to 20 kg, priorities in `priorities`, one a second.
     public static func deliveries(
-        _ count: Int, on map: FleetMap, priorities: ClosedRange<Int> = 0...9, from start: Date, using random: inout some RandomNumberGenerator
+        _ count: Int,
+        on map: FleetMap,
+        priorities: ClosedRange<Int> = 0...9,
+        from start: Date,
+        using random: inout some RandomNumberGenerator
     ) -> [Delivery] {
         (0..<count).map { index in
             var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }
             bytes[6] = bytes[6] & 0x0F | 0x40
             bytes[8] = bytes[8] & 0x3F | 0x80
-            let id = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                                 bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
-            return Delivery(id: id, origin: point(in: map.bounds, using: &random), destination: point(in: map.bounds, using: &random),
-                            weightKg: Double.random(in: 0.2...20, using: &random), priority: Int.random(in: priorities, using: &random),
-                            createdAt: start.addingTimeInterval(Double(index)))
+            let id = UUID(
+                uuid: (
+                    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                    bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+                )
+            )
+            return Delivery(
+                id: id,
+                origin: point(in: map.bounds, using: &random),
+                destination: point(in: map.bounds, using: &random),
+                weightKg: Double.random(in: 0.2...20, using: &random),
+                priority: Int.random(in: priorities, using: &random),
+                createdAt: start.addingTimeInterval(Double(index))
+            )
         }
     }
 }

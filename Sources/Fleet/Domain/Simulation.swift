@@ -222,7 +222,9 @@ struct TickStepper {
         guard let id = drone.deliveryID else { throw FleetRuleViolation("it is \(drone.state.rawValue) without a delivery") }
         guard let delivery = deliveries[id] else { throw FleetRuleViolation("it flies for delivery \(id.uuidString.lowercased()), which is unknown") }
         guard delivery.droneID == drone.id else {
-            throw FleetRuleViolation("it flies for delivery \(id.uuidString.lowercased()), which is \(delivery.droneID.map { "on drone \($0)" } ?? "on no drone")")
+            throw FleetRuleViolation(
+                "it flies for delivery \(id.uuidString.lowercased()), which is \(delivery.droneID.map { "on drone \($0)" } ?? "on no drone")"
+            )
         }
         guard !delivery.state.isFinal else { return nil }
         guard delivery.state == state else {

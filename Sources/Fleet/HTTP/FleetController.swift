@@ -109,12 +109,23 @@ struct FleetController: Sendable {
             let map = try await store.map(of: organizationID)
             let priority = body.priority ?? 0
             if let problem = Delivery.validationProblem(
-                origin: body.origin.point, destination: body.destination.point, weightKg: body.weightKg, priority: priority, map: map, rules: rules
+                origin: body.origin.point,
+                destination: body.destination.point,
+                weightKg: body.weightKg,
+                priority: priority,
+                map: map,
+                rules: rules
             ) {
                 throw Problem.unprocessable(problem)
             }
-            let delivery = Delivery(id: UUID(), origin: body.origin.point, destination: body.destination.point, weightKg: body.weightKg,
-                                    priority: priority, createdAt: Date())
+            let delivery = Delivery(
+                id: UUID(),
+                origin: body.origin.point,
+                destination: body.destination.point,
+                weightKg: body.weightKg,
+                priority: priority,
+                createdAt: Date()
+            )
             let (stored, isNew) = try await store.create(delivery, organizationID: organizationID, idempotencyKey: key)
             var response = try Self.json(stored, status: isNew ? .created : .ok)
             response.headers[.location] = "/api/v1/deliveries/\(stored.id.uuidString)"
@@ -133,11 +144,14 @@ struct FleetController: Sendable {
                     return state
                 }
             }
-            let limit = try request.uri.queryParameters.get("limit").map { text in
-                guard let limit = Int(text), (1...1_000).contains(limit) else { throw Problem.badRequest("limit must be a whole number from 1 to 1,000") }
-                return limit
-            } ?? 100
-            return try Self.json(DeliveryList(deliveries: try await store.deliveries(of: context.requirePrincipal().organizationID, states: states, limit: limit)))
+            let limit =
+                try request.uri.queryParameters.get("limit").map { text in
+                    guard let limit = Int(text), (1...1_000).contains(limit) else { throw Problem.badRequest("limit must be a whole number from 1 to 1,000") }
+                    return limit
+                } ?? 100
+            return try Self.json(
+                DeliveryList(deliveries: try await store.deliveries(of: context.requirePrincipal().organizationID, states: states, limit: limit))
+            )
         }
         deliveries.post("/deliveries/:id/cancel") { _, context -> Response in
             let organizationID = try context.requirePrincipal().organizationID
@@ -180,8 +194,14 @@ struct FleetController: Sendable {
             guard position.isFinite, map.bounds.contains(position) else { throw Problem.unprocessable("the position is outside the map") }
             let battery = body.battery ?? 100
             guard battery.isFinite, (0...100).contains(battery) else { throw Problem.unprocessable("the battery must be between 0 and 100 %") }
-            let drone = Drone(id: id, type: body.type, position: position, battery: battery, state: body.active == false ? .inactive : .idle,
-                              reportsTelemetry: body.reportsTelemetry ?? false)
+            let drone = Drone(
+                id: id,
+                type: body.type,
+                position: position,
+                battery: battery,
+                state: body.active == false ? .inactive : .idle,
+                reportsTelemetry: body.reportsTelemetry ?? false
+            )
             var response = try Response.json(try await store.register(drone, organizationID: organizationID), status: .created)
             response.headers[.location] = "/api/v1/drones/\(id)"
             return response
@@ -189,16 +209,20 @@ struct FleetController: Sendable {
         drones.patch("/drones/:id") { request, context -> Response in
             let body = try await request.decode(as: DroneChangeRequest.self, context: context)
             guard [.idle, .retiring, .inactive, .offline].contains(body.state) else {
-                throw Problem.unprocessable("a drone is activated (`idle`), retired (`retiring`), put `offline` or back to `inactive`; the dispatcher and the drone do the rest")
+                throw Problem.unprocessable(
+                    "a drone is activated (`idle`), retired (`retiring`), put `offline` or back to `inactive`; the dispatcher and the drone do the rest"
+                )
             }
-            return try Response.json(try await changeDrone(context) { drone, delivery throws(FleetRuleViolation) in
-                switch body.state {
-                case .idle: try drone.activate()
-                case .retiring: try drone.retire()
-                case .offline: try drone.goOffline(carrying: &delivery, reason: "drone \(drone.id) was taken offline")
-                default: try drone.change(to: body.state)
+            return try Response.json(
+                try await changeDrone(context) { drone, delivery throws(FleetRuleViolation) in
+                    switch body.state {
+                    case .idle: try drone.activate()
+                    case .retiring: try drone.retire()
+                    case .offline: try drone.goOffline(carrying: &delivery, reason: "drone \(drone.id) was taken offline")
+                    default: try drone.change(to: body.state)
+                    }
                 }
-            })
+            )
         }
         drones.post("/drones/:id/telemetry") { request, context -> Response in
             let body = try await request.decode(as: TelemetryRequest.self, context: context)
@@ -208,9 +232,11 @@ struct FleetController: Sendable {
             let report = TelemetryReport(position: body.position.point, battery: body.battery, state: body.state)
             // A measurement a drone sends every second, not a change someone makes: the drone's own state records it.
             return try await AuditTrail.$current.withValue(nil) {
-                try Response.json(try await changeDrone(context) { drone, delivery throws(FleetRuleViolation) in
-                    try Telemetry.apply(report, to: &drone, delivery: &delivery, now: Date())
-                })
+                try Response.json(
+                    try await changeDrone(context) { drone, delivery throws(FleetRuleViolation) in
+                        try Telemetry.apply(report, to: &drone, delivery: &delivery, now: Date())
+                    }
+                )
             }
         }
 
@@ -225,20 +251,26 @@ struct FleetController: Sendable {
             for drone in try await store.drones(of: organizationID) where drone.state == .charging || drone.state == .returning {
                 if let point = drone.chargingPointID { inUse[point, default: 0] += 1 }
             }
-            return ChargingPointList(chargingPoints: map.chargingPoints.map {
-                ChargingPointView(id: $0.id, name: $0.name, position: $0.position, pads: $0.pads, padsInUse: inUse[$0.id] ?? 0)
-            })
+            return ChargingPointList(
+                chargingPoints: map.chargingPoints.map {
+                    ChargingPointView(id: $0.id, name: $0.name, position: $0.position, pads: $0.pads, padsInUse: inUse[$0.id] ?? 0)
+                }
+            )
         }
         read.get("/fleet/stats") { _, context -> FleetStatistics in
             let organizationID = try context.requirePrincipal().organizationID
-            let counts = try await store.drones(of: organizationID).reduce(into: Dictionary(uniqueKeysWithValues: DroneState.allCases.map { ($0.rawValue, 0) })) {
+            let counts = try await store.drones(of: organizationID).reduce(into: Dictionary(uniqueKeysWithValues: DroneState.allCases.map { ($0.rawValue, 0) }))
+            {
                 $0[$1.state.rawValue, default: 0] += 1
             }
             let timings = try await store.timings(of: organizationID, sinceMs: WallClock.nowMilliseconds() - 3_600_000)
             return FleetStatistics(
-                backlog: try await store.backlog(of: organizationID), drones: counts,
-                assignmentLatencySeconds: Percentiles(timings.assignmentSeconds), deliveryTimeSeconds: Percentiles(timings.deliverySeconds),
-                deliveredLastHour: timings.delivered, failedLastHour: timings.failed
+                backlog: try await store.backlog(of: organizationID),
+                drones: counts,
+                assignmentLatencySeconds: Percentiles(timings.assignmentSeconds),
+                deliveryTimeSeconds: Percentiles(timings.deliverySeconds),
+                deliveredLastHour: timings.delivered,
+                failedLastHour: timings.failed
             )
         }
     }
@@ -260,7 +292,8 @@ struct FleetController: Sendable {
     /// Reads a drone and its delivery, applies `change`, and writes both if nobody changed them meanwhile (else
     /// tries again with what they became). A change the rules refuse is a conflict.
     func changeDrone(
-        _ context: TurnoRequestContext, _ change: (inout Drone, inout Delivery?) throws(FleetRuleViolation) -> Void
+        _ context: TurnoRequestContext,
+        _ change: (inout Drone, inout Delivery?) throws(FleetRuleViolation) -> Void
     ) async throws -> Drone {
         let organizationID = try context.requirePrincipal().organizationID
         return try await Self.retryingConflicts(while: "the drone kept changing while being updated") { () async throws -> Drone? in

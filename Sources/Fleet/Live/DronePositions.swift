@@ -55,8 +55,15 @@ struct DronePositions: Service {
         let positions = Positions(
             at: Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
             drones: drones.map {
-                Position(id: $0.id, x: ($0.position.x * 10).rounded() / 10, y: ($0.position.y * 10).rounded() / 10,
-                         battery: ($0.battery * 10).rounded() / 10, state: $0.state, tx: $0.target?.x, ty: $0.target?.y)
+                Position(
+                    id: $0.id,
+                    x: ($0.position.x * 10).rounded() / 10,
+                    y: ($0.position.y * 10).rounded() / 10,
+                    battery: ($0.battery * 10).rounded() / 10,
+                    state: $0.state,
+                    tx: $0.target?.x,
+                    ty: $0.target?.y
+                )
             }
         )
         let data = String(decoding: try JSONEncoder().encode(positions), as: UTF8.self)

@@ -88,7 +88,10 @@ public final class FleetEngine: Service, EventConsumer {
                         try await tick(organizationID, seconds: seconds)
                     } catch {
                         if !Task.isCancelled {
-                            logger.warning("fleet tick failed; trying again next tick", metadata: ["organization": "\(organizationID)", "error": "\(loggable(error))"])
+                            logger.warning(
+                                "fleet tick failed; trying again next tick",
+                                metadata: ["organization": "\(organizationID)", "error": "\(loggable(error))"]
+                            )
                         }
                     }
                 }
@@ -171,9 +174,13 @@ public final class FleetEngine: Service, EventConsumer {
             let (droneVersion, deliveryVersion) = (drone.version, delivery.version)
             try drone.take(&delivery, at: now)
             // A conflict means another writer got there first; the next tick sees the new state.
-            try await store.apply(FleetStore.Change(
-                drones: [(drone, droneVersion, .changed)], deliveries: [(delivery, deliveryVersion, .assigned)]
-            ), organizationID: organizationID)
+            try await store.apply(
+                FleetStore.Change(
+                    drones: [(drone, droneVersion, .changed)],
+                    deliveries: [(delivery, deliveryVersion, .assigned)]
+                ),
+                organizationID: organizationID
+            )
         }
     }
 
@@ -199,8 +206,10 @@ public final class FleetEngine: Service, EventConsumer {
         }
         for (id, delivery) in world.deliveries where !savedDeliveries.contains(id) {
             guard let was = before.deliveries[id], delivery.version != was.version else { continue }
-            try await store.apply(FleetStore.Change(deliveries: [(delivery, was.version, FleetStore.DeliveryEvent(for: delivery.state))]),
-                                  organizationID: organizationID)
+            try await store.apply(
+                FleetStore.Change(deliveries: [(delivery, was.version, FleetStore.DeliveryEvent(for: delivery.state))]),
+                organizationID: organizationID
+            )
         }
         try await store.savePositions(moved, organizationID: organizationID, timeMs: WallClock.nowMilliseconds())
     }
@@ -209,14 +218,15 @@ public final class FleetEngine: Service, EventConsumer {
 extension FleetStore.DeliveryEvent {
     /// The event that says a delivery reached `state`.
     init(for state: DeliveryState) {
-        self = switch state {
-        case .pending: .requeued
-        case .assigned: .assigned
-        case .pickedUp: .pickedUp
-        case .delivered: .delivered
-        case .failed: .failed
-        case .cancelled: .cancelled
-        }
+        self =
+            switch state {
+            case .pending: .requeued
+            case .assigned: .assigned
+            case .pickedUp: .pickedUp
+            case .delivered: .delivered
+            case .failed: .failed
+            case .cancelled: .cancelled
+            }
     }
 }
 

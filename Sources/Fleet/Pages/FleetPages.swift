@@ -22,8 +22,12 @@ struct FleetPages: Sendable {
                 "topic": JSONText.string(FleetTopics.fleet(principal.organizationID)),
             ]
             let html = renderer.render(
-                page: "fleet", language: language, title: renderer.text("fleet_title", language),
-                csrf: context.csrfToken, liveID: await hub.latestSequence, data: data,
+                page: "fleet",
+                language: language,
+                title: renderer.text("fleet_title", language),
+                csrf: context.csrfToken,
+                liveID: await hub.latestSequence,
+                data: data,
                 navigation: principal.role.map { navigation.html(role: $0, language: language, current: request.uri.path) }
             )
             return PageRenderer.html(html)

@@ -77,6 +77,6 @@ enum FleetSchema {
                 "CREATE INDEX deliveries_ended ON deliveries (organization_id, ended_at_ms)",
                 "CREATE UNIQUE INDEX deliveries_idempotency_key ON deliveries (organization_id, idempotency_key)",
             ]
-        },
+        }
     ]
 }

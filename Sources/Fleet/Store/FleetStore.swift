@@ -24,18 +24,22 @@ public struct FleetStore: Sendable {
             let upsert = transaction.kind == .postgres ? " ON CONFLICT DO NOTHING" : ""
             let insert = transaction.kind == .postgres ? "INSERT INTO" : "INSERT OR IGNORE INTO"
             for zone in standard.zones {
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     \(unsafeRaw: insert) fleet_zones (organization_id, id, name, min_x, min_y, max_x, max_y)
                     VALUES (\(bind: organizationID), \(bind: zone.id), \(bind: zone.name), \(bind: zone.bounds.minX), \(bind: zone.bounds.minY),
                             \(bind: zone.bounds.maxX), \(bind: zone.bounds.maxY))\(unsafeRaw: upsert)
-                    """).run()
+                    """
+                ).run()
             }
             for point in standard.chargingPoints {
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     \(unsafeRaw: insert) fleet_charging_points (organization_id, id, name, x, y, pads)
                     VALUES (\(bind: organizationID), \(bind: point.id), \(bind: point.name), \(bind: point.position.x), \(bind: point.position.y),
                             \(bind: point.pads))\(unsafeRaw: upsert)
-                    """).run()
+                    """
+                ).run()
             }
         }
         return try await readMap(organizationID)
@@ -43,25 +47,44 @@ public struct FleetStore: Sendable {
 
     private func readMap(_ organizationID: Int64) async throws -> FleetMap {
         try await storage.read { sql in
-            let zones = try await sql.raw("""
+            let zones = try await sql.raw(
+                """
                 SELECT id, name, min_x, min_y, max_x, max_y FROM fleet_zones WHERE organization_id = \(bind: organizationID) ORDER BY id
-                """).all().map { row in
-                Zone(id: try row.decode(column: "id", as: String.self), name: try row.decode(column: "name", as: String.self),
-                     bounds: Bounds(minX: try row.decode(column: "min_x", as: Double.self), minY: try row.decode(column: "min_y", as: Double.self),
-                                    maxX: try row.decode(column: "max_x", as: Double.self), maxY: try row.decode(column: "max_y", as: Double.self)))
+                """
+            ).all().map { row in
+                Zone(
+                    id: try row.decode(column: "id", as: String.self),
+                    name: try row.decode(column: "name", as: String.self),
+                    bounds: Bounds(
+                        minX: try row.decode(column: "min_x", as: Double.self),
+                        minY: try row.decode(column: "min_y", as: Double.self),
+                        maxX: try row.decode(column: "max_x", as: Double.self),
+                        maxY: try row.decode(column: "max_y", as: Double.self)
+                    )
+                )
             }
-            let points = try await sql.raw("""
+            let points = try await sql.raw(
+                """
                 SELECT id, name, x, y, pads FROM fleet_charging_points WHERE organization_id = \(bind: organizationID) ORDER BY id
-                """).all().map { row in
-                ChargingPoint(id: try row.decode(column: "id", as: String.self), name: try row.decode(column: "name", as: String.self),
-                              position: Point(x: try row.decode(column: "x", as: Double.self), y: try row.decode(column: "y", as: Double.self)),
-                              pads: try row.decode(column: "pads", as: Int.self))
+                """
+            ).all().map { row in
+                ChargingPoint(
+                    id: try row.decode(column: "id", as: String.self),
+                    name: try row.decode(column: "name", as: String.self),
+                    position: Point(x: try row.decode(column: "x", as: Double.self), y: try row.decode(column: "y", as: Double.self)),
+                    pads: try row.decode(column: "pads", as: Int.self)
+                )
             }
             // The map's bounds are those of its zones together.
-            let bounds = zones.isEmpty ? FleetMap.standard.bounds : Bounds(
-                minX: zones.map(\.bounds.minX).min()!, minY: zones.map(\.bounds.minY).min()!,
-                maxX: zones.map(\.bounds.maxX).max()!, maxY: zones.map(\.bounds.maxY).max()!
-            )
+            let bounds =
+                zones.isEmpty
+                ? FleetMap.standard.bounds
+                : Bounds(
+                    minX: zones.map(\.bounds.minX).min()!,
+                    minY: zones.map(\.bounds.minY).min()!,
+                    maxX: zones.map(\.bounds.maxX).max()!,
+                    maxY: zones.map(\.bounds.maxY).max()!
+                )
             return FleetMap(bounds: bounds, zones: zones, chargingPoints: points)
         }
     }
@@ -123,17 +146,21 @@ public struct FleetStore: Sendable {
     }
 
     static func drone(_ id: String, of organizationID: Int64, in sql: any SQLDatabase) async throws -> Drone? {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             SELECT \(unsafeRaw: droneColumns) FROM drones WHERE organization_id = \(bind: organizationID) AND id = \(bind: id)
-            """).first().map(drone)
+            """
+        ).first().map(drone)
     }
 
     /// Drones whose position or state changed after `sinceMs`, for the map's position pushes.
     func dronesMoved(of organizationID: Int64, sinceMs: Int64) async throws -> [Drone] {
         try await storage.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT \(unsafeRaw: Self.droneColumns) FROM drones WHERE organization_id = \(bind: organizationID) AND updated_at_ms > \(bind: sinceMs)
-                """).all().map(Self.drone)
+                """
+            ).all().map(Self.drone)
         }
     }
 
@@ -141,14 +168,16 @@ public struct FleetStore: Sendable {
     func register(_ drone: Drone, organizationID: Int64) async throws -> Drone {
         try await storage.write { transaction in
             // Two registrations of one id at once: the second inserts nothing and is told so.
-            let inserted = try await transaction.sql.raw("""
+            let inserted = try await transaction.sql.raw(
+                """
                 INSERT INTO drones (organization_id, id, type, state, x, y, battery, delivery_id, target_x, target_y, charging_point_id,
                                     reports_telemetry, version, updated_at_ms)
                 VALUES (\(bind: organizationID), \(bind: drone.id), \(bind: drone.type.rawValue), \(bind: drone.state.rawValue),
                         \(bind: drone.position.x), \(bind: drone.position.y), \(bind: drone.battery), NULL, NULL, NULL, NULL,
                         \(bind: drone.reportsTelemetry ? 1 : 0), \(bind: drone.version), \(bind: transaction.timeMs))
                 ON CONFLICT DO NOTHING RETURNING id
-                """).first()
+                """
+            ).first()
             guard inserted != nil else { throw FleetRuleViolation("there is already a drone \(drone.id)") }
             try await Self.append(.droneRegistered, drone, organizationID: organizationID, in: transaction)
             return drone
@@ -158,9 +187,11 @@ public struct FleetStore: Sendable {
     /// Makes sure the first organization has `count` simulated drones, `sim-00001` …: mostly light, spread evenly
     /// over its map, charged and idle. Drones already there are left as they are.
     func ensureSimulatedDrones(_ count: Int) async throws {
-        guard let organizationID = try await storage.read({ sql in
-            try await sql.raw("SELECT MIN(id) AS id FROM organizations").first()?.decode(column: "id", as: Int64?.self)
-        }) else { return }
+        guard
+            let organizationID = try await storage.read({ sql in
+                try await sql.raw("SELECT MIN(id) AS id FROM organizations").first()?.decode(column: "id", as: Int64?.self)
+            })
+        else { return }
         let map = try await map(of: organizationID)
         let existing = Set(try await drones(of: organizationID).map(\.id))
         let missing = (1...max(count, 1)).filter { count > 0 && !existing.contains(String(format: "sim-%05d", $0)) }
@@ -181,12 +212,14 @@ public struct FleetStore: Sendable {
                     let position = Point(x: bounds.minX + halton(number, 2) * bounds.width, y: bounds.minY + halton(number, 3) * bounds.height)
                     let type: DroneType = number % 10 == 0 ? .heavy : (number % 10 < 4 ? .medium : .light)
                     let drone = Drone(id: String(format: "sim-%05d", number), type: type, position: position, battery: 100, state: .idle)
-                    try await transaction.sql.raw("""
+                    try await transaction.sql.raw(
+                        """
                         INSERT INTO drones (organization_id, id, type, state, x, y, battery, reports_telemetry, version, updated_at_ms)
                         VALUES (\(bind: organizationID), \(bind: drone.id), \(bind: drone.type.rawValue), \(bind: drone.state.rawValue),
                                 \(bind: drone.position.x), \(bind: drone.position.y), \(bind: drone.battery), 0, \(bind: drone.version),
                                 \(bind: transaction.timeMs))
-                        """).run()
+                        """
+                    ).run()
                     try await Self.append(.droneRegistered, drone, organizationID: organizationID, in: transaction)
                 }
             }
@@ -196,14 +229,16 @@ public struct FleetStore: Sendable {
     /// Writes a drone's new state if nobody changed it since it was read (its version then was `readVersion`).
     /// False when somebody did: the caller reads it again.
     static func save(_ drone: Drone, readVersion: Int, organizationID: Int64, in transaction: Transaction) async throws -> Bool {
-        let row = try await transaction.sql.raw("""
+        let row = try await transaction.sql.raw(
+            """
             UPDATE drones SET type = \(bind: drone.type.rawValue), state = \(bind: drone.state.rawValue), x = \(bind: drone.position.x),
                 y = \(bind: drone.position.y), battery = \(bind: drone.battery), delivery_id = \(bind: drone.deliveryID?.uuidString),
                 target_x = \(bind: drone.target?.x), target_y = \(bind: drone.target?.y), charging_point_id = \(bind: drone.chargingPointID),
                 reports_telemetry = \(bind: drone.reportsTelemetry ? 1 : 0), version = \(bind: drone.version), updated_at_ms = \(bind: transaction.timeMs)
             WHERE organization_id = \(bind: organizationID) AND id = \(bind: drone.id) AND version = \(bind: readVersion)
             RETURNING version
-            """).first()
+            """
+        ).first()
         return row != nil
     }
 
@@ -252,8 +287,11 @@ public struct FleetStore: Sendable {
             state: try decodeEnum(DeliveryState.self, row, "state"),
             droneID: try row.decode(column: "drone_id", as: String?.self),
             createdAt: try date("created_at_ms")!,
-            assignedAt: try date("assigned_at_ms"), pickedUpAt: try date("picked_up_at_ms"), deliveredAt: try date("delivered_at_ms"),
-            endedAt: try date("ended_at_ms"), reason: try row.decode(column: "reason", as: String?.self),
+            assignedAt: try date("assigned_at_ms"),
+            pickedUpAt: try date("picked_up_at_ms"),
+            deliveredAt: try date("delivered_at_ms"),
+            endedAt: try date("ended_at_ms"),
+            reason: try row.decode(column: "reason", as: String?.self),
             version: try row.decode(column: "version", as: Int.self)
         )
     }
@@ -263,9 +301,11 @@ public struct FleetStore: Sendable {
     }
 
     static func delivery(_ id: UUID, of organizationID: Int64, in sql: any SQLDatabase) async throws -> Delivery? {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             SELECT \(unsafeRaw: deliveryColumns) FROM deliveries WHERE id = \(bind: id.uuidString) AND organization_id = \(bind: organizationID)
-            """).first().map(delivery)
+            """
+        ).first().map(delivery)
     }
 
     /// Newest first.
@@ -283,10 +323,12 @@ public struct FleetStore: Sendable {
     /// The deliveries not yet delivered, failed or cancelled, oldest first.
     func openDeliveries(of organizationID: Int64) async throws -> [Delivery] {
         try await storage.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries
                 WHERE organization_id = \(bind: organizationID) AND state IN ('pending', 'assigned', 'picked_up') ORDER BY created_at_ms, id
-                """).all().map(Self.delivery)
+                """
+            ).all().map(Self.delivery)
         }
     }
 
@@ -300,13 +342,15 @@ public struct FleetStore: Sendable {
             }
             var delivery = delivery
             delivery.createdAt = Date(timeIntervalSince1970: Double(transaction.timeMs) / 1_000)
-            try await transaction.sql.raw("""
+            try await transaction.sql.raw(
+                """
                 INSERT INTO deliveries (id, organization_id, state, origin_x, origin_y, destination_x, destination_y, weight_kg, priority,
                                         created_at_ms, version)
                 VALUES (\(bind: delivery.id.uuidString), \(bind: organizationID), \(bind: delivery.state.rawValue), \(bind: delivery.origin.x),
                         \(bind: delivery.origin.y), \(bind: delivery.destination.x), \(bind: delivery.destination.y), \(bind: delivery.weightKg),
                         \(bind: delivery.priority), \(bind: transaction.timeMs), \(bind: delivery.version))
-                """).run()
+                """
+            ).run()
             if let idempotencyKey { try await transaction.remember(idempotencyKey, made: "delivery", id: delivery.id.uuidString) }
             try await Self.append(.created, delivery, organizationID: organizationID, in: transaction)
             return (delivery, true)
@@ -316,14 +360,16 @@ public struct FleetStore: Sendable {
     /// Writes a delivery's new state if nobody changed it since it was read. False when somebody did.
     static func save(_ delivery: Delivery, readVersion: Int, organizationID: Int64, in transaction: Transaction) async throws -> Bool {
         func ms(_ date: Date?) -> Int64? { date.map { Int64(($0.timeIntervalSince1970 * 1_000).rounded()) } }
-        let row = try await transaction.sql.raw("""
+        let row = try await transaction.sql.raw(
+            """
             UPDATE deliveries SET state = \(bind: delivery.state.rawValue), drone_id = \(bind: delivery.droneID),
                 assigned_at_ms = \(bind: ms(delivery.assignedAt)), picked_up_at_ms = \(bind: ms(delivery.pickedUpAt)),
                 delivered_at_ms = \(bind: ms(delivery.deliveredAt)), ended_at_ms = \(bind: ms(delivery.endedAt)), reason = \(bind: delivery.reason),
                 version = \(bind: delivery.version)
             WHERE id = \(bind: delivery.id.uuidString) AND organization_id = \(bind: organizationID) AND version = \(bind: readVersion)
             RETURNING version
-            """).first()
+            """
+        ).first()
         return row != nil
     }
 
@@ -361,11 +407,14 @@ public struct FleetStore: Sendable {
     // MARK: Events
 
     enum DeliveryEvent: String, Sendable {
-        case created, assigned, pickedUp = "picked_up", delivered, failed, cancelled, requeued
+        case created, assigned
+        case pickedUp = "picked_up"
+        case delivered, failed, cancelled, requeued
     }
 
     enum DroneEvent: String, Sendable {
-        case droneRegistered = "registered", changed
+        case droneRegistered = "registered"
+        case changed
     }
 
     static let encoder: JSONEncoder = {
@@ -379,18 +428,27 @@ public struct FleetStore: Sendable {
     }()
 
     static func append(_ event: DeliveryEvent, _ delivery: Delivery, organizationID: Int64, in transaction: Transaction) async throws {
-        try await transaction.append(NewEvent(
-            tenant: organizationID, stream: "delivery:\(delivery.id.uuidString)", type: "delivery.\(event.rawValue)",
-            topics: [FleetTopics.fleet(organizationID), FleetTopics.delivery(delivery.id)],
-            json: String(decoding: try encoder.encode(delivery), as: UTF8.self)
-        ))
+        try await transaction.append(
+            NewEvent(
+                tenant: organizationID,
+                stream: "delivery:\(delivery.id.uuidString)",
+                type: "delivery.\(event.rawValue)",
+                topics: [FleetTopics.fleet(organizationID), FleetTopics.delivery(delivery.id)],
+                json: String(decoding: try encoder.encode(delivery), as: UTF8.self)
+            )
+        )
     }
 
     static func append(_ event: DroneEvent, _ drone: Drone, organizationID: Int64, in transaction: Transaction) async throws {
-        try await transaction.append(NewEvent(
-            tenant: organizationID, stream: "drone:\(organizationID):\(drone.id)", type: "drone.\(event.rawValue)",
-            topics: [FleetTopics.fleet(organizationID)], json: String(decoding: try encoder.encode(drone), as: UTF8.self)
-        ))
+        try await transaction.append(
+            NewEvent(
+                tenant: organizationID,
+                stream: "drone:\(organizationID):\(drone.id)",
+                type: "drone.\(event.rawValue)",
+                topics: [FleetTopics.fleet(organizationID)],
+                json: String(decoding: try encoder.encode(drone), as: UTF8.self)
+            )
+        )
     }
 
     // MARK: Statistics
@@ -406,10 +464,12 @@ public struct FleetStore: Sendable {
     func timings(of organizationID: Int64, sinceMs: Int64) async throws -> Timings {
         try await storage.read { sql in
             var timings = Timings()
-            for row in try await sql.raw("""
+            for row in try await sql.raw(
+                """
                 SELECT state, created_at_ms, assigned_at_ms, delivered_at_ms FROM deliveries
                 WHERE organization_id = \(bind: organizationID) AND ((ended_at_ms > \(bind: sinceMs)) OR (assigned_at_ms > \(bind: sinceMs)))
-                """).all() {
+                """
+            ).all() {
                 let created = try row.decode(column: "created_at_ms", as: Int64.self)
                 if let assigned = try row.decode(column: "assigned_at_ms", as: Int64?.self), assigned > sinceMs {
                     timings.assignmentSeconds.append(Double(assigned - created) / 1_000)
@@ -430,9 +490,11 @@ public struct FleetStore: Sendable {
 
     func backlog(of organizationID: Int64) async throws -> Int {
         try await storage.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT COUNT(*) AS n FROM deliveries WHERE organization_id = \(bind: organizationID) AND state = 'pending'
-                """).first()?.decode(column: "n", as: Int.self) ?? 0
+                """
+            ).first()?.decode(column: "n", as: Int.self) ?? 0
         }
     }
 }

@@ -42,8 +42,8 @@ public enum QueueEvent: Sendable, Equatable {
     public var ticket: Ticket? {
         switch self {
         case .ticketIssued(let t), .ticketCalled(let t), .ticketRecalled(let t), .ticketStarted(let t), .ticketServed(let t),
-             .ticketNoShow(let t), .ticketTransferred(let t, _, _), .ticketCancelled(let t), .ticketReassigned(let t, _),
-             .ticketHeld(let t), .ticketExpired(let t):
+            .ticketNoShow(let t), .ticketTransferred(let t, _, _), .ticketCancelled(let t), .ticketReassigned(let t, _),
+            .ticketHeld(let t), .ticketExpired(let t):
             t
         case .queueOpened, .queuePaused, .queueClosed:
             nil
@@ -91,7 +91,8 @@ public enum QueueRuleViolation: RuleViolation, Equatable {
         case .branchClosed: "the branch is closed"
         case .noOpenQueue(let service): "no open counter serves \(service) right now"
         case .queueClosed(let counter): "counter \(counter) is closed"
-        case .invalidTransition(let ticket, let state, let action): "ticket \(ticket) is \(state.rawValue.replacingOccurrences(of: "_", with: "-")), so it cannot be \(action)"
+        case .invalidTransition(let ticket, let state, let action):
+            "ticket \(ticket) is \(state.rawValue.replacingOccurrences(of: "_", with: "-")), so it cannot be \(action)"
         case .notAtThisQueue(let ticket): "ticket \(ticket) is not at this counter"
         case .queueDoesNotServe(let counter, let service): "counter \(counter) does not serve \(service); name a service it serves"
         case .colleagueAtNoCounter(let staffID, let service):
@@ -502,11 +503,12 @@ public struct BranchState: Sendable, Equatable {
         queues[queueID] = queue
         var events: [QueueEvent] = []
         var moved: [TicketID] = []
-        let waiting: [Ticket] = switch branch.routingMode {
-        case .dedicated: line(of: queueID)
-        case .pooled:
-            lines.filter { if case .service = $0.key { true } else { $0.key == .queue(queueID) } }.values.joined().sorted().compactMap { tickets[$0.id] }
-        }
+        let waiting: [Ticket] =
+            switch branch.routingMode {
+            case .dedicated: line(of: queueID)
+            case .pooled:
+                lines.filter { if case .service = $0.key { true } else { $0.key == .queue(queueID) } }.values.joined().sorted().compactMap { tickets[$0.id] }
+            }
         for var ticket in waiting {
             switch branch.routingMode {
             case .dedicated:
@@ -577,7 +579,8 @@ public struct BranchState: Sendable, Equatable {
 extension Array where Element == CallOrder.Rank {
     /// Where `rank` is or would go in this sorted line (binary search).
     func insertionIndex(of rank: CallOrder.Rank) -> Int {
-        var low = 0, high = count
+        var low = 0
+        var high = count
         while low < high {
             let middle = (low + high) / 2
             if self[middle] < rank { low = middle + 1 } else { high = middle }

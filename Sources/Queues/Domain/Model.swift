@@ -37,8 +37,17 @@ public struct Branch: Sendable, Equatable, Codable {
     public var orderedSelfServiceClasses: [CustomerClass] { CustomerClass.allCases.filter(selfServiceClasses.contains) }
 
     public init(
-        id: BranchID, organizationID: Int64, name: String, timeZone: String, language: String, routingMode: RoutingMode, isOpen: Bool,
-        publicID: String = "", selfServiceClasses: Set<CustomerClass> = [.regular], kioskOpenedAtMs: Int64? = nil, displayOpenedAtMs: Int64? = nil
+        id: BranchID,
+        organizationID: Int64,
+        name: String,
+        timeZone: String,
+        language: String,
+        routingMode: RoutingMode,
+        isOpen: Bool,
+        publicID: String = "",
+        selfServiceClasses: Set<CustomerClass> = [.regular],
+        kioskOpenedAtMs: Int64? = nil,
+        displayOpenedAtMs: Int64? = nil
     ) {
         self.id = id
         self.organizationID = organizationID
@@ -108,8 +117,15 @@ public struct Queue: Sendable, Equatable, Codable {
     public var averageServiceSeconds: Double?
 
     public init(
-        id: QueueID, branchID: BranchID, name: String, counter: String, serviceIDs: Set<ServiceID>, state: QueueState,
-        operatorIDs: Set<StaffID> = [], lastAssignedAtMs: Int64? = nil, averageServiceSeconds: Double? = nil
+        id: QueueID,
+        branchID: BranchID,
+        name: String,
+        counter: String,
+        serviceIDs: Set<ServiceID>,
+        state: QueueState,
+        operatorIDs: Set<StaffID> = [],
+        lastAssignedAtMs: Int64? = nil,
+        averageServiceSeconds: Double? = nil
     ) {
         self.id = id
         self.branchID = branchID
@@ -191,9 +207,21 @@ public struct Ticket: Sendable, Equatable, Codable {
     public var transferredAtMs: Int64?
 
     public init(
-        id: TicketID, branchID: BranchID, token: String, number: TicketNumber, serviceID: ServiceID, queueID: QueueID?,
-        customerClass: CustomerClass, channel: Channel, state: TicketState, issuedAtMs: Int64,
-        calledAtMs: Int64? = nil, startedAtMs: Int64? = nil, finishedAtMs: Int64? = nil, recallCount: Int = 0, heldReason: String? = nil,
+        id: TicketID,
+        branchID: BranchID,
+        token: String,
+        number: TicketNumber,
+        serviceID: ServiceID,
+        queueID: QueueID?,
+        customerClass: CustomerClass,
+        channel: Channel,
+        state: TicketState,
+        issuedAtMs: Int64,
+        calledAtMs: Int64? = nil,
+        startedAtMs: Int64? = nil,
+        finishedAtMs: Int64? = nil,
+        recallCount: Int = 0,
+        heldReason: String? = nil,
         transferredAtMs: Int64? = nil
     ) {
         self.id = id

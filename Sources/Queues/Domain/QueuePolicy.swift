@@ -84,7 +84,7 @@ public enum CallOrder {
         let weights = services.map(\.priorityWeight)
         let multipliers = CustomerClass.allCases.map(policy.multiplier)
         guard let maxWeight = weights.max(), let minWeight = weights.min(), let maxMultiplier = multipliers.max(), let minMultiplier = multipliers.min(),
-              policy.ageingPerMinute > 0
+            policy.ageingPerMinute > 0
         else { return .infinity }
         let spread = Double(maxWeight + 1) * maxMultiplier - Double(minWeight + 1) * minMultiplier
         return spread / policy.ageingPerMinute

@@ -17,7 +17,8 @@ public enum WaitEstimate {
     /// Erlang C for `servers` counters with arrivals at `arrivalsPerSecond` and services lasting
     /// `serviceSeconds` on average: the probability that a new customer waits, and their expected wait in
     /// seconds. Nil when the counters cannot keep up (arrivals ≥ capacity), where the wait grows without bound.
-    public static func erlangC(arrivalsPerSecond: Double, serviceSeconds: Double, servers: Int) -> (probabilityOfWaiting: Double, expectedWaitSeconds: Double)? {
+    public static func erlangC(arrivalsPerSecond: Double, serviceSeconds: Double, servers: Int) -> (probabilityOfWaiting: Double, expectedWaitSeconds: Double)?
+    {
         guard servers > 0, serviceSeconds > 0 else { return nil }
         if arrivalsPerSecond <= 0 { return (0, 0) }
         let load = arrivalsPerSecond * serviceSeconds  // offered traffic in erlangs

@@ -71,14 +71,22 @@ struct CounterController: Sendable {
                 let (queueID, branchID) = try await authorizedQueue(context)
                 let principal = try context.requirePrincipal()
                 let (events, state) = try await store.perform(on: branchID, organizationID: principal.organizationID) { state, transaction in
-                    let events: [QueueEvent] = switch action {
-                    case "open": try state.open(queueID, nowMs: transaction.timeMs)
-                    case "pause": try state.pause(queueID)
-                    default: try state.close(queueID, nowMs: transaction.timeMs)
-                    }
+                    let events: [QueueEvent] =
+                        switch action {
+                        case "open": try state.open(queueID, nowMs: transaction.timeMs)
+                        case "pause": try state.pause(queueID)
+                        default: try state.close(queueID, nowMs: transaction.timeMs)
+                        }
                     if action != "pause" {
-                        try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "queue.\(action == "open" ? "opened" : "closed")",
-                                               target: "queue:\(queueID)", detail: ["moved": String(events.count - 1)], address: context.clientAddress)
+                        try await Audit.record(
+                            in: transaction,
+                            organizationID: principal.organizationID,
+                            actor: principal.auditName,
+                            action: "queue.\(action == "open" ? "opened" : "closed")",
+                            target: "queue:\(queueID)",
+                            detail: ["moved": String(events.count - 1)],
+                            address: context.clientAddress
+                        )
                     }
                     return events
                 }
@@ -97,7 +105,9 @@ struct CounterController: Sendable {
         for action in ["recall", "start", "finish", "no-show"] {
             operation.post("/tickets/:ticket/\(action)") { _, context -> TicketEventData in
                 let ticket = try await authorizedTicket(context, operating: true)
-                let (events, state) = try await store.perform(on: ticket.branchID, organizationID: context.requirePrincipal().organizationID) { state, transaction in
+                let (events, state) = try await store.perform(on: ticket.branchID, organizationID: context.requirePrincipal().organizationID) {
+                    state,
+                    transaction in
                     switch action {
                     case "recall": try state.recall(ticket.id, nowMs: transaction.timeMs)
                     case "start": try state.start(ticket.id, nowMs: transaction.timeMs)
@@ -116,10 +126,15 @@ struct CounterController: Sendable {
             let now = WallClock.nowMilliseconds()
             let line = state.line(of: queueID).enumerated().map { index, ticket in
                 WaitingTicket(
-                    id: ticket.id, number: ticket.number.description, service: state.services[ticket.serviceID]?.name ?? "", serviceId: ticket.serviceID,
-                    customerClass: ticket.customerClass, issuedAt: Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000),
+                    id: ticket.id,
+                    number: ticket.number.description,
+                    service: state.services[ticket.serviceID]?.name ?? "",
+                    serviceId: ticket.serviceID,
+                    customerClass: ticket.customerClass,
+                    issuedAt: Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000),
                     transferredAt: ticket.transferredAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
-                    waitedS: Int((now - ticket.issuedAtMs) / 1000), position: index + 1
+                    waitedS: Int((now - ticket.issuedAtMs) / 1000),
+                    position: index + 1
                 )
             }
             return Line(queue: .init(state.queues[queueID]!), current: state.current(at: queueID).map { TicketEventData($0, state: state) }, items: line)
@@ -148,8 +163,15 @@ struct CounterController: Sendable {
                 case .queue(let queue, _): detail["to_queue"] = String(queue)
                 case .colleague(let user, _): (detail["to_user"], detail["to_queue"]) = (String(user), moved?.queueID.map(String.init))
                 }
-                try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "ticket.transferred",
-                                       target: "ticket:\(ticket.id)", detail: detail, address: context.clientAddress)
+                try await Audit.record(
+                    in: transaction,
+                    organizationID: principal.organizationID,
+                    actor: principal.auditName,
+                    action: "ticket.transferred",
+                    target: "ticket:\(ticket.id)",
+                    detail: detail,
+                    address: context.clientAddress
+                )
                 return events
             }
             return TicketEventData(events.last!.ticket!, state: state)
@@ -176,7 +198,7 @@ struct CounterController: Sendable {
     private func authorizedTicket(_ context: TurnoRequestContext, operating: Bool) async throws -> Ticket {
         let principal = try context.requirePrincipal()
         guard let id = context.parameters.get("ticket", as: Int64.self), let ticket = try await store.ticket(id: id),
-              let branch = try await store.branch(ticket.branchID), branch.organizationID == principal.organizationID
+            let branch = try await store.branch(ticket.branchID), branch.organizationID == principal.organizationID
         else { throw Problem.notFound("there is no such ticket") }
         try QueueAccess.check(principal, branch: branch)
         if operating, principal.role == .operator, let queueID = ticket.queueID {

@@ -54,20 +54,28 @@ struct DashboardController: Sendable {
             let midnight = try Self.localMidnight(now, timeZone: branch.timeZone)
             let today = try await store.servedToday(branchID: branchID, sinceMs: midnight)
             let arrivals = try await storage.read { sql in
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     SELECT service_id, COUNT(*) AS n FROM tickets WHERE branch_id = \(bind: branchID) AND issued_at_ms > \(bind: now - 3_600_000) GROUP BY service_id
-                    """).all().reduce(into: [ServiceID: Int]()) { $0[try $1.decode(column: "service_id", as: Int64.self)] = try $1.decode(column: "n", as: Int.self) }
+                    """
+                ).all().reduce(into: [ServiceID: Int]()) { $0[try $1.decode(column: "service_id", as: Int64.self)] = try $1.decode(column: "n", as: Int.self) }
             }
             let lines = state.queues.keys.reduce(into: [QueueID: [Ticket]]()) { $0[$1] = state.line(of: $1) }
             let busiest = max(1, lines.values.map(\.count).max() ?? 1)
             let queues = state.queues.values.sorted { Routing.counterPrecedes($0, $1) }.map { queue in
                 let line = lines[queue.id] ?? []
                 return QueueLoad(
-                    id: queue.id, name: queue.name, counter: queue.counter, state: queue.state,
-                    nowServing: state.current(at: queue.id)?.number.description, waiting: line.count,
+                    id: queue.id,
+                    name: queue.name,
+                    counter: queue.counter,
+                    state: queue.state,
+                    nowServing: state.current(at: queue.id)?.number.description,
+                    waiting: line.count,
                     longestWaitS: Int((now - (line.map(\.issuedAtMs).min() ?? now)) / 1000),
-                    servedToday: today[queue.id]?.served ?? 0, averageWaitS: Int(today[queue.id]?.averageWaitSeconds ?? 0),
-                    averageServiceS: queue.averageServiceSeconds.map { Int($0.rounded()) }, load: Double(line.count) / Double(busiest)
+                    servedToday: today[queue.id]?.served ?? 0,
+                    averageWaitS: Int(today[queue.id]?.averageWaitSeconds ?? 0),
+                    averageServiceS: queue.averageServiceSeconds.map { Int($0.rounded()) },
+                    load: Double(line.count) / Double(busiest)
                 )
             }
             let services = state.services.values.sorted { $0.id < $1.id }.map { service in
@@ -77,10 +85,13 @@ struct DashboardController: Sendable {
                 let arrived = arrivals[service.id] ?? 0
                 let erlang = WaitEstimate.erlangC(arrivalsPerSecond: Double(arrived) / 3_600, serviceSeconds: serviceSeconds, servers: counters.count)
                 return ServiceLoad(
-                    id: service.id, name: service.name,
+                    id: service.id,
+                    name: service.name,
                     waiting: state.waitingCount(of: service.id),
-                    arrivalsLastHour: arrived, openCounters: counters.count,
-                    probabilityOfWaiting: erlang?.probabilityOfWaiting, expectedWaitS: erlang.map { Int($0.expectedWaitSeconds.rounded()) },
+                    arrivalsLastHour: arrived,
+                    openCounters: counters.count,
+                    probabilityOfWaiting: erlang?.probabilityOfWaiting,
+                    expectedWaitS: erlang.map { Int($0.expectedWaitSeconds.rounded()) },
                     targetWaitS: service.targetWaitSeconds
                 )
             }

@@ -31,8 +31,12 @@ struct PublicTicketsController: Sendable {
             // Kiosks (API key with tickets:issue) and staff are trusted; anonymous callers are limited per address.
             let trusted = principal?.role != nil || principal?.scopes.contains(.ticketsIssue) == true
             if !trusted, let limit = anonymousIssueLimit, let retryAfter = limiter.take("tickets " + context.clientAddress, limit: limit) {
-                throw Problem(.tooManyRequests, title: "Too many tickets", detail: "this address has taken many tickets; try again in \(retryAfter) seconds",
-                              headers: [.retryAfter: String(retryAfter)])
+                throw Problem(
+                    .tooManyRequests,
+                    title: "Too many tickets",
+                    detail: "this address has taken many tickets; try again in \(retryAfter) seconds",
+                    headers: [.retryAfter: String(retryAfter)]
+                )
             }
             let branch = try await publicBranch(context)
             let key = try await request.idempotencyKey(context: context)
@@ -41,12 +45,19 @@ struct PublicTicketsController: Sendable {
             let mayGiveAnyClass = principal?.role != nil || principal?.scopes.contains(.ticketsClasses) == true
             guard mayGiveAnyClass || branch.selfServiceClasses.contains(customerClass) else {
                 let allowed = branch.orderedSelfServiceClasses.map(\.rawValue).joined(separator: ", ")
-                throw Problem(.forbidden, detail: "customers cannot choose the class \(customerClass.rawValue) at this branch (they may choose \(allowed)); staff give the others")
+                throw Problem(
+                    .forbidden,
+                    detail: "customers cannot choose the class \(customerClass.rawValue) at this branch (they may choose \(allowed)); staff give the others"
+                )
             }
             // Who calls decides the channel: staff at the desk, a kiosk or bot with its key, anyone else online.
             let channel: Channel = principal?.role != nil ? .staff : principal != nil ? .kiosk : .online
             let (ticket, state, isNew) = try await store.issueTicket(
-                branchID: branch.id, serviceID: body.service, customerClass: customerClass, channel: channel, idempotencyKey: key
+                branchID: branch.id,
+                serviceID: body.service,
+                customerClass: customerClass,
+                channel: channel,
+                idempotencyKey: key
             )
             let status = TicketStatus(ticket, in: state)
             return try Response.json(IssuedTicket(ticket, status: status), status: isNew ? .created : .ok)
@@ -58,7 +69,9 @@ struct PublicTicketsController: Sendable {
         api.delete("/tickets/:ticket") { _, context -> TicketStatus in
             let (ticket, _) = try await ticketByToken(context)
             guard ticket.state.isActive else {
-                throw Problem.conflict("ticket \(ticket.number) is \(ticket.state.rawValue.replacingOccurrences(of: "_", with: "-")), so it cannot be cancelled")
+                throw Problem.conflict(
+                    "ticket \(ticket.number) is \(ticket.state.rawValue.replacingOccurrences(of: "_", with: "-")), so it cannot be cancelled"
+                )
             }
             let (events, state) = try await store.perform(on: ticket.branchID, organizationID: nil) { state, transaction in
                 try state.cancel(ticket.id, nowMs: transaction.timeMs)
@@ -86,7 +99,9 @@ struct PublicTicketsController: Sendable {
     /// The branch in the path: by its public id for anyone; staff and keys may also use its numeric id in their organization.
     func publicBranch(_ context: TurnoRequestContext) async throws -> Branch {
         let parameter = context.parameters.get("branch") ?? ""
-        if let principal = context.principal, let id = Int64(parameter), let branch = try await store.branch(id), branch.organizationID == principal.organizationID {
+        if let principal = context.principal, let id = Int64(parameter), let branch = try await store.branch(id),
+            branch.organizationID == principal.organizationID
+        {
             return branch
         }
         guard parameter.count <= 64, let branch = try await store.branch(publicID: parameter) else {
@@ -107,36 +122,55 @@ struct PublicTicketsController: Sendable {
         let waitingByQueue = state.waitingPerQueue
         let queues = state.queues.values.sorted { Routing.counterPrecedes($0, $1) }.map { queue in
             BranchSnapshot.QueueView(
-                id: queue.id, name: queue.name, counter: queue.counter, state: queue.state, serviceIds: queue.serviceIDs.sorted(),
+                id: queue.id,
+                name: queue.name,
+                counter: queue.counter,
+                state: queue.state,
+                serviceIds: queue.serviceIDs.sorted(),
                 nowServing: state.current(at: queue.id)?.number.description,
                 waiting: branch.routingMode == .dedicated ? waitingByQueue[queue.id] ?? 0 : state.line(of: queue.id).count
             )
         }
         let services = state.services.values.sorted { $0.id < $1.id }.map { service in
             BranchSnapshot.ServiceView(
-                id: service.id, name: service.name, prefix: service.prefix,
+                id: service.id,
+                name: service.name,
+                prefix: service.prefix,
                 waiting: state.waitingCount(of: service.id),
                 available: branch.isOpen && state.hasOpenQueue(for: service.id)
             )
         }
         let since = WallClock.nowMilliseconds() - 12 * 3_600_000
         let calls = try await storage.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT prefix, sequence, last_called_queue_id, last_called_at_ms FROM tickets
                 WHERE branch_id = \(bind: branch.id) AND last_called_at_ms > \(bind: since)
                 ORDER BY last_called_at_ms DESC LIMIT 10
-                """).all().map { row in
+                """
+            ).all().map { row in
                 let number = TicketNumber(prefix: try row.decode(column: "prefix", as: String.self), sequence: try row.decode(column: "sequence", as: Int.self))
                 return BranchSnapshot.Call(
-                    number: number.description, spoken: number.spoken,
+                    number: number.description,
+                    spoken: number.spoken,
                     counter: try row.decode(column: "last_called_queue_id", as: Int64?.self).flatMap { state.queues[$0]?.counter },
                     calledAt: Date(timeIntervalSince1970: Double(try row.decode(column: "last_called_at_ms", as: Int64.self)) / 1000)
                 )
             }
         }
         return BranchSnapshot(
-            branchId: branch.id, publicId: branch.publicID, name: branch.name, language: branch.language, timeZone: branch.timeZone, isOpen: branch.isOpen,
-            routingMode: branch.routingMode, selfServiceClasses: branch.orderedSelfServiceClasses, queues: queues, services: services, lastCalls: calls, liveId: liveID
+            branchId: branch.id,
+            publicId: branch.publicID,
+            name: branch.name,
+            language: branch.language,
+            timeZone: branch.timeZone,
+            isOpen: branch.isOpen,
+            routingMode: branch.routingMode,
+            selfServiceClasses: branch.orderedSelfServiceClasses,
+            queues: queues,
+            services: services,
+            lastCalls: calls,
+            liveId: liveID
         )
     }
 }

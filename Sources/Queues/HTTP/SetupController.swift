@@ -46,8 +46,13 @@ struct SetupController: Sendable {
         var kioskOpenedAt: Date?
         var displayOpenedAt: Date?
         init(_ branch: Branch) {
-            id = branch.id; name = branch.name; timeZone = branch.timeZone; language = branch.language
-            routingMode = branch.routingMode; isOpen = branch.isOpen; publicId = branch.publicID
+            id = branch.id
+            name = branch.name
+            timeZone = branch.timeZone
+            language = branch.language
+            routingMode = branch.routingMode
+            isOpen = branch.isOpen
+            publicId = branch.publicID
             selfServiceClasses = branch.orderedSelfServiceClasses
             kioskOpenedAt = branch.kioskOpenedAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
             displayOpenedAt = branch.displayOpenedAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
@@ -63,8 +68,13 @@ struct SetupController: Sendable {
         var targetWaitS: Int
         var defaultServiceS: Int
         init(_ service: Service) {
-            id = service.id; branchId = service.branchID; name = service.name; prefix = service.prefix
-            priorityWeight = service.priorityWeight; targetWaitS = service.targetWaitSeconds; defaultServiceS = service.defaultServiceSeconds
+            id = service.id
+            branchId = service.branchID
+            name = service.name
+            prefix = service.prefix
+            priorityWeight = service.priorityWeight
+            targetWaitS = service.targetWaitSeconds
+            defaultServiceS = service.defaultServiceSeconds
         }
     }
 
@@ -77,8 +87,13 @@ struct SetupController: Sendable {
         var services: [ServiceID]
         var operators: [StaffID]
         init(_ queue: Queue) {
-            id = queue.id; branchId = queue.branchID; name = queue.name; counter = queue.counter; state = queue.state
-            services = queue.serviceIDs.sorted(); operators = queue.operatorIDs.sorted()
+            id = queue.id
+            branchId = queue.branchID
+            name = queue.name
+            counter = queue.counter
+            state = queue.state
+            services = queue.serviceIDs.sorted()
+            operators = queue.operatorIDs.sorted()
         }
     }
 
@@ -90,13 +105,29 @@ struct SetupController: Sendable {
             let principal = try context.requirePrincipal()
             guard principal.role == .admin else { throw Problem(.forbidden, detail: "only administrators create branches") }
             let body = try await request.decode(as: BranchRequest.self, context: context)
-            let branch = try Self.validated(Branch(id: 0, organizationID: principal.organizationID, name: body.name ?? "", timeZone: body.timeZone ?? "UTC",
-                                                   language: body.language ?? "en", routingMode: body.routingMode ?? .dedicated, isOpen: body.isOpen ?? true,
-                                                   selfServiceClasses: Set(body.selfServiceClasses ?? [.regular])))
+            let branch = try Self.validated(
+                Branch(
+                    id: 0,
+                    organizationID: principal.organizationID,
+                    name: body.name ?? "",
+                    timeZone: body.timeZone ?? "UTC",
+                    language: body.language ?? "en",
+                    routingMode: body.routingMode ?? .dedicated,
+                    isOpen: body.isOpen ?? true,
+                    selfServiceClasses: Set(body.selfServiceClasses ?? [.regular])
+                )
+            )
             let created = try await storage.write { transaction in
                 let created = try await store.createBranch(branch, in: transaction)
-                try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "branch.created",
-                                       target: "branch:\(created.id)", detail: ["name": created.name], address: context.clientAddress)
+                try await Audit.record(
+                    in: transaction,
+                    organizationID: principal.organizationID,
+                    actor: principal.auditName,
+                    action: "branch.created",
+                    target: "branch:\(created.id)",
+                    detail: ["name": created.name],
+                    address: context.clientAddress
+                )
                 return created
             }
             return try Response.json(BranchView(created), status: .created)
@@ -123,8 +154,15 @@ struct SetupController: Sendable {
             let updated = branch
             try await storage.write { transaction in
                 try await store.updateBranch(updated, in: transaction)
-                try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "branch.changed",
-                                       target: "branch:\(updated.id)", detail: ["open": String(updated.isOpen), "routing": updated.routingMode.rawValue], address: context.clientAddress)
+                try await Audit.record(
+                    in: transaction,
+                    organizationID: principal.organizationID,
+                    actor: principal.auditName,
+                    action: "branch.changed",
+                    target: "branch:\(updated.id)",
+                    detail: ["open": String(updated.isOpen), "routing": updated.routingMode.rawValue],
+                    address: context.clientAddress
+                )
             }
             return BranchView(updated)
         }
@@ -132,10 +170,17 @@ struct SetupController: Sendable {
         api.post("/branches/:branch/services") { request, context -> Response in
             let branch = try await branch(context)
             let body = try await request.decode(as: ServiceRequest.self, context: context)
-            let service = try Self.validated(Service(
-                id: 0, branchID: branch.id, name: body.name ?? "", prefix: body.prefix ?? "", priorityWeight: body.priorityWeight ?? 0,
-                targetWaitSeconds: body.targetWaitS ?? 900, defaultServiceSeconds: body.defaultServiceS ?? 300
-            ))
+            let service = try Self.validated(
+                Service(
+                    id: 0,
+                    branchID: branch.id,
+                    name: body.name ?? "",
+                    prefix: body.prefix ?? "",
+                    priorityWeight: body.priorityWeight ?? 0,
+                    targetWaitSeconds: body.targetWaitS ?? 900,
+                    defaultServiceSeconds: body.defaultServiceS ?? 300
+                )
+            )
             let created = try await storage.write { transaction in
                 let existing = try await store.services(of: branch.id, sql: transaction.sql)
                 if existing.contains(where: { $0.prefix == service.prefix }) {
@@ -180,10 +225,18 @@ struct SetupController: Sendable {
             let branch = try await branch(context)
             let body = try await request.decode(as: QueueRequest.self, context: context)
             let services = try await storage.read { try await store.services(of: branch.id, sql: $0) }
-            let queue = try Self.validated(Queue(
-                id: 0, branchID: branch.id, name: body.name ?? "", counter: body.counter ?? "", serviceIDs: Set(body.services ?? []),
-                state: .open, operatorIDs: Set(body.operators ?? [])
-            ), services: services)
+            let queue = try Self.validated(
+                Queue(
+                    id: 0,
+                    branchID: branch.id,
+                    name: body.name ?? "",
+                    counter: body.counter ?? "",
+                    serviceIDs: Set(body.services ?? []),
+                    state: .open,
+                    operatorIDs: Set(body.operators ?? [])
+                ),
+                services: services
+            )
             let created = try await storage.write { try await store.createQueue(queue, in: $0) }
             return try Response.json(QueueView(created), status: .created)
         }
@@ -249,7 +302,9 @@ struct SetupController: Sendable {
         var branch = branch
         branch.name = branch.name.trimmingCharacters(in: .whitespaces)
         guard (1...100).contains(branch.name.count) else { throw Problem.unprocessable("`name` must have 1 to 100 characters") }
-        guard TimeZone(identifier: branch.timeZone) != nil else { throw Problem.unprocessable("`time_zone` must be an IANA time zone such as Europe/Rome, got `\(branch.timeZone)`") }
+        guard TimeZone(identifier: branch.timeZone) != nil else {
+            throw Problem.unprocessable("`time_zone` must be an IANA time zone such as Europe/Rome, got `\(branch.timeZone)`")
+        }
         guard let language = LanguageTag.wellFormed(branch.language) else {
             throw Problem.unprocessable("`language` must be a BCP 47 language tag such as en, it or it-IT, got `\(branch.language)`")
         }

@@ -46,18 +46,24 @@ struct TicketStatus: Codable, Sendable, Equatable, ResponseEncodable {
         language = state.branch.language
         near = false
         // Counters that could call this ticket: its own, or (pooled) every open one serving its service.
-        let counters: [Queue] = switch state.branch.routingMode {
-        case .dedicated: ticket.queueID.flatMap { state.queues[$0] }.map { [$0] } ?? []
-        case .pooled: state.queues.values.filter { $0.state != .closed && $0.serviceIDs.contains(ticket.serviceID) }
-        }
-        nowServing = counters.compactMap { state.current(at: $0.id) }
+        let counters: [Queue] =
+            switch state.branch.routingMode {
+            case .dedicated: ticket.queueID.flatMap { state.queues[$0] }.map { [$0] } ?? []
+            case .pooled: state.queues.values.filter { $0.state != .closed && $0.serviceIDs.contains(ticket.serviceID) }
+            }
+        nowServing =
+            counters.compactMap { state.current(at: $0.id) }
             .max { ($0.calledAtMs ?? 0) < ($1.calledAtMs ?? 0) }?.number.description
         if ticket.state == .waiting, let index = state.position(of: ticket).map({ $0 - 1 }) {
             position = index + 1
             ahead = index
             let averages = counters.compactMap(\.averageServiceSeconds)
             let average = averages.isEmpty ? Double(service?.defaultServiceSeconds ?? 300) : averages.reduce(0, +) / Double(averages.count)
-            etaS = WaitEstimate.seconds(ahead: index, averageServiceSeconds: average, counters: max(1, counters.filter { $0.state == .open || $0.state == .paused }.count))
+            etaS = WaitEstimate.seconds(
+                ahead: index,
+                averageServiceSeconds: average,
+                counters: max(1, counters.filter { $0.state == .open || $0.state == .paused }.count)
+            )
             near = index <= state.policy.nearAlertAhead
         }
     }

@@ -1,6 +1,6 @@
 import Logging
-import ServiceLifecycle
 import SQLKit
+import ServiceLifecycle
 import TurnoCore
 
 /// Once a minute, on every node, expires the tickets each branch left waiting before its local midnight.
@@ -24,9 +24,11 @@ struct DailyRollover: ServiceLifecycle.Service {
     func rollOver() async {
         do {
             let branches = try await storage.read { sql in
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     SELECT DISTINCT branch_id FROM tickets WHERE state IN ('waiting', 'held')
-                    """).all().map { try $0.decode(column: "branch_id", as: Int64.self) }
+                    """
+                ).all().map { try $0.decode(column: "branch_id", as: Int64.self) }
             }
             for branch in branches {
                 let (events, _) = try await store.perform(on: branch, organizationID: nil) { state, transaction in

@@ -21,7 +21,13 @@ enum QueueEvents {
         let queue = event.queue!
         var data = QueueEventData(queue)
         if case .queueClosed(_, let moved) = event { data.reallocatedTicketIds = moved }
-        return try NewEvent(tenant: branch.organizationID, stream: "queue:\(queue.id)", type: event.type, topics: ["branch:\(branch.publicID)", queueTopic(queue.id, of: branch)], data: data)
+        return try NewEvent(
+            tenant: branch.organizationID,
+            stream: "queue:\(queue.id)",
+            type: event.type,
+            topics: ["branch:\(branch.publicID)", queueTopic(queue.id, of: branch)],
+            data: data
+        )
     }
 
     /// A counter's topic names its organization: queue ids are sequential, and only that organization's staff may follow it.

@@ -52,11 +52,12 @@ struct PagesController: Sendable {
         }
         router.get("/qr/:file") { request, context -> Response in
             guard let file = context.parameters.get("file"), file.hasSuffix(".svg"),
-                  let ticket = try await store.ticket(token: String(file.dropLast(".svg".count)))
+                let ticket = try await store.ticket(token: String(file.dropLast(".svg".count)))
             else { throw Problem.notFound("there is no ticket with this link") }
             let svg = try QRCode(encoding: request.publicOrigin + "/t/\(ticket.token)").svg()
             return Response(
-                status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "private, max-age=86400"],
+                status: .ok,
+                headers: [.contentType: "image/svg+xml", .cacheControl: "private, max-age=86400"],
                 body: .init(byteBuffer: ByteBuffer(string: svg))
             )
         }
@@ -64,11 +65,14 @@ struct PagesController: Sendable {
 
     /// Kiosk and display: the branch's snapshot, in the branch's language.
     private func branchPage(
-        _ page: String, request: Request, context: TurnoRequestContext, extra: (BranchSnapshot) -> [String: String]
+        _ page: String,
+        request: Request,
+        context: TurnoRequestContext,
+        extra: (BranchSnapshot) -> [String: String]
     ) async throws -> Response {
         let liveID = await hub.latestSequence
         guard let publicID = context.parameters.get("branch"), publicID.count <= 64, let branch = try await store.branch(publicID: publicID),
-              let state = try? await store.state(of: branch.id, organizationID: nil)
+            let state = try? await store.state(of: branch.id, organizationID: nil)
         else {
             let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
             return errorPage(.notFound, language: language, title: "error_not_found_title", detail: "error_no_branch")
@@ -116,13 +120,21 @@ struct PagesController: Sendable {
         let me = try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken))
         let liveID = await hub.latestSequence
         let html = renderer.render(
-            page: page, language: language, title: renderer.text("\(page)_title", language), csrf: context.csrfToken, liveID: liveID, data: ["me": me],
+            page: page,
+            language: language,
+            title: renderer.text("\(page)_title", language),
+            csrf: context.csrfToken,
+            liveID: liveID,
+            data: ["me": me],
             navigation: navigation.html(role: role, language: language, current: "/\(page)")
         )
         return PageRenderer.html(html)
     }
 
     private func errorPage(_ status: HTTPResponse.Status, language: String, title: String, detail: String) -> Response {
-        PageRenderer.html(renderer.renderError(language: language, title: renderer.text(title, language), detail: renderer.text(detail, language)), status: status)
+        PageRenderer.html(
+            renderer.renderError(language: language, title: renderer.text(title, language), detail: renderer.text(detail, language)),
+            status: status
+        )
     }
 }

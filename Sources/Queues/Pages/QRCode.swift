@@ -296,7 +296,8 @@ private struct Grid {
                 // Skip the three positions that would overlap a finder pattern.
                 let last = centres.count - 1
                 if (cx == centres[0] && cy == centres[0]) || (cx == centres[0] && cy == centres[last])
-                    || (cx == centres[last] && cy == centres[0]) {
+                    || (cx == centres[last] && cy == centres[0])
+                {
                     continue
                 }
                 for dy in -2...2 {
@@ -328,7 +329,7 @@ private struct Grid {
     /// Format information: level M (00) and the mask, BCH(15,5)-protected and XORed with 0x5412 so it is never
     /// all light; drawn twice, around the top-left finder and split between the other two.
     mutating func placeFormatInfo(mask: Int) {
-        let data = mask // Level M's indicator is 00, so the five data bits are just the mask.
+        let data = mask  // Level M's indicator is 00, so the five data bits are just the mask.
         var remainder = data
         for _ in 0..<10 { remainder = (remainder << 1) ^ ((remainder >> 9) * 0x537) }
         let bits = ((data << 10) | remainder) ^ 0x5412
@@ -383,16 +384,17 @@ private struct Grid {
     mutating func applyMask(_ mask: Int) {
         for y in 0..<size {
             for x in 0..<size where !reserved[y * size + x] {
-                let flip = switch mask {
-                case 0: (x + y) % 2 == 0
-                case 1: y % 2 == 0
-                case 2: x % 3 == 0
-                case 3: (x + y) % 3 == 0
-                case 4: (x / 3 + y / 2) % 2 == 0
-                case 5: (x * y) % 2 + (x * y) % 3 == 0
-                case 6: ((x * y) % 2 + (x * y) % 3) % 2 == 0
-                default: ((x + y) % 2 + (x * y) % 3) % 2 == 0
-                }
+                let flip =
+                    switch mask {
+                    case 0: (x + y) % 2 == 0
+                    case 1: y % 2 == 0
+                    case 2: x % 3 == 0
+                    case 3: (x + y) % 3 == 0
+                    case 4: (x / 3 + y / 2) % 2 == 0
+                    case 5: (x * y) % 2 + (x * y) % 3 == 0
+                    case 6: ((x * y) % 2 + (x * y) % 3) % 2 == 0
+                    default: ((x + y) % 2 + (x * y) % 3) % 2 == 0
+                    }
                 if flip { dark[y * size + x].toggle() }
             }
         }
@@ -419,7 +421,8 @@ extension QRCode {
             for x in 0..<size - 1 {
                 let colour = modules[y * size + x]
                 if modules[y * size + x + 1] == colour, modules[(y + 1) * size + x] == colour,
-                   modules[(y + 1) * size + x + 1] == colour {
+                    modules[(y + 1) * size + x + 1] == colour
+                {
                     total += 3
                 }
             }

@@ -5,16 +5,20 @@ import TurnoCore
 /// Branches, services and queues: the set-up that staff edit, as opposed to the tickets that flow through it.
 extension QueueStore {
     func branch(_ id: BranchID, sql: any SQLDatabase) async throws -> Branch? {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             SELECT \(unsafeRaw: Self.branchColumns) FROM branches WHERE id = \(bind: id) AND active = 1
-            """).first().map(Self.branch(from:))
+            """
+        ).first().map(Self.branch(from:))
     }
 
     /// The branch whose public id (in kiosk, display and snapshot URLs) is `publicID`.
     func branch(publicID: String, sql: any SQLDatabase) async throws -> Branch? {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             SELECT \(unsafeRaw: Self.branchColumns) FROM branches WHERE public_id = \(bind: publicID) AND active = 1
-            """).first().map(Self.branch(from:))
+            """
+        ).first().map(Self.branch(from:))
     }
 
     public func branch(publicID: String) async throws -> Branch? {
@@ -27,17 +31,21 @@ extension QueueStore {
 
     public func branches(organizationID: Int64) async throws -> [Branch] {
         try await storage.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT \(unsafeRaw: Self.branchColumns) FROM branches
                 WHERE organization_id = \(bind: organizationID) AND active = 1 ORDER BY id
-                """).all().map(Self.branch(from:))
+                """
+            ).all().map(Self.branch(from:))
         }
     }
 
     /// Branches of every organization, oldest first (what the start-up log lists).
     public func branchesOfAllOrganizations(limit: Int) async throws -> [Branch] {
         try await storage.read { sql in
-            try await sql.raw("SELECT \(unsafeRaw: Self.branchColumns) FROM branches WHERE active = 1 ORDER BY id LIMIT \(literal: limit)").all().map(Self.branch(from:))
+            try await sql.raw("SELECT \(unsafeRaw: Self.branchColumns) FROM branches WHERE active = 1 ORDER BY id LIMIT \(literal: limit)").all().map(
+                Self.branch(from:)
+            )
         }
     }
 
@@ -56,7 +64,9 @@ extension QueueStore {
             routingMode: RoutingMode(rawValue: try row.decode(column: "routing_mode", as: String.self)) ?? .dedicated,
             isOpen: try row.decode(column: "is_open", as: Int.self) != 0,
             publicID: try row.decode(column: "public_id", as: String.self),
-            selfServiceClasses: Set(try row.decode(column: "self_service_classes", as: String.self).split(separator: ",").compactMap { CustomerClass(rawValue: String($0)) }),
+            selfServiceClasses: Set(
+                try row.decode(column: "self_service_classes", as: String.self).split(separator: ",").compactMap { CustomerClass(rawValue: String($0)) }
+            ),
             kioskOpenedAtMs: try row.decode(column: "kiosk_opened_at_ms", as: Int64?.self),
             displayOpenedAtMs: try row.decode(column: "display_opened_at_ms", as: Int64?.self)
         )
@@ -65,22 +75,27 @@ extension QueueStore {
     /// Notes the first opening of a branch's kiosk or display page.
     public func notePageOpened(_ page: BranchPage, branchID: BranchID) async throws {
         try await storage.write { transaction in
-            try await transaction.sql.raw("""
+            try await transaction.sql.raw(
+                """
                 UPDATE branches SET \(unsafeRaw: page.rawValue)_opened_at_ms = \(bind: transaction.timeMs)
                 WHERE id = \(bind: branchID) AND \(unsafeRaw: page.rawValue)_opened_at_ms IS NULL
-                """).run()
+                """
+            ).run()
         }
     }
 
     public func createBranch(_ branch: Branch, in transaction: Transaction) async throws -> Branch {
         let publicID = RandomToken.make(bytes: 12)
-        guard let row = try await transaction.sql.raw("""
-            INSERT INTO branches (organization_id, name, time_zone, language, routing_mode, is_open, created_at_ms, public_id, self_service_classes)
-            VALUES (\(bind: branch.organizationID), \(bind: branch.name), \(bind: branch.timeZone), \(bind: branch.language),
-                    \(bind: branch.routingMode.rawValue), \(bind: branch.isOpen ? 1 : 0), \(bind: transaction.timeMs), \(bind: publicID),
-                    \(bind: Self.storedSelfServiceClasses(of: branch)))
-            RETURNING id
-            """).first()
+        guard
+            let row = try await transaction.sql.raw(
+                """
+                INSERT INTO branches (organization_id, name, time_zone, language, routing_mode, is_open, created_at_ms, public_id, self_service_classes)
+                VALUES (\(bind: branch.organizationID), \(bind: branch.name), \(bind: branch.timeZone), \(bind: branch.language),
+                        \(bind: branch.routingMode.rawValue), \(bind: branch.isOpen ? 1 : 0), \(bind: transaction.timeMs), \(bind: publicID),
+                        \(bind: Self.storedSelfServiceClasses(of: branch)))
+                RETURNING id
+                """
+            ).first()
         else { throw DatabaseUnavailable("the database did not return the new branch's id") }
         var created = branch
         created.id = try row.decode(column: "id", as: Int64.self)
@@ -94,19 +109,23 @@ extension QueueStore {
     }
 
     public func updateBranch(_ branch: Branch, in transaction: Transaction) async throws {
-        try await transaction.sql.raw("""
+        try await transaction.sql.raw(
+            """
             UPDATE branches SET name = \(bind: branch.name), time_zone = \(bind: branch.timeZone), language = \(bind: branch.language),
                 routing_mode = \(bind: branch.routingMode.rawValue), is_open = \(bind: branch.isOpen ? 1 : 0),
                 self_service_classes = \(bind: Self.storedSelfServiceClasses(of: branch)) WHERE id = \(bind: branch.id)
-            """).run()
+            """
+        ).run()
         try await bumpVersion(of: branch.id, in: transaction)
     }
 
     func services(of branchID: BranchID, sql: any SQLDatabase) async throws -> [Service] {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             SELECT id, branch_id, name, prefix, priority_weight, target_wait_s, default_service_s FROM services
             WHERE branch_id = \(bind: branchID) AND active = 1 ORDER BY id
-            """).all().map { row in
+            """
+        ).all().map { row in
             Service(
                 id: try row.decode(column: "id", as: Int64.self),
                 branchID: try row.decode(column: "branch_id", as: Int64.self),
@@ -120,12 +139,15 @@ extension QueueStore {
     }
 
     public func createService(_ service: Service, in transaction: Transaction) async throws -> Service {
-        guard let row = try await transaction.sql.raw("""
-            INSERT INTO services (branch_id, name, prefix, priority_weight, target_wait_s, default_service_s)
-            VALUES (\(bind: service.branchID), \(bind: service.name), \(bind: service.prefix), \(bind: service.priorityWeight),
-                    \(bind: service.targetWaitSeconds), \(bind: service.defaultServiceSeconds))
-            RETURNING id
-            """).first()
+        guard
+            let row = try await transaction.sql.raw(
+                """
+                INSERT INTO services (branch_id, name, prefix, priority_weight, target_wait_s, default_service_s)
+                VALUES (\(bind: service.branchID), \(bind: service.name), \(bind: service.prefix), \(bind: service.priorityWeight),
+                        \(bind: service.targetWaitSeconds), \(bind: service.defaultServiceSeconds))
+                RETURNING id
+                """
+            ).first()
         else { throw DatabaseUnavailable("the database did not return the new service's id") }
         var created = service
         created.id = try row.decode(column: "id", as: Int64.self)
@@ -134,11 +156,13 @@ extension QueueStore {
     }
 
     public func updateService(_ service: Service, in transaction: Transaction) async throws {
-        try await transaction.sql.raw("""
+        try await transaction.sql.raw(
+            """
             UPDATE services SET name = \(bind: service.name), prefix = \(bind: service.prefix), priority_weight = \(bind: service.priorityWeight),
                 target_wait_s = \(bind: service.targetWaitSeconds), default_service_s = \(bind: service.defaultServiceSeconds)
             WHERE id = \(bind: service.id)
-            """).run()
+            """
+        ).run()
         try await bumpVersion(of: service.branchID, in: transaction)
     }
 
@@ -149,24 +173,30 @@ extension QueueStore {
     }
 
     func queues(of branchID: BranchID, sql: any SQLDatabase) async throws -> [Queue] {
-        let serviceRows = try await sql.raw("""
+        let serviceRows = try await sql.raw(
+            """
             SELECT qs.queue_id, qs.service_id FROM queue_services qs JOIN queues q ON q.id = qs.queue_id WHERE q.branch_id = \(bind: branchID)
-            """).all()
+            """
+        ).all()
         var servicesByQueue: [QueueID: Set<ServiceID>] = [:]
         for row in serviceRows {
             servicesByQueue[try row.decode(column: "queue_id", as: Int64.self), default: []].insert(try row.decode(column: "service_id", as: Int64.self))
         }
-        let operatorRows = try await sql.raw("""
+        let operatorRows = try await sql.raw(
+            """
             SELECT qo.queue_id, qo.user_id FROM queue_operators qo JOIN queues q ON q.id = qo.queue_id WHERE q.branch_id = \(bind: branchID)
-            """).all()
+            """
+        ).all()
         var operatorsByQueue: [QueueID: Set<StaffID>] = [:]
         for row in operatorRows {
             operatorsByQueue[try row.decode(column: "queue_id", as: Int64.self), default: []].insert(try row.decode(column: "user_id", as: Int64.self))
         }
-        return try await sql.raw("""
+        return try await sql.raw(
+            """
             SELECT id, branch_id, name, counter, state, last_assigned_at_ms, average_service_s FROM queues
             WHERE branch_id = \(bind: branchID) AND active = 1 ORDER BY id
-            """).all().map { row in
+            """
+        ).all().map { row in
             let id = try row.decode(column: "id", as: Int64.self)
             return Queue(
                 id: id,
@@ -183,10 +213,13 @@ extension QueueStore {
     }
 
     public func createQueue(_ queue: Queue, in transaction: Transaction) async throws -> Queue {
-        guard let row = try await transaction.sql.raw("""
-            INSERT INTO queues (branch_id, name, counter, state) VALUES (\(bind: queue.branchID), \(bind: queue.name), \(bind: queue.counter), \(bind: queue.state.rawValue))
-            RETURNING id
-            """).first()
+        guard
+            let row = try await transaction.sql.raw(
+                """
+                INSERT INTO queues (branch_id, name, counter, state) VALUES (\(bind: queue.branchID), \(bind: queue.name), \(bind: queue.counter), \(bind: queue.state.rawValue))
+                RETURNING id
+                """
+            ).first()
         else { throw DatabaseUnavailable("the database did not return the new queue's id") }
         var created = queue
         created.id = try row.decode(column: "id", as: Int64.self)
@@ -227,11 +260,13 @@ extension QueueStore {
     /// Tickets finished today at each queue, and their average wait (called − issued), for the overview.
     public func servedToday(branchID: BranchID, sinceMs: Int64) async throws -> [QueueID: (served: Int, averageWaitSeconds: Double)] {
         try await storage.read { sql in
-            let rows = try await sql.raw("""
+            let rows = try await sql.raw(
+                """
                 SELECT queue_id, COUNT(*) AS served, CAST(AVG(called_at_ms - issued_at_ms) AS DOUBLE PRECISION) AS wait_ms FROM tickets
                 WHERE branch_id = \(bind: branchID) AND state = 'served' AND finished_at_ms >= \(bind: sinceMs) AND queue_id IS NOT NULL
                 GROUP BY queue_id
-                """).all()
+                """
+            ).all()
             var result: [QueueID: (Int, Double)] = [:]
             for row in rows {
                 result[try row.decode(column: "queue_id", as: Int64.self)] = (

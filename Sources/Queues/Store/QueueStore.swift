@@ -22,7 +22,8 @@ public struct QueueStore: Sendable {
 
     /// Runs a domain command on a branch inside one transaction, saves what changed, appends the events.
     public func perform(
-        on branchID: BranchID, organizationID: Int64?,
+        on branchID: BranchID,
+        organizationID: Int64?,
         _ command: (inout BranchState, Transaction) async throws -> [QueueEvent]
     ) async throws -> (events: [QueueEvent], state: BranchState) {
         var cached = false
@@ -35,10 +36,12 @@ public struct QueueStore: Sendable {
                 let queuesBefore = state.queues
                 let events = try await command(&state, transaction)
                 for (id, queue) in state.queues where queuesBefore[id] != queue {
-                    try await transaction.sql.raw("""
+                    try await transaction.sql.raw(
+                        """
                         UPDATE queues SET state = \(bind: queue.state.rawValue), last_assigned_at_ms = \(bind: queue.lastAssignedAtMs),
                             average_service_s = \(bind: queue.averageServiceSeconds) WHERE id = \(bind: id)
-                        """).run()
+                        """
+                    ).run()
                 }
                 // Issued tickets were inserted by the command as they are; every other ticket is written once, as it ended up.
                 var written = Set(events.compactMap { if case .ticketIssued(let ticket) = $0 { ticket.id } else { nil } })
@@ -64,7 +67,8 @@ public struct QueueStore: Sendable {
     /// The branch's state at `version`: from the cache when it holds that version, else from the database.
     private func cachedState(_ branchID: BranchID, version: Int64?, organizationID: Int64?, sql: any SQLDatabase) async throws -> BranchState {
         if let version, let cached = cache.state(of: branchID, version: version),
-           organizationID == nil || cached.branch.organizationID == organizationID {
+            organizationID == nil || cached.branch.organizationID == organizationID
+        {
             return cached
         }
         return try await loadState(branchID, organizationID: organizationID, sql: sql)
@@ -88,10 +92,17 @@ public struct QueueStore: Sendable {
         guard let branch = try await branch(branchID, sql: sql), organizationID == nil || branch.organizationID == organizationID else {
             throw QueueRuleViolation.unknownBranch(branchID)
         }
-        let tickets = try await sql.raw("""
+        let tickets = try await sql.raw(
+            """
             SELECT \(unsafeRaw: Self.ticketColumns) FROM tickets WHERE branch_id = \(bind: branchID) AND state IN ('waiting', 'held', 'called', 'serving')
-            """).all().map(Self.ticket(from:))
-        return BranchState(branch: branch, services: try await services(of: branchID, sql: sql), queues: try await queues(of: branchID, sql: sql), tickets: tickets)
+            """
+        ).all().map(Self.ticket(from:))
+        return BranchState(
+            branch: branch,
+            services: try await services(of: branchID, sql: sql),
+            queues: try await queues(of: branchID, sql: sql),
+            tickets: tickets
+        )
     }
 
     public func state(of branchID: BranchID, organizationID: Int64?) async throws -> BranchState {
@@ -107,7 +118,11 @@ public struct QueueStore: Sendable {
     /// transferred to another service keeps its number, so numbering per service would reuse it), routes it, and
     /// returns it. With an idempotency key this caller already used for the same request, returns that ticket instead.
     public func issueTicket(
-        branchID: BranchID, serviceID: ServiceID, customerClass: CustomerClass, channel: Channel, idempotencyKey: IdempotencyKey?
+        branchID: BranchID,
+        serviceID: ServiceID,
+        customerClass: CustomerClass,
+        channel: Channel,
+        idempotencyKey: IdempotencyKey?
     ) async throws -> (ticket: Ticket, state: BranchState, isNew: Bool) {
         let replayed = Mutex<TicketID?>(nil)
         let (events, state) = try await perform(on: branchID, organizationID: nil) { state, transaction in
@@ -120,18 +135,28 @@ public struct QueueStore: Sendable {
             // Routed before it is written, so the row is inserted once, complete; the number is the day's next in the same statement.
             let queueID = try state.route(serviceID)
             let token = RandomToken.make(bytes: 18)
-            guard let row = try await transaction.sql.raw("""
-                INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, queue_id, customer_class, channel, state, issued_at_ms)
-                SELECT \(bind: branchID), \(bind: token), \(bind: service.prefix), COALESCE(MAX(sequence), 0) + 1, \(bind: day), \(bind: serviceID), CAST(\(bind: queueID) AS BIGINT),
-                       \(bind: customerClass.rawValue), \(bind: channel.rawValue), 'waiting', \(bind: transaction.timeMs)
-                FROM tickets WHERE branch_id = \(bind: branchID) AND day = \(bind: day) AND prefix = \(bind: service.prefix)
-                RETURNING id, sequence
-                """).first()
+            guard
+                let row = try await transaction.sql.raw(
+                    """
+                    INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, queue_id, customer_class, channel, state, issued_at_ms)
+                    SELECT \(bind: branchID), \(bind: token), \(bind: service.prefix), COALESCE(MAX(sequence), 0) + 1, \(bind: day), \(bind: serviceID), CAST(\(bind: queueID) AS BIGINT),
+                           \(bind: customerClass.rawValue), \(bind: channel.rawValue), 'waiting', \(bind: transaction.timeMs)
+                    FROM tickets WHERE branch_id = \(bind: branchID) AND day = \(bind: day) AND prefix = \(bind: service.prefix)
+                    RETURNING id, sequence
+                    """
+                ).first()
             else { throw DatabaseUnavailable("the database did not return the new ticket's id") }
             let ticket = Ticket(
-                id: try row.decode(column: "id", as: Int64.self), branchID: branchID, token: token,
-                number: TicketNumber(prefix: service.prefix, sequence: try row.decode(column: "sequence", as: Int.self)), serviceID: serviceID, queueID: nil,
-                customerClass: customerClass, channel: channel, state: .waiting, issuedAtMs: transaction.timeMs
+                id: try row.decode(column: "id", as: Int64.self),
+                branchID: branchID,
+                token: token,
+                number: TicketNumber(prefix: service.prefix, sequence: try row.decode(column: "sequence", as: Int.self)),
+                serviceID: serviceID,
+                queueID: nil,
+                customerClass: customerClass,
+                channel: channel,
+                state: .waiting,
+                issuedAtMs: transaction.timeMs
             )
             if let idempotencyKey { try await transaction.remember(idempotencyKey, made: "ticket", id: ticket.id) }
             let events = try state.issue(ticket, nowMs: transaction.timeMs)
@@ -160,14 +185,17 @@ public struct QueueStore: Sendable {
 
     public func rate(token: String, rating: Int, comment: String?) async throws -> Bool {
         try await storage.write { transaction in
-            try await transaction.sql.raw("""
+            try await transaction.sql.raw(
+                """
                 UPDATE tickets SET rating = \(bind: rating), comment = \(bind: comment) WHERE token = \(bind: token) AND state = 'served' AND rating IS NULL RETURNING id
-                """).first() != nil
+                """
+            ).first() != nil
         }
     }
 
     func update(_ ticket: Ticket, in transaction: Transaction) async throws {
-        try await transaction.sql.raw("""
+        try await transaction.sql.raw(
+            """
             UPDATE tickets SET service_id = \(bind: ticket.serviceID), queue_id = \(bind: ticket.queueID), state = \(bind: ticket.state.rawValue),
                 called_at_ms = \(bind: ticket.calledAtMs), started_at_ms = \(bind: ticket.startedAtMs), finished_at_ms = \(bind: ticket.finishedAtMs),
                 recall_count = \(bind: ticket.recallCount), held_reason = \(bind: ticket.heldReason),
@@ -175,7 +203,8 @@ public struct QueueStore: Sendable {
                 last_called_at_ms = COALESCE(\(bind: ticket.calledAtMs), last_called_at_ms),
                 last_called_queue_id = CASE WHEN \(bind: ticket.calledAtMs) IS NULL THEN last_called_queue_id ELSE \(bind: ticket.queueID) END
             WHERE id = \(bind: ticket.id)
-            """).run()
+            """
+        ).run()
     }
 
     static let ticketColumns = """

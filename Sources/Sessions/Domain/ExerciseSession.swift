@@ -8,7 +8,7 @@ public enum Sport: String, Sendable, Codable, CaseIterable {
     /// The fastest plausible average speed, in metres per second: a session faster than this is a mistake.
     var maximumSpeed: Double {
         switch self {
-        case .run: 7 // 2:23 per km over any distance
+        case .run: 7  // 2:23 per km over any distance
         case .ride: 25
         case .swim: 2.5
         case .walk, .hike: 3.5
@@ -51,8 +51,19 @@ public struct ExerciseSession: Sendable, Equatable, Codable {
     public var createdAtMs: Int64
 
     public init(
-        id: Int64, userID: String, sport: Sport, startedAtMs: Int64, durationS: Int, distanceM: Double? = nil, caloriesKcal: Double? = nil,
-        avgHrBpm: Int? = nil, maxHrBpm: Int? = nil, elevationGainM: Double? = nil, notes: String? = nil, externalID: String? = nil, createdAtMs: Int64 = 0
+        id: Int64,
+        userID: String,
+        sport: Sport,
+        startedAtMs: Int64,
+        durationS: Int,
+        distanceM: Double? = nil,
+        caloriesKcal: Double? = nil,
+        avgHrBpm: Int? = nil,
+        maxHrBpm: Int? = nil,
+        elevationGainM: Double? = nil,
+        notes: String? = nil,
+        externalID: String? = nil,
+        createdAtMs: Int64 = 0
     ) {
         self.id = id
         self.userID = userID
@@ -85,8 +96,17 @@ public struct SessionFields: Sendable, Equatable, Codable {
     public var externalID: String?
 
     public init(
-        userID: String? = nil, sport: String? = nil, startedAt: String? = nil, durationS: Int? = nil, distanceM: Double? = nil, caloriesKcal: Double? = nil,
-        avgHrBpm: Int? = nil, maxHrBpm: Int? = nil, elevationGainM: Double? = nil, notes: String? = nil, externalID: String? = nil
+        userID: String? = nil,
+        sport: String? = nil,
+        startedAt: String? = nil,
+        durationS: Int? = nil,
+        distanceM: Double? = nil,
+        caloriesKcal: Double? = nil,
+        avgHrBpm: Int? = nil,
+        maxHrBpm: Int? = nil,
+        elevationGainM: Double? = nil,
+        notes: String? = nil,
+        externalID: String? = nil
     ) {
         self.userID = userID
         self.sport = sport
@@ -102,7 +122,9 @@ public struct SessionFields: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case userID = "userId", sport, startedAt, durationS, distanceM, caloriesKcal, avgHrBpm, maxHrBpm, elevationGainM, notes, externalID = "externalId"
+        case userID = "userId"
+        case sport, startedAt, durationS, distanceM, caloriesKcal, avgHrBpm, maxHrBpm, elevationGainM, notes
+        case externalID = "externalId"
     }
 
     /// A new session from these fields, or the first rule they break.
@@ -131,7 +153,9 @@ public struct SessionFields: Sendable, Equatable, Codable {
             session.sport = known
         }
         if let startedAt {
-            guard let time = SessionTime.parse(startedAt) else { throw .invalid("started_at", "`\(startedAt)` is not an ISO-8601 time such as 2026-11-21T07:30:00Z") }
+            guard let time = SessionTime.parse(startedAt) else {
+                throw .invalid("started_at", "`\(startedAt)` is not an ISO-8601 time such as 2026-11-21T07:30:00Z")
+            }
             session.startedAtMs = time
         }
         if let distanceM { session.distanceM = distanceM }
@@ -153,7 +177,9 @@ public struct SessionFields: Sendable, Equatable, Codable {
         // A minute of clock skew is tolerated; a session that has not started yet is not.
         guard session.startedAtMs <= nowMs + 60_000 else { throw .invalid("started_at", "is in the future") }
         guard session.startedAtMs >= 946_684_800_000 else { throw .invalid("started_at", "is before 2000") }
-        guard (1...(7 * 86_400)).contains(session.durationS) else { throw .invalid("duration_s", "must be between 1 second and 7 days, got \(session.durationS)") }
+        guard (1...(7 * 86_400)).contains(session.durationS) else {
+            throw .invalid("duration_s", "must be between 1 second and 7 days, got \(session.durationS)")
+        }
         if let distance = session.distanceM {
             guard distance >= 0, distance.isFinite else { throw .invalid("distance_m", "must not be negative") }
             guard distance <= session.sport.maximumDistance else {

@@ -37,9 +37,16 @@ public enum SessionCSV {
             return number
         }
         return SessionFields(
-            userID: text("user_id"), sport: text("sport"), startedAt: text("started_at"), durationS: try integer("duration_s"),
-            distanceM: try decimal("distance_m"), caloriesKcal: try decimal("calories_kcal"), avgHrBpm: try integer("avg_hr_bpm"),
-            maxHrBpm: try integer("max_hr_bpm"), elevationGainM: try decimal("elevation_gain_m"), notes: text("notes"),
+            userID: text("user_id"),
+            sport: text("sport"),
+            startedAt: text("started_at"),
+            durationS: try integer("duration_s"),
+            distanceM: try decimal("distance_m"),
+            caloriesKcal: try decimal("calories_kcal"),
+            avgHrBpm: try integer("avg_hr_bpm"),
+            maxHrBpm: try integer("max_hr_bpm"),
+            elevationGainM: try decimal("elevation_gain_m"),
+            notes: text("notes"),
             externalID: text("external_id") ?? text("id").map { "csv:\($0)" }
         )
     }
@@ -60,7 +67,12 @@ public enum SessionCSV {
             if quoted {
                 if character == "\"" {
                     if let next = characters.next() {
-                        if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+                        if next == "\"" {
+                            field.append("\"")
+                        } else {
+                            quoted = false
+                            pending = next
+                        }
                     } else {
                         quoted = false
                     }
@@ -72,7 +84,9 @@ public enum SessionCSV {
             }
             switch character {
             case "\"" where field.isEmpty: quoted = true
-            case ",": fields.append(field); field = ""
+            case ",":
+                fields.append(field)
+                field = ""
             case "\n", "\r\n", "\r":
                 fields.append(field)
                 if fields != [""] { records.append((recordLine, fields)) }

@@ -23,8 +23,18 @@ public struct Rollup: Sendable, Equatable {
     public var maxDistanceM: Double
 
     public init(
-        slot: Int64, sport: Sport, count: Int = 0, durationS: Int = 0, distanceM: Double = 0, caloriesKcal: Double = 0, elevationGainM: Double = 0,
-        heartRateWeighted: Double = 0, heartRateDurationS: Int = 0, distanceDurationS: Int = 0, maxDurationS: Int = 0, maxDistanceM: Double = 0
+        slot: Int64,
+        sport: Sport,
+        count: Int = 0,
+        durationS: Int = 0,
+        distanceM: Double = 0,
+        caloriesKcal: Double = 0,
+        elevationGainM: Double = 0,
+        heartRateWeighted: Double = 0,
+        heartRateDurationS: Int = 0,
+        distanceDurationS: Int = 0,
+        maxDurationS: Int = 0,
+        maxDistanceM: Double = 0
     ) {
         self.slot = slot
         self.sport = sport
@@ -61,12 +71,18 @@ public struct Rollup: Sendable, Equatable {
     /// One session's contribution.
     public init(_ session: ExerciseSession) {
         self.init(
-            slot: Self.slot(of: session.startedAtMs), sport: session.sport, count: 1, durationS: session.durationS, distanceM: session.distanceM ?? 0,
-            caloriesKcal: session.caloriesKcal ?? 0, elevationGainM: session.elevationGainM ?? 0,
+            slot: Self.slot(of: session.startedAtMs),
+            sport: session.sport,
+            count: 1,
+            durationS: session.durationS,
+            distanceM: session.distanceM ?? 0,
+            caloriesKcal: session.caloriesKcal ?? 0,
+            elevationGainM: session.elevationGainM ?? 0,
             heartRateWeighted: session.avgHrBpm.map { Double($0 * session.durationS) } ?? 0,
             heartRateDurationS: session.avgHrBpm == nil ? 0 : session.durationS,
             distanceDurationS: session.distanceM == nil ? 0 : session.durationS,
-            maxDurationS: session.durationS, maxDistanceM: session.distanceM ?? 0
+            maxDurationS: session.durationS,
+            maxDistanceM: session.distanceM ?? 0
         )
     }
 }
@@ -89,8 +105,18 @@ public struct DayTotals: Sendable, Equatable {
     public var maxDistanceM: Double
 
     public init(
-        day: LocalDate, sport: Sport, count: Int, durationS: Int, distanceM: Double, caloriesKcal: Double, elevationGainM: Double,
-        heartRateWeighted: Double, heartRateDurationS: Int, distanceDurationS: Int, maxDurationS: Int, maxDistanceM: Double
+        day: LocalDate,
+        sport: Sport,
+        count: Int,
+        durationS: Int,
+        distanceM: Double,
+        caloriesKcal: Double,
+        elevationGainM: Double,
+        heartRateWeighted: Double,
+        heartRateDurationS: Int,
+        distanceDurationS: Int,
+        maxDurationS: Int,
+        maxDistanceM: Double
     ) {
         self.day = day
         self.sport = sport
@@ -169,7 +195,10 @@ public struct Statistics: Sendable, Equatable {
         var heartRate = Array(repeating: (weighted: 0.0, seconds: 0), count: buckets.count)
         var weeks: [LocalDate: Totals] = [:]
         var activeDays: Set<LocalDate> = []
-        var hrWeighted = 0.0, hrSeconds = 0, distanceSeconds = 0, timedDistance = 0.0
+        var hrWeighted = 0.0
+        var hrSeconds = 0
+        var distanceSeconds = 0
+        var timedDistance = 0.0
         var speedSports: Set<Sport> = []
         for totals in days where totals.day >= first && totals.day <= last && totals.count > 0 {
             statistics.totals.add(totals)
@@ -212,7 +241,8 @@ public struct Statistics: Sendable, Equatable {
     }
 
     private static func bucketIndex(of day: LocalDate, in buckets: [LocalDate]) -> Int {
-        var low = 0, high = buckets.count - 1
+        var low = 0
+        var high = buckets.count - 1
         while low < high {
             let middle = (low + high + 1) / 2
             if buckets[middle] <= day { low = middle } else { high = middle - 1 }
@@ -258,7 +288,7 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
     public init?(_ text: String) {
         let parts = text.split(separator: "-")
         guard parts.count == 3, parts[0].count == 4, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (1...12).contains(month), (1...Self.daysIn(month: month, year: year)).contains(day)
+            (1...12).contains(month), (1...Self.daysIn(month: month, year: year)).contains(day)
         else { return nil }
         dayNumber = Self.days(year: year, month: month, day: day)
     }

@@ -84,7 +84,8 @@ struct SessionsController: Sendable {
             // Reading every key (for unknown fields and nulls) tells the body's check that all are known, so that one
             // item's mistake fails that item only: this item checks both itself.
             if let unknown = (try? decoder.container(keyedBy: NullProbe.AnyKey.self))?.allKeys
-                .first(where: { SessionFields.CodingKeys(stringValue: $0.stringValue) == nil }) {
+                .first(where: { SessionFields.CodingKeys(stringValue: $0.stringValue) == nil })
+            {
                 fields = .failure(.unprocessable("`\(Self.snakeCase(unknown.stringValue))` is not a field of a session"))
                 return
             }
@@ -158,7 +159,11 @@ struct SessionsController: Sendable {
                 do {
                     valid.append((index, try validated(try item.fields.get(), nowMs: now)))
                 } catch let problem as Problem {
-                    results[index] = BatchResult(index: index, status: Int(problem.status.code), problem: .init(title: problem.title, status: Int(problem.status.code), detail: problem.detail))
+                    results[index] = BatchResult(
+                        index: index,
+                        status: Int(problem.status.code),
+                        problem: .init(title: problem.title, status: Int(problem.status.code), detail: problem.detail)
+                    )
                 }
             }
             let outcomes = try await store.insert(valid.map(\.session), organizationID: context.requirePrincipal().organizationID)
@@ -171,22 +176,32 @@ struct SessionsController: Sendable {
             }
             let all = results.map { $0! }
             return BatchResponse(
-                created: all.filter { $0.status == 201 }.count, existing: all.filter { $0.status == 200 }.count,
-                failed: all.filter { $0.status >= 400 }.count, results: all
+                created: all.filter { $0.status == 201 }.count,
+                existing: all.filter { $0.status == 200 }.count,
+                failed: all.filter { $0.status >= 400 }.count,
+                results: all
             )
         }
         write.patch("/:id") { request, context -> SessionView in
             let fields = try await request.decode(as: SessionFields.self, context: context)
             let id = try sessionID(context)
             let now = WallClock.nowMilliseconds()
-            guard let changed = try await store.update(id: id, organizationID: context.requirePrincipal().organizationID, { session in
-                try fields.applied(to: session, nowMs: now)
-            }) else { throw Problem.notFound("there is no session \(id)") }
+            guard
+                let changed = try await store.update(
+                    id: id,
+                    organizationID: context.requirePrincipal().organizationID,
+                    { session in
+                        try fields.applied(to: session, nowMs: now)
+                    }
+                )
+            else { throw Problem.notFound("there is no session \(id)") }
             return SessionView(changed)
         }
         write.delete("/:id") { _, context -> Response in
             let id = try sessionID(context)
-            guard try await store.delete(id: id, organizationID: context.requirePrincipal().organizationID) else { throw Problem.notFound("there is no session \(id)") }
+            guard try await store.delete(id: id, organizationID: context.requirePrincipal().organizationID) else {
+                throw Problem.notFound("there is no session \(id)")
+            }
             return Response(status: .noContent)
         }
 
@@ -258,7 +273,9 @@ struct SessionsController: Sendable {
     private func statistics(userID: String, request: Request, organizationID: Int64) async throws -> StatisticsView {
         let parameters = request.uri.queryParameters
         let zoneName = parameters["tz"].map(String.init) ?? "UTC"
-        guard let timeZone = TimeZone(identifier: zoneName) else { throw Problem.badRequest("`\(zoneName)` is not a time zone; use a name such as Europe/Rome") }
+        guard let timeZone = TimeZone(identifier: zoneName) else {
+            throw Problem.badRequest("`\(zoneName)` is not a time zone; use a name such as Europe/Rome")
+        }
         let bucketName = parameters["bucket"].map(String.init) ?? "week"
         guard let bucket = Bucket(rawValue: bucketName) else { throw Problem.badRequest("bucket must be day, week or month, got `\(bucketName)`") }
         var sport: Sport?
@@ -285,8 +302,14 @@ struct SessionsController: Sendable {
         let statistics = Statistics.compute(days: days, first: first, last: last, bucket: bucket, today: today)
         var view = StatisticsView(userID: userID, first: first, last: last, zone: zoneName, bucket: bucket, statistics: statistics)
         if let best = statistics.longestDuration {
-            view.bests.longestDuration = try await store.session(of: best, byDistance: false, userID: userID, timeZone: timeZone, organizationID: organizationID)
-                .map(SessionView.init)
+            view.bests.longestDuration = try await store.session(
+                of: best,
+                byDistance: false,
+                userID: userID,
+                timeZone: timeZone,
+                organizationID: organizationID
+            )
+            .map(SessionView.init)
         }
         if let best = statistics.longestDistance {
             view.bests.longestDistance = try await store.session(of: best, byDistance: true, userID: userID, timeZone: timeZone, organizationID: organizationID)
@@ -374,7 +397,9 @@ enum SessionQuery {
         var filter = SessionFilter()
         filter.userID = parameters["user_id"].map(String.init)
         if let name = parameters["sport"] {
-            guard let sport = Sport(rawValue: String(name)) else { throw Problem.badRequest("`\(name)` is not a sport; use one of \(Sport.allCases.map(\.rawValue).joined(separator: ", "))") }
+            guard let sport = Sport(rawValue: String(name)) else {
+                throw Problem.badRequest("`\(name)` is not a sport; use one of \(Sport.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             filter.sport = sport
         }
         filter.fromMs = try time(parameters["from"], "from")

@@ -20,8 +20,12 @@ struct SessionPages: Sendable {
             let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
             let data = ["me": try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken))]
             let html = renderer.render(
-                page: "athletes", language: language, title: renderer.text("sessions_athletes_title", language),
-                csrf: context.csrfToken, liveID: await hub.latestSequence, data: data,
+                page: "athletes",
+                language: language,
+                title: renderer.text("sessions_athletes_title", language),
+                csrf: context.csrfToken,
+                liveID: await hub.latestSequence,
+                data: data,
                 navigation: principal.role.map { navigation.html(role: $0, language: language, current: request.uri.path) }
             )
             return PageRenderer.html(html)
@@ -43,8 +47,12 @@ struct SessionPages: Sendable {
                 "me": try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken)),
             ]
             let html = renderer.render(
-                page: "user", language: language, title: "\(userID) · \(renderer.text("sessions_title", language))",
-                csrf: context.csrfToken, liveID: await hub.latestSequence, data: data,
+                page: "user",
+                language: language,
+                title: "\(userID) · \(renderer.text("sessions_title", language))",
+                csrf: context.csrfToken,
+                liveID: await hub.latestSequence,
+                data: data,
                 navigation: principal.role.map { navigation.html(role: $0, language: language, current: request.uri.path) }
             )
             return PageRenderer.html(html)

@@ -95,16 +95,19 @@ public struct SessionStore: Sendable {
             guard let before = try await session(id: id, organizationID: organizationID, sql: sql) else { return nil }
             let after = try change(before)
             if let external = after.externalID, external != before.externalID,
-               try await existingByExternalID([external], organizationID: organizationID, sql: sql)[external] != nil {
+                try await existingByExternalID([external], organizationID: organizationID, sql: sql)[external] != nil
+            {
                 throw SessionRuleViolation.duplicateExternalID(external)
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE sessions SET user_id = \(bind: after.userID), sport = \(bind: after.sport.rawValue), started_at_ms = \(bind: after.startedAtMs),
                     duration_s = \(bind: after.durationS), distance_m = \(bind: after.distanceM), calories_kcal = \(bind: after.caloriesKcal),
                     avg_hr_bpm = \(bind: after.avgHrBpm), max_hr_bpm = \(bind: after.maxHrBpm), elevation_gain_m = \(bind: after.elevationGainM),
                     notes = \(bind: after.notes), external_id = \(bind: after.externalID)
                 WHERE id = \(bind: id)
-                """).run()
+                """
+            ).run()
             try await recomputeRollups(of: [before, after], organizationID: organizationID, sql: sql)
             try await recomputeAthletes([before.userID, after.userID], organizationID: organizationID, sql: sql)
             return after
@@ -127,9 +130,11 @@ public struct SessionStore: Sendable {
         var found: [String: ExerciseSession] = [:]
         for chunk in ids.chunks(of: 500) {
             let list = chunk.map { SQLQueryString("\(bind: $0)") }.joined(separator: ", ")
-            for row in try await sql.raw("""
+            for row in try await sql.raw(
+                """
                 SELECT \(unsafeRaw: Self.columns) FROM sessions WHERE organization_id = \(bind: organizationID) AND external_id IN (\(list))
-                """).all() {
+                """
+            ).all() {
                 let session = try Self.session(from: row)
                 found[session.externalID!] = session
             }
@@ -154,7 +159,8 @@ public struct SessionStore: Sendable {
                  \(bind: r.maxDurationS), \(bind: r.maxDistanceM))
                 """
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO session_rollups (organization_id, user_id, slot, sport, session_count, duration_s, distance_m, calories_kcal, elevation_gain_m,
                                              hr_weighted, hr_duration_s, distance_duration_s, max_duration_s, max_distance_m)
                 VALUES \(values.joined(separator: ", "))
@@ -169,7 +175,8 @@ public struct SessionStore: Sendable {
                     distance_duration_s = session_rollups.distance_duration_s + excluded.distance_duration_s,
                     max_duration_s = CASE WHEN excluded.max_duration_s > session_rollups.max_duration_s THEN excluded.max_duration_s ELSE session_rollups.max_duration_s END,
                     max_distance_m = CASE WHEN excluded.max_distance_m > session_rollups.max_distance_m THEN excluded.max_distance_m ELSE session_rollups.max_distance_m END
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -177,10 +184,13 @@ public struct SessionStore: Sendable {
     /// including the maxima, which cannot be taken back by subtracting.
     private func recomputeRollups(of sessions: [ExerciseSession], organizationID: Int64, sql: any SQLDatabase) async throws {
         for key in Set(sessions.map(RollupKey.init)) {
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 DELETE FROM session_rollups WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: key.user) AND slot = \(bind: key.slot) AND sport = \(bind: key.sport.rawValue)
-                """).run()
-            try await sql.raw("""
+                """
+            ).run()
+            try await sql.raw(
+                """
                 INSERT INTO session_rollups (organization_id, user_id, slot, sport, session_count, duration_s, distance_m, calories_kcal, elevation_gain_m,
                                              hr_weighted, hr_duration_s, distance_duration_s, max_duration_s, max_distance_m)
                 SELECT organization_id, user_id, CAST(\(bind: key.slot) AS BIGINT), sport, COUNT(*), SUM(duration_s), COALESCE(SUM(distance_m), 0),
@@ -191,7 +201,8 @@ public struct SessionStore: Sendable {
                 WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: key.user) AND sport = \(bind: key.sport.rawValue)
                   AND started_at_ms >= \(bind: key.slot * Rollup.slotMs) AND started_at_ms < \(bind: (key.slot + 1) * Rollup.slotMs)
                 GROUP BY organization_id, user_id, sport
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -208,7 +219,8 @@ public struct SessionStore: Sendable {
                  \(bind: a.firstMs), \(bind: a.lastMs))
                 """
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO session_athletes (\(unsafeRaw: SessionSchema.athleteColumns))
                 VALUES \(values.joined(separator: ", "))
                 ON CONFLICT (organization_id, user_id) DO UPDATE SET
@@ -220,7 +232,8 @@ public struct SessionStore: Sendable {
                                                THEN excluded.first_started_at_ms ELSE session_athletes.first_started_at_ms END,
                     last_started_at_ms = CASE WHEN excluded.last_started_at_ms > session_athletes.last_started_at_ms
                                               THEN excluded.last_started_at_ms ELSE session_athletes.last_started_at_ms END
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -229,11 +242,13 @@ public struct SessionStore: Sendable {
     private func recomputeAthletes(_ users: [String], organizationID: Int64, sql: any SQLDatabase) async throws {
         for user in Set(users).sorted() {
             try await sql.raw("DELETE FROM session_athletes WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: user)").run()
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO session_athletes (\(unsafeRaw: SessionSchema.athleteColumns))
                 \(unsafeRaw: SessionSchema.athleteSums) WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: user)
                 GROUP BY organization_id, user_id
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -271,7 +286,12 @@ public struct SessionStore: Sendable {
     /// The user's sums per sport and local day of `timeZone`, for the days `first...last`: added up by the database
     /// from the roll-ups, one query per stretch of constant UTC offset (a daylight-saving change starts a new one).
     public func dayTotals(
-        userID: String, first: LocalDate, last: LocalDate, timeZone: TimeZone, sport: Sport?, organizationID: Int64
+        userID: String,
+        first: LocalDate,
+        last: LocalDate,
+        timeZone: TimeZone,
+        sport: Sport?,
+        organizationID: Int64
     ) async throws -> [DayTotals] {
         try await storage.read { sql in
             var days: [DayTotals] = []
@@ -290,15 +310,22 @@ public struct SessionStore: Sendable {
                 if let sport { query += " AND sport = \(bind: sport.rawValue)" }
                 query += " GROUP BY sport, day"
                 for row in try await sql.raw(query).all() {
-                    days.append(DayTotals(
-                        day: LocalDate(dayNumber: try row.decode(column: "day", as: Int.self)),
-                        sport: Sport(rawValue: try row.decode(column: "sport", as: String.self)) ?? .other,
-                        count: try row.decode(column: "session_count", as: Int.self), durationS: try row.decode(column: "duration_s", as: Int.self),
-                        distanceM: try row.decode(column: "distance_m", as: Double.self), caloriesKcal: try row.decode(column: "calories_kcal", as: Double.self),
-                        elevationGainM: try row.decode(column: "elevation_gain_m", as: Double.self), heartRateWeighted: try row.decode(column: "hr_weighted", as: Double.self),
-                        heartRateDurationS: try row.decode(column: "hr_duration_s", as: Int.self), distanceDurationS: try row.decode(column: "distance_duration_s", as: Int.self),
-                        maxDurationS: try row.decode(column: "max_duration_s", as: Int.self), maxDistanceM: try row.decode(column: "max_distance_m", as: Double.self)
-                    ))
+                    days.append(
+                        DayTotals(
+                            day: LocalDate(dayNumber: try row.decode(column: "day", as: Int.self)),
+                            sport: Sport(rawValue: try row.decode(column: "sport", as: String.self)) ?? .other,
+                            count: try row.decode(column: "session_count", as: Int.self),
+                            durationS: try row.decode(column: "duration_s", as: Int.self),
+                            distanceM: try row.decode(column: "distance_m", as: Double.self),
+                            caloriesKcal: try row.decode(column: "calories_kcal", as: Double.self),
+                            elevationGainM: try row.decode(column: "elevation_gain_m", as: Double.self),
+                            heartRateWeighted: try row.decode(column: "hr_weighted", as: Double.self),
+                            heartRateDurationS: try row.decode(column: "hr_duration_s", as: Int.self),
+                            distanceDurationS: try row.decode(column: "distance_duration_s", as: Int.self),
+                            maxDurationS: try row.decode(column: "max_duration_s", as: Int.self),
+                            maxDistanceM: try row.decode(column: "max_distance_m", as: Double.self)
+                        )
+                    )
                 }
             }
             return days
@@ -322,24 +349,29 @@ public struct SessionStore: Sendable {
 
     /// The session a best came from: the longest (by duration or distance) of its sport on its local day. Sessions
     /// without a distance sort last on both databases (PostgreSQL puts NULL first in a descending order).
-    public func session(of best: Statistics.Best, byDistance: Bool, userID: String, timeZone: TimeZone, organizationID: Int64) async throws -> ExerciseSession? {
+    public func session(of best: Statistics.Best, byDistance: Bool, userID: String, timeZone: TimeZone, organizationID: Int64) async throws -> ExerciseSession?
+    {
         let (start, end) = (best.day.startMs(in: timeZone), best.day.adding(days: 1).startMs(in: timeZone))
         return try await storage.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT \(unsafeRaw: Self.columns) FROM sessions
                 WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID) AND sport = \(bind: best.sport.rawValue)
                   AND started_at_ms >= \(bind: start) AND started_at_ms < \(bind: end)
                 ORDER BY \(unsafeRaw: byDistance ? "COALESCE(distance_m, -1)" : "duration_s") DESC, id LIMIT 1
-                """).first().map(Self.session(from:))
+                """
+            ).first().map(Self.session(from:))
         }
     }
 
     /// Whether the user has any session in the organization: whether there is such an athlete.
     public func isAthlete(userID: String, organizationID: Int64) async throws -> Bool {
         try await storage.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT 1 AS known FROM session_athletes WHERE organization_id = \(bind: organizationID) AND user_id = \(bind: userID)
-                """).first() != nil
+                """
+            ).first() != nil
         }
     }
 
@@ -366,8 +398,10 @@ public struct SessionStore: Sendable {
             query += " ORDER BY last_started_at_ms DESC, user_id DESC LIMIT \(literal: filter.limit)"
             return try await sql.raw(query).all().map { row in
                 Athlete(
-                    userID: try row.decode(column: "user_id", as: String.self), sessionCount: try row.decode(column: "session_count", as: Int.self),
-                    durationS: try row.decode(column: "duration_s", as: Int.self), distanceM: try row.decode(column: "distance_m", as: Double.self),
+                    userID: try row.decode(column: "user_id", as: String.self),
+                    sessionCount: try row.decode(column: "session_count", as: Int.self),
+                    durationS: try row.decode(column: "duration_s", as: Int.self),
+                    distanceM: try row.decode(column: "distance_m", as: Double.self),
                     sports: SessionSchema.sports(in: try row.decode(column: "sports", as: Int64.self)),
                     firstStartedAtMs: try row.decode(column: "first_started_at_ms", as: Int64.self),
                     lastStartedAtMs: try row.decode(column: "last_started_at_ms", as: Int64.self)
@@ -382,13 +416,19 @@ public struct SessionStore: Sendable {
 
     static func session(from row: any SQLRow) throws -> ExerciseSession {
         ExerciseSession(
-            id: try row.decode(column: "id", as: Int64.self), userID: try row.decode(column: "user_id", as: String.self),
+            id: try row.decode(column: "id", as: Int64.self),
+            userID: try row.decode(column: "user_id", as: String.self),
             sport: Sport(rawValue: try row.decode(column: "sport", as: String.self)) ?? .other,
-            startedAtMs: try row.decode(column: "started_at_ms", as: Int64.self), durationS: try row.decode(column: "duration_s", as: Int.self),
-            distanceM: try row.decode(column: "distance_m", as: Double?.self), caloriesKcal: try row.decode(column: "calories_kcal", as: Double?.self),
-            avgHrBpm: try row.decode(column: "avg_hr_bpm", as: Int?.self), maxHrBpm: try row.decode(column: "max_hr_bpm", as: Int?.self),
-            elevationGainM: try row.decode(column: "elevation_gain_m", as: Double?.self), notes: try row.decode(column: "notes", as: String?.self),
-            externalID: try row.decode(column: "external_id", as: String?.self), createdAtMs: try row.decode(column: "created_at_ms", as: Int64.self)
+            startedAtMs: try row.decode(column: "started_at_ms", as: Int64.self),
+            durationS: try row.decode(column: "duration_s", as: Int.self),
+            distanceM: try row.decode(column: "distance_m", as: Double?.self),
+            caloriesKcal: try row.decode(column: "calories_kcal", as: Double?.self),
+            avgHrBpm: try row.decode(column: "avg_hr_bpm", as: Int?.self),
+            maxHrBpm: try row.decode(column: "max_hr_bpm", as: Int?.self),
+            elevationGainM: try row.decode(column: "elevation_gain_m", as: Double?.self),
+            notes: try row.decode(column: "notes", as: String?.self),
+            externalID: try row.decode(column: "external_id", as: String?.self),
+            createdAtMs: try row.decode(column: "created_at_ms", as: Int64.self)
         )
     }
 }

@@ -53,9 +53,10 @@ enum EventCoding {
 /// Topic names are plain tokens (`branch:3`, `ticket:<token>`): letters, digits and `:_-.`.
 public enum Topic {
     public static func isValid(_ topic: some StringProtocol) -> Bool {
-        !topic.isEmpty && topic.utf8.count <= 200 && topic.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
-        }
+        !topic.isEmpty && topic.utf8.count <= 200
+            && topic.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+            }
     }
 }

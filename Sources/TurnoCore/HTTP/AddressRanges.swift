@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A set of IP address ranges, such as the proxies whose `X-Forwarded-For` is believed (`TURNO_TRUSTED_PROXIES`),
@@ -33,7 +33,9 @@ public struct AddressRanges: Sendable, Equatable {
     /// No address: with no trusted proxy the client is whoever opened the connection.
     public static let none = AddressRanges(ranges: [])
     /// This machine: 127.0.0.0/8 and ::1.
-    public static let loopback = AddressRanges(ranges: [Range(bytes: [127, 0, 0, 0], prefixLength: 8), Range(bytes: Array(repeating: 0, count: 15) + [1], prefixLength: 128)])
+    public static let loopback = AddressRanges(ranges: [
+        Range(bytes: [127, 0, 0, 0], prefixLength: 8), Range(bytes: Array(repeating: 0, count: 15) + [1], prefixLength: 128),
+    ])
 
     init(ranges: [Range]) {
         self.ranges = ranges

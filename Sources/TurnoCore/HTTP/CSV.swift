@@ -20,7 +20,9 @@ extension CSV {
     /// A CSV download read and written one page at a time, so an export never sits whole in memory: the header,
     /// then the rows of `first` and of each page `next` says follows it, until it says none does.
     public static func streamedResponse<Page: Sendable>(
-        filename: String, header: [String], first: Page,
+        filename: String,
+        header: [String],
+        first: Page,
         next: @escaping @Sendable (Page) async throws -> (rows: [[String]], following: Page?)
     ) -> Response {
         Response(

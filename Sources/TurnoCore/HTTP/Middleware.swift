@@ -82,7 +82,8 @@ public struct ProblemMiddleware: RouterMiddleware {
                 let allowed = routes.methods(for: request.uri.path)
                 if !allowed.isEmpty {
                     return Problem(
-                        .methodNotAllowed, detail: "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))",
+                        .methodNotAllowed,
+                        detail: "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))",
                         headers: [.allow: allowed.joined(separator: ", ")]
                     )
                 }
@@ -103,7 +104,8 @@ public struct ProblemMiddleware: RouterMiddleware {
         case let unavailable as DatabaseUnavailable:
             logger.warning("database unavailable", metadata: ["error": "\(unavailable.description)", "request_id": "\(requestID)"])
             return Problem(
-                .serviceUnavailable, title: "Database unavailable",
+                .serviceUnavailable,
+                title: "Database unavailable",
                 detail: "the database cannot be reached right now; try again in a few seconds (a retry with the same Idempotency-Key is safe)",
                 headers: [.retryAfter: "5"]
             )
@@ -188,7 +190,8 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.xFrameOptions] = "DENY"
         response.headers[.referrerPolicy] = "no-referrer"

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import Mustache
+import NIOCore
 
 /// Renders a module's pages from its mustache templates and the strings of each language, all loaded once from
 /// the module's resources folder: `templates/*.mustache`, `strings/<language>.json`, `assets/*`.
@@ -67,7 +67,8 @@ public struct PageRenderer: Sendable {
 
     /// Renders `page` with the layout. `data` are JSON texts by field; the page's scripts read them, with the strings.
     /// `navigation` is the staff bar (``StaffNavigation``) on staff pages, nil on the public ones.
-    public func render(page: String, language: String, title: String, csrf: String?, liveID: Int64, data: [String: String], navigation: String? = nil) -> String {
+    public func render(page: String, language: String, title: String, csrf: String?, liveID: Int64, data: [String: String], navigation: String? = nil) -> String
+    {
         let strings = self.strings[language] ?? [:]
         var fields = data
         fields["page"] = JSONText.string(page)
@@ -90,7 +91,8 @@ public struct PageRenderer: Sendable {
             return Response(status: .notModified, headers: [.eTag: asset.etag])
         }
         return Response(
-            status: .ok, headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
+            status: .ok,
+            headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes))
         )
     }
@@ -98,7 +100,8 @@ public struct PageRenderer: Sendable {
     /// An HTML page that browsers must not cache (it shows live state).
     public static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(
-            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: text))
         )
     }

@@ -14,20 +14,27 @@ public enum SitePage {
             "expired": "The sign-in form expired. Please try again.",
             "not_found_title": "Page not found", "not_found": "There is no page at this address. It may have been mistyped, or the link is old.",
             "tagline": "Queues, deliveries and sessions in real time.",
-            "about": "Customers take a ticket at a kiosk or on their phone and follow their turn live; operators call them to a counter; displays show and announce every call. Drones deliver parcels on a live map; an API records exercise sessions.",
+            "about":
+                "Customers take a ticket at a kiosk or on their phone and follow their turn live; operators call them to a counter; displays show and announce every call. Drones deliver parcels on a live map; an API records exercise sessions.",
             "signed_in_as": "Signed in as {name}", "pages": "Pages", "branches": "Your branches", "no_branches": "No branch yet: create one in Administration.",
-            "kiosk": "Kiosk", "display": "Display", "console": "Operator console", "qr_help": "Scan to open it on the device that will show it.", "qr_of": "QR code of the {page} link", "admin": "Administration", "fleet": "Fleet dispatch", "docs": "API documentation",
+            "kiosk": "Kiosk", "display": "Display", "console": "Operator console", "qr_help": "Scan to open it on the device that will show it.",
+            "qr_of": "QR code of the {page} link", "admin": "Administration", "fleet": "Fleet dispatch", "docs": "API documentation",
         ],
         "it": [
             "home": "Home", "sign_in": "Accedi", "sign_out": "Esci", "username": "Nome utente", "password": "Password",
             "sign_in_title": "Accedi a Turno", "sign_in_intro": "Accesso per il personale: operatori, receptionist, responsabili e amministratori.",
             "wrong": "Nome utente o password errati.", "locked": "Troppi accessi falliti per questo nome utente. Riprova fra qualche minuto.",
             "expired": "Il modulo di accesso è scaduto. Riprova.",
-            "not_found_title": "Pagina non trovata", "not_found": "Non c'è nessuna pagina a questo indirizzo. Forse è stato digitato male, o il link è vecchio.",
+            "not_found_title": "Pagina non trovata",
+            "not_found": "Non c'è nessuna pagina a questo indirizzo. Forse è stato digitato male, o il link è vecchio.",
             "tagline": "Code, consegne e sessioni in tempo reale.",
-            "about": "I clienti prendono il biglietto al totem o sul telefono e seguono il proprio turno in diretta; gli operatori li chiamano allo sportello; i display mostrano e annunciano ogni chiamata. I droni consegnano i pacchi su una mappa in diretta; un'API registra le sessioni di allenamento.",
-            "signed_in_as": "Accesso come {name}", "pages": "Pagine", "branches": "Le tue filiali", "no_branches": "Ancora nessuna filiale: creane una in Amministrazione.",
-            "kiosk": "Totem", "display": "Display", "console": "Console operatore", "qr_help": "Inquadra il codice per aprirlo sul dispositivo che lo mostrerà.", "qr_of": "Codice QR del link {page}", "admin": "Amministrazione", "fleet": "Gestione flotta", "docs": "Documentazione API",
+            "about":
+                "I clienti prendono il biglietto al totem o sul telefono e seguono il proprio turno in diretta; gli operatori li chiamano allo sportello; i display mostrano e annunciano ogni chiamata. I droni consegnano i pacchi su una mappa in diretta; un'API registra le sessioni di allenamento.",
+            "signed_in_as": "Accesso come {name}", "pages": "Pagine", "branches": "Le tue filiali",
+            "no_branches": "Ancora nessuna filiale: creane una in Amministrazione.",
+            "kiosk": "Totem", "display": "Display", "console": "Console operatore",
+            "qr_help": "Inquadra il codice per aprirlo sul dispositivo che lo mostrerà.", "qr_of": "Codice QR del link {page}", "admin": "Amministrazione",
+            "fleet": "Gestione flotta", "docs": "Documentazione API",
         ],
     ]
 
@@ -60,13 +67,18 @@ public enum SitePage {
             \(main)
             </main></body></html>
             """
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: page)))
+        return Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: page))
+        )
     }
 
     /// "Not found", for a browser that asked for a page.
     public static func notFound(language: String) -> Response {
         html(
-            title: text("not_found_title", language), language: language,
+            title: text("not_found_title", language),
+            language: language,
             main: """
                 <section class="card error-page"><h1>\(text("not_found_title", language))</h1><p>\(text("not_found", language))</p>
                 <p><a class="button primary" href="/">\(text("home", language))</a></p></section>

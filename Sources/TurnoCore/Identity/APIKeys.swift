@@ -34,26 +34,45 @@ public enum APIKeys {
         let visible = RandomToken.make(bytes: 6)
         let key = "\(prefix)\(visible)_\(RandomToken.make(bytes: 24))"
         return try await storage.write { transaction in
-            guard let row = try await transaction.sql.raw("""
-                INSERT INTO api_keys (organization_id, name, prefix, key_hash, scopes, created_by, created_at_ms)
-                VALUES (\(bind: principal.organizationID), \(bind: name), \(bind: prefix + visible), \(bind: SecretHash.of(key)),
-                        \(bind: scopes.map(\.rawValue).sorted().joined(separator: " ")), \(bind: principal.userID), \(bind: transaction.timeMs))
-                RETURNING id
-                """).first()
+            guard
+                let row = try await transaction.sql.raw(
+                    """
+                    INSERT INTO api_keys (organization_id, name, prefix, key_hash, scopes, created_by, created_at_ms)
+                    VALUES (\(bind: principal.organizationID), \(bind: name), \(bind: prefix + visible), \(bind: SecretHash.of(key)),
+                            \(bind: scopes.map(\.rawValue).sorted().joined(separator: " ")), \(bind: principal.userID), \(bind: transaction.timeMs))
+                    RETURNING id
+                    """
+                ).first()
             else { throw DatabaseUnavailable("the database did not return the new key's id") }
             let id = try row.decode(column: "id", as: Int64.self)
-            try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "api_key.created",
-                                   target: "api_key:\(id)", detail: ["name": name, "scopes": scopes.map(\.rawValue).sorted().joined(separator: " ")], address: address)
-            return Created(id: id, name: name, scopes: scopes.sorted { $0.rawValue < $1.rawValue }, prefix: prefix + visible, key: key, createdAt: Date(milliseconds: transaction.timeMs))
+            try await Audit.record(
+                in: transaction,
+                organizationID: principal.organizationID,
+                actor: principal.auditName,
+                action: "api_key.created",
+                target: "api_key:\(id)",
+                detail: ["name": name, "scopes": scopes.map(\.rawValue).sorted().joined(separator: " ")],
+                address: address
+            )
+            return Created(
+                id: id,
+                name: name,
+                scopes: scopes.sorted { $0.rawValue < $1.rawValue },
+                prefix: prefix + visible,
+                key: key,
+                createdAt: Date(milliseconds: transaction.timeMs)
+            )
         }
     }
 
     static func list(organizationID: Int64, storage: Storage) async throws -> [Listed] {
         try await storage.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT id, name, scopes, prefix, created_at_ms, last_used_at_ms, revoked_at_ms FROM api_keys
                 WHERE organization_id = \(bind: organizationID) ORDER BY id
-                """).all().map { row in
+                """
+            ).all().map { row in
                 Listed(
                     id: try row.decode(column: "id", as: Int64.self),
                     name: try row.decode(column: "name", as: String.self),
@@ -70,14 +89,25 @@ public enum APIKeys {
     /// Revokes a key of the principal's organization; false when there is no such key there.
     static func revoke(id: Int64, by principal: Principal, address: String, storage: Storage) async throws -> Bool {
         try await storage.write { transaction in
-            let revoked = try await transaction.sql.raw("""
+            let revoked = try await transaction.sql.raw(
+                """
                 UPDATE api_keys SET revoked_at_ms = \(bind: transaction.timeMs)
                 WHERE id = \(bind: id) AND organization_id = \(bind: principal.organizationID) AND revoked_at_ms IS NULL RETURNING id
-                """).first()
+                """
+            ).first()
             guard revoked != nil else {
-                return try await transaction.sql.raw("SELECT id FROM api_keys WHERE id = \(bind: id) AND organization_id = \(bind: principal.organizationID)").first() != nil
+                return try await transaction.sql.raw("SELECT id FROM api_keys WHERE id = \(bind: id) AND organization_id = \(bind: principal.organizationID)")
+                    .first() != nil
             }
-            try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "api_key.revoked", target: "api_key:\(id)", detail: [:], address: address)
+            try await Audit.record(
+                in: transaction,
+                organizationID: principal.organizationID,
+                actor: principal.auditName,
+                action: "api_key.revoked",
+                target: "api_key:\(id)",
+                detail: [:],
+                address: address
+            )
             return true
         }
     }
@@ -85,12 +115,19 @@ public enum APIKeys {
     static func principal(for key: String, storage: Storage) async throws -> Principal {
         let hash = SecretHash.of(key)
         let found = try await storage.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT id, organization_id, name, scopes FROM api_keys WHERE key_hash = \(bind: hash) AND revoked_at_ms IS NULL
-                """).first()
+                """
+            ).first()
         }
         guard let found else {
-            throw Problem(.unauthorized, title: "Invalid credentials", detail: "the API key is unknown or revoked", headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
+            throw Problem(
+                .unauthorized,
+                title: "Invalid credentials",
+                detail: "the API key is unknown or revoked",
+                headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#]
+            )
         }
         let id = try found.decode(column: "id", as: Int64.self)
         let now = WallClock.nowMilliseconds()

@@ -29,7 +29,13 @@ struct APIKeysController: Sendable {
                 scopes.insert(scope)
             }
             guard !scopes.isEmpty else { throw Problem.unprocessable("a key needs at least one scope") }
-            let created = try await APIKeys.create(name: name, scopes: scopes, by: context.requirePrincipal(), address: context.clientAddress, storage: identity.storage)
+            let created = try await APIKeys.create(
+                name: name,
+                scopes: scopes,
+                by: context.requirePrincipal(),
+                address: context.clientAddress,
+                storage: identity.storage
+            )
             return try Response.json(created, status: .created)
         }
         group.get { _, context -> ListResponse in
@@ -37,7 +43,7 @@ struct APIKeysController: Sendable {
         }
         group.delete("/:id") { _, context -> Response in
             guard let id = context.parameters.get("id", as: Int64.self),
-                  try await APIKeys.revoke(id: id, by: context.requirePrincipal(), address: context.clientAddress, storage: identity.storage)
+                try await APIKeys.revoke(id: id, by: context.requirePrincipal(), address: context.clientAddress, storage: identity.storage)
             else { throw Problem.notFound("no such API key in your organization") }
             return Response(status: .noContent)
         }

@@ -17,22 +17,36 @@ public enum Audit {
 
     /// Records who did what, to what, from where. `detail` says what changed (never a password or a secret).
     public static func record(
-        in transaction: Transaction, organizationID: Int64, actor: String, action: String, target: String, detail: [String: String], address: String
+        in transaction: Transaction,
+        organizationID: Int64,
+        actor: String,
+        action: String,
+        target: String,
+        detail: [String: String],
+        address: String
     ) async throws {
         AuditTrail.current?.markRecorded()
         try await insert(in: transaction, organizationID: organizationID, actor: actor, action: action, target: target, detail: detail, address: address)
     }
 
     static func insert(
-        in transaction: Transaction, organizationID: Int64, actor: String, action: String, target: String, detail: [String: String], address: String
+        in transaction: Transaction,
+        organizationID: Int64,
+        actor: String,
+        action: String,
+        target: String,
+        detail: [String: String],
+        address: String
     ) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let detailJSON = String(decoding: try encoder.encode(detail), as: UTF8.self)
-        try await transaction.sql.raw("""
+        try await transaction.sql.raw(
+            """
             INSERT INTO audit_log (organization_id, actor, action, target, detail, address, at_ms)
             VALUES (\(bind: organizationID), \(bind: actor), \(bind: action), \(bind: target), \(bind: detailJSON), \(bind: address), \(bind: transaction.timeMs))
-            """).run()
+            """
+        ).run()
     }
 
     /// Filters for reading the trail; results come newest first.
@@ -49,11 +63,26 @@ public enum Audit {
     public static func entries(organizationID: Int64, matching query: Query, storage: Storage) async throws -> [Entry] {
         try await storage.read { sql in
             var text: SQLQueryString = "SELECT id, actor, action, target, detail, address, at_ms FROM audit_log WHERE organization_id = \(bind: organizationID)"
-            if let action = query.action { text.appendInterpolation(unsafeRaw: " AND action = "); text.appendInterpolation(bind: action) }
-            if let actor = query.actor { text.appendInterpolation(unsafeRaw: " AND actor LIKE "); text.appendInterpolation(bind: actor + "%") }
-            if let from = query.from { text.appendInterpolation(unsafeRaw: " AND at_ms >= "); text.appendInterpolation(bind: from.milliseconds) }
-            if let to = query.to { text.appendInterpolation(unsafeRaw: " AND at_ms < "); text.appendInterpolation(bind: to.milliseconds) }
-            if let before = query.before { text.appendInterpolation(unsafeRaw: " AND id < "); text.appendInterpolation(bind: before) }
+            if let action = query.action {
+                text.appendInterpolation(unsafeRaw: " AND action = ")
+                text.appendInterpolation(bind: action)
+            }
+            if let actor = query.actor {
+                text.appendInterpolation(unsafeRaw: " AND actor LIKE ")
+                text.appendInterpolation(bind: actor + "%")
+            }
+            if let from = query.from {
+                text.appendInterpolation(unsafeRaw: " AND at_ms >= ")
+                text.appendInterpolation(bind: from.milliseconds)
+            }
+            if let to = query.to {
+                text.appendInterpolation(unsafeRaw: " AND at_ms < ")
+                text.appendInterpolation(bind: to.milliseconds)
+            }
+            if let before = query.before {
+                text.appendInterpolation(unsafeRaw: " AND id < ")
+                text.appendInterpolation(bind: before)
+            }
             text.appendInterpolation(unsafeRaw: " ORDER BY id DESC LIMIT \(query.limit)")
             return try await sql.raw(text).all().map { row in
                 Entry(
@@ -118,7 +147,10 @@ public struct AuditMiddleware: RouterMiddleware {
         }
         let route = context.endpointPath.map { $0.replacingOccurrences(of: #":([a-z_]+)"#, with: "{$1}", options: .regularExpression) } ?? request.uri.path
         let trail = AuditTrail(
-            organizationID: principal.organizationID, actor: principal.auditName, action: "\(request.method) \(route)", target: request.uri.path,
+            organizationID: principal.organizationID,
+            actor: principal.auditName,
+            action: "\(request.method) \(route)",
+            target: request.uri.path,
             address: context.clientAddress
         )
         return try await AuditTrail.$current.withValue(trail) { try await next(request, context) }

@@ -63,8 +63,12 @@ struct AuditController: Sendable {
             before = value
         }
         return Audit.Query(
-            action: parameters["action"].map(String.init), actor: parameters["actor"].map(String.init),
-            from: try date("from"), to: try date("to"), before: before, limit: limit
+            action: parameters["action"].map(String.init),
+            actor: parameters["actor"].map(String.init),
+            from: try date("from"),
+            to: try date("to"),
+            before: before,
+            limit: limit
         )
     }
 }

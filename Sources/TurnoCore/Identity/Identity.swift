@@ -86,7 +86,8 @@ public final class Identity: Sendable {
             }
             if settings.adminPassword == nil {
                 // Shown once, on the console of the first start; it is never stored in clear or logged.
-                print("""
+                print(
+                    """
 
                     ┌──────────────────────────────────────────────────────────────┐
                       First start: created the organization and its user `admin`.
@@ -97,7 +98,8 @@ public final class Identity: Sendable {
                       before the first start next time.
                     └──────────────────────────────────────────────────────────────┘
 
-                    """)
+                    """
+                )
             } else {
                 logger.notice("first start: created user admin with the password from TURNO_ADMIN_PASSWORD")
             }
@@ -106,23 +108,42 @@ public final class Identity: Sendable {
 
     /// Creates an organization (a tenant) with its first administrator.
     public func createOrganization(name: String, adminUsername: String, adminPassword: String) async throws -> (organizationID: Int64, admin: StaffUser) {
-        guard let username = Username.normalized(adminUsername) else { throw Problem.unprocessable("usernames have 2 to 64 letters, digits, dots, dashes or underscores") }
+        guard let username = Username.normalized(adminUsername) else {
+            throw Problem.unprocessable("usernames have 2 to 64 letters, digits, dots, dashes or underscores")
+        }
         if let problem = PasswordRule.problem(with: adminPassword) { throw Problem.unprocessable(problem) }
         let hash = try await hashPassword(adminPassword)
         let result = try await storage.write { transaction in
-            guard let row = try await transaction.sql.raw("""
-                INSERT INTO organizations (name, created_at_ms) VALUES (\(bind: name), \(bind: transaction.timeMs)) RETURNING id
-                """).first()
+            guard
+                let row = try await transaction.sql.raw(
+                    """
+                    INSERT INTO organizations (name, created_at_ms) VALUES (\(bind: name), \(bind: transaction.timeMs)) RETURNING id
+                    """
+                ).first()
             else { throw DatabaseUnavailable("the database did not return the new organization's id") }
             let organizationID = try row.decode(column: "id", as: Int64.self)
             if try await IdentityStore.user(named: username, in: transaction.sql) != nil {
                 throw Problem.conflict("the username \(username) is taken")
             }
             let admin = try await IdentityStore.insertUser(
-                organizationID: organizationID, username: username, passwordHash: hash, role: .admin, branchIDs: [], at: transaction.timeMs, in: transaction.sql
+                organizationID: organizationID,
+                username: username,
+                passwordHash: hash,
+                role: .admin,
+                branchIDs: [],
+                at: transaction.timeMs,
+                in: transaction.sql
             )
             try await transaction.append(try UserChanged(admin).event())
-            try await Audit.record(in: transaction, organizationID: organizationID, actor: "system", action: "organization.created", target: "organization:\(organizationID)", detail: ["name": name, "admin": username], address: "")
+            try await Audit.record(
+                in: transaction,
+                organizationID: organizationID,
+                actor: "system",
+                action: "organization.created",
+                target: "organization:\(organizationID)",
+                detail: ["name": name, "admin": username],
+                address: ""
+            )
             return (organizationID, admin)
         }
         directory.apply(result.1)
@@ -147,16 +168,19 @@ public final class Identity: Sendable {
         let username = Username.normalized(rawUsername) ?? rawUsername.lowercased()
         let now = WallClock.nowMilliseconds()
         let failures = try await storage.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT at_ms FROM login_failures WHERE username = \(bind: username) AND at_ms > \(bind: now - Self.lockoutWindowMs) ORDER BY at_ms
-                """).all().map { try $0.decode(column: "at_ms", as: Int64.self) }
+                """
+            ).all().map { try $0.decode(column: "at_ms", as: Int64.self) }
         }
         if failures.count >= Self.lockoutThreshold {
             // Locked until the oldest failure that still counts leaves the window and fewer than the threshold remain.
             let unlock = failures[failures.count - Self.lockoutThreshold] + Self.lockoutWindowMs
             let seconds = max(1, Int((unlock - now + 999) / 1000))
             throw Problem(
-                .tooManyRequests, title: "Too many failed sign-ins",
+                .tooManyRequests,
+                title: "Too many failed sign-ins",
                 detail: "too many failed sign-ins for this username; try again in \(seconds) seconds",
                 headers: [.retryAfter: String(seconds)]
             )
@@ -168,15 +192,28 @@ public final class Identity: Sendable {
             try await storage.write { transaction in
                 try await transaction.sql.raw("INSERT INTO login_failures (username, at_ms) VALUES (\(bind: username), \(bind: transaction.timeMs))").run()
                 try await Audit.record(
-                    in: transaction, organizationID: user?.organizationID ?? 0, actor: "anonymous", action: "auth.login_failed",
-                    target: "user:\(username)", detail: ["reason": user == nil ? "unknown user" : (user!.active ? "wrong password" : "inactive user")], address: address
+                    in: transaction,
+                    organizationID: user?.organizationID ?? 0,
+                    actor: "anonymous",
+                    action: "auth.login_failed",
+                    target: "user:\(username)",
+                    detail: ["reason": user == nil ? "unknown user" : (user!.active ? "wrong password" : "inactive user")],
+                    address: address
                 )
             }
             throw Self.wrongCredentials
         }
         try await storage.write { transaction in
             try await transaction.sql.raw("DELETE FROM login_failures WHERE username = \(bind: username)").run()
-            try await Audit.record(in: transaction, organizationID: user.organizationID, actor: "user:\(user.id) (\(user.username))", action: "auth.login", target: "user:\(user.id)", detail: [:], address: address)
+            try await Audit.record(
+                in: transaction,
+                organizationID: user.organizationID,
+                actor: "user:\(user.id) (\(user.username))",
+                action: "auth.login",
+                target: "user:\(user.id)",
+                detail: [:],
+                address: address
+            )
         }
         return user
     }
@@ -190,10 +227,12 @@ public final class Identity: Sendable {
         let now = WallClock.nowMilliseconds()
         let refresh = RandomToken.make(bytes: 32)
         try await storage.write { transaction in
-            try await transaction.sql.raw("""
+            try await transaction.sql.raw(
+                """
                 INSERT INTO refresh_tokens (token_hash, user_id, family, token_epoch, expires_at_ms, created_at_ms)
                 VALUES (\(bind: SecretHash.of(refresh)), \(bind: user.id), \(bind: family), \(bind: user.tokenEpoch), \(bind: now + Int64(settings.refreshTokenSeconds) * 1000), \(bind: now))
-                """).run()
+                """
+            ).run()
         }
         let claims = AccessClaims(
             sub: .init(value: String(user.id)),
@@ -211,31 +250,56 @@ public final class Identity: Sendable {
     public func refresh(token: String, address: String) async throws -> TokenPair {
         let invalid = Problem(.unauthorized, title: "Invalid refresh token", detail: "the refresh token is invalid, expired or already used; sign in again")
         let hash = SecretHash.of(token)
-        enum Outcome: Sendable { case rotated(StaffUser, String), reused(String, Int64), invalid }
+        enum Outcome: Sendable {
+            case rotated(StaffUser, String)
+            case reused(String, Int64)
+            case invalid
+        }
         let outcome: Outcome = try await storage.write { transaction in
-            guard let row = try await transaction.sql.raw("""
-                SELECT user_id, family, token_epoch, expires_at_ms, used_at_ms, revoked_at_ms FROM refresh_tokens WHERE token_hash = \(bind: hash)
-                """).first()
+            guard
+                let row = try await transaction.sql.raw(
+                    """
+                    SELECT user_id, family, token_epoch, expires_at_ms, used_at_ms, revoked_at_ms FROM refresh_tokens WHERE token_hash = \(bind: hash)
+                    """
+                ).first()
             else { return .invalid }
             let family = try row.decode(column: "family", as: String.self)
             let userID = try row.decode(column: "user_id", as: Int64.self)
             guard let user = try await IdentityStore.user(id: userID, in: transaction.sql) else { return .invalid }
             if try row.decode(column: "used_at_ms", as: Int64?.self) != nil {
                 if try row.decode(column: "revoked_at_ms", as: Int64?.self) == nil {
-                    try await transaction.sql.raw("UPDATE refresh_tokens SET revoked_at_ms = \(bind: transaction.timeMs) WHERE family = \(bind: family) AND revoked_at_ms IS NULL").run()
-                    try await transaction.append(SessionRevoked(session: family, organizationId: user.organizationID, expiresAtMs: transaction.timeMs + Int64(settings.accessTokenSeconds) * 1000).event())
-                    try await Audit.record(in: transaction, organizationID: user.organizationID, actor: "anonymous", action: "auth.refresh_reused", target: "user:\(user.id)", detail: ["effect": "sign-in revoked"], address: address)
+                    try await transaction.sql.raw(
+                        "UPDATE refresh_tokens SET revoked_at_ms = \(bind: transaction.timeMs) WHERE family = \(bind: family) AND revoked_at_ms IS NULL"
+                    ).run()
+                    try await transaction.append(
+                        SessionRevoked(
+                            session: family,
+                            organizationId: user.organizationID,
+                            expiresAtMs: transaction.timeMs + Int64(settings.accessTokenSeconds) * 1000
+                        ).event()
+                    )
+                    try await Audit.record(
+                        in: transaction,
+                        organizationID: user.organizationID,
+                        actor: "anonymous",
+                        action: "auth.refresh_reused",
+                        target: "user:\(user.id)",
+                        detail: ["effect": "sign-in revoked"],
+                        address: address
+                    )
                 }
                 return .reused(family, user.organizationID)
             }
             guard try row.decode(column: "revoked_at_ms", as: Int64?.self) == nil,
-                  try row.decode(column: "expires_at_ms", as: Int64.self) > transaction.timeMs,
-                  try row.decode(column: "token_epoch", as: Int64.self) == user.tokenEpoch,
-                  user.active
+                try row.decode(column: "expires_at_ms", as: Int64.self) > transaction.timeMs,
+                try row.decode(column: "token_epoch", as: Int64.self) == user.tokenEpoch,
+                user.active
             else { return .invalid }
-            let claimed = try await transaction.sql.raw("""
+            let claimed = try await transaction.sql.raw(
+                """
                 UPDATE refresh_tokens SET used_at_ms = \(bind: transaction.timeMs) WHERE token_hash = \(bind: hash) AND used_at_ms IS NULL RETURNING token_hash
-                """).first()
+                """
+            ).first()
             return claimed == nil ? .invalid : .rotated(user, family)
         }
         switch outcome {
@@ -253,16 +317,31 @@ public final class Identity: Sendable {
     public func logout(session: String, organizationID: Int64, principal: Principal, address: String) async throws {
         let expiry = WallClock.nowMilliseconds() + Int64(settings.accessTokenSeconds) * 1000
         try await storage.write { transaction in
-            try await transaction.sql.raw("UPDATE refresh_tokens SET revoked_at_ms = \(bind: transaction.timeMs) WHERE family = \(bind: session) AND revoked_at_ms IS NULL").run()
+            try await transaction.sql.raw(
+                "UPDATE refresh_tokens SET revoked_at_ms = \(bind: transaction.timeMs) WHERE family = \(bind: session) AND revoked_at_ms IS NULL"
+            ).run()
             try await transaction.append(SessionRevoked(session: session, organizationId: organizationID, expiresAtMs: expiry).event())
-            try await Audit.record(in: transaction, organizationID: organizationID, actor: principal.auditName, action: "auth.logout", target: principal.auditName, detail: [:], address: address)
+            try await Audit.record(
+                in: transaction,
+                organizationID: organizationID,
+                actor: principal.auditName,
+                action: "auth.logout",
+                target: principal.auditName,
+                detail: [:],
+                address: address
+            )
         }
         directory.revoke(session: session, until: expiry)
     }
 
     // MARK: Checking credentials
 
-    static let invalidToken = Problem(.unauthorized, title: "Invalid credentials", detail: "the access token is invalid, expired or revoked", headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
+    static let invalidToken = Problem(
+        .unauthorized,
+        title: "Invalid credentials",
+        detail: "the access token is invalid, expired or revoked",
+        headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#]
+    )
 
     /// The principal behind a bearer credential: an access token, or an API key (`tk_…`).
     public func principal(bearer credential: String) async throws -> (Principal, session: String?) {
@@ -270,12 +349,19 @@ public final class Identity: Sendable {
             return (try await APIKeys.principal(for: credential, storage: storage), nil)
         }
         guard let claims = await verifiedClaims(credential),
-              let userID = Int64(claims.sub.value),
-              let user = directory.user(id: userID),
-              user.active, user.tokenEpoch == claims.epoch, user.organizationID == claims.org,
-              !directory.isRevoked(session: claims.sid)
+            let userID = Int64(claims.sub.value),
+            let user = directory.user(id: userID),
+            user.active, user.tokenEpoch == claims.epoch, user.organizationID == claims.org,
+            !directory.isRevoked(session: claims.sid)
         else { throw Self.invalidToken }
-        return (Principal(kind: .user(id: user.id, username: user.username, role: user.role), organizationID: user.organizationID, branchIDs: user.branchIDs, viaSessionCookie: false), claims.sid)
+        return (
+            Principal(
+                kind: .user(id: user.id, username: user.username, role: user.role),
+                organizationID: user.organizationID,
+                branchIDs: user.branchIDs,
+                viaSessionCookie: false
+            ), claims.sid
+        )
     }
 }
 
@@ -323,7 +409,14 @@ public struct IdentitySettings: Sendable {
     public var signingKey: String?
     public var adminPassword: String?
 
-    public init(accessTokenSeconds: Int = 900, refreshTokenSeconds: Int = 30 * 86_400, pageSessionSeconds: Int = 12 * 3_600, bcryptCost: Int = 12, signingKey: String? = nil, adminPassword: String? = nil) {
+    public init(
+        accessTokenSeconds: Int = 900,
+        refreshTokenSeconds: Int = 30 * 86_400,
+        pageSessionSeconds: Int = 12 * 3_600,
+        bcryptCost: Int = 12,
+        signingKey: String? = nil,
+        adminPassword: String? = nil
+    ) {
         self.accessTokenSeconds = accessTokenSeconds
         self.refreshTokenSeconds = refreshTokenSeconds
         self.pageSessionSeconds = pageSessionSeconds

@@ -21,14 +21,22 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         var request = request
         // Several X-Forwarded-For lines are one list, in order (RFC 9110, section 5.3).
         let forwarded = request.headers[values: .xForwardedFor]
-        context.clientAddress = trustedProxies.clientAddress(peer: context.clientAddress, forwardedFor: forwarded.isEmpty ? nil : forwarded.joined(separator: ","))
+        context.clientAddress = trustedProxies.clientAddress(
+            peer: context.clientAddress,
+            forwardedFor: forwarded.isEmpty ? nil : forwarded.joined(separator: ",")
+        )
         if request.uri.path == OperationsRoutes.metricsPath {
             // Its bearer token is the scraper's, checked by the route itself.
             return try await next(request, context)
         }
         if let authorization = request.headers[.authorization] {
             guard authorization.lowercased().hasPrefix("bearer ") else {
-                throw Problem(.unauthorized, title: "Invalid credentials", detail: "use Authorization: Bearer <access token or API key>", headers: [.wwwAuthenticate: "Bearer"])
+                throw Problem(
+                    .unauthorized,
+                    title: "Invalid credentials",
+                    detail: "use Authorization: Bearer <access token or API key>",
+                    headers: [.wwwAuthenticate: "Bearer"]
+                )
             }
             let (principal, session) = try await identity.principal(bearer: String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
             context.principal = principal
@@ -42,7 +50,11 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                         sent = try await LoginPage.form(&request)["csrf_token"]
                     }
                     guard let sent, sent == csrf else {
-                        throw Problem(.forbidden, title: "CSRF check failed", detail: "requests from pages that change anything must carry the page's CSRF token in X-CSRF-Token")
+                        throw Problem(
+                            .forbidden,
+                            title: "CSRF check failed",
+                            detail: "requests from pages that change anything must carry the page's CSRF token in X-CSRF-Token"
+                        )
                     }
                 }
                 context.principal = principal
@@ -68,7 +80,12 @@ public struct RequireAccess: RouterMiddleware {
         case .allowed:
             return try await next(request, context)
         case .unauthenticated:
-            throw Problem(.unauthorized, title: "Sign-in required", detail: "sign in (Authorization: Bearer <access token>) to use \(request.uri.path)", headers: [.wwwAuthenticate: "Bearer"])
+            throw Problem(
+                .unauthorized,
+                title: "Sign-in required",
+                detail: "sign in (Authorization: Bearer <access token>) to use \(request.uri.path)",
+                headers: [.wwwAuthenticate: "Bearer"]
+            )
         case .forbidden:
             throw Problem(.forbidden, detail: "your role does not allow \(group.name) routes")
         }
@@ -96,7 +113,10 @@ public struct RateLimitMiddleware: RouterMiddleware {
 
     /// One limit per signed-in user or API key (anonymous callers: per address), for the requests `applies` picks.
     public static func perPrincipal(
-        limiter: RateLimiter, limit: RateLimiter.Limit?, name: String, applies: @escaping @Sendable (Request) -> Bool = { _ in true }
+        limiter: RateLimiter,
+        limit: RateLimiter.Limit?,
+        name: String,
+        applies: @escaping @Sendable (Request) -> Bool = { _ in true }
     ) -> RateLimitMiddleware {
         RateLimitMiddleware(limiter: limiter) { request, context in
             guard let limit, applies(request) else { return nil }
@@ -132,8 +152,10 @@ public struct RateLimitMiddleware: RouterMiddleware {
         if let retryAfter = limiter.take(bucket.name + " " + bucket.key, limit: bucket.limit) {
             let limit = bucket.limit
             throw Problem(
-                .tooManyRequests, title: "Too many requests",
-                detail: "the \(bucket.name) limit is \(limit.capacity) requests per \(limit.period.components.seconds) seconds; try again in \(retryAfter) seconds",
+                .tooManyRequests,
+                title: "Too many requests",
+                detail:
+                    "the \(bucket.name) limit is \(limit.capacity) requests per \(limit.period.components.seconds) seconds; try again in \(retryAfter) seconds",
                 headers: [.retryAfter: String(retryAfter)]
             )
         }

@@ -80,7 +80,7 @@ enum IdentityStore {
                 "CREATE INDEX audit_log_organization ON audit_log (organization_id, id)",
                 "CREATE TABLE platform_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
             ]
-        },
+        }
     ]
 
     static let passwordChangeMigration = Migration(module: "core", version: 4, name: "when each password was last changed") { _ in
@@ -128,17 +128,32 @@ enum IdentityStore {
     }
 
     static func insertUser(
-        organizationID: Int64, username: String, passwordHash: String, role: Role, branchIDs: Set<Int64>, at time: Int64, in sql: any SQLDatabase
+        organizationID: Int64,
+        username: String,
+        passwordHash: String,
+        role: Role,
+        branchIDs: Set<Int64>,
+        at time: Int64,
+        in sql: any SQLDatabase
     ) async throws -> StaffUser {
-        guard let row = try await sql.raw("""
-            INSERT INTO users (organization_id, username, password_hash, role, branch_ids, active, token_epoch, created_at_ms, updated_at_ms)
-            VALUES (\(bind: organizationID), \(bind: username), \(bind: passwordHash), \(bind: role.rawValue), \(bind: encodeIDs(branchIDs)), 1, 1, \(bind: time), \(bind: time))
-            RETURNING id
-            """).first()
+        guard
+            let row = try await sql.raw(
+                """
+                INSERT INTO users (organization_id, username, password_hash, role, branch_ids, active, token_epoch, created_at_ms, updated_at_ms)
+                VALUES (\(bind: organizationID), \(bind: username), \(bind: passwordHash), \(bind: role.rawValue), \(bind: encodeIDs(branchIDs)), 1, 1, \(bind: time), \(bind: time))
+                RETURNING id
+                """
+            ).first()
         else { throw DatabaseUnavailable("the database did not return the new user's id") }
         return StaffUser(
-            id: try row.decode(column: "id", as: Int64.self), organizationID: organizationID, username: username, role: role,
-            branchIDs: branchIDs, active: true, tokenEpoch: 1, passwordHash: passwordHash
+            id: try row.decode(column: "id", as: Int64.self),
+            organizationID: organizationID,
+            username: username,
+            role: role,
+            branchIDs: branchIDs,
+            active: true,
+            tokenEpoch: 1,
+            passwordHash: passwordHash
         )
     }
 }

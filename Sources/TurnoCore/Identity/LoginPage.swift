@@ -15,7 +15,9 @@ struct LoginPage: Sendable {
             let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
             let language = SitePage.language(acceptLanguage: request.headers[.acceptLanguage])
             var response = Self.page(language: language, csrf: token, next: next, username: "", message: nil, status: .ok)
-            response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, token, maxAge: 3_600, request: request, path: "/login")))
+            response.headers.append(
+                HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, token, maxAge: 3_600, request: request, path: "/login"))
+            )
             return response
         }
         router.post("/login") { request, context -> Response in
@@ -27,8 +29,17 @@ struct LoginPage: Sendable {
             guard let sent = form["csrf_token"], let expected = request.cookies[Self.loginCSRFCookie]?.value, !expected.isEmpty, sent == expected else {
                 // Refused (403), with a fresh form to try again with: a browser sees a page, not an error document.
                 let token = RandomToken.make(bytes: 24)
-                var response = Self.page(language: language, csrf: token, next: next, username: username, message: SitePage.text("expired", language), status: .forbidden)
-                response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, token, maxAge: 3_600, request: request, path: "/login")))
+                var response = Self.page(
+                    language: language,
+                    csrf: token,
+                    next: next,
+                    username: username,
+                    message: SitePage.text("expired", language),
+                    status: .forbidden
+                )
+                response.headers.append(
+                    HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, token, maxAge: 3_600, request: request, path: "/login"))
+                )
                 return response
             }
             let user: StaffUser
@@ -40,7 +51,12 @@ struct LoginPage: Sendable {
             }
             let (cookie, _) = try await identity.startPageSession(for: user)
             var response = Response(status: .seeOther, headers: [.location: next])
-            response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Identity.sessionCookie, cookie, maxAge: identity.settings.pageSessionSeconds, request: request, path: "/")))
+            response.headers.append(
+                HTTPField(
+                    name: .setCookie,
+                    value: Self.cookie(Identity.sessionCookie, cookie, maxAge: identity.settings.pageSessionSeconds, request: request, path: "/")
+                )
+            )
             response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, "", maxAge: 0, request: request, path: "/login")))
             return response
         }

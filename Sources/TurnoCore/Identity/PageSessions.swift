@@ -12,11 +12,13 @@ extension Identity {
         let csrf = RandomToken.make(bytes: 24)
         try await storage.write { transaction in
             try await transaction.sql.raw("DELETE FROM page_sessions WHERE expires_at_ms < \(bind: transaction.timeMs)").run()
-            try await transaction.sql.raw("""
+            try await transaction.sql.raw(
+                """
                 INSERT INTO page_sessions (session_hash, user_id, csrf_token, token_epoch, expires_at_ms, created_at_ms)
                 VALUES (\(bind: SecretHash.of(secret)), \(bind: user.id), \(bind: csrf), \(bind: user.tokenEpoch),
                         \(bind: transaction.timeMs + Int64(settings.pageSessionSeconds) * 1000), \(bind: transaction.timeMs))
-                """).run()
+                """
+            ).run()
         }
         return (secret, csrf)
     }
@@ -25,16 +27,23 @@ extension Identity {
     /// or older than the user's last password or role change.
     func pageSession(cookie: String) async throws -> (Principal, csrf: String)? {
         let row = try await storage.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT user_id, csrf_token, token_epoch, expires_at_ms FROM page_sessions WHERE session_hash = \(bind: SecretHash.of(cookie))
-                """).first()
+                """
+            ).first()
         }
         guard let row,
-              try row.decode(column: "expires_at_ms", as: Int64.self) > WallClock.nowMilliseconds(),
-              let user = directory.user(id: try row.decode(column: "user_id", as: Int64.self)),
-              user.active, user.tokenEpoch == (try row.decode(column: "token_epoch", as: Int64.self))
+            try row.decode(column: "expires_at_ms", as: Int64.self) > WallClock.nowMilliseconds(),
+            let user = directory.user(id: try row.decode(column: "user_id", as: Int64.self)),
+            user.active, user.tokenEpoch == (try row.decode(column: "token_epoch", as: Int64.self))
         else { return nil }
-        let principal = Principal(kind: .user(id: user.id, username: user.username, role: user.role), organizationID: user.organizationID, branchIDs: user.branchIDs, viaSessionCookie: true)
+        let principal = Principal(
+            kind: .user(id: user.id, username: user.username, role: user.role),
+            organizationID: user.organizationID,
+            branchIDs: user.branchIDs,
+            viaSessionCookie: true
+        )
         return (principal, try row.decode(column: "csrf_token", as: String.self))
     }
 

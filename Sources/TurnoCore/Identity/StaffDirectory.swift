@@ -84,7 +84,16 @@ struct UserChanged: Codable {
     }
 
     var user: StaffUser {
-        StaffUser(id: id, organizationID: organizationId, username: username, role: role, branchIDs: Set(branchIds), active: active, tokenEpoch: tokenEpoch, passwordHash: "")
+        StaffUser(
+            id: id,
+            organizationID: organizationId,
+            username: username,
+            role: role,
+            branchIDs: Set(branchIds),
+            active: active,
+            tokenEpoch: tokenEpoch,
+            passwordHash: ""
+        )
     }
 
     func event() throws -> NewEvent {

@@ -42,7 +42,7 @@ public enum Username {
     public static func normalized(_ text: String) -> String? {
         let lowered = text.trimmingCharacters(in: .whitespaces).lowercased()
         guard (2...64).contains(lowered.count),
-              lowered.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) })
+            lowered.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) })
         else { return nil }
         return lowered
     }

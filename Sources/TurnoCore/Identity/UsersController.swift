@@ -29,8 +29,10 @@ struct UsersController: Sendable {
         group.get { _, context -> ListResponse in
             let principal = try context.requirePrincipal()
             let users = try await identity.storage.read { sql in
-                try await sql.raw("SELECT \(unsafeRaw: IdentityStore.userColumns) FROM users WHERE organization_id = \(bind: principal.organizationID) ORDER BY id")
-                    .all().map(IdentityStore.user(from:))
+                try await sql.raw(
+                    "SELECT \(unsafeRaw: IdentityStore.userColumns) FROM users WHERE organization_id = \(bind: principal.organizationID) ORDER BY id"
+                )
+                .all().map(IdentityStore.user(from:))
             }
             return ListResponse(items: users.filter { Self.canSee($0, principal) }.map(StaffUserResponse.init))
         }
@@ -49,13 +51,24 @@ struct UsersController: Sendable {
                     throw Problem.conflict("the username \(username) is taken")
                 }
                 let user = try await IdentityStore.insertUser(
-                    organizationID: principal.organizationID, username: username, passwordHash: hash, role: body.role, branchIDs: branches,
-                    at: transaction.timeMs, in: transaction.sql
+                    organizationID: principal.organizationID,
+                    username: username,
+                    passwordHash: hash,
+                    role: body.role,
+                    branchIDs: branches,
+                    at: transaction.timeMs,
+                    in: transaction.sql
                 )
                 try await transaction.append(try UserChanged(user).event())
-                try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "user.created",
-                                       target: "user:\(user.id)", detail: ["username": username, "role": body.role.rawValue, "branches": IdentityStore.encodeIDs(branches)],
-                                       address: context.clientAddress)
+                try await Audit.record(
+                    in: transaction,
+                    organizationID: principal.organizationID,
+                    actor: principal.auditName,
+                    action: "user.created",
+                    target: "user:\(user.id)",
+                    detail: ["username": username, "role": body.role.rawValue, "branches": IdentityStore.encodeIDs(branches)],
+                    address: context.clientAddress
+                )
                 return user
             }
             identity.directory.apply(user)
@@ -80,26 +93,52 @@ struct UsersController: Sendable {
             let updated = try await identity.storage.write { transaction in
                 var user = current
                 var changes: [String: String] = [:]
-                if let role = body.role, role != user.role { user.role = role; changes["role"] = "\(current.role.rawValue) → \(role.rawValue)" }
-                if let branches, branches != user.branchIDs { user.branchIDs = branches; changes["branches"] = IdentityStore.encodeIDs(branches) }
-                if let active = body.active, active != user.active { user.active = active; changes["active"] = String(active) }
-                if let hash { (user.passwordHash, user.passwordChangedAtMs) = (hash, transaction.timeMs); changes["password"] = "changed" }
+                if let role = body.role, role != user.role {
+                    user.role = role
+                    changes["role"] = "\(current.role.rawValue) → \(role.rawValue)"
+                }
+                if let branches, branches != user.branchIDs {
+                    user.branchIDs = branches
+                    changes["branches"] = IdentityStore.encodeIDs(branches)
+                }
+                if let active = body.active, active != user.active {
+                    user.active = active
+                    changes["active"] = String(active)
+                }
+                if let hash {
+                    (user.passwordHash, user.passwordChangedAtMs) = (hash, transaction.timeMs)
+                    changes["password"] = "changed"
+                }
                 // A new password, role or state ends every token and session issued before.
                 if body.password != nil || changes["role"] != nil || changes["active"] != nil { user.tokenEpoch += 1 }
                 if user.role != .admin || !user.active {
-                    try await Self.keepAnAdministrator(excluding: user.id, organizationID: principal.organizationID, wasAdmin: current.role == .admin && current.active, in: transaction)
+                    try await Self.keepAnAdministrator(
+                        excluding: user.id,
+                        organizationID: principal.organizationID,
+                        wasAdmin: current.role == .admin && current.active,
+                        in: transaction
+                    )
                 }
-                try await transaction.sql.raw("""
+                try await transaction.sql.raw(
+                    """
                     UPDATE users SET role = \(bind: user.role.rawValue), branch_ids = \(bind: IdentityStore.encodeIDs(user.branchIDs)),
                         active = \(bind: user.active ? 1 : 0), token_epoch = \(bind: user.tokenEpoch),
                         password_hash = \(bind: user.passwordHash.isEmpty ? current.passwordHash : user.passwordHash),
                         password_changed_at_ms = \(bind: user.passwordChangedAtMs), updated_at_ms = \(bind: transaction.timeMs)
                     WHERE id = \(bind: user.id)
-                    """).run()
+                    """
+                ).run()
                 if !changes.isEmpty {
                     try await transaction.append(try UserChanged(user).event())
-                    try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "user.changed",
-                                           target: "user:\(user.id)", detail: changes, address: context.clientAddress)
+                    try await Audit.record(
+                        in: transaction,
+                        organizationID: principal.organizationID,
+                        actor: principal.auditName,
+                        action: "user.changed",
+                        target: "user:\(user.id)",
+                        detail: changes,
+                        address: context.clientAddress
+                    )
                 }
                 return user
             }
@@ -116,11 +155,25 @@ struct UsersController: Sendable {
                 var user = current
                 user.active = false
                 user.tokenEpoch += 1
-                try await Self.keepAnAdministrator(excluding: user.id, organizationID: principal.organizationID, wasAdmin: current.role == .admin && current.active, in: transaction)
-                try await transaction.sql.raw("UPDATE users SET active = 0, token_epoch = \(bind: user.tokenEpoch), updated_at_ms = \(bind: transaction.timeMs) WHERE id = \(bind: user.id)").run()
+                try await Self.keepAnAdministrator(
+                    excluding: user.id,
+                    organizationID: principal.organizationID,
+                    wasAdmin: current.role == .admin && current.active,
+                    in: transaction
+                )
+                try await transaction.sql.raw(
+                    "UPDATE users SET active = 0, token_epoch = \(bind: user.tokenEpoch), updated_at_ms = \(bind: transaction.timeMs) WHERE id = \(bind: user.id)"
+                ).run()
                 try await transaction.append(try UserChanged(user).event())
-                try await Audit.record(in: transaction, organizationID: principal.organizationID, actor: principal.auditName, action: "user.deactivated",
-                                       target: "user:\(user.id)", detail: ["username": user.username], address: context.clientAddress)
+                try await Audit.record(
+                    in: transaction,
+                    organizationID: principal.organizationID,
+                    actor: principal.auditName,
+                    action: "user.deactivated",
+                    target: "user:\(user.id)",
+                    detail: ["username": user.username],
+                    address: context.clientAddress
+                )
                 return user
             }
             identity.directory.apply(removed)
@@ -161,9 +214,12 @@ struct UsersController: Sendable {
     /// Refuses a change that would leave the organization without an active administrator.
     static func keepAnAdministrator(excluding id: Int64, organizationID: Int64, wasAdmin: Bool, in transaction: Transaction) async throws {
         guard wasAdmin else { return }
-        let others = try await transaction.sql.raw("""
-            SELECT COUNT(*) AS n FROM users WHERE organization_id = \(bind: organizationID) AND role = 'admin' AND active = 1 AND id <> \(bind: id)
-            """).first()?.decode(column: "n", as: Int.self) ?? 0
+        let others =
+            try await transaction.sql.raw(
+                """
+                SELECT COUNT(*) AS n FROM users WHERE organization_id = \(bind: organizationID) AND role = 'admin' AND active = 1 AND id <> \(bind: id)
+                """
+            ).first()?.decode(column: "n", as: Int.self) ?? 0
         if others == 0 { throw Problem.conflict("this is the organization's last active administrator") }
     }
 }

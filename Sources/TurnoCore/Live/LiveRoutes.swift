@@ -92,44 +92,52 @@ public struct LiveRoutes: Sendable {
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"
             headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
-            return Response(status: .ok, headers: headers, body: .init { writer in
-                enum Item: Sendable { case message(LiveMessage), heartbeat, end }
-                let items = merge(
-                    chain(subscription.messages.map { Item.message($0) }, [Item.end].async),
-                    AsyncTimerSequence(interval: heartbeat, clock: .continuous).map { _ in Item.heartbeat }
-                )
-                do {
-                    try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-                    loop: for await item in items {
-                        switch item {
-                        case .message(let message):
-                            try await writer.write(ByteBuffer(string: "id: \(message.id)\ndata: \(message.json)\n\n"))
-                        case .heartbeat:
-                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
-                        case .end:
-                            if let reason = subscription.endReason {
-                                try await writer.write(ByteBuffer(string: "event: close\ndata: \(LiveMessage.quoted(reason))\n\n"))
-                            }
-                            break loop
-                        }
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: .init { writer in
+                    enum Item: Sendable {
+                        case message(LiveMessage)
+                        case heartbeat, end
                     }
-                    await hub.unsubscribe(subscription)
-                    try await writer.finish(nil)
-                } catch {
-                    await hub.unsubscribe(subscription)
-                    throw error
+                    let items = merge(
+                        chain(subscription.messages.map { Item.message($0) }, [Item.end].async),
+                        AsyncTimerSequence(interval: heartbeat, clock: .continuous).map { _ in Item.heartbeat }
+                    )
+                    do {
+                        try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+                        loop: for await item in items {
+                            switch item {
+                            case .message(let message):
+                                try await writer.write(ByteBuffer(string: "id: \(message.id)\ndata: \(message.json)\n\n"))
+                            case .heartbeat:
+                                try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                            case .end:
+                                if let reason = subscription.endReason {
+                                    try await writer.write(ByteBuffer(string: "event: close\ndata: \(LiveMessage.quoted(reason))\n\n"))
+                                }
+                                break loop
+                            }
+                        }
+                        await hub.unsubscribe(subscription)
+                        try await writer.finish(nil)
+                    } catch {
+                        await hub.unsubscribe(subscription)
+                        throw error
+                    }
                 }
-            })
+            )
         }
 
         router.get("/live/poll") { request, context -> Response in
             let query = try LiveQuery(request, principal: context.principal, access: access)
-            let wait = try request.uri.queryParameters["wait"].map { text throws(Problem) -> Int in
-                guard let seconds = Int(text), (0...30).contains(seconds) else {
-                    throw .badRequest("wait must be between 0 and 30 seconds, got `\(text)`")
-                }
-                return seconds
-            } ?? 0
+            let wait =
+                try request.uri.queryParameters["wait"].map { text throws(Problem) -> Int in
+                    guard let seconds = Int(text), (0...30).contains(seconds) else {
+                        throw .badRequest("wait must be between 0 and 30 seconds, got `\(text)`")
+                    }
+                    return seconds
+                } ?? 0
             guard let since = query.since else {
                 // No position yet: tell the client where "now" is, so its next poll gets what follows.
                 return Self.pollResponse(lastID: await hub.latestSequence, messages: [])

@@ -31,10 +31,11 @@ public enum TurnoLogging {
         }
         guard first else { return }
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = switch format {
-            case .json: JSONLogHandler(label: label)
-            case .text: StreamLogHandler.standardOutput(label: label)
-            }
+            var handler: any LogHandler =
+                switch format {
+                case .json: JSONLogHandler(label: label)
+                case .text: StreamLogHandler.standardOutput(label: label)
+                }
             handler.logLevel = level
             return handler
         }
@@ -60,7 +61,8 @@ public struct JSONLogHandler: LogHandler {
         var fields: [String: String] = [:]
         for (key, value) in metadata { fields[key] = "\(value)" }
         for (key, value) in event.metadata ?? [:] { fields[key] = "\(value)" }
-        var line = #"{"time":\#(LiveMessage.quoted(Date().formatted(LiveMessage.timeFormat))),"level":"\#(event.level)","logger":\#(LiveMessage.quoted(label)),"message":\#(LiveMessage.quoted("\(event.message)"))"#
+        var line =
+            #"{"time":\#(LiveMessage.quoted(Date().formatted(LiveMessage.timeFormat))),"level":"\#(event.level)","logger":\#(LiveMessage.quoted(label)),"message":\#(LiveMessage.quoted("\(event.message)"))"#
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
             line += ",\(LiveMessage.quoted(key)):\(LiveMessage.quoted(value))"
         }

@@ -53,7 +53,12 @@ public struct PostgresLocation: Sendable, Equatable {
 
     var clientConfiguration: PostgresClient.Configuration {
         PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: .disable
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: .disable
         )
     }
 }

@@ -49,17 +49,22 @@ extension Transaction {
     /// the first one made.
     public func claim(_ key: IdempotencyKey, for kind: String) async throws -> IdempotencyClaim {
         let expired = timeMs - IdempotencyKey.lifetimeMs
-        let inserted = try await sql.raw("""
+        let inserted = try await sql.raw(
+            """
             INSERT INTO idempotency_keys (scope, idempotency_key, fingerprint, resource, created_at_ms)
             VALUES (\(bind: key.scope), \(bind: key.key), \(bind: key.fingerprint), '', \(bind: timeMs))
             ON CONFLICT (scope, idempotency_key) DO UPDATE SET fingerprint = excluded.fingerprint, resource = '', created_at_ms = excluded.created_at_ms
             WHERE idempotency_keys.created_at_ms < \(bind: expired)
             RETURNING created_at_ms
-            """).first()
+            """
+        ).first()
         if inserted != nil { return .claimed }
-        guard let row = try await sql.raw("""
-            SELECT fingerprint, resource FROM idempotency_keys WHERE scope = \(bind: key.scope) AND idempotency_key = \(bind: key.key)
-            """).first()
+        guard
+            let row = try await sql.raw(
+                """
+                SELECT fingerprint, resource FROM idempotency_keys WHERE scope = \(bind: key.scope) AND idempotency_key = \(bind: key.key)
+                """
+            ).first()
         else { return .claimed }
         guard try row.decode(column: "fingerprint", as: String.self) == key.fingerprint else { throw IdempotencyKeyReused(key: key.key) }
         let resource = try row.decode(column: "resource", as: String.self)
@@ -70,9 +75,11 @@ extension Transaction {
 
     /// Records what the request that claimed `key` made: the `kind` of thing (as claimed) and its id.
     public func remember(_ key: IdempotencyKey, made kind: String, id: some CustomStringConvertible) async throws {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             UPDATE idempotency_keys SET resource = \(bind: "\(kind):\(id)") WHERE scope = \(bind: key.scope) AND idempotency_key = \(bind: key.key)
-            """).run()
+            """
+        ).run()
     }
 }
 

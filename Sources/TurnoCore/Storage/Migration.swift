@@ -33,7 +33,8 @@ public struct Migrator: Sendable {
     public func apply(_ migrations: [Migration]) async throws -> [Migration] {
         try await engine.withExclusiveLock {
             try await engine.transaction { database in
-                try await database.raw("""
+                try await database.raw(
+                    """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
                         module TEXT NOT NULL,
                         version INTEGER NOT NULL,
@@ -41,27 +42,35 @@ public struct Migrator: Sendable {
                         applied_at_ms BIGINT NOT NULL,
                         PRIMARY KEY (module, version)
                     )
-                    """).run()
+                    """
+                ).run()
             }
             let ordered = migrations.sorted { ($0.module, $0.version) < ($1.module, $1.version) }
             var applied: [Migration] = []
             for migration in ordered {
                 let didApply = try await engine.transaction { database in
-                    let existing = try await database.raw("""
+                    let existing = try await database.raw(
+                        """
                         SELECT version FROM schema_migrations WHERE module = \(bind: migration.module) AND version = \(bind: migration.version)
-                        """).first()
+                        """
+                    ).first()
                     guard existing == nil else { return false }
                     for statement in migration.statements(engine.kind) {
                         try await database.raw(SQLQueryString(statement)).run()
                     }
-                    try await database.raw("""
+                    try await database.raw(
+                        """
                         INSERT INTO schema_migrations (module, version, name, applied_at_ms)
                         VALUES (\(bind: migration.module), \(bind: migration.version), \(bind: migration.name), \(bind: WallClock.nowMilliseconds()))
-                        """).run()
+                        """
+                    ).run()
                     return true
                 }
                 if didApply {
-                    logger.info("applied migration", metadata: ["module": "\(migration.module)", "version": "\(migration.version)", "name": "\(migration.name)"])
+                    logger.info(
+                        "applied migration",
+                        metadata: ["module": "\(migration.module)", "version": "\(migration.version)", "name": "\(migration.name)"]
+                    )
                     applied.append(migration)
                 }
             }

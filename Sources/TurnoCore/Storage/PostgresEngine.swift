@@ -1,7 +1,7 @@
 import Logging
+import NIOCore
 import PostgresKit
 import PostgresNIO
-import NIOCore
 import SQLKit
 import Synchronization
 

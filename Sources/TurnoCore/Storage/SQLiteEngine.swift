@@ -1,11 +1,11 @@
 import Foundation
-import Synchronization
 import Logging
 import NIOCore
 import NIOPosix
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import Synchronization
 
 /// The embedded database: one SQLite file in WAL mode, one writer connection (writes queue on a lock)
 /// and a few reader connections that never wait for the writer.

@@ -23,12 +23,15 @@ public final class Storage: Sendable {
 
     /// Opens the database at `location` and brings its schema up to date.
     public static func open(_ location: DatabaseLocation, migrations: [Migration], logger: Logger) async throws -> Storage {
-        let engine: any DatabaseEngine = switch location {
-        case .sqlite(let path): try await SQLiteEngine.open(path: path, logger: logger)
-        case .postgres(let postgres): try await PostgresEngine.open(postgres, logger: logger)
-        }
+        let engine: any DatabaseEngine =
+            switch location {
+            case .sqlite(let path): try await SQLiteEngine.open(path: path, logger: logger)
+            case .postgres(let postgres): try await PostgresEngine.open(postgres, logger: logger)
+            }
         do {
-            try await Migrator(engine: engine, logger: logger).apply(Self.migrations + IdentityStore.migrations + [Self.idempotencyMigration, IdentityStore.passwordChangeMigration] + migrations)
+            try await Migrator(engine: engine, logger: logger).apply(
+                Self.migrations + IdentityStore.migrations + [Self.idempotencyMigration, IdentityStore.passwordChangeMigration] + migrations
+            )
         } catch {
             await engine.close()
             throw error
@@ -64,10 +67,12 @@ public final class Storage: Sendable {
     /// Events with a sequence above `sequence`, oldest first.
     public func events(after sequence: Int64, limit: Int) async throws -> [StoredEvent] {
         try await read { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT seq, tenant, stream, version, type, topics, data, time_ms FROM events
                 WHERE seq > \(bind: sequence) ORDER BY seq LIMIT \(literal: limit)
-                """).all().map(Self.event(from:))
+                """
+            ).all().map(Self.event(from:))
         }
     }
 
@@ -121,7 +126,7 @@ public final class Storage: Sendable {
                 """,
                 "CREATE INDEX events_tenant_seq ON events (tenant, seq)",
             ]
-        },
+        }
     ]
 }
 
@@ -156,13 +161,16 @@ public final class Transaction {
         }
         let topics = event.topics.joined(separator: " ")
         // The stream's next version is worked out in the same statement.
-        guard let row = try await sql.raw("""
-            INSERT INTO events (tenant, stream, version, type, topics, data, time_ms)
-            SELECT \(bind: event.tenant), \(bind: event.stream), COALESCE(MAX(version), 0) + 1, \(bind: event.type), \(bind: topics),
-                   \(bind: event.data), \(bind: timeMs)
-            FROM events WHERE stream = \(bind: event.stream)
-            RETURNING seq, version
-            """).first()
+        guard
+            let row = try await sql.raw(
+                """
+                INSERT INTO events (tenant, stream, version, type, topics, data, time_ms)
+                SELECT \(bind: event.tenant), \(bind: event.stream), COALESCE(MAX(version), 0) + 1, \(bind: event.type), \(bind: topics),
+                       \(bind: event.data), \(bind: timeMs)
+                FROM events WHERE stream = \(bind: event.stream)
+                RETURNING seq, version
+                """
+            ).first()
         else {
             throw DatabaseUnavailable("the database did not return the new event's sequence")
         }

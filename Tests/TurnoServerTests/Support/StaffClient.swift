@@ -18,7 +18,12 @@ struct StaffClient {
     }
 
     static func login(_ server: TestServer, _ username: String, _ password: String) async throws -> StaffClient {
-        let response = try await server.request(.POST, "/api/v1/auth/login", body: #"{"username":"\#(username)","password":"\#(password)"}"#, headers: [("Content-Type", "application/json")])
+        let response = try await server.request(
+            .POST,
+            "/api/v1/auth/login",
+            body: #"{"username":"\#(username)","password":"\#(password)"}"#,
+            headers: [("Content-Type", "application/json")]
+        )
         guard response.status == 200 else { throw SettingsError("login as \(username) answered \(response.status): \(response.body)") }
         let tokens = try JSONDecoder().decode(Tokens.self, from: Data(response.body.utf8))
         return StaffClient(server: server, accessToken: tokens.access_token, refreshToken: tokens.refresh_token)
@@ -29,7 +34,11 @@ struct StaffClient {
     }
 
     func call(
-        _ method: HTTPMethod, _ path: String, json body: String? = nil, headers extra: [(String, String)] = [], timeout: Int64 = 10
+        _ method: HTTPMethod,
+        _ path: String,
+        json body: String? = nil,
+        headers extra: [(String, String)] = [],
+        timeout: Int64 = 10
     ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
         var headers = [("Authorization", "Bearer \(accessToken)")] + extra
         if body != nil { headers.append(("Content-Type", "application/json")) }
@@ -46,8 +55,17 @@ struct StaffClient {
     }
 
     /// Creates a staff user and signs in as them.
-    func createUser(_ username: String, role: Role, branches: [Int64] = [], password: String = "password-\(UUID().uuidString.prefix(8))") async throws -> (id: Int64, client: StaffClient) {
-        let response = try await call(.POST, "/api/v1/users", json: #"{"username":"\#(username)","password":"\#(password)","role":"\#(role.rawValue)","branch_ids":\#(branches)}"#)
+    func createUser(
+        _ username: String,
+        role: Role,
+        branches: [Int64] = [],
+        password: String = "password-\(UUID().uuidString.prefix(8))"
+    ) async throws -> (id: Int64, client: StaffClient) {
+        let response = try await call(
+            .POST,
+            "/api/v1/users",
+            json: #"{"username":"\#(username)","password":"\#(password)","role":"\#(role.rawValue)","branch_ids":\#(branches)}"#
+        )
         guard response.status == 201 else { throw SettingsError("creating \(username) answered \(response.status): \(response.body)") }
         struct Created: Decodable { let id: Int64 }
         let id = try JSONDecoder().decode(Created.self, from: Data(response.body.utf8)).id
@@ -58,11 +76,16 @@ struct StaffClient {
 /// Signs in through the sign-in form, as a browser does, and returns the session cookie (`turno_session=…`).
 func pageSessionCookie(_ server: TestServer, _ username: String, _ password: String) async throws -> String {
     let form = try await server.request(.GET, "/login")
-    guard let loginCookie = form.headers["Set-Cookie"].first(where: { $0.hasPrefix("turno_login_csrf=") }) else { throw SettingsError("the sign-in form set no CSRF cookie") }
+    guard let loginCookie = form.headers["Set-Cookie"].first(where: { $0.hasPrefix("turno_login_csrf=") }) else {
+        throw SettingsError("the sign-in form set no CSRF cookie")
+    }
     let token = String(loginCookie.dropFirst("turno_login_csrf=".count).prefix { $0 != ";" })
     let body = "username=\(username)&password=\(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password)&csrf_token=\(token)"
     let signedIn = try await server.request(
-        .POST, "/login", body: body, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", "turno_login_csrf=\(token)")]
+        .POST,
+        "/login",
+        body: body,
+        headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", "turno_login_csrf=\(token)")]
     )
     guard let session = signedIn.headers["Set-Cookie"].first(where: { $0.hasPrefix("turno_session=") }) else {
         throw SettingsError("signing in as \(username) answered \(signedIn.status)")

@@ -8,8 +8,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PostgresNIO
-import ServiceLifecycle
 import SQLKit
+import ServiceLifecycle
 import Synchronization
 import Testing
 import TurnoCore
@@ -44,7 +44,14 @@ enum TestDatabase: String, CaseIterable, CustomTestStringConvertible, Sendable {
         var location = try PostgresLocation(parsing: url)
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let connection = try await PostgresConnection.connect(
-            configuration: .init(host: location.host, port: location.port, username: location.username, password: location.password, database: location.database, tls: .disable),
+            configuration: .init(
+                host: location.host,
+                port: location.port,
+                username: location.username,
+                password: location.password,
+                database: location.database,
+                tls: .disable
+            ),
             id: 1,
             logger: Logger(label: "test")
         )
@@ -83,7 +90,12 @@ final class TestServer: Sendable {
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
         var settings = ServerSettings(
-            port: 0, database: database, maxBody: maxBody, liveClientBuffer: liveClientBuffer, identity: identity, rateLimits: rateLimits,
+            port: 0,
+            database: database,
+            maxBody: maxBody,
+            liveClientBuffer: liveClientBuffer,
+            identity: identity,
+            rateLimits: rateLimits,
             config: Self.config(["rateTickets": ticketLimit])
         )
         adjust(&settings)
@@ -140,7 +152,12 @@ final class TestServer: Sendable {
 
     /// Sends a request to this server, or through `proxy` (`host:port`) when given.
     func request(
-        _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [], via proxy: String? = nil, timeout: Int64 = 10
+        _ method: HTTPMethod,
+        _ path: String,
+        body: String? = nil,
+        headers: [(String, String)] = [],
+        via proxy: String? = nil,
+        timeout: Int64 = 10
     ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
         var request = HTTPClientRequest(url: (proxy.map { "http://\($0)" } ?? baseURL) + path)
         request.method = method
@@ -154,7 +171,10 @@ final class TestServer: Sendable {
 
 /// Runs `body` against a new test server on a fresh database and stops the server afterwards, also when `body` throws.
 func withTestServer<T>(
-    _ database: TestDatabase = .sqlite, rateLimits: RateLimits = .off, ticketLimit: String = "off", settings: (inout ServerSettings) -> Void = { _ in },
+    _ database: TestDatabase = .sqlite,
+    rateLimits: RateLimits = .off,
+    ticketLimit: String = "off",
+    settings: (inout ServerSettings) -> Void = { _ in },
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
     let server = try await TestServer.start(database: try await database.makeLocation(), rateLimits: rateLimits, ticketLimit: ticketLimit, settings: settings)
@@ -185,7 +205,11 @@ struct ReceivedMessage: Decodable, Equatable {
 }
 
 /// Collects live messages from a WebSocket until `count` have arrived (or the connection ends).
-func receiveOverWebSocket(url: String, count: Int, onConnect: @escaping @Sendable () async throws -> Void = {}) async throws -> (messages: [ReceivedMessage], close: WebSocketCloseFrame?) {
+func receiveOverWebSocket(
+    url: String,
+    count: Int,
+    onConnect: @escaping @Sendable () async throws -> Void = {}
+) async throws -> (messages: [ReceivedMessage], close: WebSocketCloseFrame?) {
     let received = Mutex<[ReceivedMessage]>([])
     let close = try await WebSocketClient.connect(url: url, logger: Logger(label: "test-ws")) { inbound, outbound, _ in
         try await onConnect()
@@ -204,7 +228,12 @@ func receiveOverWebSocket(url: String, count: Int, onConnect: @escaping @Sendabl
 }
 
 /// Collects live messages from an SSE stream until `count` have arrived; returns them with their SSE ids.
-func receiveOverSSE(url: String, count: Int, lastEventID: Int64? = nil, onConnect: @escaping @Sendable () async throws -> Void = {}) async throws -> [(sseID: Int64, message: ReceivedMessage)] {
+func receiveOverSSE(
+    url: String,
+    count: Int,
+    lastEventID: Int64? = nil,
+    onConnect: @escaping @Sendable () async throws -> Void = {}
+) async throws -> [(sseID: Int64, message: ReceivedMessage)] {
     var request = HTTPClientRequest(url: url)
     if let lastEventID { request.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))

@@ -55,12 +55,11 @@ public struct QueuesModule: TurnoModule {
         let store = QueueStore(storage: platform.storage)
         platform.addEventConsumer(TicketPositions(store: store, hub: platform.hub, logger: platform.logger))
         platform.addBackgroundService(DailyRollover(store: store, storage: platform.storage, logger: platform.logger, interval: .seconds(60)))
-        SetupController(store: store, storage: platform.storage).add(to: router)
+        SetupController(store: store, commands: SetupCommands(store: store, storage: platform.storage)).add(to: router)
         CounterController(store: store, directory: platform.identity.directory).add(to: router)
-        DashboardController(store: store, storage: platform.storage).add(to: router)
+        DashboardController(store: store).add(to: router)
         let tickets = PublicTicketsController(
             store: store,
-            storage: platform.storage,
             hub: platform.hub,
             limiter: platform.rateLimiter,
             anonymousIssueLimit: try QueueSettings(config: platform.settings.config).anonymousIssueLimit

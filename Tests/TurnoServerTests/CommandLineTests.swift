@@ -142,9 +142,9 @@ struct CommandLineTests {
         let second = try run(["migrate", "--database", database])
         #expect(!second.output.contains("Password: "))
         // The printed password signs in.
-        let server = try await TestServer.start(database: .sqlite(path: "\(directory.path)/turno.sqlite"), identity: IdentitySettings(bcryptCost: 4))
-        _ = try await StaffClient.login(server, "admin", password)
-        try await server.stop()
+        try await withTestServer(at: .sqlite(path: "\(directory.path)/turno.sqlite"), identity: IdentitySettings(bcryptCost: 4)) { server in
+            _ = try await StaffClient.login(server, "admin", password)
+        }
 
         let chosen = FileManager.default.temporaryDirectory.appendingPathComponent("turno-first-\(UUID().uuidString)")
         let withPassword = try run(
@@ -153,9 +153,9 @@ struct CommandLineTests {
         )
         #expect(withPassword.status == 0)
         #expect(!withPassword.output.contains("Password: ") && !withPassword.output.contains("chosen-password-123"))
-        let chosenServer = try await TestServer.start(database: .sqlite(path: "\(chosen.path)/turno.sqlite"), identity: IdentitySettings(bcryptCost: 4))
-        _ = try await StaffClient.login(chosenServer, "admin", "chosen-password-123")
-        try await chosenServer.stop()
+        try await withTestServer(at: .sqlite(path: "\(chosen.path)/turno.sqlite"), identity: IdentitySettings(bcryptCost: 4)) { server in
+            _ = try await StaffClient.login(server, "admin", "chosen-password-123")
+        }
 
         let tooShort = try run(["migrate", "--database", "sqlite://\(chosen.path)-short/turno.sqlite"], environment: ["TURNO_ADMIN_PASSWORD": "short"])
         #expect(tooShort.status != 0 && tooShort.errors.contains("TURNO_ADMIN_PASSWORD"))
@@ -173,114 +173,118 @@ struct CommandLineTests {
         #expect(emptyLog.contains("Kiosk and display: http://127.0.0.1:") && emptyLog.contains("/admin (create a branch there"))
         #expect(!emptyLog.contains("{branch}") && !emptyLog.contains("stopping took more than"))
 
-        let server = try await TestServer.start(database: .sqlite(path: "\(folder.path)/turno.sqlite"), identity: IdentitySettings(bcryptCost: 4))
-        let admin = try await StaffClient.login(server, "admin", "start-log-password")
-        #expect(try await admin.call(.POST, "/api/v1/branches", json: #"{"name":"Via Roma"}"#).status == 201)
-        let publicID = try await server.publicID(ofBranch: 1)
-        try await server.stop()
+        // The server stops before serve opens the same database again.
+        let publicID = try await withTestServer(at: .sqlite(path: "\(folder.path)/turno.sqlite"), identity: IdentitySettings(bcryptCost: 4)) { server in
+            let admin = try await StaffClient.login(server, "admin", "start-log-password")
+            #expect(try await admin.call(.POST, "/api/v1/branches", json: #"{"name":"Via Roma"}"#).status == 201)
+            return try await server.publicID(ofBranch: 1)
+        }
         let withBranch = try run(["serve", "--port", "0", "--database", database], environment: environment, timeLimit: 4)
         let log = withBranch.output + withBranch.errors
         #expect(log.contains("Kiosk · Via Roma: http://127.0.0.1:") && log.contains("/b/\(publicID)/kiosk") && log.contains("/b/\(publicID)/display"))
         #expect(withBranch.status == 0)
     }
 
+    struct LoadgenQueuesReport: Decodable {
+        struct Operation: Decodable {
+            var name: String
+            var requests: Int
+            var errors: Int
+            var p99Ms: Double?
+        }
+        struct Push: Decodable {
+            var name: String
+            var messages: Int
+        }
+        struct Live: Decodable {
+            var peakOpen: Int
+            var failed: Int
+        }
+        var operations: [Operation]
+        var push: [Push]
+        var live: Live
+    }
+
+    struct Dashboard: Decodable {
+        struct Queue: Decodable { var servedToday: Int }
+        struct Service: Decodable { var arrivalsLastHour: Int }
+        var queues: [Queue]
+        var services: [Service]
+    }
+
     @Test("loadgen queues sets up its own branch, drives it for its duration, and reports what the server recorded")
     func loadgenQueues() async throws {
-        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-\(UUID().uuidString).json")
-        let arguments = [
-            // One counter and slow service, so that most customers wait long enough for their page to be open when called.
-            "loadgen", "queues", "--url", server.baseURL, "--admin-password", TestServer.adminPassword, "--rate", "10", "--duration", "3",
-            "--queues", "1", "--service-seconds", "0.8", "--subscribers", "3", "--source-addresses", "2", "--out", out.path,
-        ]
-        let outcome = try await runBeside(arguments)
-        #expect(outcome.status == 0, "\(outcome.errors)")
-        #expect(outcome.output.contains("call-next") && outcome.output.contains("display: ticket.called"))
+        try await withTestServer { server in
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-\(UUID().uuidString).json")
+            let arguments = [
+                // One counter and slow service, so that most customers wait long enough for their page to be open when called.
+                "loadgen", "queues", "--url", server.baseURL, "--admin-password", TestServer.adminPassword, "--rate", "10", "--duration", "3",
+                "--queues", "1", "--service-seconds", "0.8", "--subscribers", "3", "--source-addresses", "2", "--out", out.path,
+            ]
+            let outcome = try await runBeside(arguments)
+            #expect(outcome.status == 0, "\(outcome.errors)")
+            #expect(outcome.output.contains("call-next") && outcome.output.contains("display: ticket.called"))
 
-        struct Report: Decodable {
-            struct Operation: Decodable {
-                var name: String
-                var requests: Int
-                var errors: Int
-                var p99Ms: Double?
-            }
-            struct Push: Decodable {
-                var name: String
-                var messages: Int
-            }
-            struct Live: Decodable {
-                var peakOpen: Int
-                var failed: Int
-            }
-            var operations: [Operation]
-            var push: [Push]
-            var live: Live
-        }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let report = try decoder.decode(Report.self, from: Data(contentsOf: out))
-        let operations = Dictionary(uniqueKeysWithValues: report.operations.map { ($0.name, $0) })
-        let pushed = Dictionary(uniqueKeysWithValues: report.push.map { ($0.name, $0.messages) })
-        // Customers arrive at 0, 0.1 … 2.9 s.
-        let issued = try #require(operations["issue"]).requests
-        let read = try #require(operations["status read"]).requests
-        #expect(issued == 30 && read == 30)
-        #expect(report.operations.allSatisfy { $0.errors == 0 && ($0.requests == 0 || $0.p99Ms != nil) })
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            let report = try decoder.decode(LoadgenQueuesReport.self, from: Data(contentsOf: out))
+            let operations = Dictionary(uniqueKeysWithValues: report.operations.map { ($0.name, $0) })
+            let pushed = Dictionary(uniqueKeysWithValues: report.push.map { ($0.name, $0.messages) })
+            // Customers arrive at 0, 0.1 … 2.9 s.
+            let issued = try #require(operations["issue"]).requests
+            let read = try #require(operations["status read"]).requests
+            #expect(issued == 30 && read == 30)
+            #expect(report.operations.allSatisfy { $0.errors == 0 && ($0.requests == 0 || $0.p99Ms != nil) })
 
-        let admin = try await StaffClient.admin(server)
-        struct Dashboard: Decodable {
-            struct Queue: Decodable { var servedToday: Int }
-            struct Service: Decodable { var arrivalsLastHour: Int }
-            var queues: [Queue]
-            var services: [Service]
+            let admin = try await StaffClient.admin(server)
+            let dashboard = try decoder.decode(Dashboard.self, from: Data(try await admin.call(.GET, "/api/v1/branches/1/dashboard").body.utf8))
+            #expect(dashboard.services.map(\.arrivalsLastHour).reduce(0, +) == 30)
+            let served = dashboard.queues.map(\.servedToday).reduce(0, +)
+            let finished = try #require(operations["finish"]).requests
+            #expect(served > 0 && served == finished)
+            // Every call reached all three displays. Ticket pages were open beside them, and hear their call only if it
+            // comes after they opened (how many do depends on how loaded the machine is, so only the bound is checked).
+            let display = try #require(pushed["display: ticket.called"])
+            let ticketPage = try #require(pushed["ticket page: ticket.called"])
+            #expect(display == 3 * served)
+            #expect(ticketPage <= served)
+            #expect(report.live.failed == 0 && report.live.peakOpen > 3)
         }
-        let dashboard = try decoder.decode(Dashboard.self, from: Data(try await admin.call(.GET, "/api/v1/branches/1/dashboard").body.utf8))
-        #expect(dashboard.services.map(\.arrivalsLastHour).reduce(0, +) == 30)
-        let served = dashboard.queues.map(\.servedToday).reduce(0, +)
-        let finished = try #require(operations["finish"]).requests
-        #expect(served > 0 && served == finished)
-        // Every call reached all three displays. Ticket pages were open beside them, and hear their call only if it
-        // comes after they opened (how many do depends on how loaded the machine is, so only the bound is checked).
-        let display = try #require(pushed["display: ticket.called"])
-        let ticketPage = try #require(pushed["ticket page: ticket.called"])
-        #expect(display == 3 * served)
-        #expect(ticketPage <= served)
-        #expect(report.live.failed == 0 && report.live.peakOpen > 3)
-        try await server.stop()
+    }
+
+    struct BusyDayReport: Decodable {
+        struct Operation: Decodable {
+            var name: String
+            var requests: Int
+            var errors: Int
+        }
+        var operations: [Operation]
+        var firstError: String?
     }
 
     @Test("a busy day with the default rate limits on: 50 tickets a minute, 8 counters, 20 displays on one address, no 429")
     func busyDayWithinLimits() async throws {
         // The defaults a fresh install has; only the password hashing is cheaper, to sign the operators in quickly.
-        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation(), rateLimits: RateLimits())
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-\(UUID().uuidString).json")
-        let outcome = try await runBeside(
-            [
-                "loadgen", "queues", "--url", server.baseURL, "--admin-password", TestServer.adminPassword, "--rate", String(50.0 / 60), "--duration", "60",
-                "--queues", "8", "--subscribers", "20", "--display-reads", "--out", out.path,
-            ],
-            timeLimit: 120
-        )
-        #expect(outcome.status == 0, "\(outcome.errors)")
-        struct Report: Decodable {
-            struct Operation: Decodable {
-                var name: String
-                var requests: Int
-                var errors: Int
-            }
-            var operations: [Operation]
-            var firstError: String?
+        try await withTestServer(rateLimits: RateLimits()) { server in
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-\(UUID().uuidString).json")
+            let outcome = try await runBeside(
+                [
+                    "loadgen", "queues", "--url", server.baseURL, "--admin-password", TestServer.adminPassword, "--rate", String(50.0 / 60), "--duration", "60",
+                    "--queues", "8", "--subscribers", "20", "--display-reads", "--out", out.path,
+                ],
+                timeLimit: 120
+            )
+            #expect(outcome.status == 0, "\(outcome.errors)")
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            let report = try decoder.decode(BusyDayReport.self, from: Data(contentsOf: out))
+            let requests = Dictionary(uniqueKeysWithValues: report.operations.map { ($0.name, $0.requests) })
+            // Every customer of the minute got a ticket, and every display re-read the branch on each call it heard.
+            #expect(requests["issue"] == 50 && requests["status read"] == 50)
+            #expect((requests["call-next"] ?? 0) >= 40 && (requests["display snapshot read"] ?? 0) >= 20 * 30)
+            #expect(report.operations.allSatisfy { $0.errors == 0 }, "\(report.firstError ?? "")")
+            #expect(!outcome.output.contains("429"))
         }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let report = try decoder.decode(Report.self, from: Data(contentsOf: out))
-        let requests = Dictionary(uniqueKeysWithValues: report.operations.map { ($0.name, $0.requests) })
-        // Every customer of the minute got a ticket, and every display re-read the branch on each call it heard.
-        #expect(requests["issue"] == 50 && requests["status read"] == 50)
-        #expect((requests["call-next"] ?? 0) >= 40 && (requests["display snapshot read"] ?? 0) >= 20 * 30)
-        #expect(report.operations.allSatisfy { $0.errors == 0 }, "\(report.firstError ?? "")")
-        #expect(!outcome.output.contains("429"))
-        try await server.stop()
     }
 
     /// Runs the command while this process serves it: waits off the cooperative threads.
@@ -290,43 +294,47 @@ struct CommandLineTests {
         }
     }
 
+    struct FleetReport: Decodable {
+        var posted: Int
+        var delivered: Int
+        var postErrors: Int
+        var assignmentP50S: Double?
+        var deliveryP99S: Double?
+    }
+
     @Test("loadgen fleet posts deliveries at its rate and reports their assignment and delivery times; simulate flies drones over the API")
     func fleetCommands() async throws {
-        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation(), modules: FleetAPITests.modules())
-        let admin = try await StaffClient.admin(server)
-        // Drones flown by `turno simulate` in a process of its own, reporting telemetry like real ones.
-        let simulate = Task {
-            try await runBeside([
-                "simulate", "--url", server.baseURL, "--password", TestServer.adminPassword, "--drones", "4", "--speed", "300",
-                "--tick", "0.2", "--duration", "20",
+        try await withTestServer(modules: FleetAPITests.modules()) { server in
+            let admin = try await StaffClient.admin(server)
+            // Drones flown by `turno simulate` in a process of its own, reporting telemetry like real ones.
+            let simulate = Task {
+                try await runBeside([
+                    "simulate", "--url", server.baseURL, "--password", TestServer.adminPassword, "--drones", "4", "--speed", "300",
+                    "--tick", "0.2", "--duration", "20",
+                ])
+            }
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-fleet-\(UUID().uuidString).json")
+            // The deliveries start once the simulator has registered its drones.
+            try await eventually(timeout: .seconds(30)) {
+                try FleetAPITests.decode(FleetAPITests.Drones.self, try await admin.call(.GET, "/api/v1/drones").body).drones.count == 4
+            }
+            let outcome = try await runBeside([
+                "loadgen", "fleet", "--url", server.baseURL, "--password", TestServer.adminPassword, "--rate", "2", "--duration", "2",
+                "--drain", "17", "--out", out.path,
             ])
+            #expect(outcome.status == 0, "\(outcome.errors)")
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            let report = try decoder.decode(FleetReport.self, from: Data(contentsOf: out))
+            #expect(report.posted == 4 && report.postErrors == 0)
+            #expect(report.delivered == 4 && report.assignmentP50S != nil && report.deliveryP99S != nil)
+            let simulated = try await simulate.value
+            #expect(simulated.status == 0, "\(simulated.errors)")
+            let drones = try FleetAPITests.decode(FleetAPITests.Drones.self, try await admin.call(.GET, "/api/v1/drones").body).drones
+            #expect(drones.count == 4 && drones.allSatisfy { $0.reportsTelemetry && $0.id.hasPrefix("ext-") })
+            // Every delivery was flown by one of them, from its telemetry.
+            let deliveries = try FleetAPITests.decode(FleetAPITests.Deliveries.self, try await admin.call(.GET, "/api/v1/deliveries").body).deliveries
+            #expect(deliveries.count == 4 && deliveries.allSatisfy { $0.state == .delivered && $0.droneID?.hasPrefix("ext-") == true })
         }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-fleet-\(UUID().uuidString).json")
-        try await Task.sleep(for: .seconds(1))
-        let outcome = try await runBeside([
-            "loadgen", "fleet", "--url", server.baseURL, "--password", TestServer.adminPassword, "--rate", "2", "--duration", "2",
-            "--drain", "17", "--out", out.path,
-        ])
-        #expect(outcome.status == 0, "\(outcome.errors)")
-        struct Report: Decodable {
-            var posted: Int
-            var delivered: Int
-            var postErrors: Int
-            var assignmentP50S: Double?
-            var deliveryP99S: Double?
-        }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let report = try decoder.decode(Report.self, from: Data(contentsOf: out))
-        #expect(report.posted == 4 && report.postErrors == 0)
-        #expect(report.delivered == 4 && report.assignmentP50S != nil && report.deliveryP99S != nil)
-        let simulated = try await simulate.value
-        #expect(simulated.status == 0, "\(simulated.errors)")
-        let drones = try FleetAPITests.decode(FleetAPITests.Drones.self, try await admin.call(.GET, "/api/v1/drones").body).drones
-        #expect(drones.count == 4 && drones.allSatisfy { $0.reportsTelemetry && $0.id.hasPrefix("ext-") })
-        // Every delivery was flown by one of them, from its telemetry.
-        let deliveries = try FleetAPITests.decode(FleetAPITests.Deliveries.self, try await admin.call(.GET, "/api/v1/deliveries").body).deliveries
-        #expect(deliveries.count == 4 && deliveries.allSatisfy { $0.state == .delivered && $0.droneID?.hasPrefix("ext-") == true })
-        try await server.stop()
     }
 }

@@ -18,6 +18,12 @@ struct HTTPBasicsTests {
         let detail: String
     }
 
+    /// The answer of `/readyz`.
+    struct Ready: Decodable, Equatable {
+        let status: String
+        let database: String
+    }
+
     func problem(_ response: (status: Int, headers: HTTPHeaders, body: String)) throws -> ProblemBody {
         #expect(response.headers["Content-Type"].first == "application/problem+json")
         return try JSONDecoder().decode(ProblemBody.self, from: Data(response.body.utf8))
@@ -25,78 +31,80 @@ struct HTTPBasicsTests {
 
     @Test("bad input gets the right status as problem+json, and the server keeps serving")
     func badInput() async throws {
-        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation(), maxBody: 1_024)
-        let json = [("Content-Type", "application/json")]
+        try await withTestServer(maxBody: 1_024) { server in
+            let json = [("Content-Type", "application/json")]
 
-        let malformed = try problem(try await server.request(.POST, "/test/echo", body: #"{"name": "x", "#, headers: json))
-        #expect(malformed.status == 400)
-        #expect(malformed.detail.contains("JSON"))
+            let malformed = try problem(try await server.request(.POST, "/test/echo", body: #"{"name": "x", "#, headers: json))
+            #expect(malformed.status == 400)
+            #expect(malformed.detail.contains("JSON"))
 
-        let missing = try problem(try await server.request(.POST, "/test/echo", body: #"{"name": "x"}"#, headers: json))
-        #expect(missing.status == 400)
-        #expect(missing.detail.contains("`count` is required"))
+            let missing = try problem(try await server.request(.POST, "/test/echo", body: #"{"name": "x"}"#, headers: json))
+            #expect(missing.status == 400)
+            #expect(missing.detail.contains("`count` is required"))
 
-        let wrongType = try problem(try await server.request(.POST, "/test/echo", body: #"{"name": "x", "count": "two"}"#, headers: json))
-        #expect(wrongType.detail.contains("`count` must be an integer"))
+            let wrongType = try problem(try await server.request(.POST, "/test/echo", body: #"{"name": "x", "count": "two"}"#, headers: json))
+            #expect(wrongType.detail.contains("`count` must be an integer"))
 
-        let oversized = try await server.request(.POST, "/test/echo", body: String(repeating: "x", count: 4_096), headers: json)
-        #expect(oversized.status == 413)
-        #expect(try problem(oversized).detail.contains("1024"))
+            let oversized = try await server.request(.POST, "/test/echo", body: String(repeating: "x", count: 4_096), headers: json)
+            #expect(oversized.status == 413)
+            #expect(try problem(oversized).detail.contains("1024"))
 
-        let unknown = try await server.request(.GET, "/no/such/route")
-        #expect(unknown.status == 404)
-        #expect(try problem(unknown).detail.contains("/no/such/route"))
+            let unknown = try await server.request(.GET, "/no/such/route")
+            #expect(unknown.status == 404)
+            #expect(try problem(unknown).detail.contains("/no/such/route"))
 
-        let good = try await server.request(.POST, "/test/echo", body: #"{"name": "x", "count": 2}"#, headers: json)
-        #expect(good.status == 200)
-        #expect(good.body.contains(#""count":2"#))
-        #expect(try await server.request(.GET, "/healthz").status == 200)
-        try await server.stop()
+            let good = try await server.request(.POST, "/test/echo", body: #"{"name": "x", "count": 2}"#, headers: json)
+            #expect(good.status == 200)
+            let echoed = try decodeJSON(EchoModule.Greeting.self, good.body)
+            #expect(echoed.name == "x" && echoed.count == 2)
+            #expect(try await server.request(.GET, "/healthz").status == 200)
+        }
     }
 
     @Test("a chunked body over the limit is refused with 413")
     func chunkedOversizedBody() async throws {
-        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation(), maxBody: 1_024)
-        var request = HTTPClientRequest(url: server.baseURL + "/test/echo")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        let chunks = (0..<8).map { _ in ByteBuffer(string: String(repeating: "y", count: 512)) }
-        request.body = .stream(chunks.async, length: .unknown)
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        #expect(response.status == .payloadTooLarge)
-        #expect(try await server.request(.GET, "/healthz").status == 200)
-        try await server.stop()
+        try await withTestServer(maxBody: 1_024) { server in
+            var request = HTTPClientRequest(url: server.baseURL + "/test/echo")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            let chunks = (0..<8).map { _ in ByteBuffer(string: String(repeating: "y", count: 512)) }
+            request.body = .stream(chunks.async, length: .unknown)
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            #expect(response.status == .payloadTooLarge)
+            #expect(try await server.request(.GET, "/healthz").status == 200)
+        }
     }
 
     @Test("every response carries a request id and security headers; a sane client id is echoed")
     func requestIDAndHeaders() async throws {
-        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())
-        let generated = try await server.request(.GET, "/healthz")
-        #expect(generated.headers["X-Request-Id"].first?.isEmpty == false)
-        #expect(generated.headers["X-Content-Type-Options"].first == "nosniff")
-        #expect(generated.headers["Content-Security-Policy"].first?.contains("script-src 'self'") == true)
-        let echoed = try await server.request(.GET, "/healthz", headers: [("X-Request-Id", "abc-123")])
-        #expect(echoed.headers["X-Request-Id"].first == "abc-123")
-        let refused = try await server.request(.GET, "/healthz", headers: [("X-Request-Id", "<script>")])
-        #expect(refused.headers["X-Request-Id"].first != "<script>")
-        try await server.stop()
+        try await withTestServer { server in
+            let generated = try await server.request(.GET, "/healthz")
+            #expect(generated.headers["X-Request-Id"].first?.isEmpty == false)
+            #expect(generated.headers["X-Content-Type-Options"].first == "nosniff")
+            #expect(generated.headers["Content-Security-Policy"].first?.contains("script-src 'self'") == true)
+            let echoed = try await server.request(.GET, "/healthz", headers: [("X-Request-Id", "abc-123")])
+            #expect(echoed.headers["X-Request-Id"].first == "abc-123")
+            let refused = try await server.request(.GET, "/healthz", headers: [("X-Request-Id", "<script>")])
+            #expect(refused.headers["X-Request-Id"].first != "<script>")
+        }
     }
 
     @Test("readiness reflects the database and metrics are in Prometheus text", arguments: TestDatabase.available)
     func operations(database: TestDatabase) async throws {
-        let server = try await TestServer.start(database: try await database.makeLocation())
-        let ready = try await server.request(.GET, "/readyz")
-        #expect(ready.status == 200)
-        #expect(ready.body.contains(database.rawValue))
-        try await server.publish(topics: ["t"])
-        _ = try await server.request(.GET, "/no/such/route")
-        let metrics = try await server.request(.GET, "/metrics")
-        #expect(metrics.status == 200)
-        #expect(metrics.body.contains("http_server_request_duration_bucket"))
-        #expect(metrics.body.contains(#"http_response_status_code="404""#))
-        #expect(metrics.body.contains("turno_events_published_total"))
-        #expect(metrics.body.contains("turno_live_connections"))
-        try await server.stop()
+        try await withTestServer(database) { server in
+            let ready = try await server.request(.GET, "/readyz")
+            #expect(ready.status == 200)
+            #expect(try decodeJSON(Ready.self, ready.body) == Ready(status: "ready", database: database.rawValue))
+            try await server.publish(topics: ["t"])
+            _ = try await server.request(.GET, "/no/such/route")
+            // Prometheus text, not JSON: its lines are what a scraper reads.
+            let metrics = try await server.request(.GET, "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.body.contains("http_server_request_duration_bucket"))
+            #expect(metrics.body.contains(#"http_response_status_code="404""#))
+            #expect(metrics.body.contains("turno_events_published_total"))
+            #expect(metrics.body.contains("turno_live_connections"))
+        }
     }
 }
 
@@ -141,15 +149,22 @@ struct TLSTests {
         let app = try buildApplication(platform: platform) { port in continuation.yield(port) }
         let group = ServiceGroup(configuration: .init(services: platform.services(around: app), logger: logger))
         let running = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
-        let response = try await client.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
-        #expect(response.status == .ok)
-        #expect(response.headers["Strict-Transport-Security"].first?.hasPrefix("max-age=") == true)
+        // The client and the server stop on every path, also when an expectation throws.
+        do {
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            let response = try await client.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
+            #expect(response.status == .ok)
+            #expect(response.headers["Strict-Transport-Security"].first?.hasPrefix("max-age=") == true)
+        } catch {
+            try? await client.shutdown()
+            await group.triggerGracefulShutdown()
+            try? await running.value
+            throw error
+        }
         try await client.shutdown()
         await group.triggerGracefulShutdown()
         try await running.value
@@ -157,8 +172,9 @@ struct TLSTests {
 
     @Test("plain HTTP sends no Strict-Transport-Security")
     func plainHTTP() async throws {
-        let server = try await TestServer.start(database: try await TestDatabase.sqlite.makeLocation())
-        #expect(try await server.request(.GET, "/healthz").headers["Strict-Transport-Security"].isEmpty)
-        try await server.stop()
+        try await withTestServer { server in
+            let response = try await server.request(.GET, "/healthz")
+            #expect(response.headers["Strict-Transport-Security"].isEmpty)
+        }
     }
 }

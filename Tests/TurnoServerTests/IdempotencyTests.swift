@@ -8,6 +8,8 @@ import TurnoCore
 /// Idempotency keys follow Stripe's rules: scoped to the caller, remembered 24 hours, refused with another body.
 @Suite("Idempotency keys")
 struct IdempotencyTests {
+    struct CreatedKey: Decodable { let key: String }
+
     /// Anonymous callers are told apart by address: the test server trusts loopback as a proxy, so a test can say
     /// where a request comes from with `X-Forwarded-For`.
     static func issue(
@@ -39,8 +41,10 @@ struct IdempotencyTests {
             #expect(stranger.status == 201 && stranger.ticket?.token != first.ticket?.token)
             let staff = try await Self.issue(server, key: "same-key", bearer: admin.accessToken)
             #expect(staff.status == 201 && staff.ticket?.token != first.ticket?.token && staff.ticket?.token != stranger.ticket?.token)
-            struct Key: Decodable { let key: String }
-            let kiosk = try decodeJSON(Key.self, try await admin.call(.POST, "/api/v1/api-keys", json: #"{"name":"kiosk","scopes":["tickets:issue"]}"#).body)
+            let kiosk = try decodeJSON(
+                CreatedKey.self,
+                try await admin.call(.POST, "/api/v1/api-keys", json: #"{"name":"kiosk","scopes":["tickets:issue"]}"#).body
+            )
             let byKiosk = try await Self.issue(server, key: "same-key", bearer: kiosk.key)
             #expect(byKiosk.status == 201 && byKiosk.ticket?.number == "A004")
             #expect(try await Self.issue(server, key: "same-key", bearer: kiosk.key).ticket?.number == "A004")

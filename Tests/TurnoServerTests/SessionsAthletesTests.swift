@@ -46,6 +46,19 @@ struct SessionsAthletesTests {
         let detail: String
     }
 
+    /// An athlete's statistics, as much of them as these tests read.
+    struct Stats: Decodable {
+        struct Totals: Decodable {
+            let count: Int
+            let duration_s: Int
+            let distance_m: Double
+        }
+        struct Point: Decodable { let count: Int }
+        let user_id: String
+        let totals: Totals
+        let series: [Point]
+    }
+
     static let sports = Sport.allCases.map(\.rawValue)
 
     /// Posts sessions through the batch API and checks that all were created.
@@ -280,17 +293,6 @@ struct SessionsAthletesTests {
             // Parameters are still checked first.
             #expect(try await admin.call(.GET, "/api/v1/users/ghost/stats?bucket=year").status == 400)
 
-            struct Stats: Decodable {
-                struct Totals: Decodable {
-                    let count: Int
-                    let duration_s: Int
-                    let distance_m: Double
-                }
-                struct Point: Decodable { let count: Int }
-                let user_id: String
-                let totals: Totals
-                let series: [Point]
-            }
             // A known athlete: nothing in an old range, or of a sport they never did, is zeros, not 404.
             for query in ["?from=2001-01-01&to=2001-03-31", "?sport=yoga", "?from=2001-01-01&to=2001-01-31&bucket=day&sport=swim"] {
                 let answer = try await admin.call(.GET, "/api/v1/users/amy/stats\(query)")

@@ -72,13 +72,17 @@ public enum QueueRuleViolation: RuleViolation, Equatable {
     case invalidTransition(ticket: String, state: TicketState, action: String)
     case notAtThisQueue(ticket: String)
     case queueDoesNotServe(counter: String, service: String)
+    case queueHasTickets(counter: String)
+    case prefixTaken(String)
     /// A transfer to a colleague who works at no counter (open or paused) that serves the ticket's service.
     case colleagueAtNoCounter(StaffID, service: String)
 
     public var kind: RuleViolationKind {
         switch self {
         case .unknownBranch, .unknownService, .unknownQueue, .unknownTicket: .notFound
-        case .branchClosed, .noOpenQueue, .queueClosed, .invalidTransition, .notAtThisQueue, .queueDoesNotServe, .colleagueAtNoCounter: .conflict
+        case .branchClosed, .noOpenQueue, .queueClosed, .invalidTransition, .notAtThisQueue, .queueDoesNotServe, .colleagueAtNoCounter, .queueHasTickets,
+            .prefixTaken:
+            .conflict
         }
     }
 
@@ -94,6 +98,8 @@ public enum QueueRuleViolation: RuleViolation, Equatable {
         case .invalidTransition(let ticket, let state, let action):
             "ticket \(ticket) is \(state.rawValue.replacingOccurrences(of: "_", with: "-")), so it cannot be \(action)"
         case .notAtThisQueue(let ticket): "ticket \(ticket) is not at this counter"
+        case .queueHasTickets(let counter): "close counter \(counter) first: it still has tickets"
+        case .prefixTaken(let prefix): "another service of this branch already uses the prefix \(prefix)"
         case .queueDoesNotServe(let counter, let service): "counter \(counter) does not serve \(service); name a service it serves"
         case .colleagueAtNoCounter(let staffID, let service):
             "staff member \(staffID) works at no open or paused counter that serves \(service)"

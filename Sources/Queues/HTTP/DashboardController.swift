@@ -7,7 +7,6 @@ import TurnoCore
 /// and how it has done today, per service the queueing-theory view (Erlang C) of the last hour's arrivals.
 struct DashboardController: Sendable {
     let store: QueueStore
-    let storage: Storage
 
     struct QueueLoad: Codable, Sendable {
         var id: QueueID
@@ -53,13 +52,7 @@ struct DashboardController: Sendable {
             let now = WallClock.nowMilliseconds()
             let midnight = try Self.localMidnight(now, timeZone: branch.timeZone)
             let today = try await store.servedToday(branchID: branchID, sinceMs: midnight)
-            let arrivals = try await storage.read { sql in
-                try await sql.raw(
-                    """
-                    SELECT service_id, COUNT(*) AS n FROM tickets WHERE branch_id = \(bind: branchID) AND issued_at_ms > \(bind: now - 3_600_000) GROUP BY service_id
-                    """
-                ).all().reduce(into: [ServiceID: Int]()) { $0[try $1.decode(column: "service_id", as: Int64.self)] = try $1.decode(column: "n", as: Int.self) }
-            }
+            let arrivals = try await store.arrivalsPerService(branchID: branchID, sinceMs: now - 3_600_000)
             let lines = state.queues.keys.reduce(into: [QueueID: [Ticket]]()) { $0[$1] = state.line(of: $1) }
             let busiest = max(1, lines.values.map(\.count).max() ?? 1)
             let queues = state.queues.values.sorted { Routing.counterPrecedes($0, $1) }.map { queue in

@@ -8,7 +8,6 @@ import TurnoCore
 /// `GET|DELETE /api/v1/tickets/{token}`, `POST /api/v1/tickets/{token}/rating`, `GET /api/v1/branches/{id}/snapshot`.
 struct PublicTicketsController: Sendable {
     let store: QueueStore
-    let storage: Storage
     let hub: LiveHub
     let limiter: RateLimiter
     let anonymousIssueLimit: RateLimiter.Limit?
@@ -141,22 +140,13 @@ struct PublicTicketsController: Sendable {
             )
         }
         let since = WallClock.nowMilliseconds() - 12 * 3_600_000
-        let calls = try await storage.read { sql in
-            try await sql.raw(
-                """
-                SELECT prefix, sequence, last_called_queue_id, last_called_at_ms FROM tickets
-                WHERE branch_id = \(bind: branch.id) AND last_called_at_ms > \(bind: since)
-                ORDER BY last_called_at_ms DESC LIMIT 10
-                """
-            ).all().map { row in
-                let number = TicketNumber(prefix: try row.decode(column: "prefix", as: String.self), sequence: try row.decode(column: "sequence", as: Int.self))
-                return BranchSnapshot.Call(
-                    number: number.description,
-                    spoken: number.spoken,
-                    counter: try row.decode(column: "last_called_queue_id", as: Int64?.self).flatMap { state.queues[$0]?.counter },
-                    calledAt: Date(timeIntervalSince1970: Double(try row.decode(column: "last_called_at_ms", as: Int64.self)) / 1000)
-                )
-            }
+        let calls = try await store.lastCalls(branchID: branch.id, sinceMs: since, limit: 10).map { call in
+            BranchSnapshot.Call(
+                number: call.number.description,
+                spoken: call.number.spoken,
+                counter: call.queueID.flatMap { state.queues[$0]?.counter },
+                calledAt: Date(timeIntervalSince1970: Double(call.atMs) / 1000)
+            )
         }
         return BranchSnapshot(
             branchId: branch.id,

@@ -6,7 +6,7 @@ import TurnoCore
 /// `/api/v1/queues/{id}`: the branch set-up. Admins create branches; admins and managers edit their services and queues.
 struct SetupController: Sendable {
     let store: QueueStore
-    let storage: Storage
+    let commands: SetupCommands
 
     struct BranchRequest: Decodable {
         var name: String?
@@ -117,19 +117,7 @@ struct SetupController: Sendable {
                     selfServiceClasses: Set(body.selfServiceClasses ?? [.regular])
                 )
             )
-            let created = try await storage.write { transaction in
-                let created = try await store.createBranch(branch, in: transaction)
-                try await Audit.record(
-                    in: transaction,
-                    organizationID: principal.organizationID,
-                    actor: principal.auditName,
-                    action: "branch.created",
-                    target: "branch:\(created.id)",
-                    detail: ["name": created.name],
-                    address: context.clientAddress
-                )
-                return created
-            }
+            let created = try await commands.createBranch(branch, by: principal, address: context.clientAddress)
             return try Response.json(BranchView(created), status: .created)
         }
         api.get("/branches") { _, context -> Items<BranchView> in
@@ -151,20 +139,8 @@ struct SetupController: Sendable {
             if let isOpen = body.isOpen { branch.isOpen = isOpen }
             if let classes = body.selfServiceClasses { branch.selfServiceClasses = Set(classes) }
             branch = try Self.validated(branch)
-            let updated = branch
-            try await storage.write { transaction in
-                try await store.updateBranch(updated, in: transaction)
-                try await Audit.record(
-                    in: transaction,
-                    organizationID: principal.organizationID,
-                    actor: principal.auditName,
-                    action: "branch.changed",
-                    target: "branch:\(updated.id)",
-                    detail: ["open": String(updated.isOpen), "routing": updated.routingMode.rawValue],
-                    address: context.clientAddress
-                )
-            }
-            return BranchView(updated)
+            try await commands.updateBranch(branch, by: principal, address: context.clientAddress)
+            return BranchView(branch)
         }
 
         api.post("/branches/:branch/services") { request, context -> Response in
@@ -181,18 +157,12 @@ struct SetupController: Sendable {
                     defaultServiceSeconds: body.defaultServiceS ?? 300
                 )
             )
-            let created = try await storage.write { transaction in
-                let existing = try await store.services(of: branch.id, sql: transaction.sql)
-                if existing.contains(where: { $0.prefix == service.prefix }) {
-                    throw Problem.conflict("another service of this branch already uses the prefix \(service.prefix)")
-                }
-                return try await store.createService(service, in: transaction)
-            }
+            let created = try await commands.createService(service)
             return try Response.json(ServiceView(created), status: .created)
         }
         api.get("/branches/:branch/services") { _, context -> Items<ServiceView> in
             let branch = try await branch(context)
-            return Items(items: try await storage.read { try await store.services(of: branch.id, sql: $0) }.map(ServiceView.init))
+            return Items(items: try await store.services(of: branch.id).map(ServiceView.init))
         }
         api.get("/services/:service") { _, context -> ServiceView in
             ServiceView(try await service(context).service)
@@ -206,25 +176,19 @@ struct SetupController: Sendable {
             if let target = body.targetWaitS { service.targetWaitSeconds = target }
             if let seconds = body.defaultServiceS { service.defaultServiceSeconds = seconds }
             let updated = try Self.validated(service)
-            try await storage.write { transaction in
-                let others = try await store.services(of: updated.branchID, sql: transaction.sql).filter { $0.id != updated.id }
-                if others.contains(where: { $0.prefix == updated.prefix }) {
-                    throw Problem.conflict("another service of this branch already uses the prefix \(updated.prefix)")
-                }
-                try await store.updateService(updated, in: transaction)
-            }
+            try await commands.updateService(updated)
             return ServiceView(updated)
         }
         api.delete("/services/:service") { _, context -> Response in
             let (service, _) = try await service(context)
-            try await storage.write { try await store.deactivateService(service, in: $0) }
+            try await commands.deleteService(service)
             return Response(status: .noContent)
         }
 
         api.post("/branches/:branch/queues") { request, context -> Response in
             let branch = try await branch(context)
             let body = try await request.decode(as: QueueRequest.self, context: context)
-            let services = try await storage.read { try await store.services(of: branch.id, sql: $0) }
+            let services = try await store.services(of: branch.id)
             let queue = try Self.validated(
                 Queue(
                     id: 0,
@@ -237,12 +201,12 @@ struct SetupController: Sendable {
                 ),
                 services: services
             )
-            let created = try await storage.write { try await store.createQueue(queue, in: $0) }
+            let created = try await commands.createQueue(queue)
             return try Response.json(QueueView(created), status: .created)
         }
         api.get("/branches/:branch/queues") { _, context -> Items<QueueView> in
             let branch = try await branch(context)
-            return Items(items: try await storage.read { try await store.queues(of: branch.id, sql: $0) }.map(QueueView.init))
+            return Items(items: try await store.queues(of: branch.id).map(QueueView.init))
         }
         api.get("/queues/:queue") { _, context -> QueueView in
             QueueView(try await queue(context).queue)
@@ -255,15 +219,12 @@ struct SetupController: Sendable {
             if let services = body.services { queue.serviceIDs = Set(services) }
             if let operators = body.operators { queue.operatorIDs = Set(operators) }
             let updated = try Self.validated(queue, services: Array(state.services.values))
-            try await storage.write { try await store.updateQueue(updated, in: $0) }
+            try await commands.updateQueue(updated)
             return QueueView(updated)
         }
         api.delete("/queues/:queue") { _, context -> Response in
             let (queue, state) = try await queue(context)
-            guard queue.state == .closed || state.tickets.values.allSatisfy({ $0.queueID != queue.id }) else {
-                throw Problem.conflict("close counter \(queue.counter) first: it still has tickets")
-            }
-            try await storage.write { try await store.deactivateQueue(queue, in: $0) }
+            try await commands.deleteQueue(queue, in: state)
             return Response(status: .noContent)
         }
     }
@@ -278,12 +239,11 @@ struct SetupController: Sendable {
 
     private func service(_ context: TurnoRequestContext) async throws -> (service: Service, branch: Branch) {
         guard let id = context.parameters.get("service", as: Int64.self) else { throw Problem.notFound("there is no such service") }
-        let found = try await storage.read { sql in
-            try await sql.raw("SELECT branch_id FROM services WHERE id = \(bind: id) AND active = 1").first()?.decode(column: "branch_id", as: Int64.self)
+        guard let branchID = try await store.branchID(ofService: id), let branch = try await store.branch(branchID) else {
+            throw Problem.notFound("there is no service \(id)")
         }
-        guard let branchID = found, let branch = try await store.branch(branchID) else { throw Problem.notFound("there is no service \(id)") }
         try QueueAccess.check(context.requirePrincipal(), branch: branch)
-        let services = try await storage.read { try await store.services(of: branchID, sql: $0) }
+        let services = try await store.services(of: branchID)
         guard let service = services.first(where: { $0.id == id }) else { throw Problem.notFound("there is no service \(id)") }
         return (service, branch)
     }

@@ -257,6 +257,60 @@ extension QueueStore {
         }
     }
 
+    /// A branch's active services.
+    public func services(of branchID: BranchID) async throws -> [Service] {
+        try await storage.read { try await services(of: branchID, sql: $0) }
+    }
+
+    /// A branch's active counters.
+    public func queues(of branchID: BranchID) async throws -> [Queue] {
+        try await storage.read { try await queues(of: branchID, sql: $0) }
+    }
+
+    /// The branch a service belongs to, for routes addressed by service id.
+    public func branchID(ofService id: ServiceID) async throws -> BranchID? {
+        try await storage.read { sql in
+            try await sql.raw("SELECT branch_id FROM services WHERE id = \(bind: id) AND active = 1").first()?.decode(column: "branch_id", as: Int64.self)
+        }
+    }
+
+    /// Tickets issued since `sinceMs` per service, for the arrival rates of the dashboard.
+    public func arrivalsPerService(branchID: BranchID, sinceMs: Int64) async throws -> [ServiceID: Int] {
+        try await storage.read { sql in
+            try await sql.raw(
+                """
+                SELECT service_id, COUNT(*) AS n FROM tickets WHERE branch_id = \(bind: branchID) AND issued_at_ms > \(bind: sinceMs) GROUP BY service_id
+                """
+            ).all().reduce(into: [ServiceID: Int]()) { $0[try $1.decode(column: "service_id", as: Int64.self)] = try $1.decode(column: "n", as: Int.self) }
+        }
+    }
+
+    /// A call the display lists: the ticket's number, the counter it was last called to, and when.
+    public struct Call: Sendable {
+        public var number: TicketNumber
+        public var queueID: QueueID?
+        public var atMs: Int64
+    }
+
+    /// The branch's latest calls since `sinceMs`, newest first; a transfer does not clear them.
+    public func lastCalls(branchID: BranchID, sinceMs: Int64, limit: Int) async throws -> [Call] {
+        try await storage.read { sql in
+            try await sql.raw(
+                """
+                SELECT prefix, sequence, last_called_queue_id, last_called_at_ms FROM tickets
+                WHERE branch_id = \(bind: branchID) AND last_called_at_ms > \(bind: sinceMs)
+                ORDER BY last_called_at_ms DESC LIMIT \(literal: limit)
+                """
+            ).all().map { row in
+                Call(
+                    number: TicketNumber(prefix: try row.decode(column: "prefix", as: String.self), sequence: try row.decode(column: "sequence", as: Int.self)),
+                    queueID: try row.decode(column: "last_called_queue_id", as: Int64?.self),
+                    atMs: try row.decode(column: "last_called_at_ms", as: Int64.self)
+                )
+            }
+        }
+    }
+
     /// Tickets finished today at each queue, and their average wait (called − issued), for the overview.
     public func servedToday(branchID: BranchID, sinceMs: Int64) async throws -> [QueueID: (served: Int, averageWaitSeconds: Double)] {
         try await storage.read { sql in

@@ -123,6 +123,33 @@ enum IdentityStore {
         try await sql.raw("SELECT \(unsafeRaw: userColumns) FROM users").all().map(user(from:))
     }
 
+    /// The organization's staff accounts, oldest first.
+    static func users(organizationID: Int64, in sql: any SQLDatabase) async throws -> [StaffUser] {
+        try await sql.raw("SELECT \(unsafeRaw: userColumns) FROM users WHERE organization_id = \(bind: organizationID) ORDER BY id").all().map(user(from:))
+    }
+
+    /// Writes an account's role, branches, state, token epoch and password (an empty hash keeps the stored one).
+    static func update(_ user: StaffUser, at time: Int64, in sql: any SQLDatabase) async throws {
+        try await sql.raw(
+            """
+            UPDATE users SET role = \(bind: user.role.rawValue), branch_ids = \(bind: encodeIDs(user.branchIDs)),
+                active = \(bind: user.active ? 1 : 0), token_epoch = \(bind: user.tokenEpoch),
+                password_hash = CASE WHEN \(bind: user.passwordHash) = '' THEN password_hash ELSE \(bind: user.passwordHash) END,
+                password_changed_at_ms = \(bind: user.passwordChangedAtMs), updated_at_ms = \(bind: time)
+            WHERE id = \(bind: user.id)
+            """
+        ).run()
+    }
+
+    /// How many active administrators the organization has besides `id`.
+    static func activeAdministrators(organizationID: Int64, excluding id: Int64, in sql: any SQLDatabase) async throws -> Int {
+        try await sql.raw(
+            """
+            SELECT COUNT(*) AS n FROM users WHERE organization_id = \(bind: organizationID) AND role = 'admin' AND active = 1 AND id <> \(bind: id)
+            """
+        ).first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
     static func notePasswordChosen(userID: Int64, in transaction: Transaction) async throws {
         try await transaction.sql.raw("UPDATE users SET password_changed_at_ms = \(bind: transaction.timeMs) WHERE id = \(bind: userID)").run()
     }

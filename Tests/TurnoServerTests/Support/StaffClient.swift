@@ -96,3 +96,54 @@ func pageSessionCookie(_ server: TestServer, _ username: String, _ password: Str
 func decodeJSON<T: Decodable>(_ type: T.Type, _ body: String) throws -> T {
     try JSONDecoder().decode(T.self, from: Data(body.utf8))
 }
+
+/// Any JSON value, for comparing a whole answer with the one expected, whatever its spacing or key order.
+enum JSONValue: Decodable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+}
+
+/// A page of `/api/v1/audit`.
+struct AuditPage: Decodable {
+    struct Entry: Decodable {
+        let id: Int64
+        let at: String
+        let actor: String
+        let action: String
+        let target: String
+        let detail: [String: String]
+        let address: String
+    }
+    let items: [Entry]
+    let next_cursor: String?
+}
+
+extension StaffClient {
+    /// The audit entries `/api/v1/audit?{query}` answers (its first page).
+    func audit(_ query: String = "") async throws -> [AuditPage.Entry] {
+        let response = try await call(.GET, "/api/v1/audit" + (query.isEmpty ? "" : "?\(query)"))
+        guard response.status == 200 else { throw SettingsError("the audit trail answered \(response.status): \(response.body)") }
+        return try decodeJSON(AuditPage.self, response.body).items
+    }
+}

@@ -170,14 +170,55 @@ final class TestServer: Sendable {
 }
 
 /// Runs `body` against a new test server on a fresh database and stops the server afterwards, also when `body` throws.
+/// The parameters are those of `TestServer.start`, with the same defaults.
 func withTestServer<T>(
     _ database: TestDatabase = .sqlite,
+    maxBody: Int = ServerSettings.defaultMaxBody,
+    liveClientBuffer: Int = 1_000,
     rateLimits: RateLimits = .off,
     ticketLimit: String = "off",
+    identity: IdentitySettings = TestServer.identity,
+    modules: [any TurnoModule] = turnoModules + [EchoModule()],
     settings: (inout ServerSettings) -> Void = { _ in },
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
-    let server = try await TestServer.start(database: try await database.makeLocation(), rateLimits: rateLimits, ticketLimit: ticketLimit, settings: settings)
+    try await withTestServer(
+        at: try await database.makeLocation(),
+        maxBody: maxBody,
+        liveClientBuffer: liveClientBuffer,
+        rateLimits: rateLimits,
+        ticketLimit: ticketLimit,
+        identity: identity,
+        modules: modules,
+        settings: settings,
+        body
+    )
+}
+
+/// Runs `body` against a new test server on the database at `location` (one another node may share, or one a test
+/// prepared) and stops the server afterwards, also when `body` throws. Stopping is safe to repeat, so `body` may
+/// stop the server itself, for a test about stopping.
+func withTestServer<T>(
+    at location: DatabaseLocation,
+    maxBody: Int = ServerSettings.defaultMaxBody,
+    liveClientBuffer: Int = 1_000,
+    rateLimits: RateLimits = .off,
+    ticketLimit: String = "off",
+    identity: IdentitySettings = TestServer.identity,
+    modules: [any TurnoModule] = turnoModules + [EchoModule()],
+    settings: (inout ServerSettings) -> Void = { _ in },
+    _ body: (TestServer) async throws -> T
+) async throws -> T {
+    let server = try await TestServer.start(
+        database: location,
+        maxBody: maxBody,
+        liveClientBuffer: liveClientBuffer,
+        rateLimits: rateLimits,
+        ticketLimit: ticketLimit,
+        identity: identity,
+        modules: modules,
+        settings: settings
+    )
     do {
         let result = try await body(server)
         try await server.stop()
@@ -185,6 +226,16 @@ func withTestServer<T>(
     } catch {
         try? await server.stop()
         throw error
+    }
+}
+
+/// Runs `body` against two nodes sharing a fresh database, and stops them afterwards, also when `body` throws.
+/// On PostgreSQL they are two servers; on SQLite, which has one node per database, both are the same server.
+func withTwoNodes<T>(_ database: TestDatabase, _ body: (_ nodeA: TestServer, _ nodeB: TestServer) async throws -> T) async throws -> T {
+    let location = try await database.makeLocation()
+    return try await withTestServer(at: location) { nodeA in
+        guard database == .postgres else { return try await body(nodeA, nodeA) }
+        return try await withTestServer(at: location) { nodeB in try await body(nodeA, nodeB) }
     }
 }
 
@@ -225,6 +276,52 @@ func receiveOverWebSocket(
         try await outbound.close(.normalClosure, reason: nil)
     }
     return (received.withLock { $0 }, close)
+}
+
+/// Collects live messages from a WebSocket until `count` have arrived (or the connection ends), running `act` beside the
+/// reading with what has arrived so far: a test can wait for one message before it causes the next.
+func receiveOverWebSocket(
+    url: String,
+    count: Int,
+    meanwhile act: @escaping @Sendable (_ received: @escaping @Sendable () -> [ReceivedMessage]) async throws -> Void
+) async throws -> (messages: [ReceivedMessage], close: WebSocketCloseFrame?) {
+    let received = ReceivedMessages()
+    let close = try await WebSocketClient.connect(url: url, logger: Logger(label: "test-ws")) { inbound, outbound, _ in
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await act { received.all } }
+            group.addTask {
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    guard case .text(let text) = message else { continue }
+                    if received.append(try JSONDecoder().decode(ReceivedMessage.self, from: Data(text.utf8))) >= count { break }
+                }
+            }
+            // The first failure ends the other task too (leaving the group cancels it).
+            while try await group.next() != nil {}
+        }
+        try await outbound.close(.normalClosure, reason: nil)
+    }
+    return (received.all, close)
+}
+
+/// The live messages a client has received so far, shared with a task that acts meanwhile.
+final class ReceivedMessages: Sendable {
+    private let list = Mutex<[ReceivedMessage]>([])
+
+    var all: [ReceivedMessage] { list.withLock { $0 } }
+
+    /// Adds one and returns how many there are now.
+    func append(_ message: ReceivedMessage) -> Int {
+        list.withLock { list in
+            list.append(message)
+            return list.count
+        }
+    }
+}
+
+/// The answer of `/live/poll`.
+struct LivePoll: Decodable {
+    let last_id: Int64
+    let messages: [ReceivedMessage]
 }
 
 /// Collects live messages from an SSE stream until `count` have arrived; returns them with their SSE ids.

@@ -127,6 +127,7 @@ let package = Package(
         ),
         .testTarget(name: "QueuesTests", dependencies: ["Queues"], swiftSettings: swiftSettings),
         .testTarget(name: "FleetTests", dependencies: ["Fleet"], swiftSettings: swiftSettings),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TurnoServerTests",
             dependencies: [

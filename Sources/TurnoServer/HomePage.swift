@@ -16,7 +16,7 @@ struct HomePage: Sendable {
             var main = """
                 <section><h1>Turno</h1><p class="lead">\(t("tagline"))</p><p>\(t("about"))</p></section>
                 """
-            guard let principal = context.principal, principal.viaSessionCookie, let role = principal.role else {
+            guard let principal = context.pageSession, let role = principal.role else {
                 main += #"<p><a class="button primary large" href="/login">\#(t("sign_in"))</a></p>"#
                 return SitePage.html(title: t("home"), language: language, main: main)
             }

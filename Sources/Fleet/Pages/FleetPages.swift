@@ -13,9 +13,7 @@ struct FleetPages: Sendable {
 
     func add(to router: Router<TurnoRequestContext>) {
         router.get("/fleet") { request, context -> Response in
-            guard let principal = context.principal, principal.viaSessionCookie else {
-                return Response(status: .seeOther, headers: [.location: "/login?next=/fleet"])
-            }
+            guard let principal = context.pageSession else { return .signIn(returningTo: "/fleet") }
             let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
             let data = [
                 "me": try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken)),
@@ -32,11 +30,6 @@ struct FleetPages: Sendable {
             )
             return PageRenderer.html(html)
         }
-        router.get("/fleet/assets/:file") { request, context -> Response in
-            guard let name = context.parameters.get("file"), let response = renderer.assetResponse(name, request: request) else {
-                throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
-            }
-            return response
-        }
+        renderer.addAssetRoute(to: router, under: "/fleet/assets")
     }
 }

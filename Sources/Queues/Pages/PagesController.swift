@@ -31,12 +31,7 @@ struct PagesController: Sendable {
         router.get("/admin") { request, context in
             try await staffPage("admin", request: request, context: context, allowed: [.admin, .manager])
         }
-        router.get("/assets/:file") { request, context in
-            guard let name = context.parameters.get("file"), let response = renderer.assetResponse(name, request: request) else {
-                throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
-            }
-            return response
-        }
+        renderer.addAssetRoute(to: router, under: "/assets")
         router.get("/sw.js") { request, _ in
             // Served from the root so that it may control the ticket pages under /t/.
             var response = renderer.assetResponse("sw.js", request: request)!
@@ -111,9 +106,7 @@ struct PagesController: Sendable {
     /// Console and admin: signed-in staff only (others go to the sign-in page and come back).
     private func staffPage(_ page: String, request: Request, context: TurnoRequestContext, allowed: Set<Role> = Set(Role.allCases)) async throws -> Response {
         let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
-        guard let principal = context.principal, principal.viaSessionCookie else {
-            return Response(status: .seeOther, headers: [.location: "/login?next=/\(page)"])
-        }
+        guard let principal = context.pageSession else { return .signIn(returningTo: "/\(page)") }
         guard let role = principal.role, allowed.contains(role) else {
             return errorPage(.forbidden, language: language, title: "error_forbidden_title", detail: "error_forbidden_admin")
         }

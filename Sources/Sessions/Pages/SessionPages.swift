@@ -14,9 +14,7 @@ struct SessionPages: Sendable {
 
     func add(to router: Router<TurnoRequestContext>) {
         router.get("/sessions") { request, context -> Response in
-            guard let principal = context.principal, principal.viaSessionCookie else {
-                return Response(status: .seeOther, headers: [.location: "/login?next=/sessions"])
-            }
+            guard let principal = context.pageSession else { return .signIn(returningTo: "/sessions") }
             let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
             let data = ["me": try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken))]
             let html = renderer.render(
@@ -32,9 +30,8 @@ struct SessionPages: Sendable {
         }
         router.get("/sessions/users/:id") { request, context -> Response in
             let userID = context.parameters.get("id") ?? ""
-            guard let principal = context.principal, principal.viaSessionCookie else {
-                let next = "/sessions/users/" + (userID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "")
-                return Response(status: .seeOther, headers: [.location: "/login?next=\(next)"])
+            guard let principal = context.pageSession else {
+                return .signIn(returningTo: "/sessions/users/" + (userID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? ""))
             }
             let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
             guard try await store.isAthlete(userID: userID, organizationID: principal.organizationID) else {
@@ -57,11 +54,6 @@ struct SessionPages: Sendable {
             )
             return PageRenderer.html(html)
         }
-        router.get("/sessions/assets/:file") { request, context -> Response in
-            guard let name = context.parameters.get("file"), let response = renderer.assetResponse(name, request: request) else {
-                throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
-            }
-            return response
-        }
+        renderer.addAssetRoute(to: router, under: "/sessions/assets")
     }
 }

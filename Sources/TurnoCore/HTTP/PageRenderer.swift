@@ -84,6 +84,16 @@ public struct PageRenderer: Sendable {
         return library.render(context, withTemplate: page) ?? ""
     }
 
+    /// Serves the module's assets at `prefix/{file}` (revalidated by ETag); an unknown file is a 404 problem.
+    public func addAssetRoute(to router: Router<TurnoRequestContext>, under prefix: String) {
+        router.get("\(prefix)/:file") { request, context -> Response in
+            guard let name = context.parameters.get("file"), let response = assetResponse(name, request: request) else {
+                throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
+            }
+            return response
+        }
+    }
+
     /// An asset by file name, revalidated by ETag: a new version is picked up at once, an unchanged one costs a 304.
     public func assetResponse(_ name: String, request: Request) -> Response? {
         guard let asset = assets[name] else { return nil }

@@ -75,7 +75,7 @@ public enum StrictJSON {
 
 /// A parsed JSON value that, unlike `JSONSerialization`'s, keeps object members in document order (so the first
 /// unknown field reported is the first one sent) and numbers as their literal text (so every integer width decodes exactly).
-private enum JSONValue {
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case number(String)
@@ -101,6 +101,14 @@ extension JSONValue {
         case .array, .bool, .number, .string:
             return nil
         }
+    }
+}
+
+extension JSONValue {
+    /// Parses the whole of `data` as one JSON value (RFC 8259; a leading byte-order mark is skipped).
+    public init(parsing data: Data) throws {
+        var parser = JSONParser(data)
+        self = try parser.parseDocument()
     }
 }
 

@@ -34,6 +34,20 @@ public struct TurnoRequestContext: RequestContext, WebSocketRequestContext {
         return principal
     }
 
+    /// The staff member signed in to the pages (a page session, which carries a CSRF token); nil when the browser
+    /// must sign in first (``Response/signIn(returningTo:)``).
+    public var pageSession: Principal? {
+        guard let principal, principal.viaSessionCookie else { return nil }
+        return principal
+    }
+
     /// `BodyLimitMiddleware` enforces the configured limit before any route reads the body.
     public var maxUploadSize: Int { .max }
+}
+
+extension Response {
+    /// Sends a browser to the sign-in form, and from there back to `path` (already URL-encoded, as requested).
+    public static func signIn(returningTo path: String) -> Response {
+        Response(status: .seeOther, headers: [.location: "/login?next=\(path)"])
+    }
 }

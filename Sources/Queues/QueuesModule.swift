@@ -56,7 +56,7 @@ public struct QueuesModule: TurnoModule {
         platform.addEventConsumer(TicketPositions(store: store, hub: platform.hub, logger: platform.logger))
         platform.addBackgroundService(DailyRollover(store: store, storage: platform.storage, logger: platform.logger, interval: .seconds(60)))
         SetupController(store: store, commands: SetupCommands(store: store, storage: platform.storage)).add(to: router)
-        CounterController(store: store, directory: platform.identity.directory).add(to: router)
+        CounterController(store: store, commands: CounterCommands(store: store), directory: platform.identity.directory).add(to: router)
         DashboardController(store: store).add(to: router)
         let tickets = PublicTicketsController(
             store: store,

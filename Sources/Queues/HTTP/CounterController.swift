@@ -6,6 +6,7 @@ import TurnoCore
 /// `POST /api/v1/tickets/{id}/recall|start|finish|no-show|transfer`.
 struct CounterController: Sendable {
     let store: QueueStore
+    let commands: CounterCommands
     /// For the names of the colleagues a ticket can be transferred to.
     let directory: StaffDirectory
 
@@ -66,116 +67,83 @@ struct CounterController: Sendable {
 
     func add(to router: Router<TurnoRequestContext>) {
         let operation = router.group("/api/v1").add(middleware: RequireAccess(.queueOperation))
-        for action in ["open", "pause", "close"] {
-            operation.post("/queues/:queue/\(action)") { _, context -> QueueChange in
-                let (queueID, branchID) = try await authorizedQueue(context)
-                let principal = try context.requirePrincipal()
-                let (events, state) = try await store.perform(on: branchID, organizationID: principal.organizationID) { state, transaction in
-                    let events: [QueueEvent] =
-                        switch action {
-                        case "open": try state.open(queueID, nowMs: transaction.timeMs)
-                        case "pause": try state.pause(queueID)
-                        default: try state.close(queueID, nowMs: transaction.timeMs)
-                        }
-                    if action != "pause" {
-                        try await Audit.record(
-                            in: transaction,
-                            organizationID: principal.organizationID,
-                            actor: principal.auditName,
-                            action: "queue.\(action == "open" ? "opened" : "closed")",
-                            target: "queue:\(queueID)",
-                            detail: ["moved": String(events.count - 1)],
-                            address: context.clientAddress
-                        )
-                    }
-                    return events
-                }
-                let moved = events.dropFirst().compactMap(\.ticket).map { TicketEventData($0, state: state) }
-                return QueueChange(queue: .init(state.queues[queueID]!), reallocated: action == "close" ? moved : [])
-            }
+        for action in CounterCommands.QueueAction.allCases {
+            operation.post("/queues/:queue/\(action.rawValue)") { try await changeQueue(action, $1) }
         }
-        operation.post("/queues/:queue/call-next") { _, context -> Response in
-            let (queueID, branchID) = try await authorizedQueue(context)
-            let (events, state) = try await store.perform(on: branchID, organizationID: context.requirePrincipal().organizationID) { state, transaction in
-                try state.callNext(at: queueID, nowMs: transaction.timeMs)
-            }
-            guard let called = events.last?.ticket, called.state == .called else { return Response(status: .noContent) }
-            return try Response.json(TicketEventData(called, state: state))
+        operation.post("/queues/:queue/call-next", use: callNext)
+        for action in CounterCommands.TicketAction.allCases {
+            operation.post("/tickets/:ticket/\(action.rawValue)") { try await act(action, $1) }
         }
-        for action in ["recall", "start", "finish", "no-show"] {
-            operation.post("/tickets/:ticket/\(action)") { _, context -> TicketEventData in
-                let ticket = try await authorizedTicket(context, operating: true)
-                let (events, state) = try await store.perform(on: ticket.branchID, organizationID: context.requirePrincipal().organizationID) {
-                    state,
-                    transaction in
-                    switch action {
-                    case "recall": try state.recall(ticket.id, nowMs: transaction.timeMs)
-                    case "start": try state.start(ticket.id, nowMs: transaction.timeMs)
-                    case "finish": try state.finish(ticket.id, nowMs: transaction.timeMs)
-                    default: try state.noShow(ticket.id, nowMs: transaction.timeMs)
-                    }
-                }
-                return TicketEventData(events.last!.ticket!, state: state)
-            }
-        }
-
         let desk = router.group("/api/v1").add(middleware: RequireAccess(.ticketDesk))
-        desk.get("/queues/:queue/tickets") { _, context -> Line in
-            let (queueID, branchID) = try await authorizedQueue(context, operating: false)
-            let state = try await store.state(of: branchID, organizationID: context.requirePrincipal().organizationID)
-            let now = WallClock.nowMilliseconds()
-            let line = state.line(of: queueID).enumerated().map { index, ticket in
-                WaitingTicket(
-                    id: ticket.id,
-                    number: ticket.number.description,
-                    service: state.services[ticket.serviceID]?.name ?? "",
-                    serviceId: ticket.serviceID,
-                    customerClass: ticket.customerClass,
-                    issuedAt: Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000),
-                    transferredAt: ticket.transferredAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
-                    waitedS: Int((now - ticket.issuedAtMs) / 1000),
-                    position: index + 1
-                )
-            }
-            return Line(queue: .init(state.queues[queueID]!), current: state.current(at: queueID).map { TicketEventData($0, state: state) }, items: line)
+        desk.get("/queues/:queue/tickets", use: line)
+        desk.get("/branches/:branch/operators", use: operators)
+        desk.post("/tickets/:ticket/transfer", use: transfer)
+    }
+
+    @Sendable func changeQueue(_ action: CounterCommands.QueueAction, _ context: TurnoRequestContext) async throws -> QueueChange {
+        let (queueID, branchID) = try await authorizedQueue(context)
+        let (events, state) = try await commands.change(
+            action,
+            queueID: queueID,
+            branchID: branchID,
+            by: context.requirePrincipal(),
+            address: context.clientAddress
+        )
+        let moved = events.dropFirst().compactMap(\.ticket).map { TicketEventData($0, state: state) }
+        return QueueChange(queue: .init(state.queues[queueID]!), reallocated: action == .close ? moved : [])
+    }
+
+    @Sendable func callNext(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let (queueID, branchID) = try await authorizedQueue(context)
+        let (events, state) = try await commands.callNext(queueID: queueID, branchID: branchID, organizationID: context.requirePrincipal().organizationID)
+        guard let called = events.last?.ticket, called.state == .called else { return Response(status: .noContent) }
+        return try Response.json(TicketEventData(called, state: state))
+    }
+
+    @Sendable func act(_ action: CounterCommands.TicketAction, _ context: TurnoRequestContext) async throws -> TicketEventData {
+        let ticket = try await authorizedTicket(context, operating: true)
+        let (events, state) = try await commands.act(action, on: ticket, organizationID: context.requirePrincipal().organizationID)
+        return TicketEventData(events.last!.ticket!, state: state)
+    }
+
+    @Sendable func line(_ request: Request, context: TurnoRequestContext) async throws -> Line {
+        let (queueID, branchID) = try await authorizedQueue(context, operating: false)
+        let state = try await store.state(of: branchID, organizationID: context.requirePrincipal().organizationID)
+        let now = WallClock.nowMilliseconds()
+        let line = state.line(of: queueID).enumerated().map { index, ticket in
+            WaitingTicket(
+                id: ticket.id,
+                number: ticket.number.description,
+                service: state.services[ticket.serviceID]?.name ?? "",
+                serviceId: ticket.serviceID,
+                customerClass: ticket.customerClass,
+                issuedAt: Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000),
+                transferredAt: ticket.transferredAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
+                waitedS: Int((now - ticket.issuedAtMs) / 1000),
+                position: index + 1
+            )
         }
-        desk.get("/branches/:branch/operators") { _, context -> Operators in
-            guard let branchID = context.parameters.get("branch", as: Int64.self) else { throw Problem.notFound("there is no such branch") }
-            let state = try await store.state(of: branchID, organizationID: context.requirePrincipal().organizationID)
-            try QueueAccess.check(context.requirePrincipal(), branch: state.branch)
-            let assignments = state.queues.values.flatMap { queue in queue.operatorIDs.map { ($0, queue.id) } }
-            let items = Dictionary(grouping: assignments, by: \.0).compactMap { id, pairs -> Operator? in
-                guard let user = directory.user(id: id), user.active else { return nil }
-                return Operator(id: id, username: user.username, queues: pairs.map(\.1).sorted())
-            }
-            return Operators(items: items.sorted { $0.username < $1.username })
+        return Line(queue: .init(state.queues[queueID]!), current: state.current(at: queueID).map { TicketEventData($0, state: state) }, items: line)
+    }
+
+    @Sendable func operators(_ request: Request, context: TurnoRequestContext) async throws -> Operators {
+        guard let branchID = context.parameters.get("branch", as: Int64.self) else { throw Problem.notFound("there is no such branch") }
+        let principal = try context.requirePrincipal()
+        let state = try await store.state(of: branchID, organizationID: principal.organizationID)
+        try QueueAccess.check(principal, branch: state.branch)
+        let assignments = state.queues.values.flatMap { queue in queue.operatorIDs.map { ($0, queue.id) } }
+        let items = Dictionary(grouping: assignments, by: \.0).compactMap { id, pairs -> Operator? in
+            guard let user = directory.user(id: id), user.active else { return nil }
+            return Operator(id: id, username: user.username, queues: pairs.map(\.1).sorted())
         }
-        desk.post("/tickets/:ticket/transfer") { request, context -> TicketEventData in
-            let target = try await request.decode(as: TransferRequest.self, context: context).target()
-            let ticket = try await authorizedTicket(context, operating: false)
-            let principal = try context.requirePrincipal()
-            let (events, state) = try await store.perform(on: ticket.branchID, organizationID: principal.organizationID) { state, transaction in
-                let events = try state.transfer(ticket.id, to: target, nowMs: transaction.timeMs)
-                let moved = events.last?.ticket
-                var detail = ["from_service": String(ticket.serviceID), "to_service": String(moved?.serviceID ?? ticket.serviceID)]
-                switch target {
-                case .service: break
-                case .queue(let queue, _): detail["to_queue"] = String(queue)
-                case .colleague(let user, _): (detail["to_user"], detail["to_queue"]) = (String(user), moved?.queueID.map(String.init))
-                }
-                try await Audit.record(
-                    in: transaction,
-                    organizationID: principal.organizationID,
-                    actor: principal.auditName,
-                    action: "ticket.transferred",
-                    target: "ticket:\(ticket.id)",
-                    detail: detail,
-                    address: context.clientAddress
-                )
-                return events
-            }
-            return TicketEventData(events.last!.ticket!, state: state)
-        }
+        return Operators(items: items.sorted { $0.username < $1.username })
+    }
+
+    @Sendable func transfer(_ request: Request, context: TurnoRequestContext) async throws -> TicketEventData {
+        let target = try await request.decode(as: TransferRequest.self, context: context).target()
+        let ticket = try await authorizedTicket(context, operating: false)
+        let (events, state) = try await commands.transfer(ticket, to: target, by: context.requirePrincipal(), address: context.clientAddress)
+        return TicketEventData(events.last!.ticket!, state: state)
     }
 
     /// The queue in the path and its branch, after checking the caller may act on it.

@@ -56,7 +56,7 @@ public struct FleetModule: TurnoModule {
             platform.addBackgroundService(engine)
         }
         platform.addBackgroundService(DronePositions(store: store, hub: platform.hub, logger: platform.logger, interval: .seconds(1)))
-        FleetController(store: store, rules: rules).add(to: router)
+        FleetController(store: store, commands: FleetCommands(store: store), rules: rules).add(to: router)
         let renderer = try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Fleet")
         FleetPages(renderer: renderer, hub: platform.hub, navigation: platform.navigation).add(to: router)
     }

@@ -7,6 +7,7 @@ import TurnoCore
 /// and the statistics. Every route is for the caller's organization only.
 struct FleetController: Sendable {
     let store: FleetStore
+    let commands: FleetCommands
     let rules: FleetRules
 
     // MARK: Request and response types
@@ -126,7 +127,7 @@ struct FleetController: Sendable {
                 priority: priority,
                 createdAt: Date()
             )
-            let (stored, isNew) = try await store.create(delivery, organizationID: organizationID, idempotencyKey: key)
+            let (stored, isNew) = try await commands.post(delivery, organizationID: organizationID, idempotencyKey: key)
             var response = try Self.json(stored, status: isNew ? .created : .ok)
             response.headers[.location] = "/api/v1/deliveries/\(stored.id.uuidString)"
             return response
@@ -154,20 +155,8 @@ struct FleetController: Sendable {
             )
         }
         deliveries.post("/deliveries/:id/cancel") { _, context -> Response in
-            let organizationID = try context.requirePrincipal().organizationID
-            let cancelled = try await Self.retryingConflicts(while: "the delivery kept changing while being cancelled") { () async throws -> Delivery? in
-                let current = try await delivery(context)
-                var cancelled = current
-                try cancelled.cancel(at: Date())
-                var change = FleetStore.Change(deliveries: [(cancelled, current.version, .cancelled)])
-                if let droneID = current.droneID, var drone = try await store.drone(droneID, of: organizationID), drone.deliveryID == current.id {
-                    let readVersion = drone.version
-                    try drone.releaseDelivery()
-                    change.drones.append((drone, readVersion, .changed))
-                }
-                return try await store.apply(change, organizationID: organizationID) ? cancelled : nil
-            }
-            return try Self.json(cancelled)
+            let id = try await delivery(context).id
+            return try Self.json(try await commands.cancel(deliveryID: id, organizationID: context.requirePrincipal().organizationID, at: Date()))
         }
 
         read.get("/drones") { request, context -> DroneList in
@@ -202,7 +191,7 @@ struct FleetController: Sendable {
                 state: body.active == false ? .inactive : .idle,
                 reportsTelemetry: body.reportsTelemetry ?? false
             )
-            var response = try Response.json(try await store.register(drone, organizationID: organizationID), status: .created)
+            var response = try Response.json(try await commands.register(drone, organizationID: organizationID), status: .created)
             response.headers[.location] = "/api/v1/drones/\(id)"
             return response
         }
@@ -289,35 +278,12 @@ struct FleetController: Sendable {
         return drone
     }
 
-    /// Reads a drone and its delivery, applies `change`, and writes both if nobody changed them meanwhile (else
-    /// tries again with what they became). A change the rules refuse is a conflict.
+    /// The drone in the path, changed by `change` (see ``FleetCommands/changeDrone(_:organizationID:_:)``).
     func changeDrone(
         _ context: TurnoRequestContext,
         _ change: (inout Drone, inout Delivery?) throws(FleetRuleViolation) -> Void
     ) async throws -> Drone {
-        let organizationID = try context.requirePrincipal().organizationID
-        return try await Self.retryingConflicts(while: "the drone kept changing while being updated") { () async throws -> Drone? in
-            let current = try await drone(context)
-            var carried: Delivery?
-            if let id = current.deliveryID { carried = try await store.delivery(id, of: organizationID) }
-            var drone = current
-            var delivery = carried
-            try change(&drone, &delivery)
-            var write = FleetStore.Change(drones: [(drone, current.version, drone.version != current.version ? .changed : nil)])
-            if let delivery, let carried, delivery.version != carried.version {
-                write.deliveries.append((delivery, carried.version, FleetStore.DeliveryEvent(for: delivery.state)))
-            }
-            return try await store.apply(write, organizationID: organizationID) ? drone : nil
-        }
-    }
-
-    /// Runs a read–change–write `attempt` again while another writer (the dispatcher, another node) changed what it
-    /// read first (it answers nil); after five conflicts in a row the caller is asked to try again later.
-    static func retryingConflicts<T>(while doing: String, _ attempt: () async throws -> T?) async throws -> T {
-        for _ in 0..<5 {
-            if let done = try await attempt() { return done }
-        }
-        throw Problem(.serviceUnavailable, detail: "\(doing); try again")
+        try await commands.changeDrone(context.parameters.get("id") ?? "", organizationID: context.requirePrincipal().organizationID, change)
     }
 }
 

@@ -19,6 +19,7 @@ public struct SessionsModule: TurnoModule {
         let store = SessionStore(storage: platform.storage)
         SessionsController(
             store: store,
+            commands: SessionCommands(store: store, storage: platform.storage),
             exportLimit: .exports(limiter: platform.rateLimiter, limit: platform.settings.rateLimits.exports)
         ).add(to: router)
         let renderer = try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Sessions")

@@ -109,7 +109,7 @@ struct ImportSessions: AsyncParsableCommand {
         }
         guard exists else { throw Failure("there is no organization \(organization); `turno organization create` makes one") }
 
-        let store = SessionStore(storage: storage)
+        let commands = SessionCommands(store: SessionStore(storage: storage), storage: storage)
         let progress = ProgressLine(label: "import", total: reader.size)
         let nowMs = WallClock.nowMilliseconds()
         var counts = Counts()
@@ -118,7 +118,7 @@ struct ImportSessions: AsyncParsableCommand {
         pending.reserveCapacity(batch)
 
         func save(_ sessions: [ExerciseSession]) async throws {
-            for outcome in try await store.insert(sessions, organizationID: organization) {
+            for outcome in try await commands.record(sessions, organizationID: organization) {
                 switch outcome {
                 case .created: counts.imported += 1
                 case .existing: counts.existing += 1

@@ -299,6 +299,7 @@ struct SessionsAPITests {
         try await withTestServer(database) { server in
             let admin = try await StaffClient.admin(server)
             let store = SessionStore(storage: server.platform.storage)
+            let commands = SessionCommands(store: store, storage: server.platform.storage)
             let organization: Int64 = 1
             let now = WallClock.nowMilliseconds()
             var random = SystemRandomNumberGenerator()
@@ -321,7 +322,7 @@ struct SessionsAPITests {
                     )
                 )
             }
-            sessions = try await store.insert(sessions, organizationID: organization).map(\.session)
+            sessions = try await commands.record(sessions, organizationID: organization).map(\.session)
             // Change some (time, sport, duration) and delete others, through the API like a client.
             for index in stride(from: 0, to: 60, by: 1) {
                 let id = sessions[index].id

@@ -7,6 +7,7 @@ import TurnoCore
 /// `GET|PATCH|DELETE /api/v1/sessions/{id}`, `GET /api/v1/sessions/users` (the athletes), `GET /api/v1/users/{id}/stats`.
 struct SessionsController: Sendable {
     let store: SessionStore
+    let commands: SessionCommands
     /// CSV exports count against `TURNO_RATE_EXPORTS`, as the audit trail's do.
     let exportLimit: RateLimitMiddleware
 
@@ -141,7 +142,7 @@ struct SessionsController: Sendable {
             let key = try await request.idempotencyKey(context: context)
             let fields = try await request.decode(as: SessionFields.self, context: context)
             let session = try validated(fields)
-            let outcome = try await store.insert([session], idempotencyKey: key, organizationID: context.requirePrincipal().organizationID)[0]
+            let outcome = try await commands.record([session], idempotencyKey: key, organizationID: context.requirePrincipal().organizationID)[0]
             if case .created = outcome {
                 return try Response.json(SessionView(outcome.session), status: .created)
             }
@@ -166,7 +167,7 @@ struct SessionsController: Sendable {
                     )
                 }
             }
-            let outcomes = try await store.insert(valid.map(\.session), organizationID: context.requirePrincipal().organizationID)
+            let outcomes = try await commands.record(valid.map(\.session), organizationID: context.requirePrincipal().organizationID)
             for (item, outcome) in zip(valid, outcomes) {
                 if case .created = outcome {
                     results[item.index] = BatchResult(index: item.index, status: 201, session: SessionView(outcome.session))
@@ -186,20 +187,13 @@ struct SessionsController: Sendable {
             let fields = try await request.decode(as: SessionFields.self, context: context)
             let id = try sessionID(context)
             let now = WallClock.nowMilliseconds()
-            guard
-                let changed = try await store.update(
-                    id: id,
-                    organizationID: context.requirePrincipal().organizationID,
-                    { session in
-                        try fields.applied(to: session, nowMs: now)
-                    }
-                )
+            guard let changed = try await commands.change(id: id, with: fields, nowMs: now, organizationID: context.requirePrincipal().organizationID)
             else { throw Problem.notFound("there is no session \(id)") }
             return SessionView(changed)
         }
         write.delete("/:id") { _, context -> Response in
             let id = try sessionID(context)
-            guard try await store.delete(id: id, organizationID: context.requirePrincipal().organizationID) else {
+            guard try await commands.delete(id: id, organizationID: context.requirePrincipal().organizationID) else {
                 throw Problem.notFound("there is no session \(id)")
             }
             return Response(status: .noContent)

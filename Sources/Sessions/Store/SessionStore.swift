@@ -27,103 +27,84 @@ public struct SessionStore: Sendable {
 
     // MARK: Writing
 
-    /// Stores valid sessions in one transaction; a session whose `external_id` is already stored is not stored again,
-    /// nor is anything when the request's idempotency key was used for it before (then the session it made is answered).
-    public func insert(_ sessions: [ExerciseSession], idempotencyKey: IdempotencyKey? = nil, organizationID: Int64) async throws -> [Outcome] {
-        guard !sessions.isEmpty else { return [] }
-        return try await storage.write { transaction in
-            let sql = transaction.sql
-            if let idempotencyKey, case .replay(let id) = try await transaction.claim(idempotencyKey, for: "session") {
-                guard let id = Int64(id), let existing = try await session(id: id, organizationID: organizationID, sql: sql)
-                else { throw DatabaseUnavailable("the session of an earlier request with this key is gone") }
-                return sessions.map { _ in .existing(existing) }
-            }
-            var known = try await existingByExternalID(sessions.compactMap(\.externalID), organizationID: organizationID, sql: sql)
-            var outcomes: [Outcome?] = Array(repeating: nil, count: sessions.count)
-            var fresh: [(index: Int, session: ExerciseSession)] = []
-            var claimed: Set<String> = []
-            for (index, session) in sessions.enumerated() {
-                if let external = session.externalID {
-                    if let stored = known[external] {
-                        outcomes[index] = .existing(stored)
-                        continue
-                    }
-                    // The same external id twice in one batch: the first is stored, the others answer with it.
-                    guard claimed.insert(external).inserted else { continue }
+    /// Stores valid sessions with their roll-ups and athlete sums; a session whose `external_id` is already stored is
+    /// not stored again (the stored one is answered).
+    func insert(_ sessions: [ExerciseSession], organizationID: Int64, in transaction: Transaction) async throws -> [Outcome] {
+        let sql = transaction.sql
+        var known = try await existingByExternalID(sessions.compactMap(\.externalID), organizationID: organizationID, sql: sql)
+        var outcomes: [Outcome?] = Array(repeating: nil, count: sessions.count)
+        var fresh: [(index: Int, session: ExerciseSession)] = []
+        var claimed: Set<String> = []
+        for (index, session) in sessions.enumerated() {
+            if let external = session.externalID {
+                if let stored = known[external] {
+                    outcomes[index] = .existing(stored)
+                    continue
                 }
-                fresh.append((index, session))
+                // The same external id twice in one batch: the first is stored, the others answer with it.
+                guard claimed.insert(external).inserted else { continue }
             }
-            for chunk in fresh.chunks(of: 500) {
-                let values = chunk.map { item -> SQLQueryString in
-                    let s = item.session
-                    return """
-                        (\(bind: organizationID), \(bind: s.userID), \(bind: s.sport.rawValue), \(bind: s.startedAtMs), \(bind: s.durationS), \(bind: s.distanceM),
-                         \(bind: s.caloriesKcal), \(bind: s.avgHrBpm), \(bind: s.maxHrBpm), \(bind: s.elevationGainM), \(bind: s.notes), \(bind: s.externalID),
-                         \(bind: s.createdAtMs))
-                        """
-                }
-                let insert: SQLQueryString = """
-                    INSERT INTO sessions (organization_id, user_id, sport, started_at_ms, duration_s, distance_m, calories_kcal, avg_hr_bpm, max_hr_bpm,
-                                          elevation_gain_m, notes, external_id, created_at_ms)
-                    VALUES \(values.joined(separator: ", ")) RETURNING id
+            fresh.append((index, session))
+        }
+        for chunk in fresh.chunks(of: 500) {
+            let values = chunk.map { item -> SQLQueryString in
+                let s = item.session
+                return """
+                    (\(bind: organizationID), \(bind: s.userID), \(bind: s.sport.rawValue), \(bind: s.startedAtMs), \(bind: s.durationS), \(bind: s.distanceM),
+                     \(bind: s.caloriesKcal), \(bind: s.avgHrBpm), \(bind: s.maxHrBpm), \(bind: s.elevationGainM), \(bind: s.notes), \(bind: s.externalID),
+                     \(bind: s.createdAtMs))
                     """
-                // Rows of one statement take increasing ids in the order of their VALUES.
-                let ids = try await sql.raw(insert).all().map { try $0.decode(column: "id", as: Int64.self) }.sorted()
-                guard ids.count == chunk.count else { throw DatabaseUnavailable("the database stored \(ids.count) of \(chunk.count) sessions") }
-                for (item, id) in zip(chunk, ids) {
-                    var stored = item.session
-                    stored.id = id
-                    outcomes[item.index] = .created(stored)
-                    if let external = stored.externalID { known[external] = stored }
-                }
             }
-            for (index, session) in sessions.enumerated() where outcomes[index] == nil {
-                outcomes[index] = .existing(known[session.externalID!]!)
+            let insert: SQLQueryString = """
+                INSERT INTO sessions (organization_id, user_id, sport, started_at_ms, duration_s, distance_m, calories_kcal, avg_hr_bpm, max_hr_bpm,
+                                      elevation_gain_m, notes, external_id, created_at_ms)
+                VALUES \(values.joined(separator: ", ")) RETURNING id
+                """
+            // Rows of one statement take increasing ids in the order of their VALUES.
+            let ids = try await sql.raw(insert).all().map { try $0.decode(column: "id", as: Int64.self) }.sorted()
+            guard ids.count == chunk.count else { throw DatabaseUnavailable("the database stored \(ids.count) of \(chunk.count) sessions") }
+            for (item, id) in zip(chunk, ids) {
+                var stored = item.session
+                stored.id = id
+                outcomes[item.index] = .created(stored)
+                if let external = stored.externalID { known[external] = stored }
             }
-            let created = outcomes.compactMap { if case .created(let session)? = $0 { session } else { nil } }
-            if let idempotencyKey, let first = outcomes.first??.session.id { try await transaction.remember(idempotencyKey, made: "session", id: first) }
-            try await addToRollups(created, organizationID: organizationID, sql: sql)
-            try await addToAthletes(created, organizationID: organizationID, sql: sql)
-            return outcomes.map { $0! }
         }
+        for (index, session) in sessions.enumerated() where outcomes[index] == nil {
+            outcomes[index] = .existing(known[session.externalID!]!)
+        }
+        let created = outcomes.compactMap { if case .created(let session)? = $0 { session } else { nil } }
+        try await addToRollups(created, organizationID: organizationID, sql: sql)
+        try await addToAthletes(created, organizationID: organizationID, sql: sql)
+        return outcomes.map { $0! }
     }
 
-    /// Changes a stored session; nil when there is no such session in the organization.
-    public func update(id: Int64, organizationID: Int64, _ change: (ExerciseSession) throws -> ExerciseSession) async throws -> ExerciseSession? {
-        try await storage.write { transaction in
-            let sql = transaction.sql
-            guard let before = try await session(id: id, organizationID: organizationID, sql: sql) else { return nil }
-            let after = try change(before)
-            if let external = after.externalID, external != before.externalID,
-                try await existingByExternalID([external], organizationID: organizationID, sql: sql)[external] != nil
-            {
-                throw SessionRuleViolation.duplicateExternalID(external)
-            }
-            try await sql.raw(
-                """
-                UPDATE sessions SET user_id = \(bind: after.userID), sport = \(bind: after.sport.rawValue), started_at_ms = \(bind: after.startedAtMs),
-                    duration_s = \(bind: after.durationS), distance_m = \(bind: after.distanceM), calories_kcal = \(bind: after.caloriesKcal),
-                    avg_hr_bpm = \(bind: after.avgHrBpm), max_hr_bpm = \(bind: after.maxHrBpm), elevation_gain_m = \(bind: after.elevationGainM),
-                    notes = \(bind: after.notes), external_id = \(bind: after.externalID)
-                WHERE id = \(bind: id)
-                """
-            ).run()
-            try await recomputeRollups(of: [before, after], organizationID: organizationID, sql: sql)
-            try await recomputeAthletes([before.userID, after.userID], organizationID: organizationID, sql: sql)
-            return after
+    /// Writes the changed session over the stored one, with its roll-ups and athlete sums.
+    func replace(_ before: ExerciseSession, with after: ExerciseSession, organizationID: Int64, in transaction: Transaction) async throws {
+        let sql = transaction.sql
+        if let external = after.externalID, external != before.externalID,
+            try await existingByExternalID([external], organizationID: organizationID, sql: sql)[external] != nil
+        {
+            throw SessionRuleViolation.duplicateExternalID(external)
         }
+        try await sql.raw(
+            """
+            UPDATE sessions SET user_id = \(bind: after.userID), sport = \(bind: after.sport.rawValue), started_at_ms = \(bind: after.startedAtMs),
+                duration_s = \(bind: after.durationS), distance_m = \(bind: after.distanceM), calories_kcal = \(bind: after.caloriesKcal),
+                avg_hr_bpm = \(bind: after.avgHrBpm), max_hr_bpm = \(bind: after.maxHrBpm), elevation_gain_m = \(bind: after.elevationGainM),
+                notes = \(bind: after.notes), external_id = \(bind: after.externalID)
+            WHERE id = \(bind: before.id)
+            """
+        ).run()
+        try await recomputeRollups(of: [before, after], organizationID: organizationID, sql: sql)
+        try await recomputeAthletes([before.userID, after.userID], organizationID: organizationID, sql: sql)
     }
 
-    /// Deletes a session; false when there is no such session in the organization.
-    public func delete(id: Int64, organizationID: Int64) async throws -> Bool {
-        try await storage.write { transaction in
-            let sql = transaction.sql
-            guard let session = try await session(id: id, organizationID: organizationID, sql: sql) else { return false }
-            try await sql.raw("DELETE FROM sessions WHERE id = \(bind: id)").run()
-            try await recomputeRollups(of: [session], organizationID: organizationID, sql: sql)
-            try await recomputeAthletes([session.userID], organizationID: organizationID, sql: sql)
-            return true
-        }
+    /// Deletes a stored session, with its roll-ups and athlete sums.
+    func delete(_ session: ExerciseSession, organizationID: Int64, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("DELETE FROM sessions WHERE id = \(bind: session.id)").run()
+        try await recomputeRollups(of: [session], organizationID: organizationID, sql: transaction.sql)
+        try await recomputeAthletes([session.userID], organizationID: organizationID, sql: transaction.sql)
     }
 
     private func existingByExternalID(_ ids: [String], organizationID: Int64, sql: any SQLDatabase) async throws -> [String: ExerciseSession] {
@@ -258,7 +239,7 @@ public struct SessionStore: Sendable {
         try await storage.read { sql in try await session(id: id, organizationID: organizationID, sql: sql) }
     }
 
-    private func session(id: Int64, organizationID: Int64, sql: any SQLDatabase) async throws -> ExerciseSession? {
+    func session(id: Int64, organizationID: Int64, sql: any SQLDatabase) async throws -> ExerciseSession? {
         try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM sessions WHERE id = \(bind: id) AND organization_id = \(bind: organizationID)")
             .first().map(Self.session(from:))
     }

@@ -3,7 +3,7 @@
 `map_case` makes schema-valid (positive) requests also keep the rules that involve more than one value, which JSON
 Schema cannot state and the document states in words; negative requests are left alone:
 
-- sessions: `started_at` not in the future; `distance_m` within the sport's longest distance and fastest average
+- sessions: `started_at` not in the future and on a day its month has; `distance_m` within the sport's longest distance and fastest average
   speed over `duration_s`; `avg_hr_bpm` not above `max_hr_bpm` (a PATCH is checked together with the stored session,
   so a change of one of these fields brings the others it is checked against);
 - deliveries: destination not the origin, and a trip some drone able to lift the parcel can fly;
@@ -46,6 +46,10 @@ def _plausible_session(session, change):
             session["started_at"] = "2020" + started[4:]
         elif year == 2000:  # an offset could put it in 1999
             session["started_at"] = "2001" + started[4:]
+    started = session.get("started_at")
+    if isinstance(started, str) and re.match(r"^[0-9]{4}-[0-9]{2}-(29|30|31)", started):
+        # The generator writes days the month may not have (2020-11-31); the API refuses them as not a time.
+        session["started_at"] = started[:8] + "28" + started[10:]
     if change and any(name in session for name in ("distance_m", "sport", "duration_s")):
         session.setdefault("sport", "other")
         session.setdefault("duration_s", 3600)

@@ -278,11 +278,12 @@ func receiveOverWebSocket(
     return (received.withLock { $0 }, close)
 }
 
-/// Collects live messages from a WebSocket until `count` have arrived (or the connection ends), running `act` beside the
-/// reading with what has arrived so far: a test can wait for one message before it causes the next.
+/// Collects live messages from a WebSocket until `count` of those `counted` have arrived (or the connection ends), running
+/// `act` beside the reading with what has arrived so far: a test can wait for one message before it causes the next.
 func receiveOverWebSocket(
     url: String,
     count: Int,
+    counting counted: @escaping @Sendable (ReceivedMessage) -> Bool = { _ in true },
     meanwhile act: @escaping @Sendable (_ received: @escaping @Sendable () -> [ReceivedMessage]) async throws -> Void
 ) async throws -> (messages: [ReceivedMessage], close: WebSocketCloseFrame?) {
     let received = ReceivedMessages()
@@ -292,7 +293,8 @@ func receiveOverWebSocket(
             group.addTask {
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message else { continue }
-                    if received.append(try JSONDecoder().decode(ReceivedMessage.self, from: Data(text.utf8))) >= count { break }
+                    received.append(try JSONDecoder().decode(ReceivedMessage.self, from: Data(text.utf8)))
+                    if received.all.filter(counted).count >= count { break }
                 }
             }
             // The first failure ends the other task too (leaving the group cancels it).
@@ -309,12 +311,8 @@ final class ReceivedMessages: Sendable {
 
     var all: [ReceivedMessage] { list.withLock { $0 } }
 
-    /// Adds one and returns how many there are now.
-    func append(_ message: ReceivedMessage) -> Int {
-        list.withLock { list in
-            list.append(message)
-            return list.count
-        }
+    func append(_ message: ReceivedMessage) {
+        list.withLock { $0.append(message) }
     }
 }
 

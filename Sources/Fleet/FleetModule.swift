@@ -55,8 +55,8 @@ public struct FleetModule: TurnoModule {
             platform.addEventConsumer(engine)
             platform.addBackgroundService(engine)
         }
-        platform.addBackgroundService(DronePositions(store: store, hub: platform.hub, logger: platform.logger, interval: .seconds(1)))
-        FleetController(store: store, commands: FleetCommands(store: store), rules: rules).add(to: router)
+        platform.addBackgroundService(DronePositions(store: store, hub: platform.hub, logger: platform.logger, clock: platform.clock, interval: .seconds(1)))
+        FleetController(store: store, commands: FleetCommands(store: store), rules: rules, clock: platform.clock).add(to: router)
         let renderer = try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Fleet")
         FleetPages(renderer: renderer, hub: platform.hub, navigation: platform.navigation).add(to: router)
     }

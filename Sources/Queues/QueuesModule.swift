@@ -56,13 +56,15 @@ public struct QueuesModule: TurnoModule {
         platform.addEventConsumer(TicketPositions(store: store, hub: platform.hub, logger: platform.logger))
         platform.addBackgroundService(DailyRollover(store: store, storage: platform.storage, logger: platform.logger, interval: .seconds(60)))
         SetupController(store: store, commands: SetupCommands(store: store, storage: platform.storage)).add(to: router)
-        CounterController(store: store, commands: CounterCommands(store: store), directory: platform.identity.directory).add(to: router)
-        DashboardController(store: store).add(to: router)
+        CounterController(store: store, commands: CounterCommands(store: store), directory: platform.identity.directory, clock: platform.clock).add(to: router)
+        DashboardController(store: store, clock: platform.clock).add(to: router)
         let tickets = PublicTicketsController(
             store: store,
+            commands: TicketCommands(store: store),
             hub: platform.hub,
             limiter: platform.rateLimiter,
-            anonymousIssueLimit: try QueueSettings(config: platform.settings.config).anonymousIssueLimit
+            anonymousIssueLimit: try QueueSettings(config: platform.settings.config).anonymousIssueLimit,
+            clock: platform.clock
         )
         tickets.add(to: router)
         PagesController(

@@ -6,7 +6,7 @@ import TurnoCore
 public struct SessionsModule: TurnoModule {
     public let name = "sessions"
     public var migrations: [Migration] { SessionSchema.migrations }
-    public let pages: [PageLink] = [PageLink(title: "Athletes", path: "/sessions"), PageLink(title: "Athlete sessions", path: "/sessions/users/{id}")]
+    public let pages: [PageLink] = [PageLink(title: "Athletes", path: "/sessions"), PageLink(title: "Athlete sessions", path: "/sessions/users/{user}")]
 
     public let staffPages = [StaffPage(path: "/sessions", titles: ["en": "Sessions", "it": "Sessioni"])]
 
@@ -20,6 +20,7 @@ public struct SessionsModule: TurnoModule {
         SessionsController(
             store: store,
             commands: SessionCommands(store: store, storage: platform.storage),
+            clock: platform.clock,
             exportLimit: .exports(limiter: platform.rateLimiter, limit: platform.settings.rateLimits.exports)
         ).add(to: router)
         let renderer = try PageRenderer.load(resources: Bundle.module.url(forResource: "Resources", withExtension: nil), module: "Sessions")

@@ -6,6 +6,8 @@ import Synchronization
 public struct Platform: Sendable {
     public let settings: ServerSettings
     public let storage: Storage
+    /// The time of day and the waits of periodic work, for every module (the system's, or a test's).
+    public var clock: any ServerClock { storage.clock }
     public let hub: LiveHub
     public let identity: Identity
     public let rateLimiter: RateLimiter
@@ -24,11 +26,16 @@ public struct Platform: Sendable {
     let background = BackgroundServices()
 
     /// Opens the database, applies the modules' migrations and prepares the live hub.
-    public static func open(settings: ServerSettings, modules: [any TurnoModule], logger: Logger) async throws -> Platform {
+    public static func open(
+        settings: ServerSettings,
+        modules: [any TurnoModule],
+        logger: Logger,
+        clock: any ServerClock = SystemClock()
+    ) async throws -> Platform {
         for module in modules { try module.checkSettings(settings.config) }
         // Metrics objects created before the bootstrap would report nowhere.
         _ = TurnoMetrics.registry
-        let storage = try await Storage.open(settings.database, migrations: modules.flatMap(\.migrations), logger: logger)
+        let storage = try await Storage.open(settings.database, migrations: modules.flatMap(\.migrations), logger: logger, clock: clock)
         let hub = LiveHub(replayCapacity: settings.liveReplayCapacity, clientBuffer: settings.liveClientBuffer, logger: logger)
         // Read before loading anything, so that whatever is committed from here on reaches us through the feed.
         let latest = try await storage.latestSequence()

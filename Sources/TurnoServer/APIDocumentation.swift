@@ -10,6 +10,9 @@ struct APIDocumentation: Sendable {
     let document: Data
     /// `docs.js` and `docs.css`, by file name.
     let assets: [String: Asset]
+    /// Rendered on the first request for it, then kept: it takes a noticeable share of a second, which every start
+    /// (and every test server) would otherwise pay.
+    let docsPage: RenderedOnce
 
     /// A file under `/docs/assets/`. Served like the modules' assets (`PageRenderer.assetResponse`), whose loader this
     /// page cannot use: it expects a module's templates and strings, and the page is rendered here in Swift.
@@ -25,7 +28,9 @@ struct APIDocumentation: Sendable {
         else {
             throw SettingsError("the OpenAPI document or the /docs assets are missing from the installation")
         }
-        document = try Data(contentsOf: url)
+        let document = try Data(contentsOf: url)
+        self.document = document
+        docsPage = RenderedOnce { try Self.page(document) }
         var assets: [String: Asset] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
             let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
@@ -37,32 +42,33 @@ struct APIDocumentation: Sendable {
     }
 
     func add(to router: Router<TurnoRequestContext>) throws {
-        let document = self.document
-        let assets = self.assets
-        // Rendered on the first request for it, then kept: it takes a noticeable share of a second, which every
-        // start (and every test server) would otherwise pay.
-        let page = RenderedOnce { try Self.page(document) }
-        router.get("/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
+        router.get("/openapi.json", use: openAPIDocument)
+        router.get("/docs", use: docs)
+        router.get("/docs/assets/:file", use: asset)
+    }
+
+    @Sendable func openAPIDocument(_ request: Request, context: TurnoRequestContext) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
+    }
+
+    @Sendable func docs(_ request: Request, context: TurnoRequestContext) throws -> Response {
+        let html = try docsPage.value()
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    @Sendable func asset(_ request: Request, context: TurnoRequestContext) throws -> Response {
+        guard let name = context.parameters.get("file"), let asset = assets[name] else {
+            throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
         }
-        router.get("/docs") { _, _ in
-            let html = try page.value()
-            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        // Revalidated by ETag, as the other assets: a new version is picked up at once, an unchanged one costs a 304.
+        if request.headers[.ifNoneMatch] == asset.etag {
+            return Response(status: .notModified, headers: [.eTag: asset.etag])
         }
-        router.get("/docs/assets/:file") { request, context -> Response in
-            guard let name = context.parameters.get("file"), let asset = assets[name] else {
-                throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
-            }
-            // Revalidated by ETag, as the other assets: a new version is picked up at once, an unchanged one costs a 304.
-            if request.headers[.ifNoneMatch] == asset.etag {
-                return Response(status: .notModified, headers: [.eTag: asset.etag])
-            }
-            return Response(
-                status: .ok,
-                headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
-                body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes))
-            )
-        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes))
+        )
     }
 
     /// The `/docs` page for the OpenAPI document `document`, made on the first request for it.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Fleet
 import Foundation
 import Synchronization
+import TurnoCore
 
 /// `turno bench dispatch`: optimal against greedy dispatch on a reproducible random city, and the simulator's tick.
 struct BenchDispatch: AsyncParsableCommand {
@@ -92,35 +93,26 @@ struct BenchDispatch: AsyncParsableCommand {
 /// The parts of the fleet API the client commands read.
 struct FleetClient: Sendable {
     let api: APIClient
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-            return try Date(text, strategy: .iso8601)
-        }
-        return decoder
-    }()
 
     struct Drones: Decodable { var drones: [Drone] }
     struct Zones: Decodable {
         var bounds: Bounds
         var zones: [Zone]
     }
-    struct ChargingPoints: Decodable { var charging_points: [ChargingPoint] }
+    struct ChargingPoints: Decodable { var chargingPoints: [ChargingPoint] }
 
     func map() async throws -> FleetMap {
-        let zones = try Self.decoder.decode(Zones.self, from: try await api.send(.GET, "/api/v1/zones"))
-        let points = try Self.decoder.decode(ChargingPoints.self, from: try await api.send(.GET, "/api/v1/charging-points"))
-        return FleetMap(bounds: zones.bounds, zones: zones.zones, chargingPoints: points.charging_points)
+        let zones = try JSONCoding.decoder.decode(Zones.self, from: try await api.send(.GET, "/api/v1/zones"))
+        let points = try JSONCoding.decoder.decode(ChargingPoints.self, from: try await api.send(.GET, "/api/v1/charging-points"))
+        return FleetMap(bounds: zones.bounds, zones: zones.zones, chargingPoints: points.chargingPoints)
     }
 
     func drones() async throws -> [Drone] {
-        try Self.decoder.decode(Drones.self, from: try await api.send(.GET, "/api/v1/drones")).drones
+        try JSONCoding.decoder.decode(Drones.self, from: try await api.send(.GET, "/api/v1/drones")).drones
     }
 
     func delivery(_ id: UUID) async throws -> Delivery {
-        try Self.decoder.decode(Delivery.self, from: try await api.send(.GET, "/api/v1/deliveries/\(id.uuidString)"))
+        try JSONCoding.decoder.decode(Delivery.self, from: try await api.send(.GET, "/api/v1/deliveries/\(id.uuidString)"))
     }
 }
 

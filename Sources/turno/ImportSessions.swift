@@ -111,7 +111,7 @@ struct ImportSessions: AsyncParsableCommand {
 
         let commands = SessionCommands(store: SessionStore(storage: storage), storage: storage)
         let progress = ProgressLine(label: "import", total: reader.size)
-        let nowMs = WallClock.nowMilliseconds()
+        let nowMs = SystemClock().nowMilliseconds()
         var counts = Counts()
         var read = 0
         var pending: [ExerciseSession] = []

@@ -171,9 +171,8 @@ struct LoadgenSessions: AsyncParsableCommand {
         var result = await withTaskGroup(of: Ingest.self) { group in
             for _ in 0..<Self.workers {
                 group.addTask {
-                    let encoder = JSONEncoder()
-                    encoder.keyEncodingStrategy = .convertToSnakeCase
-                    let decoder = JSONDecoder()
+                    let encoder = JSONCoding.encoder
+                    let decoder = JSONCoding.decoder
                     var ingest = Ingest()
                     while true {
                         let index = nextBatch.take()
@@ -185,7 +184,7 @@ struct LoadgenSessions: AsyncParsableCommand {
                             try? await Task.sleep(until: due, clock: .continuous)
                         }
                         guard ContinuousClock.now < deadline else { return ingest }
-                        let nowMs = WallClock.nowMilliseconds()
+                        let nowMs = SystemClock().nowMilliseconds()
                         var random = SystemRandomNumberGenerator()
                         let request = BatchRequest(
                             sessions: (0..<count).map { offset in
@@ -231,7 +230,7 @@ struct LoadgenSessions: AsyncParsableCommand {
         var latencyMs: Double
     }
 
-    /// The parts of `GET /api/v1/users/{id}/stats` the CSV shows.
+    /// The parts of `GET /api/v1/users/{user}/stats` the CSV shows.
     struct StatisticsAnswer: Decodable {
         var totals: Totals
         var streaks: Streaks
@@ -253,8 +252,7 @@ struct LoadgenSessions: AsyncParsableCommand {
         return try await withThrowingTaskGroup(of: [UserStatistics].self) { group in
             for _ in 0..<Self.workers {
                 group.addTask {
-                    let decoder = JSONDecoder()
-                    decoder.keyDecodingStrategy = .convertFromSnakeCase
+                    let decoder = JSONCoding.decoder
                     var read: [UserStatistics] = []
                     while true {
                         let index = next.take()
@@ -414,7 +412,7 @@ struct Athlete: Sendable {
         var fields = SessionFields(
             userID: id,
             sport: sport.rawValue,
-            startedAt: SessionTime.format(startedAtMs),
+            startedAt: Timestamp.format(milliseconds: startedAtMs),
             durationS: seconds,
             caloriesKcal: (Double(seconds) / 60 * effort.kcalPerMinute * Double.random(in: 0.85...1.15, using: &random)).rounded(),
             externalID: externalID

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TurnoCore
 
 @testable import Fleet
 
@@ -77,7 +78,7 @@ struct ModelTests {
             chargingPointID: "cp-north"
         )
         let delivery = Fixture.delivery(1, from: Point(x: 1, y: 2), to: Point(x: 3, y: 4))
-        let encoder = JSONEncoder()
+        let encoder = JSONCoding.encoder
         let droneJSON = try #require(String(data: encoder.encode(drone), encoding: .utf8))
         for key in ["\"delivery_id\"", "\"charging_point_id\"", "\"reports_telemetry\"", "\"battery\"", "\"version\""] { #expect(droneJSON.contains(key)) }
         let deliveryJSON = try #require(String(data: encoder.encode(delivery), encoding: .utf8))
@@ -85,11 +86,11 @@ struct ModelTests {
         let mapJSON = try #require(String(data: encoder.encode(map), encoding: .utf8))
         for key in ["\"min_x\"", "\"max_y\"", "\"charging_points\""] { #expect(mapJSON.contains(key)) }
         #expect(DeliveryState.pickedUp.rawValue == "picked_up")
-        #expect(try JSONDecoder().decode(Drone.self, from: encoder.encode(drone)) == drone)
-        #expect(try JSONDecoder().decode(Delivery.self, from: encoder.encode(delivery)) == delivery)
-        #expect(try JSONDecoder().decode(FleetMap.self, from: encoder.encode(map)) == map)
+        #expect(try JSONCoding.decoder.decode(Drone.self, from: encoder.encode(drone)) == drone)
+        #expect(try JSONCoding.decoder.decode(Delivery.self, from: encoder.encode(delivery)) == delivery)
+        #expect(try JSONCoding.decoder.decode(FleetMap.self, from: encoder.encode(map)) == map)
         let specification = try #require(rules.specifications[.light])
-        #expect(try JSONDecoder().decode(DroneSpecification.self, from: encoder.encode(specification)) == specification)
+        #expect(try JSONCoding.decoder.decode(DroneSpecification.self, from: encoder.encode(specification)) == specification)
     }
 
     @Test("energy grows with distance and with payload, and a light drone at the default rates flies 20 km empty")

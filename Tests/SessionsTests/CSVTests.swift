@@ -192,7 +192,7 @@ struct CSVTests {
         ] as [(String, Int64?)]
     )
     func parseTimes(text: String, ms: Int64?) {
-        #expect(SessionTime.parse(text) == ms)
+        #expect(Timestamp.parse(text) == ms)
     }
 
     @Test(
@@ -203,22 +203,21 @@ struct CSVTests {
     )
     func impossibleTimes(text: String) {
         // Foundation's ISO-8601 parser alone would roll these over (February 30 to March 2, 24:00 to the next midnight).
-        #expect(SessionTime.parse(text) == nil)
+        #expect(Timestamp.parse(text) == nil)
     }
 
     @Test("a time written reads back as the same instant (property)")
     func timesRoundTrip() {
-        #expect(SessionTime.format(Civil.utcMs(2026, 11, 21, 7, 30)) == "2026-11-21T07:30:00Z")
+        #expect(Timestamp.format(milliseconds: Civil.utcMs(2026, 11, 21, 7, 30)) == "2026-11-21T07:30:00.000Z")
         var random = SeededRandom(seed: 8601)
         for _ in 0..<2_000 {
             let seconds = Int64.random(in: 946_684_800...4_102_444_800, using: &random)
-            #expect(SessionTime.parse(SessionTime.format(seconds * 1000)) == seconds * 1000)
+            #expect(Timestamp.parse(Timestamp.format(milliseconds: seconds * 1000)) == seconds * 1000)
         }
-        // The API takes milliseconds (…07:30:00.250Z) and stores them, but writes whole seconds: an export read back,
-        // or a time read and sent back, moves the session.
-        withKnownIssue("SessionTime.format drops the milliseconds") {
-            #expect(SessionTime.parse(SessionTime.format(Civil.utcMs(2026, 11, 21, 7, 30) + 250)) == Civil.utcMs(2026, 11, 21, 7, 30) + 250)
-        }
+        // The API takes milliseconds (…07:30:00.250Z) and stores them: it writes them back too, so an export read back,
+        // or a time read and sent back, keeps the session where it was.
+        #expect(Timestamp.format(milliseconds: Civil.utcMs(2026, 11, 21, 7, 30) + 250) == "2026-11-21T07:30:00.250Z")
+        #expect(Timestamp.parse(Timestamp.format(milliseconds: Civil.utcMs(2026, 11, 21, 7, 30) + 250)) == Civil.utcMs(2026, 11, 21, 7, 30) + 250)
     }
 }
 
@@ -230,7 +229,7 @@ private struct FieldsOf {
         fields = SessionFields(
             userID: session.userID,
             sport: session.sport.rawValue,
-            startedAt: SessionTime.format(session.startedAtMs),
+            startedAt: Timestamp.format(milliseconds: session.startedAtMs),
             durationS: session.durationS,
             distanceM: session.distanceM,
             caloriesKcal: session.caloriesKcal,

@@ -12,7 +12,7 @@ struct AuditCoverageTests {
         "POST /api/v1/auth/refresh": "anonymous, with the refresh token; the sign-in it continues was recorded",
         "DELETE /api/v1/tickets/{ticket}": "the customer cancelling with their ticket's token, anonymously",
         "POST /api/v1/tickets/{ticket}/rating": "the customer rating with their ticket's token, anonymously",
-        "POST /api/v1/drones/{id}/telemetry": "a measurement a drone sends every second, not a change; the drone's state keeps it",
+        "POST /api/v1/drones/{drone}/telemetry": "a measurement a drone sends every second, not a change; the drone's state keeps it",
     ]
 
     struct Step {
@@ -88,10 +88,10 @@ struct AuditCoverageTests {
                     path: "/api/v1/users",
                     body: #"{"username":"newcomer","password":"a long password","role":"operator","branch_ids":[1]}"#
                 ),
-                Step(method: .PATCH, route: "/api/v1/users/{id}", path: "/api/v1/users/3", body: #"{"role":"reception"}"#),
-                Step(method: .DELETE, route: "/api/v1/users/{id}", path: "/api/v1/users/3", body: nil),
+                Step(method: .PATCH, route: "/api/v1/users/{user}", path: "/api/v1/users/3", body: #"{"role":"reception"}"#),
+                Step(method: .DELETE, route: "/api/v1/users/{user}", path: "/api/v1/users/3", body: nil),
                 Step(method: .POST, route: "/api/v1/api-keys", path: "/api/v1/api-keys", body: #"{"name":"spare","scopes":["tickets:issue"]}"#),
-                Step(method: .DELETE, route: "/api/v1/api-keys/{id}", path: "/api/v1/api-keys/2", body: nil),
+                Step(method: .DELETE, route: "/api/v1/api-keys/{key}", path: "/api/v1/api-keys/2", body: nil),
                 Step(
                     method: .POST,
                     route: "/api/v1/sessions",
@@ -106,10 +106,10 @@ struct AuditCoverageTests {
                     body: #"{"sessions":[{"user_id":"u1","sport":"ride","started_at":"\#(start)","duration_s":3600}]}"#,
                     asKey: true
                 ),
-                Step(method: .PATCH, route: "/api/v1/sessions/{id}", path: "/api/v1/sessions/1", body: #"{"duration_s":1900}"#),
-                Step(method: .DELETE, route: "/api/v1/sessions/{id}", path: "/api/v1/sessions/1", body: nil),
+                Step(method: .PATCH, route: "/api/v1/sessions/{session}", path: "/api/v1/sessions/1", body: #"{"duration_s":1900}"#),
+                Step(method: .DELETE, route: "/api/v1/sessions/{session}", path: "/api/v1/sessions/1", body: nil),
                 Step(method: .POST, route: "/api/v1/drones", path: "/api/v1/drones", body: #"{"id":"d-1","type":"medium","position":{"x":1000,"y":1000}}"#),
-                Step(method: .PATCH, route: "/api/v1/drones/{id}", path: "/api/v1/drones/d-1", body: #"{"state":"offline"}"#),
+                Step(method: .PATCH, route: "/api/v1/drones/{drone}", path: "/api/v1/drones/d-1", body: #"{"state":"offline"}"#),
                 Step(
                     method: .POST,
                     route: "/api/v1/deliveries",
@@ -126,12 +126,12 @@ struct AuditCoverageTests {
                     operations.keys.filter { ["post", "patch", "put", "delete"].contains($0) }.map { "\($0.uppercased()) \(path)" }
                 }
             )
-            let walked = Set(steps.map { "\($0.method.rawValue) \($0.route)" } + ["POST /api/v1/deliveries/{id}/cancel", "POST /api/v1/auth/logout"])
+            let walked = Set(steps.map { "\($0.method.rawValue) \($0.route)" } + ["POST /api/v1/deliveries/{delivery}/cancel", "POST /api/v1/auth/logout"])
             #expect(documented == walked.union(Self.exempt.keys), "not walked: \(documented.subtracting(walked).subtracting(Self.exempt.keys).sorted())")
 
             let auditCount = { try await Self.auditRows(admin) }
             var deliveryID = ""
-            for step in steps + [Step(method: .POST, route: "/api/v1/deliveries/{id}/cancel", path: "", body: nil)] {
+            for step in steps + [Step(method: .POST, route: "/api/v1/deliveries/{delivery}/cancel", path: "", body: nil)] {
                 let before = try await auditCount()
                 let path = step.path.isEmpty ? "/api/v1/deliveries/\(deliveryID)/cancel" : step.path
                 var headers: [(String, String)] = step.body == nil ? [] : [("Content-Type", "application/json")]

@@ -15,18 +15,7 @@ struct FleetAPITests {
         turnoModules.filter { $0.name != "fleet" } + [FleetModule(tick: .milliseconds(50), simulate: simulate, simulationSpeed: 300, dispatches: dispatches)]
     }
 
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
-            else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a date: \(text)"))
-            }
-            return date
-        }
-        return decoder
-    }()
+    static let decoder = JSONCoding.decoder
 
     static func decode<T: Decodable>(_ type: T.Type, _ body: String) throws -> T {
         try decoder.decode(T.self, from: Data(body.utf8))
@@ -35,8 +24,8 @@ struct FleetAPITests {
     struct Deliveries: Decodable { var deliveries: [Delivery] }
     struct Stats: Decodable {
         var backlog: Int
-        var delivered_last_hour: Int
-        var delivery_time_seconds: [String: Double?]
+        var deliveredLastHour: Int
+        var deliveryTimeSeconds: [String: Double?]
     }
     struct Drones: Decodable { var drones: [Drone] }
 
@@ -106,8 +95,8 @@ struct FleetAPITests {
             let drones = try Self.decode(Drones.self, try await admin.call(.GET, "/api/v1/drones").body).drones
             #expect(drones.allSatisfy { $0.deliveryID == nil && [.idle, .returning, .charging].contains($0.state) })
             let stats = try Self.decode(Stats.self, try await admin.call(.GET, "/api/v1/fleet/stats").body)
-            #expect(stats.backlog == 0 && stats.delivered_last_hour == 5)
-            #expect(stats.delivery_time_seconds["p50"] != nil)
+            #expect(stats.backlog == 0 && stats.deliveredLastHour == 5)
+            #expect(stats.deliveryTimeSeconds["p50"] != nil)
         }
     }
 

@@ -90,7 +90,7 @@ struct IdempotencyTests {
             let heavier = #"{"origin":{"x":1000,"y":1000},"destination":{"x":2000,"y":2000},"weight_kg":2}"#
             #expect(try await post("/api/v1/deliveries", heavier, bearer: appA).status == 422)
 
-            let start = SessionTime.format(WallClock.nowMilliseconds() - 3_600_000)
+            let start = Timestamp.format(milliseconds: SystemClock().nowMilliseconds() - 3_600_000)
             let session = #"{"user_id":"u1","sport":"run","started_at":"\#(start)","duration_s":600}"#
             // The key the deliveries used is refused for another route; a key of its own works.
             #expect(try await post("/api/v1/sessions", session, bearer: appA).status == 422)

@@ -82,7 +82,7 @@ struct SessionsAPITests {
         let bests: Bests
     }
 
-    static func iso(_ ms: Int64) -> String { SessionTime.format(ms) }
+    static func iso(_ ms: Int64) -> String { Timestamp.format(milliseconds: ms) }
 
     static func post(_ admin: StaffClient, _ json: String, headers: [(String, String)] = []) async throws -> (status: Int, body: String) {
         let response = try await admin.call(.POST, "/api/v1/sessions", json: json, headers: headers)
@@ -93,7 +93,7 @@ struct SessionsAPITests {
     func validation(database: TestDatabase) async throws {
         try await withTestServer(database) { server in
             let admin = try await StaffClient.admin(server)
-            let now = WallClock.nowMilliseconds()
+            let now = SystemClock().nowMilliseconds()
             let start = Self.iso(now - 86_400_000)
             let cases: [(String, String)] = [
                 (#"{"sport":"run","started_at":"\#(start)","duration_s":60}"#, "user_id is required"),
@@ -125,7 +125,7 @@ struct SessionsAPITests {
     func idempotencyAndBatch(database: TestDatabase) async throws {
         try await withTestServer(database) { server in
             let admin = try await StaffClient.admin(server)
-            let start = Self.iso(WallClock.nowMilliseconds() - 7_200_000)
+            let start = Self.iso(SystemClock().nowMilliseconds() - 7_200_000)
             let body = #"{"user_id":"u1","sport":"ride","started_at":"\#(start)","duration_s":3600,"distance_m":30000,"external_id":"garmin-1"}"#
             let first = try await Self.post(admin, body)
             let again = try await Self.post(admin, body)
@@ -169,7 +169,7 @@ struct SessionsAPITests {
     func pagingWhileInserting(database: TestDatabase) async throws {
         try await withTestServer(database) { server in
             let admin = try await StaffClient.admin(server)
-            let now = WallClock.nowMilliseconds()
+            let now = SystemClock().nowMilliseconds()
             var random = SystemRandomNumberGenerator()
             func batch(_ count: Int, user: String) -> String {
                 let items = (0..<count).map { _ in
@@ -208,7 +208,7 @@ struct SessionsAPITests {
             #expect(Set(seen.map(\.id)).count == seen.count, "no session twice")
             #expect(Set(expected.map(\.id)).isSubset(of: Set(seen.map(\.id))), "no gap: every session stored before paging began")
             #expect(seen.allSatisfy { $0.user_id == "a" && $0.sport == "run" && $0.duration_s >= 1_800 })
-            let order = seen.map { (SessionTime.parse($0.started_at)!, $0.id) }
+            let order = seen.map { (Timestamp.parse($0.started_at)!, $0.id) }
             #expect(zip(order, order.dropFirst()).allSatisfy { $0 > $1 }, "newest first")
 
             #expect(try await admin.call(.GET, "/api/v1/sessions?limit=0").status == 400)
@@ -221,7 +221,7 @@ struct SessionsAPITests {
     func concurrentBatches(database: TestDatabase) async throws {
         try await withTwoNodes(database) { nodeA, nodeB in
             let clients = [try await StaffClient.admin(nodeA), try await StaffClient.admin(nodeB)]
-            let day = WallClock.nowMilliseconds() / 86_400_000 * 86_400_000 - 86_400_000
+            let day = SystemClock().nowMilliseconds() / 86_400_000 * 86_400_000 - 86_400_000
             // Eight batches at once, each touching the same 10 users × 4 slots in a different order.
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for batch in 0..<8 {
@@ -301,7 +301,7 @@ struct SessionsAPITests {
             let store = SessionStore(storage: server.platform.storage)
             let commands = SessionCommands(store: store, storage: server.platform.storage)
             let organization: Int64 = 1
-            let now = WallClock.nowMilliseconds()
+            let now = SystemClock().nowMilliseconds()
             var random = SystemRandomNumberGenerator()
             var sessions: [ExerciseSession] = []
             for _ in 0..<300 {
@@ -384,7 +384,7 @@ struct SessionsAPITests {
     func csvRoundTrip(database: TestDatabase) async throws {
         try await withTestServer(database) { server in
             let admin = try await StaffClient.admin(server)
-            let start = WallClock.nowMilliseconds() - 3 * 86_400_000
+            let start = SystemClock().nowMilliseconds() - 3 * 86_400_000
             let items = (0..<1_500).map { index in
                 #"{"user_id":"csv","sport":"run","started_at":"\#(Self.iso(start + Int64(index) * 60_000))","duration_s":\#(600 + index),"distance_m":\#(2000 + index),"notes":"lap, \"\#(index)\"\nok"}"#
             }
@@ -410,7 +410,7 @@ struct SessionsAPITests {
                 organizationID: 1
             )
             let byID = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0) })
-            let now = WallClock.nowMilliseconds()
+            let now = SystemClock().nowMilliseconds()
             for record in records.dropFirst() {
                 let fields = try SessionCSV.sessionFields(Dictionary(uniqueKeysWithValues: zip(SessionCSV.header, record.fields)))
                 let session = try fields.validated(nowMs: now)

@@ -67,7 +67,7 @@ struct SessionsAthletesTests {
             let items = sessions[start..<min(start + 1_000, sessions.count)].map { s in
                 let distance = s.distanceM.map { #","distance_m":\#($0)"# } ?? ""
                 return
-                    #"{"user_id":"\#(s.user)","sport":"\#(s.sport)","started_at":"\#(SessionTime.format(s.startedMs))","duration_s":\#(s.durationS)\#(distance)}"#
+                    #"{"user_id":"\#(s.user)","sport":"\#(s.sport)","started_at":"\#(Timestamp.format(milliseconds: s.startedMs))","duration_s":\#(s.durationS)\#(distance)}"#
             }
             let answer = try await client.call(.POST, "/api/v1/sessions/batch", json: #"{"sessions":[\#(items.joined(separator: ","))]}"#)
             struct Batch: Decodable {
@@ -98,15 +98,15 @@ struct SessionsAthletesTests {
     /// id, both descending (bytewise, as Swift compares these ASCII ids).
     static func expectedAthletes(_ sessions: [Session], prefix: String = "") -> [Athlete] {
         Dictionary(grouping: sessions.filter { $0.user_id.hasPrefix(prefix) }, by: \.user_id).map { user, theirs in
-            let starts = theirs.map { SessionTime.parse($0.started_at)! }
+            let starts = theirs.map { Timestamp.parse($0.started_at)! }
             let sports = Set(theirs.map(\.sport))
             return Athlete(
                 user_id: user,
                 session_count: theirs.count,
                 duration_s: theirs.map(\.duration_s).reduce(0, +),
                 distance_m: theirs.compactMap(\.distance_m).reduce(0, +),
-                first_session_at: SessionTime.format(starts.min()!),
-                last_session_at: SessionTime.format(starts.max()!),
+                first_session_at: Timestamp.format(milliseconds: starts.min()!),
+                last_session_at: Timestamp.format(milliseconds: starts.max()!),
                 sports: Self.sports.filter(sports.contains)
             )
         }
@@ -152,7 +152,7 @@ struct SessionsAthletesTests {
             let admin = try await StaffClient.admin(server)
             let hour: Int64 = 3_600_000
             // Whole seconds, as the API gives times back.
-            let now = WallClock.nowMilliseconds() / 1000 * 1000
+            let now = SystemClock().nowMilliseconds() / 1000 * 1000
             let before = try await admin.call(.GET, "/api/v1/sessions/users")
             #expect(try before.status == 200 && decodeJSON(AthletePage.self, before.body).items.isEmpty, "no athletes before any session")
 
@@ -191,7 +191,7 @@ struct SessionsAthletesTests {
             // The tie: same last start, so by user id, descending.
             let ties = whole.athletes.filter { $0.user_id.hasPrefix("tie-") }.map(\.user_id)
             #expect(ties == ["tie-c", "tie-b", "tie-a"])
-            #expect(whole.athletes.first.map { SessionTime.parse($0.last_session_at)! } == sessions.map(\.startedMs).max())
+            #expect(whole.athletes.first.map { Timestamp.parse($0.last_session_at)! } == sessions.map(\.startedMs).max())
             // Exactly the fields of the OpenAPI schema (additionalProperties: false there).
             let raw = try #require(
                 try JSONSerialization.jsonObject(with: Data(try await admin.call(.GET, "/api/v1/sessions/users?limit=1").body.utf8)) as? [String: Any]
@@ -232,7 +232,7 @@ struct SessionsAthletesTests {
                 try await admin.call(
                     .PATCH,
                     "/api/v1/sessions/\(ofTwo[1].id)",
-                    json: #"{"sport":"yoga","started_at":"\#(SessionTime.format(now - 900 * hour))"}"#
+                    json: #"{"sport":"yoga","started_at":"\#(Timestamp.format(milliseconds: now - 900 * hour))"}"#
                 ).status == 200
             )
             for session in stored where session.user_id == "p-004" {
@@ -243,7 +243,7 @@ struct SessionsAthletesTests {
             #expect(!expected.contains { $0.user_id == "p-004" } && expected.count == 42)
             let changed = try await Self.pageThrough(admin, limit: 1_000).athletes
             #expect(Self.same(changed, expected), "got\n\(Self.describe(changed))\nexpected\n\(Self.describe(expected))")
-            #expect(changed.first { $0.user_id == "p-002" }?.first_session_at == SessionTime.format(now - 900 * hour))
+            #expect(changed.first { $0.user_id == "p-002" }?.first_session_at == Timestamp.format(milliseconds: now - 900 * hour))
 
             // The migration that brought the summaries filled them from the sessions already stored: run again on
             // empty summaries, it gives the same list.
@@ -262,7 +262,7 @@ struct SessionsAthletesTests {
                 let answer = try await admin.call(.GET, "/api/v1/sessions/users?\(query)")
                 #expect(answer.status == 400 && answer.headers["Content-Type"].first == "application/problem+json", "\(query): \(answer.status) \(answer.body)")
             }
-            // The path is the list's, not a session's (`/sessions/{id}` takes numbers).
+            // The path is the list's, not a session's (`/sessions/{session}` takes numbers).
             #expect(try await server.request(.GET, "/api/v1/sessions/users").status == 401)
         }
     }
@@ -271,7 +271,7 @@ struct SessionsAthletesTests {
     func statisticsOfUnknownAthletes(database: TestDatabase) async throws {
         try await withTestServer(database) { server in
             let admin = try await StaffClient.admin(server)
-            let now = WallClock.nowMilliseconds() / 1000 * 1000
+            let now = SystemClock().nowMilliseconds() / 1000 * 1000
             try await Self.post(admin, [("amy", "run", now - 86_400_000, 1_800, 5_000), ("gone", "ride", now - 3_600_000, 3_600, 20_000)])
             _ = try await server.platform.identity.createOrganization(name: "B", adminUsername: "admin-b", adminPassword: "admin-b-password")
             let adminB = try await StaffClient.login(server, "admin-b", "admin-b-password")
@@ -317,7 +317,7 @@ struct SessionsAthletesTests {
     func pages() async throws {
         try await withTestServer { server in
             let admin = try await StaffClient.admin(server)
-            try await Self.post(admin, [("runner-7", "run", WallClock.nowMilliseconds() / 1000 * 1000 - 3_600_000, 1_800, 5_000)])
+            try await Self.post(admin, [("runner-7", "run", SystemClock().nowMilliseconds() / 1000 * 1000 - 3_600_000, 1_800, 5_000)])
 
             let anonymous = try await server.request(.GET, "/sessions")
             #expect(anonymous.status == 303 && anonymous.headers["Location"].first == "/login?next=/sessions")

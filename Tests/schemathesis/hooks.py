@@ -155,13 +155,13 @@ def map_case(context, case):
         for field, value in REFERENCES.get(name, {}).items():
             if field in case.body:
                 case.body[field] = value
-        if name in ("POST /api/v1/sessions", "PATCH /api/v1/sessions/{id}"):
+        if name in ("POST /api/v1/sessions", "PATCH /api/v1/sessions/{session}"):
             _plausible_session(case.body, change=name.startswith("PATCH"))
         elif name == "POST /api/v1/deliveries":
             _flyable_delivery(case.body)
-        elif name in ("POST /api/v1/users", "PATCH /api/v1/users/{id}"):
+        elif name in ("POST /api/v1/users", "PATCH /api/v1/users/{user}"):
             _password_within_bytes(case.body)
-    if name == "GET /api/v1/users/{id}/stats" and _positive(case, ParameterLocation.QUERY) and case.query:
+    if name == "GET /api/v1/users/{user}/stats" and _positive(case, ParameterLocation.QUERY) and case.query:
         _statistics_range(case.query)
     if _positive(case, ParameterLocation.HEADER) and case.headers:
         for header in list(case.headers):

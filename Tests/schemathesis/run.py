@@ -134,9 +134,9 @@ def set_up(api):
     key = api.call("POST", "/api/v1/api-keys", {"name": "revoked kiosk", "scopes": ["tickets:issue"]})["id"]
 
     path = {
-        "/api/v1/users/{id}": {"id": user},
-        "DELETE /api/v1/users/{id}": {"id": removed_user},
-        "/api/v1/api-keys/{id}": {"id": key},
+        "/api/v1/users/{user}": {"user": user},
+        "DELETE /api/v1/users/{user}": {"user": removed_user},
+        "/api/v1/api-keys/{key}": {"key": key},
         "/api/v1/branches/{branch}": {"branch": b},
         "PATCH /api/v1/branches/{branch}": {"branch": other_branch["id"]},
         "/api/v1/branches/{branch}/services": {"branch": b},
@@ -163,13 +163,13 @@ def set_up(api):
         "GET /api/v1/tickets/{ticket}": {"ticket": followed["token"]},
         "DELETE /api/v1/tickets/{ticket}": {"ticket": cancelled["token"]},
         "/api/v1/tickets/{ticket}/rating": {"ticket": served["token"]},
-        "/api/v1/sessions/{id}": {"id": kept},
-        "DELETE /api/v1/sessions/{id}": {"id": deleted},
-        "/api/v1/users/{id}/stats": {"id": "u-1"},
-        "/api/v1/deliveries/{id}": {"id": delivery},
-        "/api/v1/deliveries/{id}/cancel": {"id": to_cancel},
-        "/api/v1/drones/{id}": {"id": simulated},
-        "/api/v1/drones/{id}/telemetry": {"id": reporting},
+        "/api/v1/sessions/{session}": {"session": kept},
+        "DELETE /api/v1/sessions/{session}": {"session": deleted},
+        "/api/v1/users/{user}/stats": {"user": "u-1"},
+        "/api/v1/deliveries/{delivery}": {"delivery": delivery},
+        "/api/v1/deliveries/{delivery}/cancel": {"delivery": to_cancel},
+        "/api/v1/drones/{drone}": {"drone": simulated},
+        "/api/v1/drones/{drone}/telemetry": {"drone": reporting},
     }
     # Query values that only the server can make: the cursors of a session page and of an athlete page. Long polls
     # that would hold a request for up to 30 s are asked not to wait.

@@ -47,13 +47,6 @@ public struct Bounds: Codable, Sendable, Hashable {
         self.maxY = maxY
     }
 
-    enum CodingKeys: String, CodingKey {
-        case minX = "min_x"
-        case minY = "min_y"
-        case maxX = "max_x"
-        case maxY = "max_y"
-    }
-
     public func contains(_ point: Point) -> Bool {
         point.x >= minX && point.x <= maxX && point.y >= minY && point.y <= maxY
     }
@@ -101,11 +94,6 @@ public struct FleetMap: Codable, Sendable, Hashable {
         self.bounds = bounds
         self.zones = zones
         self.chargingPoints = chargingPoints
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case bounds, zones
-        case chargingPoints = "charging_points"
     }
 
     /// The charging point closest to `point`, whether or not it has a free pad; nil only on a map without any.

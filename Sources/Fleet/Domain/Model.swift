@@ -25,14 +25,6 @@ public struct DroneSpecification: Codable, Sendable, Hashable {
         self.consumptionWhPerKmPerKg = consumptionWhPerKmPerKg
     }
 
-    enum CodingKeys: String, CodingKey {
-        case maxPayloadKg = "max_payload_kg"
-        case cruiseSpeed = "cruise_speed"
-        case batteryCapacityWh = "battery_capacity_wh"
-        case consumptionWhPerKm = "consumption_wh_per_km"
-        case consumptionWhPerKmPerKg = "consumption_wh_per_km_per_kg"
-    }
-
     /// Share of a full battery, in percent, spent flying `metres` with `payloadKg` on board: consumption grows
     /// linearly with both distance and payload.
     @inlinable
@@ -183,11 +175,11 @@ public struct Drone: Codable, Sendable, Hashable, Identifiable {
         self.version = version
     }
 
+    /// `…ID` properties are written `…Id`, which the snake_case coding turns into `…_id` and back.
     enum CodingKeys: String, CodingKey {
-        case id, type, position, battery, state, target, version
-        case deliveryID = "delivery_id"
-        case chargingPointID = "charging_point_id"
-        case reportsTelemetry = "reports_telemetry"
+        case id, type, position, battery, state, target, version, reportsTelemetry
+        case deliveryID = "deliveryId"
+        case chargingPointID = "chargingPointId"
     }
 
     /// Moves to `next` if the table on ``DroneState`` allows it, and bumps the version.
@@ -328,15 +320,10 @@ public struct Delivery: Codable, Sendable, Hashable, Identifiable {
         self.version = version
     }
 
+    /// `droneID` is written `droneId`, which the snake_case coding turns into `drone_id` and back.
     enum CodingKeys: String, CodingKey {
-        case id, origin, destination, priority, state, reason, version
-        case weightKg = "weight_kg"
-        case droneID = "drone_id"
-        case createdAt = "created_at"
-        case assignedAt = "assigned_at"
-        case pickedUpAt = "picked_up_at"
-        case deliveredAt = "delivered_at"
-        case endedAt = "ended_at"
+        case id, origin, destination, priority, state, reason, version, weightKg, createdAt, assignedAt, pickedUpAt, deliveredAt, endedAt
+        case droneID = "droneId"
     }
 
     public static let priorities = 0...9

@@ -10,23 +10,24 @@ struct DronePositions: Service {
     let store: FleetStore
     let hub: LiveHub
     let logger: Logger
+    let clock: any ServerClock
     let interval: Duration
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var pushedUpTo: [Int64: Int64] = [:]
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(for: interval)
                 for topic in await hub.followedTopics(prefix: "fleet:") {
                     guard let organizationID = Int64(topic.dropFirst("fleet:".count)) else { continue }
                     // A little overlap, so that a move written during the last read is never skipped.
-                    let now = WallClock.nowMilliseconds()
+                    let now = clock.nowMilliseconds()
                     let since = pushedUpTo[organizationID] ?? now - 2_000
                     do {
                         let moved = try await store.dronesMoved(of: organizationID, sinceMs: since - 1_000)
                         pushedUpTo[organizationID] = now
                         guard !moved.isEmpty else { continue }
-                        await hub.push(try Self.message(moved, topic: topic, id: await hub.latestSequence), to: topic)
+                        await hub.push(try Self.message(moved, topic: topic, id: await hub.latestSequence, timeMs: now), to: topic)
                     } catch {
                         logger.warning("cannot read drone positions", metadata: ["error": "\(loggable(error))"])
                     }
@@ -47,13 +48,13 @@ struct DronePositions: Service {
     }
 
     struct Positions: Encodable {
-        var at: String
+        var at: Date
         var drones: [Position]
     }
 
-    static func message(_ drones: [Drone], topic: String, id: Int64) throws -> LiveMessage {
+    static func message(_ drones: [Drone], topic: String, id: Int64, timeMs: Int64) throws -> LiveMessage {
         let positions = Positions(
-            at: Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
+            at: Date(milliseconds: timeMs),
             drones: drones.map {
                 Position(
                     id: $0.id,
@@ -66,7 +67,6 @@ struct DronePositions: Service {
                 )
             }
         )
-        let data = String(decoding: try JSONEncoder().encode(positions), as: UTF8.self)
-        return LiveMessage(id: id, json: #"{"id":\#(id),"type":"drone.positions","topic":"\#(topic)","version":0,"data":\#(data)}"#)
+        return try .pushed(id: id, type: "drone.positions", topic: topic, timeMs: timeMs, data: positions)
     }
 }

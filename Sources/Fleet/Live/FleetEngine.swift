@@ -36,6 +36,8 @@ public final class FleetEngine: Service, EventConsumer {
     let settings: FleetSettings
     let leadership: Leadership
     let logger: Logger
+    /// The time changes are stamped with; ticks themselves are paced in real time.
+    let clock: any ServerClock
     private let wake = Atomic<Bool>(false)
     private let tickTimer = Metrics.Timer(label: "turno_fleet_tick_seconds")
     private let dispatchTimer = Metrics.Timer(label: "turno_fleet_dispatch_seconds")
@@ -47,6 +49,7 @@ public final class FleetEngine: Service, EventConsumer {
         self.store = store
         self.settings = settings
         self.logger = logger
+        clock = storage.clock
         leadership = Leadership(storage: storage, key: Self.lockKey, logger: logger)
     }
 
@@ -111,7 +114,7 @@ public final class FleetEngine: Service, EventConsumer {
             deliveries: Dictionary(uniqueKeysWithValues: try await store.openDeliveries(of: organizationID).map { ($0.id, $0) })
         )
         // Read after the deliveries, so that none was created after the time its changes are stamped with.
-        let now = Date()
+        let now = Date(milliseconds: clock.nowMilliseconds())
         if settings.simulates {
             let before = world
             for change in Simulation.tick(&world, seconds: seconds * settings.simulationSpeed, now: now, map: map, rules: rules) {
@@ -211,7 +214,7 @@ public final class FleetEngine: Service, EventConsumer {
                 organizationID: organizationID
             )
         }
-        try await store.savePositions(moved, organizationID: organizationID, timeMs: WallClock.nowMilliseconds())
+        try await store.savePositions(moved, organizationID: organizationID, timeMs: clock.nowMilliseconds())
     }
 }
 

@@ -12,24 +12,26 @@ struct FleetPages: Sendable {
     let navigation: StaffNavigation
 
     func add(to router: Router<TurnoRequestContext>) {
-        router.get("/fleet") { request, context -> Response in
-            guard let principal = context.pageSession else { return .signIn(returningTo: "/fleet") }
-            let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
-            let data = [
-                "me": try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken)),
-                "topic": JSONText.string(FleetTopics.fleet(principal.organizationID)),
-            ]
-            let html = renderer.render(
-                page: "fleet",
-                language: language,
-                title: renderer.text("fleet_title", language),
-                csrf: context.csrfToken,
-                liveID: await hub.latestSequence,
-                data: data,
-                navigation: principal.role.map { navigation.html(role: $0, language: language, current: request.uri.path) }
-            )
-            return PageRenderer.html(html)
-        }
+        router.get("/fleet", use: fleetPage)
         renderer.addAssetRoute(to: router, under: "/fleet/assets")
+    }
+
+    @Sendable func fleetPage(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        guard let principal = context.pageSession else { return .signIn(returningTo: "/fleet") }
+        let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
+        let data = [
+            "me": try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken)),
+            "topic": JSONText.string(FleetTopics.fleet(principal.organizationID)),
+        ]
+        let html = renderer.render(
+            page: "fleet",
+            language: language,
+            title: renderer.text("fleet_title", language),
+            csrf: context.csrfToken,
+            liveID: await hub.latestSequence,
+            data: data,
+            navigation: principal.role.map { navigation.html(role: $0, language: language, current: request.uri.path) }
+        )
+        return PageRenderer.html(html)
     }
 }

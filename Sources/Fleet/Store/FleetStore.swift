@@ -276,7 +276,7 @@ public struct FleetStore: Sendable {
 
     static func delivery(_ row: any SQLRow) throws -> Delivery {
         func date(_ column: String) throws -> Date? {
-            try row.decode(column: column, as: Int64?.self).map { Date(timeIntervalSince1970: Double($0) / 1_000) }
+            try row.decode(column: column, as: Int64?.self).map(Date.init(milliseconds:))
         }
         return Delivery(
             id: try decodeUUID(row, "id"),
@@ -341,7 +341,7 @@ public struct FleetStore: Sendable {
                 return (earlier, false)
             }
             var delivery = delivery
-            delivery.createdAt = Date(timeIntervalSince1970: Double(transaction.timeMs) / 1_000)
+            delivery.createdAt = Date(milliseconds: transaction.timeMs)
             try await transaction.sql.raw(
                 """
                 INSERT INTO deliveries (id, organization_id, state, origin_x, origin_y, destination_x, destination_y, weight_kg, priority,
@@ -417,16 +417,6 @@ public struct FleetStore: Sendable {
         case changed
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-        }
-        encoder.outputFormatting = .sortedKeys
-        return encoder
-    }()
-
     static func append(_ event: DeliveryEvent, _ delivery: Delivery, organizationID: Int64, in transaction: Transaction) async throws {
         try await transaction.append(
             NewEvent(
@@ -434,7 +424,7 @@ public struct FleetStore: Sendable {
                 stream: "delivery:\(delivery.id.uuidString)",
                 type: "delivery.\(event.rawValue)",
                 topics: [FleetTopics.fleet(organizationID), FleetTopics.delivery(delivery.id)],
-                json: String(decoding: try encoder.encode(delivery), as: UTF8.self)
+                json: try JSONCoding.text(delivery)
             )
         )
     }
@@ -446,7 +436,7 @@ public struct FleetStore: Sendable {
                 stream: "drone:\(organizationID):\(drone.id)",
                 type: "drone.\(event.rawValue)",
                 topics: [FleetTopics.fleet(organizationID)],
-                json: String(decoding: try encoder.encode(drone), as: UTF8.self)
+                json: try JSONCoding.text(drone)
             )
         )
     }

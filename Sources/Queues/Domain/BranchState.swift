@@ -76,13 +76,18 @@ public enum QueueRuleViolation: RuleViolation, Equatable {
     case prefixTaken(String)
     /// A transfer to a colleague who works at no counter (open or paused) that serves the ticket's service.
     case colleagueAtNoCounter(StaffID, service: String)
+    case ratingOutOfRange
+    case commentTooLong(limit: Int)
+    case notServedYet(ticket: String)
+    case alreadyRated(ticket: String)
 
     public var kind: RuleViolationKind {
         switch self {
         case .unknownBranch, .unknownService, .unknownQueue, .unknownTicket: .notFound
         case .branchClosed, .noOpenQueue, .queueClosed, .invalidTransition, .notAtThisQueue, .queueDoesNotServe, .colleagueAtNoCounter, .queueHasTickets,
-            .prefixTaken:
+            .prefixTaken, .notServedYet, .alreadyRated:
             .conflict
+        case .ratingOutOfRange, .commentTooLong: .invalid
         }
     }
 
@@ -100,6 +105,10 @@ public enum QueueRuleViolation: RuleViolation, Equatable {
         case .notAtThisQueue(let ticket): "ticket \(ticket) is not at this counter"
         case .queueHasTickets(let counter): "close counter \(counter) first: it still has tickets"
         case .prefixTaken(let prefix): "another service of this branch already uses the prefix \(prefix)"
+        case .ratingOutOfRange: "`rating` must be 1 to 5 stars"
+        case .commentTooLong(let limit): "`comment` must have at most \(limit) characters"
+        case .notServedYet(let ticket): "ticket \(ticket) can be rated once it has been served"
+        case .alreadyRated(let ticket): "ticket \(ticket) has already been rated"
         case .queueDoesNotServe(let counter, let service): "counter \(counter) does not serve \(service); name a service it serves"
         case .colleagueAtNoCounter(let staffID, let service):
             "staff member \(staffID) works at no open or paused counter that serves \(service)"

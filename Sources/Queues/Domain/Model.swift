@@ -242,3 +242,16 @@ public struct Ticket: Sendable, Equatable, Codable {
         self.transferredAtMs = transferredAtMs
     }
 }
+
+/// The rules of a customer's rating of their visit.
+public enum TicketRating {
+    public static let stars = 1...5
+    public static let commentLimit = 1_000
+
+    /// Whether `ticket` may be rated so: 1 to 5 stars, a comment of at most 1,000 characters, and only once served.
+    public static func check(rating: Int, comment: String?, of ticket: Ticket) throws(QueueRuleViolation) {
+        guard stars.contains(rating) else { throw .ratingOutOfRange }
+        if let comment, comment.count > commentLimit { throw .commentTooLong(limit: commentLimit) }
+        guard ticket.state == .served else { throw .notServedYet(ticket: ticket.number.description) }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import TurnoCore
 
 /// Waiting-time estimates: per ticket from the people ahead, and per service from queueing theory.
 public enum WaitEstimate {
@@ -44,7 +45,7 @@ public enum LocalDay {
     public static func of(_ milliseconds: Int64, timeZone: String) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        let parts = calendar.dateComponents([.year, .month, .day], from: Date(milliseconds: milliseconds))
         return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
     }
 }

@@ -9,6 +9,8 @@ struct CounterController: Sendable {
     let commands: CounterCommands
     /// For the names of the colleagues a ticket can be transferred to.
     let directory: StaffDirectory
+    /// For how long each ticket in a line has waited.
+    let clock: any ServerClock
 
     /// Where to send a ticket: another service's line, one counter (`queue`), or the counter a colleague (`user`)
     /// works at; `service` alone, or with a counter or colleague to change the service on the way.
@@ -109,7 +111,7 @@ struct CounterController: Sendable {
     @Sendable func line(_ request: Request, context: TurnoRequestContext) async throws -> Line {
         let (queueID, branchID) = try await authorizedQueue(context, operating: false)
         let state = try await store.state(of: branchID, organizationID: context.requirePrincipal().organizationID)
-        let now = WallClock.nowMilliseconds()
+        let now = clock.nowMilliseconds()
         let line = state.line(of: queueID).enumerated().map { index, ticket in
             WaitingTicket(
                 id: ticket.id,
@@ -117,8 +119,8 @@ struct CounterController: Sendable {
                 service: state.services[ticket.serviceID]?.name ?? "",
                 serviceId: ticket.serviceID,
                 customerClass: ticket.customerClass,
-                issuedAt: Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000),
-                transferredAt: ticket.transferredAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
+                issuedAt: Date(milliseconds: ticket.issuedAtMs),
+                transferredAt: ticket.transferredAtMs.map(Date.init(milliseconds:)),
                 waitedS: Int((now - ticket.issuedAtMs) / 1000),
                 position: index + 1
             )

@@ -3,10 +3,12 @@ import Hummingbird
 import SQLKit
 import TurnoCore
 
-/// `GET /api/v1/branches/{id}/dashboard`: the live load of a branch for managers — per counter what it is doing
+/// `GET /api/v1/branches/{branch}/dashboard`: the live load of a branch for managers — per counter what it is doing
 /// and how it has done today, per service the queueing-theory view (Erlang C) of the last hour's arrivals.
 struct DashboardController: Sendable {
     let store: QueueStore
+    /// The time of day, from the server's clock.
+    let clock: any ServerClock
 
     struct QueueLoad: Codable, Sendable {
         var id: QueueID
@@ -43,52 +45,60 @@ struct DashboardController: Sendable {
     }
 
     func add(to router: Router<TurnoRequestContext>) {
-        router.group("/api/v1").add(middleware: RequireAccess(.dashboard)).get("/branches/:branch/dashboard") { _, context -> Dashboard in
-            guard let branchID = context.parameters.get("branch", as: Int64.self), let branch = try await store.branch(branchID) else {
-                throw Problem.notFound("there is no such branch")
-            }
-            try QueueAccess.check(context.requirePrincipal(), branch: branch)
-            let state = try await store.state(of: branchID, organizationID: branch.organizationID)
-            let now = WallClock.nowMilliseconds()
-            let midnight = try Self.localMidnight(now, timeZone: branch.timeZone)
-            let today = try await store.servedToday(branchID: branchID, sinceMs: midnight)
-            let arrivals = try await store.arrivalsPerService(branchID: branchID, sinceMs: now - 3_600_000)
-            let lines = state.queues.keys.reduce(into: [QueueID: [Ticket]]()) { $0[$1] = state.line(of: $1) }
-            let busiest = max(1, lines.values.map(\.count).max() ?? 1)
-            let queues = state.queues.values.sorted { Routing.counterPrecedes($0, $1) }.map { queue in
-                let line = lines[queue.id] ?? []
-                return QueueLoad(
-                    id: queue.id,
-                    name: queue.name,
-                    counter: queue.counter,
-                    state: queue.state,
-                    nowServing: state.current(at: queue.id)?.number.description,
-                    waiting: line.count,
-                    longestWaitS: Int((now - (line.map(\.issuedAtMs).min() ?? now)) / 1000),
-                    servedToday: today[queue.id]?.served ?? 0,
-                    averageWaitS: Int(today[queue.id]?.averageWaitSeconds ?? 0),
-                    averageServiceS: queue.averageServiceSeconds.map { Int($0.rounded()) },
-                    load: Double(line.count) / Double(busiest)
-                )
-            }
-            let services = state.services.values.sorted { $0.id < $1.id }.map { service in
-                let counters = state.queues.values.filter { $0.acceptsTickets(for: service.id) }
-                let averages = counters.compactMap(\.averageServiceSeconds)
-                let serviceSeconds = averages.isEmpty ? Double(service.defaultServiceSeconds) : averages.reduce(0, +) / Double(averages.count)
-                let arrived = arrivals[service.id] ?? 0
-                let erlang = WaitEstimate.erlangC(arrivalsPerSecond: Double(arrived) / 3_600, serviceSeconds: serviceSeconds, servers: counters.count)
-                return ServiceLoad(
-                    id: service.id,
-                    name: service.name,
-                    waiting: state.waitingCount(of: service.id),
-                    arrivalsLastHour: arrived,
-                    openCounters: counters.count,
-                    probabilityOfWaiting: erlang?.probabilityOfWaiting,
-                    expectedWaitS: erlang.map { Int($0.expectedWaitSeconds.rounded()) },
-                    targetWaitS: service.targetWaitSeconds
-                )
-            }
-            return Dashboard(branchId: branchID, queues: queues, services: services)
+        router.group("/api/v1").add(middleware: RequireAccess(.dashboard)).get("/branches/:branch/dashboard", use: dashboard)
+    }
+
+    @Sendable func dashboard(_ request: Request, context: TurnoRequestContext) async throws -> Dashboard {
+        guard let branchID = context.parameters.get("branch", as: Int64.self), let branch = try await store.branch(branchID) else {
+            throw Problem.notFound("there is no such branch")
+        }
+        try QueueAccess.check(context.requirePrincipal(), branch: branch)
+        let state = try await store.state(of: branchID, organizationID: branch.organizationID)
+        let now = clock.nowMilliseconds()
+        let midnight = try Self.localMidnight(now, timeZone: branch.timeZone)
+        let today = try await store.servedToday(branchID: branchID, sinceMs: midnight)
+        let arrivals = try await store.arrivalsPerService(branchID: branchID, sinceMs: now - 3_600_000)
+        return Dashboard(branchId: branchID, queues: queueLoads(state, today: today, now: now), services: serviceLoads(state, arrivals: arrivals))
+    }
+
+    private func queueLoads(_ state: BranchState, today: [QueueID: (served: Int, averageWaitSeconds: Double)], now: Int64) -> [QueueLoad] {
+        let lines = state.queues.keys.reduce(into: [QueueID: [Ticket]]()) { $0[$1] = state.line(of: $1) }
+        let busiest = max(1, lines.values.map(\.count).max() ?? 1)
+        return state.queues.values.sorted { Routing.counterPrecedes($0, $1) }.map { queue in
+            let line = lines[queue.id] ?? []
+            return QueueLoad(
+                id: queue.id,
+                name: queue.name,
+                counter: queue.counter,
+                state: queue.state,
+                nowServing: state.current(at: queue.id)?.number.description,
+                waiting: line.count,
+                longestWaitS: Int((now - (line.map(\.issuedAtMs).min() ?? now)) / 1000),
+                servedToday: today[queue.id]?.served ?? 0,
+                averageWaitS: Int(today[queue.id]?.averageWaitSeconds ?? 0),
+                averageServiceS: queue.averageServiceSeconds.map { Int($0.rounded()) },
+                load: Double(line.count) / Double(busiest)
+            )
+        }
+    }
+
+    private func serviceLoads(_ state: BranchState, arrivals: [ServiceID: Int]) -> [ServiceLoad] {
+        state.services.values.sorted { $0.id < $1.id }.map { service in
+            let counters = state.queues.values.filter { $0.acceptsTickets(for: service.id) }
+            let averages = counters.compactMap(\.averageServiceSeconds)
+            let serviceSeconds = averages.isEmpty ? Double(service.defaultServiceSeconds) : averages.reduce(0, +) / Double(averages.count)
+            let arrived = arrivals[service.id] ?? 0
+            let erlang = WaitEstimate.erlangC(arrivalsPerSecond: Double(arrived) / 3_600, serviceSeconds: serviceSeconds, servers: counters.count)
+            return ServiceLoad(
+                id: service.id,
+                name: service.name,
+                waiting: state.waitingCount(of: service.id),
+                arrivalsLastHour: arrived,
+                openCounters: counters.count,
+                probabilityOfWaiting: erlang?.probabilityOfWaiting,
+                expectedWaitS: erlang.map { Int($0.expectedWaitSeconds.rounded()) },
+                targetWaitS: service.targetWaitSeconds
+            )
         }
     }
 

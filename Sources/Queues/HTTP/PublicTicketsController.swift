@@ -4,13 +4,17 @@ import Hummingbird
 import SQLKit
 import TurnoCore
 
-/// What customers, kiosks and displays use, without signing in: `POST /api/v1/branches/{id}/tickets`,
-/// `GET|DELETE /api/v1/tickets/{token}`, `POST /api/v1/tickets/{token}/rating`, `GET /api/v1/branches/{id}/snapshot`.
+/// What customers, kiosks and displays use, without signing in: `POST /api/v1/branches/{branch}/tickets`,
+/// `GET|DELETE /api/v1/tickets/{ticket}`, `POST /api/v1/tickets/{ticket}/rating` (by the ticket's token),
+/// `GET /api/v1/branches/{branch}/snapshot`.
 struct PublicTicketsController: Sendable {
     let store: QueueStore
+    let commands: TicketCommands
     let hub: LiveHub
     let limiter: RateLimiter
     let anonymousIssueLimit: RateLimiter.Limit?
+    /// The time of day, from the server's clock.
+    let clock: any ServerClock
 
     struct IssueRequest: Decodable {
         var service: ServiceID
@@ -24,74 +28,82 @@ struct PublicTicketsController: Sendable {
 
     func add(to router: Router<TurnoRequestContext>) {
         let api = router.group("/api/v1")
-        api.post("/branches/:branch/tickets") { request, context -> Response in
-            var request = request
-            let principal = context.principal
-            // Kiosks (API key with tickets:issue) and staff are trusted; anonymous callers are limited per address.
-            let trusted = principal?.role != nil || principal?.scopes.contains(.ticketsIssue) == true
-            if !trusted, let limit = anonymousIssueLimit, let retryAfter = limiter.take("tickets " + context.clientAddress, limit: limit) {
-                throw Problem(
-                    .tooManyRequests,
-                    title: "Too many tickets",
-                    detail: "this address has taken many tickets; try again in \(retryAfter) seconds",
-                    headers: [.retryAfter: String(retryAfter)]
-                )
-            }
-            let branch = try await publicBranch(context)
-            let key = try await request.idempotencyKey(context: context)
-            let body = try await request.decode(as: IssueRequest.self, context: context)
-            let customerClass = body.class ?? .regular
-            let mayGiveAnyClass = principal?.role != nil || principal?.scopes.contains(.ticketsClasses) == true
-            guard mayGiveAnyClass || branch.selfServiceClasses.contains(customerClass) else {
-                let allowed = branch.orderedSelfServiceClasses.map(\.rawValue).joined(separator: ", ")
-                throw Problem(
-                    .forbidden,
-                    detail: "customers cannot choose the class \(customerClass.rawValue) at this branch (they may choose \(allowed)); staff give the others"
-                )
-            }
-            // Who calls decides the channel: staff at the desk, a kiosk or bot with its key, anyone else online.
-            let channel: Channel = principal?.role != nil ? .staff : principal != nil ? .kiosk : .online
-            let (ticket, state, isNew) = try await store.issueTicket(
-                branchID: branch.id,
-                serviceID: body.service,
-                customerClass: customerClass,
-                channel: channel,
-                idempotencyKey: key
+        api.post("/branches/:branch/tickets", use: issueTicket)
+        api.get("/tickets/:ticket", use: showTicket)
+        api.delete("/tickets/:ticket", use: cancelTicket)
+        api.post("/tickets/:ticket/rating", use: rateTicket)
+        api.get("/branches/:branch/snapshot", use: branchSnapshot)
+    }
+
+    @Sendable func issueTicket(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        var request = request
+        let principal = context.principal
+        try limitAnonymousIssues(context)
+        let branch = try await publicBranch(context)
+        let key = try await request.idempotencyKey(context: context)
+        let body = try await request.decode(as: IssueRequest.self, context: context)
+        let customerClass = body.class ?? .regular
+        try checkClass(customerClass, at: branch, principal: principal)
+        // Who calls decides the channel: staff at the desk, a kiosk or bot with its key, anyone else online.
+        let channel: Channel = principal?.role != nil ? .staff : principal != nil ? .kiosk : .online
+        let (ticket, state, isNew) = try await commands.issue(
+            branchID: branch.id,
+            serviceID: body.service,
+            customerClass: customerClass,
+            channel: channel,
+            idempotencyKey: key
+        )
+        let status = TicketStatus(ticket, in: state)
+        return try Response.json(IssuedTicket(ticket, status: status), status: isNew ? .created : .ok)
+    }
+
+    @Sendable func showTicket(_ request: Request, context: TurnoRequestContext) async throws -> TicketStatus {
+        let (ticket, state) = try await ticketByToken(context)
+        return TicketStatus(ticket, in: state)
+    }
+
+    @Sendable func cancelTicket(_ request: Request, context: TurnoRequestContext) async throws -> TicketStatus {
+        let (ticket, _) = try await ticketByToken(context)
+        let (cancelled, state) = try await commands.cancel(ticket)
+        return TicketStatus(cancelled, in: state)
+    }
+
+    @Sendable func rateTicket(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let body = try await request.decode(as: RatingRequest.self, context: context)
+        let (ticket, _) = try await ticketByToken(context)
+        try await commands.rate(ticket, rating: body.rating, comment: body.comment)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func branchSnapshot(_ request: Request, context: TurnoRequestContext) async throws -> BranchSnapshot {
+        let liveID = await hub.latestSequence
+        let branch = try await publicBranch(context)
+        return try await snapshot(of: try await store.state(of: branch.id, organizationID: nil), liveID: liveID)
+    }
+
+    /// Kiosks (API key with tickets:issue) and staff are trusted; anonymous callers are limited per address.
+    private func limitAnonymousIssues(_ context: TurnoRequestContext) throws {
+        let principal = context.principal
+        let trusted = principal?.role != nil || principal?.scopes.contains(.ticketsIssue) == true
+        if !trusted, let limit = anonymousIssueLimit, let retryAfter = limiter.take("tickets " + context.clientAddress, limit: limit) {
+            throw Problem(
+                .tooManyRequests,
+                title: "Too many tickets",
+                detail: "this address has taken many tickets; try again in \(retryAfter) seconds",
+                headers: [.retryAfter: String(retryAfter)]
             )
-            let status = TicketStatus(ticket, in: state)
-            return try Response.json(IssuedTicket(ticket, status: status), status: isNew ? .created : .ok)
         }
-        api.get("/tickets/:ticket") { _, context -> TicketStatus in
-            let (ticket, state) = try await ticketByToken(context)
-            return TicketStatus(ticket, in: state)
-        }
-        api.delete("/tickets/:ticket") { _, context -> TicketStatus in
-            let (ticket, _) = try await ticketByToken(context)
-            guard ticket.state.isActive else {
-                throw Problem.conflict(
-                    "ticket \(ticket.number) is \(ticket.state.rawValue.replacingOccurrences(of: "_", with: "-")), so it cannot be cancelled"
-                )
-            }
-            let (events, state) = try await store.perform(on: ticket.branchID, organizationID: nil) { state, transaction in
-                try state.cancel(ticket.id, nowMs: transaction.timeMs)
-            }
-            return TicketStatus(events.last!.ticket!, in: state)
-        }
-        api.post("/tickets/:ticket/rating") { request, context -> Response in
-            let body = try await request.decode(as: RatingRequest.self, context: context)
-            guard (1...5).contains(body.rating) else { throw Problem.unprocessable("`rating` must be 1 to 5 stars") }
-            if let comment = body.comment, comment.count > 1_000 { throw Problem.unprocessable("`comment` must have at most 1000 characters") }
-            let (ticket, _) = try await ticketByToken(context)
-            guard ticket.state == .served else { throw Problem.conflict("ticket \(ticket.number) can be rated once it has been served") }
-            guard try await store.rate(token: ticket.token, rating: body.rating, comment: body.comment) else {
-                throw Problem.conflict("ticket \(ticket.number) has already been rated")
-            }
-            return Response(status: .noContent)
-        }
-        api.get("/branches/:branch/snapshot") { _, context -> BranchSnapshot in
-            let liveID = await hub.latestSequence
-            let branch = try await publicBranch(context)
-            return try await snapshot(of: try await store.state(of: branch.id, organizationID: nil), liveID: liveID)
+    }
+
+    /// Customers choose among the branch's self-service classes; staff and keys with tickets:classes give any class.
+    private func checkClass(_ customerClass: CustomerClass, at branch: Branch, principal: Principal?) throws {
+        let mayGiveAnyClass = principal?.role != nil || principal?.scopes.contains(.ticketsClasses) == true
+        guard mayGiveAnyClass || branch.selfServiceClasses.contains(customerClass) else {
+            let allowed = branch.orderedSelfServiceClasses.map(\.rawValue).joined(separator: ", ")
+            throw Problem(
+                .forbidden,
+                detail: "customers cannot choose the class \(customerClass.rawValue) at this branch (they may choose \(allowed)); staff give the others"
+            )
         }
     }
 
@@ -139,7 +151,7 @@ struct PublicTicketsController: Sendable {
                 available: branch.isOpen && state.hasOpenQueue(for: service.id)
             )
         }
-        let since = WallClock.nowMilliseconds() - 12 * 3_600_000
+        let since = clock.nowMilliseconds() - 12 * 3_600_000
         let calls = try await store.lastCalls(branchID: branch.id, sinceMs: since, limit: 10).map { call in
             BranchSnapshot.Call(
                 number: call.number.description,

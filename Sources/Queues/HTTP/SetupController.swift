@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import TurnoCore
 
-/// `/api/v1/branches`, `/api/v1/branches/{id}/services`, `/api/v1/branches/{id}/queues`, `/api/v1/services/{id}`,
-/// `/api/v1/queues/{id}`: the branch set-up. Admins create branches; admins and managers edit their services and queues.
+/// `/api/v1/branches`, `/api/v1/branches/{branch}/services`, `/api/v1/branches/{branch}/queues`, `/api/v1/services/{service}`,
+/// `/api/v1/queues/{queue}`: the branch set-up. Admins create branches; admins and managers edit their services and queues.
 struct SetupController: Sendable {
     let store: QueueStore
     let commands: SetupCommands
@@ -101,132 +101,160 @@ struct SetupController: Sendable {
 
     func add(to router: Router<TurnoRequestContext>) {
         let api = router.group("/api/v1").add(middleware: RequireAccess(.branchSetup))
-        api.post("/branches") { request, context -> Response in
-            let principal = try context.requirePrincipal()
-            guard principal.role == .admin else { throw Problem(.forbidden, detail: "only administrators create branches") }
-            let body = try await request.decode(as: BranchRequest.self, context: context)
-            let branch = try Self.validated(
-                Branch(
-                    id: 0,
-                    organizationID: principal.organizationID,
-                    name: body.name ?? "",
-                    timeZone: body.timeZone ?? "UTC",
-                    language: body.language ?? "en",
-                    routingMode: body.routingMode ?? .dedicated,
-                    isOpen: body.isOpen ?? true,
-                    selfServiceClasses: Set(body.selfServiceClasses ?? [.regular])
-                )
-            )
-            let created = try await commands.createBranch(branch, by: principal, address: context.clientAddress)
-            return try Response.json(BranchView(created), status: .created)
-        }
-        api.get("/branches") { _, context -> Items<BranchView> in
-            let principal = try context.requirePrincipal()
-            let branches = try await store.branches(organizationID: principal.organizationID).filter { principal.canAccess(branch: $0.id) }
-            return Items(items: branches.map(BranchView.init))
-        }
-        api.get("/branches/:branch") { _, context -> BranchView in
-            BranchView(try await branch(context))
-        }
-        api.patch("/branches/:branch") { request, context -> BranchView in
-            let principal = try context.requirePrincipal()
-            var branch = try await branch(context)
-            let body = try await request.decode(as: BranchRequest.self, context: context)
-            if let name = body.name { branch.name = name }
-            if let timeZone = body.timeZone { branch.timeZone = timeZone }
-            if let language = body.language { branch.language = language }
-            if let mode = body.routingMode { branch.routingMode = mode }
-            if let isOpen = body.isOpen { branch.isOpen = isOpen }
-            if let classes = body.selfServiceClasses { branch.selfServiceClasses = Set(classes) }
-            branch = try Self.validated(branch)
-            try await commands.updateBranch(branch, by: principal, address: context.clientAddress)
-            return BranchView(branch)
-        }
+        api.post("/branches", use: createBranch)
+        api.get("/branches", use: listBranches)
+        api.get("/branches/:branch", use: showBranch)
+        api.patch("/branches/:branch", use: updateBranch)
 
-        api.post("/branches/:branch/services") { request, context -> Response in
-            let branch = try await branch(context)
-            let body = try await request.decode(as: ServiceRequest.self, context: context)
-            let service = try Self.validated(
-                Service(
-                    id: 0,
-                    branchID: branch.id,
-                    name: body.name ?? "",
-                    prefix: body.prefix ?? "",
-                    priorityWeight: body.priorityWeight ?? 0,
-                    targetWaitSeconds: body.targetWaitS ?? 900,
-                    defaultServiceSeconds: body.defaultServiceS ?? 300
-                )
-            )
-            let created = try await commands.createService(service)
-            return try Response.json(ServiceView(created), status: .created)
-        }
-        api.get("/branches/:branch/services") { _, context -> Items<ServiceView> in
-            let branch = try await branch(context)
-            return Items(items: try await store.services(of: branch.id).map(ServiceView.init))
-        }
-        api.get("/services/:service") { _, context -> ServiceView in
-            ServiceView(try await service(context).service)
-        }
-        api.patch("/services/:service") { request, context -> ServiceView in
-            var (service, _) = try await service(context)
-            let body = try await request.decode(as: ServiceRequest.self, context: context)
-            if let name = body.name { service.name = name }
-            if let prefix = body.prefix { service.prefix = prefix }
-            if let weight = body.priorityWeight { service.priorityWeight = weight }
-            if let target = body.targetWaitS { service.targetWaitSeconds = target }
-            if let seconds = body.defaultServiceS { service.defaultServiceSeconds = seconds }
-            let updated = try Self.validated(service)
-            try await commands.updateService(updated)
-            return ServiceView(updated)
-        }
-        api.delete("/services/:service") { _, context -> Response in
-            let (service, _) = try await service(context)
-            try await commands.deleteService(service)
-            return Response(status: .noContent)
-        }
+        api.post("/branches/:branch/services", use: createService)
+        api.get("/branches/:branch/services", use: listServices)
+        api.get("/services/:service", use: showService)
+        api.patch("/services/:service", use: updateService)
+        api.delete("/services/:service", use: deleteService)
 
-        api.post("/branches/:branch/queues") { request, context -> Response in
-            let branch = try await branch(context)
-            let body = try await request.decode(as: QueueRequest.self, context: context)
-            let services = try await store.services(of: branch.id)
-            let queue = try Self.validated(
-                Queue(
-                    id: 0,
-                    branchID: branch.id,
-                    name: body.name ?? "",
-                    counter: body.counter ?? "",
-                    serviceIDs: Set(body.services ?? []),
-                    state: .open,
-                    operatorIDs: Set(body.operators ?? [])
-                ),
-                services: services
+        api.post("/branches/:branch/queues", use: createQueue)
+        api.get("/branches/:branch/queues", use: listQueues)
+        api.get("/queues/:queue", use: showQueue)
+        api.patch("/queues/:queue", use: updateQueue)
+        api.delete("/queues/:queue", use: deleteQueue)
+    }
+
+    @Sendable func createBranch(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard principal.role == .admin else { throw Problem(.forbidden, detail: "only administrators create branches") }
+        let body = try await request.decode(as: BranchRequest.self, context: context)
+        let branch = try Self.validated(
+            Branch(
+                id: 0,
+                organizationID: principal.organizationID,
+                name: body.name ?? "",
+                timeZone: body.timeZone ?? "UTC",
+                language: body.language ?? "en",
+                routingMode: body.routingMode ?? .dedicated,
+                isOpen: body.isOpen ?? true,
+                selfServiceClasses: Set(body.selfServiceClasses ?? [.regular])
             )
-            let created = try await commands.createQueue(queue)
-            return try Response.json(QueueView(created), status: .created)
-        }
-        api.get("/branches/:branch/queues") { _, context -> Items<QueueView> in
-            let branch = try await branch(context)
-            return Items(items: try await store.queues(of: branch.id).map(QueueView.init))
-        }
-        api.get("/queues/:queue") { _, context -> QueueView in
-            QueueView(try await queue(context).queue)
-        }
-        api.patch("/queues/:queue") { request, context -> QueueView in
-            var (queue, state) = try await queue(context)
-            let body = try await request.decode(as: QueueRequest.self, context: context)
-            if let name = body.name { queue.name = name }
-            if let counter = body.counter { queue.counter = counter }
-            if let services = body.services { queue.serviceIDs = Set(services) }
-            if let operators = body.operators { queue.operatorIDs = Set(operators) }
-            let updated = try Self.validated(queue, services: Array(state.services.values))
-            try await commands.updateQueue(updated)
-            return QueueView(updated)
-        }
-        api.delete("/queues/:queue") { _, context -> Response in
-            let (queue, state) = try await queue(context)
-            try await commands.deleteQueue(queue, in: state)
-            return Response(status: .noContent)
-        }
+        )
+        let created = try await commands.createBranch(branch, by: principal, address: context.clientAddress)
+        return try Response.json(BranchView(created), status: .created)
+    }
+
+    @Sendable func listBranches(_ request: Request, context: TurnoRequestContext) async throws -> Items<BranchView> {
+        let principal = try context.requirePrincipal()
+        let branches = try await store.branches(organizationID: principal.organizationID).filter { principal.canAccess(branch: $0.id) }
+        return Items(items: branches.map(BranchView.init))
+    }
+
+    @Sendable func showBranch(_ request: Request, context: TurnoRequestContext) async throws -> BranchView {
+        BranchView(try await branch(context))
+    }
+
+    @Sendable func updateBranch(_ request: Request, context: TurnoRequestContext) async throws -> BranchView {
+        let principal = try context.requirePrincipal()
+        var branch = try await branch(context)
+        let body = try await request.decode(as: BranchRequest.self, context: context)
+        if let name = body.name { branch.name = name }
+        if let timeZone = body.timeZone { branch.timeZone = timeZone }
+        if let language = body.language { branch.language = language }
+        if let mode = body.routingMode { branch.routingMode = mode }
+        if let isOpen = body.isOpen { branch.isOpen = isOpen }
+        if let classes = body.selfServiceClasses { branch.selfServiceClasses = Set(classes) }
+        branch = try Self.validated(branch)
+        try await commands.updateBranch(branch, by: principal, address: context.clientAddress)
+        return BranchView(branch)
+    }
+
+    @Sendable func createService(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let branch = try await branch(context)
+        let body = try await request.decode(as: ServiceRequest.self, context: context)
+        let service = try Self.validated(
+            Service(
+                id: 0,
+                branchID: branch.id,
+                name: body.name ?? "",
+                prefix: body.prefix ?? "",
+                priorityWeight: body.priorityWeight ?? 0,
+                targetWaitSeconds: body.targetWaitS ?? 900,
+                defaultServiceSeconds: body.defaultServiceS ?? 300
+            )
+        )
+        let created = try await commands.createService(service)
+        return try Response.json(ServiceView(created), status: .created)
+    }
+
+    @Sendable func listServices(_ request: Request, context: TurnoRequestContext) async throws -> Items<ServiceView> {
+        let branch = try await branch(context)
+        return Items(items: try await store.services(of: branch.id).map(ServiceView.init))
+    }
+
+    @Sendable func showService(_ request: Request, context: TurnoRequestContext) async throws -> ServiceView {
+        ServiceView(try await service(context).service)
+    }
+
+    @Sendable func updateService(_ request: Request, context: TurnoRequestContext) async throws -> ServiceView {
+        var (service, _) = try await service(context)
+        let body = try await request.decode(as: ServiceRequest.self, context: context)
+        if let name = body.name { service.name = name }
+        if let prefix = body.prefix { service.prefix = prefix }
+        if let weight = body.priorityWeight { service.priorityWeight = weight }
+        if let target = body.targetWaitS { service.targetWaitSeconds = target }
+        if let seconds = body.defaultServiceS { service.defaultServiceSeconds = seconds }
+        let updated = try Self.validated(service)
+        try await commands.updateService(updated)
+        return ServiceView(updated)
+    }
+
+    @Sendable func deleteService(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let (service, _) = try await service(context)
+        try await commands.deleteService(service)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func createQueue(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let branch = try await branch(context)
+        let body = try await request.decode(as: QueueRequest.self, context: context)
+        let services = try await store.services(of: branch.id)
+        let queue = try Self.validated(
+            Queue(
+                id: 0,
+                branchID: branch.id,
+                name: body.name ?? "",
+                counter: body.counter ?? "",
+                serviceIDs: Set(body.services ?? []),
+                state: .open,
+                operatorIDs: Set(body.operators ?? [])
+            ),
+            services: services
+        )
+        let created = try await commands.createQueue(queue)
+        return try Response.json(QueueView(created), status: .created)
+    }
+
+    @Sendable func listQueues(_ request: Request, context: TurnoRequestContext) async throws -> Items<QueueView> {
+        let branch = try await branch(context)
+        return Items(items: try await store.queues(of: branch.id).map(QueueView.init))
+    }
+
+    @Sendable func showQueue(_ request: Request, context: TurnoRequestContext) async throws -> QueueView {
+        QueueView(try await queue(context).queue)
+    }
+
+    @Sendable func updateQueue(_ request: Request, context: TurnoRequestContext) async throws -> QueueView {
+        var (queue, state) = try await queue(context)
+        let body = try await request.decode(as: QueueRequest.self, context: context)
+        if let name = body.name { queue.name = name }
+        if let counter = body.counter { queue.counter = counter }
+        if let services = body.services { queue.serviceIDs = Set(services) }
+        if let operators = body.operators { queue.operatorIDs = Set(operators) }
+        let updated = try Self.validated(queue, services: Array(state.services.values))
+        try await commands.updateQueue(updated)
+        return QueueView(updated)
+    }
+
+    @Sendable func deleteQueue(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let (queue, state) = try await queue(context)
+        try await commands.deleteQueue(queue, in: state)
+        return Response(status: .noContent)
     }
 
     private func branch(_ context: TurnoRequestContext) async throws -> Branch {

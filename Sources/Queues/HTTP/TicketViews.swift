@@ -40,8 +40,8 @@ struct TicketStatus: Codable, Sendable, Equatable, ResponseEncodable {
         self.service = service?.name ?? ""
         queueId = ticket.queueID
         counter = ticket.queueID.flatMap { state.queues[$0]?.counter }
-        issuedAt = Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000)
-        calledAt = ticket.calledAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        issuedAt = Date(milliseconds: ticket.issuedAtMs)
+        calledAt = ticket.calledAtMs.map(Date.init(milliseconds:))
         heldReason = ticket.heldReason
         language = state.branch.language
         near = false

@@ -16,7 +16,7 @@ struct DailyRollover: ServiceLifecycle.Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await rollOver()
-                try? await Task.sleep(for: interval)
+                try? await storage.clock.sleep(for: interval)
             }
         }
     }

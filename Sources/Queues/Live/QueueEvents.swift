@@ -67,11 +67,11 @@ struct TicketEventData: Codable, Sendable {
         counter = ticket.queueID.flatMap { state.queues[$0]?.counter }
         self.state = ticket.state
         customerClass = ticket.customerClass
-        issuedAt = Date(timeIntervalSince1970: Double(ticket.issuedAtMs) / 1000)
-        calledAt = ticket.calledAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        issuedAt = Date(milliseconds: ticket.issuedAtMs)
+        calledAt = ticket.calledAtMs.map(Date.init(milliseconds:))
         recallCount = ticket.recallCount
         heldReason = ticket.heldReason
-        transferredAt = ticket.transferredAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        transferredAt = ticket.transferredAtMs.map(Date.init(milliseconds:))
     }
 }
 

@@ -24,12 +24,6 @@ final class TicketPositions: EventConsumer, Sendable {
         let branchId: BranchID
     }
 
-    private static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
-
     init(store: QueueStore, hub: LiveHub, logger: Logger) {
         self.store = store
         self.hub = hub
@@ -37,10 +31,10 @@ final class TicketPositions: EventConsumer, Sendable {
     }
 
     func consume(_ events: [StoredEvent]) async {
-        var branches: [BranchID: Int64] = [:]
+        var branches: [BranchID: StoredEvent] = [:]
         for event in events where event.type.hasPrefix("ticket.") || event.type.hasPrefix("queue.") {
             // The branch's topic carries its public id; the data carries the id the store knows it by.
-            if let branch = try? Self.decoder.decode(BranchOfEvent.self, from: Data(event.data.utf8)) { branches[branch.branchId] = event.sequence }
+            if let branch = try? JSONCoding.decoder.decode(BranchOfEvent.self, from: Data(event.data.utf8)) { branches[branch.branchId] = event }
         }
         guard !branches.isEmpty else { return }
         do {
@@ -48,9 +42,9 @@ final class TicketPositions: EventConsumer, Sendable {
         } catch {
             logger.warning("cannot look up followed tickets", metadata: ["error": "\(loggable(error))"])
         }
-        for (branchID, sequence) in branches {
+        for (branchID, event) in branches {
             do {
-                try await push(branchID: branchID, sequence: sequence)
+                try await push(branchID: branchID, after: event)
             } catch {
                 logger.warning("cannot refresh ticket positions", metadata: ["branch": "\(branchID)", "error": "\(loggable(error))"])
             }
@@ -70,7 +64,8 @@ final class TicketPositions: EventConsumer, Sendable {
         }
     }
 
-    private func push(branchID: BranchID, sequence: Int64) async throws {
+    /// Pushes the positions that changed with `event`, the branch's latest: the push carries its sequence and time.
+    private func push(branchID: BranchID, after event: StoredEvent) async throws {
         guard followed.withLock({ $0.values.contains { $0.ticket?.branchID == branchID } }) else { return }
         let state = try await store.state(of: branchID, organizationID: nil)
         let changed = followed.withLock { followed in
@@ -88,9 +83,7 @@ final class TicketPositions: EventConsumer, Sendable {
         }
         for (token, status) in changed {
             let topic = "ticket:\(token)"
-            let data = String(decoding: try JSONCoding.encoder.encode(status), as: UTF8.self)
-            let message = LiveMessage(id: sequence, json: #"{"id":\#(sequence),"type":"ticket.position","topic":"\#(topic)","version":0,"data":\#(data)}"#)
-            await hub.push(message, to: topic)
+            await hub.push(try .pushed(id: event.sequence, type: "ticket.position", topic: topic, timeMs: event.timeMs, data: status), to: topic)
         }
     }
 }

@@ -14,77 +14,29 @@ struct PagesController: Sendable {
     let navigation: StaffNavigation
 
     func add(to router: Router<TurnoRequestContext>) {
-        router.get("/b/:branch/kiosk") { request, context in
-            try await branchPage("kiosk", request: request, context: context) { _ in
-                ["print": JSONText.string(request.uri.queryParameters["print"] == "auto" ? "auto" : "button")]
-            }
-        }
-        router.get("/b/:branch/display") { request, context in
-            try await branchPage("display", request: request, context: context) { _ in [:] }
-        }
-        router.get("/t/:ticket") { _, context in
-            try await ticketPage(context: context)
-        }
-        router.get("/console") { request, context in
-            try await staffPage("console", request: request, context: context)
-        }
-        router.get("/admin") { request, context in
-            try await staffPage("admin", request: request, context: context, allowed: [.admin, .manager])
-        }
+        router.get("/b/:branch/kiosk", use: kiosk)
+        router.get("/b/:branch/display", use: display)
+        router.get("/t/:ticket", use: ticketPage)
+        router.get("/console", use: console)
+        router.get("/admin", use: admin)
         renderer.addAssetRoute(to: router, under: "/assets")
-        router.get("/sw.js") { request, _ in
-            // Served from the root so that it may control the ticket pages under /t/.
-            var response = renderer.assetResponse("sw.js", request: request)!
-            response.headers[HTTPField.Name("Service-Worker-Allowed")!] = "/t/"
-            return response
-        }
-        router.get("/favicon.ico") { request, _ in
-            // Browsers ask for it on pages without an icon link (the sign-in page); the SVG icon serves.
-            renderer.assetResponse("icon.svg", request: request)!
-        }
-        router.get("/manifest.webmanifest") { request, _ in
-            renderer.assetResponse("manifest.webmanifest", request: request)!
-        }
-        router.get("/qr/:file") { request, context -> Response in
-            guard let file = context.parameters.get("file"), file.hasSuffix(".svg"),
-                let ticket = try await store.ticket(token: String(file.dropLast(".svg".count)))
-            else { throw Problem.notFound("there is no ticket with this link") }
-            let svg = try QRCode(encoding: request.publicOrigin + "/t/\(ticket.token)").svg()
-            return Response(
-                status: .ok,
-                headers: [.contentType: "image/svg+xml", .cacheControl: "private, max-age=86400"],
-                body: .init(byteBuffer: ByteBuffer(string: svg))
-            )
-        }
+        router.get("/sw.js", use: serviceWorker)
+        router.get("/favicon.ico", use: favicon)
+        router.get("/manifest.webmanifest", use: manifest)
+        router.get("/qr/:file", use: qrCode)
     }
 
-    /// Kiosk and display: the branch's snapshot, in the branch's language.
-    private func branchPage(
-        _ page: String,
-        request: Request,
-        context: TurnoRequestContext,
-        extra: (BranchSnapshot) -> [String: String]
-    ) async throws -> Response {
-        let liveID = await hub.latestSequence
-        guard let publicID = context.parameters.get("branch"), publicID.count <= 64, let branch = try await store.branch(publicID: publicID),
-            let state = try? await store.state(of: branch.id, organizationID: nil)
-        else {
-            let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
-            return errorPage(.notFound, language: language, title: "error_not_found_title", detail: "error_no_branch")
-        }
-        let snapshot = try await tickets.snapshot(of: state, liveID: liveID)
-        if let opened = BranchPage(rawValue: page), (opened == .kiosk ? branch.kioskOpenedAtMs : branch.displayOpenedAtMs) == nil {
-            try await store.notePageOpened(opened, branchID: branch.id)
-        }
-        let language = PageRenderer.language(state.branch.language)
-        var data = extra(snapshot)
-        data["branch"] = try JSONText.encode(snapshot)
-        let title = "\(renderer.text("\(page)_title", language)) · \(state.branch.name)"
-        return PageRenderer.html(renderer.render(page: page, language: language, title: title, csrf: context.csrfToken, liveID: liveID, data: data))
+    @Sendable func kiosk(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let print = request.uri.queryParameters["print"] == "auto" ? "auto" : "button"
+        return try await branchPage("kiosk", request: request, context: context, data: ["print": JSONText.string(print)])
+    }
+
+    @Sendable func display(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        try await branchPage("display", request: request, context: context)
     }
 
     /// The customer's ticket: its status now, in the branch's language.
-    private func ticketPage(context: TurnoRequestContext) async throws -> Response {
+    @Sendable func ticketPage(_ request: Request, context: TurnoRequestContext) async throws -> Response {
         let liveID = await hub.latestSequence
         guard let token = context.parameters.get("ticket"), token.count <= 64, let ticket = try await store.ticket(token: token) else {
             return errorPage(.notFound, language: PageRenderer.defaultLanguage, title: "error_not_found_title", detail: "error_no_ticket")
@@ -101,6 +53,62 @@ struct PagesController: Sendable {
         let title = "\(ticket.number) · \(renderer.text("ticket_title", language))"
         // Every response says Referrer-Policy: no-referrer, so the link (the customer's key) never leaks to other sites.
         return PageRenderer.html(renderer.render(page: "ticket", language: language, title: title, csrf: nil, liveID: liveID, data: data))
+    }
+
+    @Sendable func console(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        try await staffPage("console", request: request, context: context)
+    }
+
+    @Sendable func admin(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        try await staffPage("admin", request: request, context: context, allowed: [.admin, .manager])
+    }
+
+    /// Served from the root so that it may control the ticket pages under /t/.
+    @Sendable func serviceWorker(_ request: Request, context: TurnoRequestContext) -> Response {
+        var response = renderer.assetResponse("sw.js", request: request)!
+        response.headers[HTTPField.Name("Service-Worker-Allowed")!] = "/t/"
+        return response
+    }
+
+    /// Browsers ask for it on pages without an icon link (the sign-in page); the SVG icon serves.
+    @Sendable func favicon(_ request: Request, context: TurnoRequestContext) -> Response {
+        renderer.assetResponse("icon.svg", request: request)!
+    }
+
+    @Sendable func manifest(_ request: Request, context: TurnoRequestContext) -> Response {
+        renderer.assetResponse("manifest.webmanifest", request: request)!
+    }
+
+    @Sendable func qrCode(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        guard let file = context.parameters.get("file"), file.hasSuffix(".svg"),
+            let ticket = try await store.ticket(token: String(file.dropLast(".svg".count)))
+        else { throw Problem.notFound("there is no ticket with this link") }
+        let svg = try QRCode(encoding: request.publicOrigin + "/t/\(ticket.token)").svg()
+        return Response(
+            status: .ok,
+            headers: [.contentType: "image/svg+xml", .cacheControl: "private, max-age=86400"],
+            body: .init(byteBuffer: ByteBuffer(string: svg))
+        )
+    }
+
+    /// Kiosk and display: the branch's snapshot, in the branch's language, with the page's own `data`.
+    private func branchPage(_ page: String, request: Request, context: TurnoRequestContext, data: [String: String] = [:]) async throws -> Response {
+        let liveID = await hub.latestSequence
+        guard let publicID = context.parameters.get("branch"), publicID.count <= 64, let branch = try await store.branch(publicID: publicID),
+            let state = try? await store.state(of: branch.id, organizationID: nil)
+        else {
+            let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
+            return errorPage(.notFound, language: language, title: "error_not_found_title", detail: "error_no_branch")
+        }
+        let snapshot = try await tickets.snapshot(of: state, liveID: liveID)
+        if let opened = BranchPage(rawValue: page), (opened == .kiosk ? branch.kioskOpenedAtMs : branch.displayOpenedAtMs) == nil {
+            try await store.notePageOpened(opened, branchID: branch.id)
+        }
+        let language = PageRenderer.language(state.branch.language)
+        var data = data
+        data["branch"] = try JSONText.encode(snapshot)
+        let title = "\(renderer.text("\(page)_title", language)) · \(state.branch.name)"
+        return PageRenderer.html(renderer.render(page: page, language: language, title: title, csrf: context.csrfToken, liveID: liveID, data: data))
     }
 
     /// Console and admin: signed-in staff only (others go to the sign-in page and come back).

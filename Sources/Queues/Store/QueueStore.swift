@@ -114,61 +114,41 @@ public struct QueueStore: Sendable {
 
     // MARK: Tickets
 
-    /// Issues a ticket: numbers it (the day's next for its prefix at the branch, in the branch's time zone: a ticket
-    /// transferred to another service keeps its number, so numbering per service would reuse it), routes it, and
-    /// returns it. With an idempotency key this caller already used for the same request, returns that ticket instead.
-    public func issueTicket(
+    /// Writes a new waiting ticket, numbered the day's next for its prefix at the branch in one statement (a ticket
+    /// transferred to another service keeps its number, so numbering per service would reuse it).
+    func insertTicket(
         branchID: BranchID,
-        serviceID: ServiceID,
+        service: Service,
+        queueID: QueueID?,
         customerClass: CustomerClass,
         channel: Channel,
-        idempotencyKey: IdempotencyKey?
-    ) async throws -> (ticket: Ticket, state: BranchState, isNew: Bool) {
-        let replayed = Mutex<TicketID?>(nil)
-        let (events, state) = try await perform(on: branchID, organizationID: nil) { state, transaction in
-            if let idempotencyKey, case .replay(let id) = try await transaction.claim(idempotencyKey, for: "ticket") {
-                replayed.withLock { $0 = TicketID(id) }
-                return []
-            }
-            guard let service = state.services[serviceID] else { throw QueueRuleViolation.unknownService(serviceID) }
-            let day = LocalDay.of(transaction.timeMs, timeZone: state.branch.timeZone)
-            // Routed before it is written, so the row is inserted once, complete; the number is the day's next in the same statement.
-            let queueID = try state.route(serviceID)
-            let token = RandomToken.make(bytes: 18)
-            guard
-                let row = try await transaction.sql.raw(
-                    """
-                    INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, queue_id, customer_class, channel, state, issued_at_ms)
-                    SELECT \(bind: branchID), \(bind: token), \(bind: service.prefix), COALESCE(MAX(sequence), 0) + 1, \(bind: day), \(bind: serviceID), CAST(\(bind: queueID) AS BIGINT),
-                           \(bind: customerClass.rawValue), \(bind: channel.rawValue), 'waiting', \(bind: transaction.timeMs)
-                    FROM tickets WHERE branch_id = \(bind: branchID) AND day = \(bind: day) AND prefix = \(bind: service.prefix)
-                    RETURNING id, sequence
-                    """
-                ).first()
-            else { throw DatabaseUnavailable("the database did not return the new ticket's id") }
-            let ticket = Ticket(
-                id: try row.decode(column: "id", as: Int64.self),
-                branchID: branchID,
-                token: token,
-                number: TicketNumber(prefix: service.prefix, sequence: try row.decode(column: "sequence", as: Int.self)),
-                serviceID: serviceID,
-                queueID: nil,
-                customerClass: customerClass,
-                channel: channel,
-                state: .waiting,
-                issuedAtMs: transaction.timeMs
-            )
-            if let idempotencyKey { try await transaction.remember(idempotencyKey, made: "ticket", id: ticket.id) }
-            let events = try state.issue(ticket, nowMs: transaction.timeMs)
-            assert(events.first?.ticket?.queueID == queueID, "routing is deterministic")
-            return events
-        }
-        if let id = replayed.withLock({ $0 }) {
-            guard let earlier = try await ticket(id: id) else { throw DatabaseUnavailable("the ticket of an earlier request is gone") }
-            return (earlier, state, false)
-        }
-        guard let ticket = events.first?.ticket else { throw DatabaseUnavailable("issuing produced no ticket") }
-        return (ticket, state, true)
+        day: String,
+        in transaction: Transaction
+    ) async throws -> Ticket {
+        let token = RandomToken.make(bytes: 18)
+        guard
+            let row = try await transaction.sql.raw(
+                """
+                INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, queue_id, customer_class, channel, state, issued_at_ms)
+                SELECT \(bind: branchID), \(bind: token), \(bind: service.prefix), COALESCE(MAX(sequence), 0) + 1, \(bind: day), \(bind: service.id), CAST(\(bind: queueID) AS BIGINT),
+                       \(bind: customerClass.rawValue), \(bind: channel.rawValue), 'waiting', \(bind: transaction.timeMs)
+                FROM tickets WHERE branch_id = \(bind: branchID) AND day = \(bind: day) AND prefix = \(bind: service.prefix)
+                RETURNING id, sequence
+                """
+            ).first()
+        else { throw DatabaseUnavailable("the database did not return the new ticket's id") }
+        return Ticket(
+            id: try row.decode(column: "id", as: Int64.self),
+            branchID: branchID,
+            token: token,
+            number: TicketNumber(prefix: service.prefix, sequence: try row.decode(column: "sequence", as: Int.self)),
+            serviceID: service.id,
+            queueID: nil,
+            customerClass: customerClass,
+            channel: channel,
+            state: .waiting,
+            issuedAtMs: transaction.timeMs
+        )
     }
 
     public func ticket(token: String) async throws -> Ticket? {
@@ -183,6 +163,7 @@ public struct QueueStore: Sendable {
         }
     }
 
+    /// Stores a served ticket's rating; false when it has one already.
     public func rate(token: String, rating: Int, comment: String?) async throws -> Bool {
         try await storage.write { transaction in
             try await transaction.sql.raw(

@@ -153,7 +153,7 @@ public struct SessionFields: Sendable, Equatable, Codable {
             session.sport = known
         }
         if let startedAt {
-            guard let time = SessionTime.parse(startedAt) else {
+            guard let time = Timestamp.parse(startedAt) else {
                 throw .invalid("started_at", "`\(startedAt)` is not an ISO-8601 time such as 2026-11-21T07:30:00Z")
             }
             session.startedAtMs = time
@@ -221,42 +221,5 @@ public enum SessionRuleViolation: RuleViolation, Equatable {
         case .invalid(let field, let why): "\(field) \(why)"
         case .duplicateExternalID(let id): "another session already has external_id \(id)"
         }
-    }
-}
-
-/// ISO-8601 times as the API reads and writes them.
-public enum SessionTime {
-    /// Milliseconds since 1970 of `2026-11-21T07:30:00Z`, `…07:30:00.250+01:00` and the like; nil when it is not such a time.
-    public static func parse(_ text: String) -> Int64? {
-        guard isPossible(text) else { return nil }
-        let plain = Date.ISO8601FormatStyle()
-        let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-        guard let date = (try? plain.parse(text)) ?? (try? fractional.parse(text)) else { return nil }
-        return Int64((date.timeIntervalSince1970 * 1000).rounded())
-    }
-
-    /// Whether the date and time written exist: Foundation's parser would roll `2026-02-30` over to March 2 and
-    /// `24:00` to the next day.
-    static func isPossible(_ text: String) -> Bool {
-        let digits = Array(text.utf8.prefix(19))
-        guard digits.count == 19, digits[4] == UInt8(ascii: "-"), digits[7] == UInt8(ascii: "-"), digits[10] == UInt8(ascii: "T") else { return false }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for byte in digits[range] {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
-                value = value * 10 + Int(byte - UInt8(ascii: "0"))
-            }
-            return value
-        }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
-            let minute = number(14..<16), let second = number(17..<19), (1...12).contains(month)
-        else { return false }
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-        return (1...days).contains(day) && hour < 24 && minute < 60 && second < 60
-    }
-
-    public static func format(_ ms: Int64) -> String {
-        Date(timeIntervalSince1970: Double(ms) / 1000).formatted(Date.ISO8601FormatStyle())
     }
 }

@@ -1,3 +1,5 @@
+import TurnoCore
+
 /// The CSV form of sessions: what `GET /api/v1/sessions.csv` writes and `turno import sessions` reads back.
 public enum SessionCSV {
     public static let header = [
@@ -11,7 +13,7 @@ public enum SessionCSV {
             return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
         }
         return [
-            String(session.id), session.userID, session.sport.rawValue, SessionTime.format(session.startedAtMs), String(session.durationS),
+            String(session.id), session.userID, session.sport.rawValue, Timestamp.format(milliseconds: session.startedAtMs), String(session.durationS),
             number(session.distanceM), number(session.caloriesKcal), session.avgHrBpm.map(String.init) ?? "", session.maxHrBpm.map(String.init) ?? "",
             number(session.elevationGainM), session.notes ?? "", session.externalID ?? "",
         ]

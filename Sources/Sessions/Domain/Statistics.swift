@@ -1,4 +1,5 @@
 import Foundation
+import TurnoCore
 
 /// The sums of one user's sessions of one sport that started in one 15-minute slot: what statistics are made of.
 /// Slots are short enough that every time zone's day (whole, half and quarter-hour offsets) is a whole number of
@@ -279,7 +280,7 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The local day of an instant in a time zone.
     public init(ms: Int64, timeZone: TimeZone) {
-        let offsetS = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(ms) / 1000)))
+        let offsetS = Int64(timeZone.secondsFromGMT(for: Date(milliseconds: ms)))
         let local = ms + offsetS * 1000
         dayNumber = Int(local >= 0 ? local / 86_400_000 : (local - 86_399_999) / 86_400_000)
     }
@@ -299,9 +300,9 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
     public func startMs(in timeZone: TimeZone) -> Int64 {
         let utcMidnight = Int64(dayNumber) * 86_400_000
         // The offset at local midnight may differ from the one at UTC midnight (a DST change that day): try both.
-        var guess = utcMidnight - Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utcMidnight) / 1000))) * 1000
+        var guess = utcMidnight - Int64(timeZone.secondsFromGMT(for: Date(milliseconds: utcMidnight))) * 1000
         for _ in 0..<2 {
-            let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(guess) / 1000))) * 1000
+            let offset = Int64(timeZone.secondsFromGMT(for: Date(milliseconds: guess))) * 1000
             guess = utcMidnight - offset
         }
         return guess

@@ -4,10 +4,12 @@ import Hummingbird
 import TurnoCore
 
 /// `POST /api/v1/sessions`, `POST /api/v1/sessions/batch`, `GET /api/v1/sessions` (and `.csv`),
-/// `GET|PATCH|DELETE /api/v1/sessions/{id}`, `GET /api/v1/sessions/users` (the athletes), `GET /api/v1/users/{id}/stats`.
+/// `GET|PATCH|DELETE /api/v1/sessions/{session}`, `GET /api/v1/sessions/users` (the athletes), `GET /api/v1/users/{user}/stats`.
 struct SessionsController: Sendable {
     let store: SessionStore
     let commands: SessionCommands
+    /// The time of day, from the server's clock.
+    let clock: any ServerClock
     /// CSV exports count against `TURNO_RATE_EXPORTS`, as the audit trail's do.
     let exportLimit: RateLimitMiddleware
 
@@ -33,7 +35,7 @@ struct SessionsController: Sendable {
             id = session.id
             userId = session.userID
             sport = session.sport
-            startedAt = SessionTime.format(session.startedAtMs)
+            startedAt = Timestamp.format(milliseconds: session.startedAtMs)
             durationS = session.durationS
             distanceM = session.distanceM
             caloriesKcal = session.caloriesKcal
@@ -42,7 +44,7 @@ struct SessionsController: Sendable {
             elevationGainM = session.elevationGainM
             notes = session.notes
             externalId = session.externalID
-            createdAt = SessionTime.format(session.createdAtMs)
+            createdAt = Timestamp.format(milliseconds: session.createdAtMs)
         }
     }
 
@@ -66,8 +68,8 @@ struct SessionsController: Sendable {
             sessionCount = athlete.sessionCount
             durationS = athlete.durationS
             distanceM = athlete.distanceM
-            firstSessionAt = SessionTime.format(athlete.firstStartedAtMs)
-            lastSessionAt = SessionTime.format(athlete.lastStartedAtMs)
+            firstSessionAt = Timestamp.format(milliseconds: athlete.firstStartedAtMs)
+            lastSessionAt = Timestamp.format(milliseconds: athlete.lastStartedAtMs)
             sports = athlete.sports
         }
     }
@@ -137,104 +139,110 @@ struct SessionsController: Sendable {
 
     func add(to router: Router<TurnoRequestContext>) {
         let write = router.group("/api/v1/sessions").add(middleware: RequireAccess(.sessionsWrite))
-        write.post { request, context -> Response in
-            var request = request
-            let key = try await request.idempotencyKey(context: context)
-            let fields = try await request.decode(as: SessionFields.self, context: context)
-            let session = try validated(fields)
-            let outcome = try await commands.record([session], idempotencyKey: key, organizationID: context.requirePrincipal().organizationID)[0]
-            if case .created = outcome {
-                return try Response.json(SessionView(outcome.session), status: .created)
-            }
-            return try Response.json(SessionView(outcome.session), status: .ok)
-        }
-        write.post("/batch") { request, context -> BatchResponse in
-            let batch = try await request.decode(as: BatchRequest.self, context: context)
-            guard batch.sessions.count <= Self.batchLimit else {
-                throw Problem.unprocessable("a batch takes at most \(Self.batchLimit) sessions, got \(batch.sessions.count)")
-            }
-            let now = WallClock.nowMilliseconds()
-            var results: [BatchResult?] = Array(repeating: nil, count: batch.sessions.count)
-            var valid: [(index: Int, session: ExerciseSession)] = []
-            for (index, item) in batch.sessions.enumerated() {
-                do {
-                    valid.append((index, try validated(try item.fields.get(), nowMs: now)))
-                } catch let problem as Problem {
-                    results[index] = BatchResult(
-                        index: index,
-                        status: Int(problem.status.code),
-                        problem: .init(title: problem.title, status: Int(problem.status.code), detail: problem.detail)
-                    )
-                }
-            }
-            let outcomes = try await commands.record(valid.map(\.session), organizationID: context.requirePrincipal().organizationID)
-            for (item, outcome) in zip(valid, outcomes) {
-                if case .created = outcome {
-                    results[item.index] = BatchResult(index: item.index, status: 201, session: SessionView(outcome.session))
-                } else {
-                    results[item.index] = BatchResult(index: item.index, status: 200, session: SessionView(outcome.session))
-                }
-            }
-            let all = results.map { $0! }
-            return BatchResponse(
-                created: all.filter { $0.status == 201 }.count,
-                existing: all.filter { $0.status == 200 }.count,
-                failed: all.filter { $0.status >= 400 }.count,
-                results: all
-            )
-        }
-        write.patch("/:id") { request, context -> SessionView in
-            let fields = try await request.decode(as: SessionFields.self, context: context)
-            let id = try sessionID(context)
-            let now = WallClock.nowMilliseconds()
-            guard let changed = try await commands.change(id: id, with: fields, nowMs: now, organizationID: context.requirePrincipal().organizationID)
-            else { throw Problem.notFound("there is no session \(id)") }
-            return SessionView(changed)
-        }
-        write.delete("/:id") { _, context -> Response in
-            let id = try sessionID(context)
-            guard try await commands.delete(id: id, organizationID: context.requirePrincipal().organizationID) else {
-                throw Problem.notFound("there is no session \(id)")
-            }
-            return Response(status: .noContent)
-        }
+        write.post(use: recordSession)
+        write.post("/batch", use: recordBatch)
+        write.patch("/:session", use: changeSession)
+        write.delete("/:session", use: deleteSession)
 
         let read = router.group("/api/v1").add(middleware: RequireAccess(.sessionsRead)).add(middleware: exportLimit)
-        read.get("/sessions") { request, context -> Response in
-            let filter = try SessionQuery.filter(request)
-            if request.headers[.accept]?.contains("text/csv") == true { return try csv(filter, context: context) }
-            let items = try await store.list(filter, organizationID: context.requirePrincipal().organizationID)
-            let next = items.count == filter.limit ? items.last.map(SessionQuery.cursor(after:)) : nil
-            return try Response.json(Page(items: items.map(SessionView.init), nextCursor: next))
+        read.get("/sessions", use: listSessions)
+        read.get("/sessions.csv", use: exportSessions)
+        // A fixed segment: the router prefers it to `/sessions/:session`, whose ids are numbers.
+        read.get("/sessions/users", use: listAthletes)
+        read.get("/sessions/:session", use: showSession)
+        read.get("/users/:user/stats", use: userStatistics)
+    }
+
+    @Sendable func recordSession(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        var request = request
+        let key = try await request.idempotencyKey(context: context)
+        let fields = try await request.decode(as: SessionFields.self, context: context)
+        let session = try validated(fields, nowMs: clock.nowMilliseconds())
+        let outcome = try await commands.record([session], idempotencyKey: key, organizationID: context.requirePrincipal().organizationID)[0]
+        if case .created = outcome {
+            return try Response.json(SessionView(outcome.session), status: .created)
         }
-        read.get("/sessions.csv") { request, context -> Response in
-            try csv(try SessionQuery.filter(request), context: context)
+        return try Response.json(SessionView(outcome.session), status: .ok)
+    }
+
+    @Sendable func recordBatch(_ request: Request, context: TurnoRequestContext) async throws -> BatchResponse {
+        let batch = try await request.decode(as: BatchRequest.self, context: context)
+        guard batch.sessions.count <= Self.batchLimit else {
+            throw Problem.unprocessable("a batch takes at most \(Self.batchLimit) sessions, got \(batch.sessions.count)")
         }
-        // A fixed segment: the router prefers it to `/sessions/:id`, whose ids are numbers.
-        read.get("/sessions/users") { request, context -> AthletePage in
-            let filter = try AthleteQuery.filter(request)
-            let athletes = try await store.athletes(filter, organizationID: context.requirePrincipal().organizationID)
-            let next = athletes.count == filter.limit ? athletes.last.map(AthleteQuery.cursor(after:)) : nil
-            return AthletePage(items: athletes.map(AthleteView.init), nextCursor: next)
-        }
-        read.get("/sessions/:id") { _, context -> SessionView in
-            let id = try sessionID(context)
-            guard let session = try await store.session(id: id, organizationID: context.requirePrincipal().organizationID) else {
-                throw Problem.notFound("there is no session \(id)")
+        let checked = try checkedItems(batch.sessions)
+        var results = checked.results
+        let outcomes = try await commands.record(checked.valid.map(\.session), organizationID: context.requirePrincipal().organizationID)
+        for (item, outcome) in zip(checked.valid, outcomes) {
+            if case .created = outcome {
+                results[item.index] = BatchResult(index: item.index, status: 201, session: SessionView(outcome.session))
+            } else {
+                results[item.index] = BatchResult(index: item.index, status: 200, session: SessionView(outcome.session))
             }
-            return SessionView(session)
         }
-        read.get("/users/:id/stats") { request, context -> StatisticsView in
-            guard let userID = context.parameters.get("id") else { throw Problem.notFound("name a user") }
-            return try await statistics(userID: userID, request: request, organizationID: context.requirePrincipal().organizationID)
+        let all = results.map { $0! }
+        return BatchResponse(
+            created: all.filter { $0.status == 201 }.count,
+            existing: all.filter { $0.status == 200 }.count,
+            failed: all.filter { $0.status >= 400 }.count,
+            results: all
+        )
+    }
+
+    @Sendable func changeSession(_ request: Request, context: TurnoRequestContext) async throws -> SessionView {
+        let fields = try await request.decode(as: SessionFields.self, context: context)
+        let id = try sessionID(context)
+        let now = clock.nowMilliseconds()
+        guard let changed = try await commands.change(id: id, with: fields, nowMs: now, organizationID: context.requirePrincipal().organizationID)
+        else { throw Problem.notFound("there is no session \(id)") }
+        return SessionView(changed)
+    }
+
+    @Sendable func deleteSession(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let id = try sessionID(context)
+        guard try await commands.delete(id: id, organizationID: context.requirePrincipal().organizationID) else {
+            throw Problem.notFound("there is no session \(id)")
         }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func listSessions(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let filter = try SessionQuery.filter(request)
+        if request.headers[.accept]?.contains("text/csv") == true { return try csv(filter, context: context) }
+        let items = try await store.list(filter, organizationID: context.requirePrincipal().organizationID)
+        let next = items.count == filter.limit ? items.last.map(SessionQuery.cursor(after:)) : nil
+        return try Response.json(Page(items: items.map(SessionView.init), nextCursor: next))
+    }
+
+    @Sendable func exportSessions(_ request: Request, context: TurnoRequestContext) throws -> Response {
+        try csv(try SessionQuery.filter(request), context: context)
+    }
+
+    @Sendable func listAthletes(_ request: Request, context: TurnoRequestContext) async throws -> AthletePage {
+        let filter = try AthleteQuery.filter(request)
+        let athletes = try await store.athletes(filter, organizationID: context.requirePrincipal().organizationID)
+        let next = athletes.count == filter.limit ? athletes.last.map(AthleteQuery.cursor(after:)) : nil
+        return AthletePage(items: athletes.map(AthleteView.init), nextCursor: next)
+    }
+
+    @Sendable func showSession(_ request: Request, context: TurnoRequestContext) async throws -> SessionView {
+        let id = try sessionID(context)
+        guard let session = try await store.session(id: id, organizationID: context.requirePrincipal().organizationID) else {
+            throw Problem.notFound("there is no session \(id)")
+        }
+        return SessionView(session)
+    }
+
+    @Sendable func userStatistics(_ request: Request, context: TurnoRequestContext) async throws -> StatisticsView {
+        guard let userID = context.parameters.get("user") else { throw Problem.notFound("name a user") }
+        return try await statistics(userID: userID, request: request, organizationID: context.requirePrincipal().organizationID)
     }
 
     static func noAthlete(_ userID: String) -> String {
         "there is no athlete \(userID): no session was recorded for them"
     }
 
-    private func validated(_ fields: SessionFields, nowMs: Int64 = WallClock.nowMilliseconds()) throws -> ExerciseSession {
+    private func validated(_ fields: SessionFields, nowMs: Int64) throws -> ExerciseSession {
         do {
             return try fields.validated(nowMs: nowMs)
         } catch {
@@ -242,9 +250,28 @@ struct SessionsController: Sendable {
         }
     }
 
+    /// The batch's items that can be recorded, with their index; `results` holds the problems of the others.
+    private func checkedItems(_ items: [BatchItem]) throws -> (results: [BatchResult?], valid: [(index: Int, session: ExerciseSession)]) {
+        let now = clock.nowMilliseconds()
+        var results: [BatchResult?] = Array(repeating: nil, count: items.count)
+        var valid: [(index: Int, session: ExerciseSession)] = []
+        for (index, item) in items.enumerated() {
+            do {
+                valid.append((index, try validated(try item.fields.get(), nowMs: now)))
+            } catch let problem as Problem {
+                results[index] = BatchResult(
+                    index: index,
+                    status: Int(problem.status.code),
+                    problem: .init(title: problem.title, status: Int(problem.status.code), detail: problem.detail)
+                )
+            }
+        }
+        return (results, valid)
+    }
+
     private func sessionID(_ context: TurnoRequestContext) throws -> Int64 {
-        guard let id = context.parameters.get("id", as: Int64.self) else {
-            throw Problem.notFound("there is no session \(context.parameters.get("id") ?? "")")
+        guard let id = context.parameters.get("session", as: Int64.self) else {
+            throw Problem.notFound("there is no session \(context.parameters.get("session") ?? "")")
         }
         return id
     }
@@ -277,7 +304,7 @@ struct SessionsController: Sendable {
             guard let known = Sport(rawValue: String(name)) else { throw Problem.badRequest("`\(name)` is not a sport") }
             sport = known
         }
-        let now = WallClock.nowMilliseconds()
+        let now = clock.nowMilliseconds()
         let today = LocalDate(ms: now, timeZone: timeZone)
         func date(_ name: String) throws -> LocalDate? {
             guard let text = parameters[Substring(name)] else { return nil }
@@ -313,7 +340,7 @@ struct SessionsController: Sendable {
     }
 }
 
-/// The answer of `GET /api/v1/users/{id}/stats`.
+/// The answer of `GET /api/v1/users/{user}/stats`.
 struct StatisticsView: Encodable, ResponseEncodable {
     struct Averages: Encodable {
         var speedKmh: Double?
@@ -418,7 +445,7 @@ enum SessionQuery {
     /// `2026-11-21T07:30:00Z`, or a date (its midnight in UTC).
     static func time(_ text: Substring?, _ name: String) throws -> Int64? {
         guard let text else { return nil }
-        if let ms = SessionTime.parse(String(text)) { return ms }
+        if let ms = Timestamp.parse(String(text)) { return ms }
         if let date = LocalDate(String(text)) { return Int64(date.dayNumber) * 86_400_000 }
         throw Problem.badRequest("\(name) must be an ISO-8601 time or a date, such as 2026-11-21T07:30:00Z or 2026-11-21, got `\(text)`")
     }

@@ -318,7 +318,7 @@ public struct SessionStore: Sendable {
         var stretches: [(ClosedRange<Int64>, Int64)] = []
         var from = start
         while from < end {
-            let date = Date(timeIntervalSince1970: Double(from) / 1000)
+            let date = Date(milliseconds: from)
             let offset = Int64(timeZone.secondsFromGMT(for: date)) * 1000
             let change = timeZone.nextDaylightSavingTimeTransition(after: date).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? end
             let until = min(max(change, from + Rollup.slotMs), end)

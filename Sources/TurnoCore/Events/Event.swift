@@ -22,8 +22,7 @@ public struct NewEvent: Sendable {
     }
 
     public init(tenant: Int64, stream: String, type: String, topics: [String], data: some Encodable) throws {
-        let encoded = try EventCoding.encoder.encode(data)
-        self.init(tenant: tenant, stream: stream, type: type, topics: topics, json: String(decoding: encoded, as: UTF8.self))
+        self.init(tenant: tenant, stream: stream, type: type, topics: topics, json: try JSONCoding.text(data))
     }
 }
 
@@ -38,16 +37,6 @@ public struct StoredEvent: Sendable, Equatable {
     public var data: String
     /// When it was written, in milliseconds since 1970 (UTC).
     public var timeMs: Int64
-}
-
-enum EventCoding {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
 
 /// Topic names are plain tokens (`branch:3`, `ticket:<token>`): letters, digits and `:_-.`.

@@ -19,37 +19,43 @@ public struct OperationsRoutes: Sendable {
     public static let metricsPath = "/metrics"
 
     public func add(to router: Router<TurnoRequestContext>) {
-        router.get("/healthz") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        router.get("/healthz", use: health)
+        router.get("/readyz", use: readiness)
+        router.get(.init(stringLiteral: Self.metricsPath), use: metrics)
+    }
+
+    @Sendable func health(_ request: Request, context: TurnoRequestContext) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+    }
+
+    @Sendable func readiness(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        do {
+            let engine = storage.engine
+            try await withTimeout(.seconds(2)) { try await engine.ping() }
+        } catch {
+            throw Problem(.serviceUnavailable, detail: "the \(storage.kind.rawValue) database does not answer")
         }
-        router.get("/readyz") { _, _ in
-            do {
-                let engine = storage.engine
-                try await withTimeout(.seconds(2)) { try await engine.ping() }
-            } catch {
-                throw Problem(.serviceUnavailable, detail: "the \(storage.kind.rawValue) database does not answer")
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ready","database":"\#(storage.kind.rawValue)"}"#))
+        )
+    }
+
+    @Sendable func metrics(_ request: Request, context: TurnoRequestContext) throws -> Response {
+        if let metricsToken {
+            guard let authorization = request.headers[.authorization], authorization == "Bearer \(metricsToken)" else {
+                throw Problem(.unauthorized, detail: "/metrics needs Authorization: Bearer <TURNO_METRICS_TOKEN>", headers: [.wwwAuthenticate: "Bearer"])
             }
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ready","database":"\#(storage.kind.rawValue)"}"#))
-            )
+        } else if !AddressRanges.loopback.contains(context.clientAddress) {
+            throw Problem(.forbidden, detail: "/metrics answers only clients on this machine; set TURNO_METRICS_TOKEN to scrape it from elsewhere")
         }
-        router.get(.init(stringLiteral: Self.metricsPath)) { request, context in
-            if let metricsToken {
-                guard let authorization = request.headers[.authorization], authorization == "Bearer \(metricsToken)" else {
-                    throw Problem(.unauthorized, detail: "/metrics needs Authorization: Bearer <TURNO_METRICS_TOKEN>", headers: [.wwwAuthenticate: "Bearer"])
-                }
-            } else if !AddressRanges.loopback.contains(context.clientAddress) {
-                throw Problem(.forbidden, detail: "/metrics answers only clients on this machine; set TURNO_METRICS_TOKEN to scrape it from elsewhere")
-            }
-            var bytes: [UInt8] = []
-            registry.emit(into: &bytes)
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: bytes))
-            )
-        }
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
     }
 }

@@ -149,7 +149,7 @@ public struct ResourcesMissing: Error, CustomStringConvertible {
 /// Small pieces of JSON text for page data, without a type per page.
 public enum JSONText {
     public static func string(_ text: String) -> String {
-        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+        JSONCoding.quoted(text)
     }
 
     public static func object(_ fields: [String: String]) -> String {

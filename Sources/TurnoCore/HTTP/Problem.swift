@@ -29,7 +29,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, Equatable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var fields = headers
         fields[.contentType] = "application/problem+json"
-        let body = #"{"type":"\#(type)","title":\#(LiveMessage.quoted(title)),"status":\#(status.code),"detail":\#(LiveMessage.quoted(detail))}"#
+        let body = #"{"type":"\#(type)","title":\#(JSONCoding.quoted(title)),"status":\#(status.code),"detail":\#(JSONCoding.quoted(detail))}"#
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }

@@ -42,7 +42,7 @@ public struct NullField: Error, Equatable, Sendable {
 /// `JSONDecoder` cannot tell which keys a `Decodable` type read, so the body is decoded twice: by `JSONDecoder`, which
 /// gives the value and every error about it, then again by a replaying decoder that records each key the type asks for.
 public enum StrictJSON {
-    /// Decodes like a `JSONDecoder` with `.convertFromSnakeCase` keys and `.iso8601` dates (rethrowing its `DecodingError`
+    /// Decodes like ``JSONCoding/decoder`` (rethrowing its `DecodingError`
     /// unchanged), then throws ``UnknownField`` for the first key, in document order, that the type never asked for.
     /// The body is parsed once for both checks; a body the parser refuses is left to `JSONDecoder`'s own error. A null
     /// is refused first (``NullField``), before `JSONDecoder` could call a required null field merely mistyped.
@@ -50,10 +50,7 @@ public enum StrictJSON {
         var parser = JSONParser(data)
         let root = try? parser.parseDocument()
         if let path = root?.firstNull(at: "") { throw NullField(path: path) }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.dateDecodingStrategy = .iso8601
-        let value = try decoder.decode(type, from: data)
+        let value = try JSONCoding.decoder.decode(type, from: data)
         if let root, let unknown = firstUnknownField(decoding: type, in: root) { throw unknown }
         return value
     }
@@ -475,8 +472,8 @@ private struct ReplayDecoder: Decoder, SingleValueDecodingContainer {
 
     private func decodeDate() throws -> Date {
         let text = try decode(String.self)
-        guard let date = try? Date.ISO8601FormatStyle().parse(text) else { throw corrupted("Expected an ISO-8601 date.") }
-        return date
+        guard let ms = Timestamp.parse(text) else { throw corrupted("Expected an ISO-8601 time such as 2026-11-21T07:30:00.250Z.") }
+        return Date(milliseconds: ms)
     }
 
     private func decodeData() throws -> Data {

@@ -130,7 +130,7 @@ public enum APIKeys {
             )
         }
         let id = try found.decode(column: "id", as: Int64.self)
-        let now = WallClock.nowMilliseconds()
+        let now = storage.clock.nowMilliseconds()
         let due = lastUseWritten.withLock { written in
             guard now - (written[hash] ?? 0) >= 60_000 else { return false }
             written[hash] = now
@@ -149,12 +149,4 @@ public enum APIKeys {
             viaSessionCookie: false
         )
     }
-}
-
-extension Date {
-    init(milliseconds: Int64) {
-        self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
-    }
-
-    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
 }

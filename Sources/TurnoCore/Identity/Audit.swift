@@ -38,9 +38,7 @@ public enum Audit {
         detail: [String: String],
         address: String
     ) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let detailJSON = String(decoding: try encoder.encode(detail), as: UTF8.self)
+        let detailJSON = try JSONCoding.text(detail)
         try await transaction.sql.raw(
             """
             INSERT INTO audit_log (organization_id, actor, action, target, detail, address, at_ms)
@@ -90,7 +88,7 @@ public enum Audit {
                     actor: try row.decode(column: "actor", as: String.self),
                     action: try row.decode(column: "action", as: String.self),
                     target: try row.decode(column: "target", as: String.self),
-                    detail: (try? JSONDecoder().decode([String: String].self, from: Data(try row.decode(column: "detail", as: String.self).utf8))) ?? [:],
+                    detail: (try? JSONCoding.decoder.decode([String: String].self, from: Data(try row.decode(column: "detail", as: String.self).utf8))) ?? [:],
                     address: try row.decode(column: "address", as: String.self),
                     at: Date(milliseconds: try row.decode(column: "at_ms", as: Int64.self))
                 )

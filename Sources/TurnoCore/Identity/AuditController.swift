@@ -12,16 +12,20 @@ struct AuditController: Sendable {
     }
 
     func add(to group: RouterGroup<TurnoRequestContext>) {
-        group.get("/audit") { request, context -> Response in
-            let query = try Self.query(request)
-            if request.headers[.accept]?.contains("text/csv") == true { return try csv(query: query, context: context) }
-            let items = try await Audit.entries(organizationID: context.requirePrincipal().organizationID, matching: query, storage: identity.storage)
-            let next = items.count == query.limit ? items.last.map { String($0.id) } : nil
-            return try Response.json(Page(items: items, nextCursor: next), status: .ok)
-        }
-        group.get("/audit.csv") { request, context -> Response in
-            try csv(query: try Self.query(request), context: context)
-        }
+        group.get("/audit", use: listEntries)
+        group.get("/audit.csv", use: exportEntries)
+    }
+
+    @Sendable func listEntries(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let query = try Self.query(request)
+        if request.headers[.accept]?.contains("text/csv") == true { return try csv(query: query, context: context) }
+        let items = try await Audit.entries(organizationID: context.requirePrincipal().organizationID, matching: query, storage: identity.storage)
+        let next = items.count == query.limit ? items.last.map { String($0.id) } : nil
+        return try Response.json(Page(items: items, nextCursor: next), status: .ok)
+    }
+
+    @Sendable func exportEntries(_ request: Request, context: TurnoRequestContext) throws -> Response {
+        try csv(query: try Self.query(request), context: context)
     }
 
     /// Streams every matching entry, a thousand at a time, so an export never sits whole in memory.

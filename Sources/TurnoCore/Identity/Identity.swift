@@ -166,7 +166,7 @@ public final class Identity: Sendable {
     /// is unknown or the password wrong, and with 429 while the username is locked out.
     public func checkPassword(username rawUsername: String, password: String, address: String) async throws -> StaffUser {
         let username = Username.normalized(rawUsername) ?? rawUsername.lowercased()
-        let now = WallClock.nowMilliseconds()
+        let now = storage.clock.nowMilliseconds()
         let failures = try await storage.read { sql in
             try await sql.raw(
                 """
@@ -224,7 +224,7 @@ public final class Identity: Sendable {
     }
 
     private func issueTokens(for user: StaffUser, family: String) async throws -> TokenPair {
-        let now = WallClock.nowMilliseconds()
+        let now = storage.clock.nowMilliseconds()
         let refresh = RandomToken.make(bytes: 32)
         try await storage.write { transaction in
             try await transaction.sql.raw(
@@ -236,8 +236,8 @@ public final class Identity: Sendable {
         }
         let claims = AccessClaims(
             sub: .init(value: String(user.id)),
-            exp: .init(value: Date(timeIntervalSince1970: Double(now) / 1000 + Double(settings.accessTokenSeconds))),
-            iat: .init(value: Date(timeIntervalSince1970: Double(now) / 1000)),
+            exp: .init(value: Date(milliseconds: now + Int64(settings.accessTokenSeconds) * 1000)),
+            iat: .init(value: Date(milliseconds: now)),
             org: user.organizationID,
             epoch: user.tokenEpoch,
             sid: family
@@ -306,7 +306,8 @@ public final class Identity: Sendable {
         case .rotated(let user, let family):
             return try await issueTokens(for: user, family: family)
         case .reused(let family, _):
-            directory.revoke(session: family, until: WallClock.nowMilliseconds() + Int64(settings.accessTokenSeconds) * 1000)
+            let now = storage.clock.nowMilliseconds()
+            directory.revoke(session: family, until: now + Int64(settings.accessTokenSeconds) * 1000, now: now)
             throw invalid
         case .invalid:
             throw invalid
@@ -315,7 +316,8 @@ public final class Identity: Sendable {
 
     /// Ends the sign-in session of `principal`'s access token: its refresh tokens and access tokens stop working.
     public func logout(session: String, organizationID: Int64, principal: Principal, address: String) async throws {
-        let expiry = WallClock.nowMilliseconds() + Int64(settings.accessTokenSeconds) * 1000
+        let now = storage.clock.nowMilliseconds()
+        let expiry = now + Int64(settings.accessTokenSeconds) * 1000
         try await storage.write { transaction in
             try await transaction.sql.raw(
                 "UPDATE refresh_tokens SET revoked_at_ms = \(bind: transaction.timeMs) WHERE family = \(bind: session) AND revoked_at_ms IS NULL"
@@ -331,7 +333,7 @@ public final class Identity: Sendable {
                 address: address
             )
         }
-        directory.revoke(session: session, until: expiry)
+        directory.revoke(session: session, until: expiry, now: now)
     }
 
     // MARK: Checking credentials
@@ -369,11 +371,11 @@ extension Identity {
     /// Verifies a token's signature once; later requests with the same token find its claims in memory.
     /// Expiry and revocation are still checked on every request, by the caller and here.
     func verifiedClaims(_ token: String) async -> AccessClaims? {
-        let now = Date()
+        let now = Date(milliseconds: storage.clock.nowMilliseconds())
         if let cached = verifiedTokens.withLock({ $0[token] }) {
             return cached.exp.value > now ? cached : nil
         }
-        guard let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
+        guard let claims = try? await keys.verify(token, as: AccessClaims.self), claims.exp.value > now else { return nil }
         verifiedTokens.withLock { cache in
             // Bounded: at worst, every token is verified again after a flush.
             if cache.count >= 10_000 { cache.removeAll(keepingCapacity: true) }
@@ -394,9 +396,8 @@ struct AccessClaims: JWTPayload {
     /// The sign-in session (refresh-token family) the token belongs to.
     var sid: String
 
-    func verify(using algorithm: some JWTAlgorithm) throws {
-        try exp.verifyNotExpired()
-    }
+    /// The signature is all JWTKit checks: expiry is checked against the server's clock by ``Identity/verifiedClaims(_:)``.
+    func verify(using algorithm: some JWTAlgorithm) throws {}
 }
 
 /// Identity settings: token lifetimes, bcrypt cost, the signing key and the first administrator's password.

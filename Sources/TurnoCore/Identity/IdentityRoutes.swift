@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOCore
 
 /// `/api/v1/auth/*`, `/api/v1/me`, `/api/v1/users`, `/api/v1/api-keys`, `/api/v1/audit` and the page sign-in.
 public struct IdentityRoutes: Sendable {
@@ -51,29 +50,12 @@ public struct IdentityRoutes: Sendable {
     }
 
     public func add(to router: Router<TurnoRequestContext>) {
-        let identity = self.identity
         let auth = router.group("/api/v1/auth")
-        auth.post("/login") { request, context -> Response in
-            let body = try await request.decode(as: LoginRequest.self, context: context)
-            let pair = try await identity.login(username: body.username, password: body.password, address: context.clientAddress)
-            return try Response.json(pair, status: .ok)
-        }
-        auth.post("/refresh") { request, context -> Response in
-            let body = try await request.decode(as: RefreshRequest.self, context: context)
-            return try Response.json(try await identity.refresh(token: body.refreshToken, address: context.clientAddress), status: .ok)
-        }
-        auth.group("/logout").add(middleware: RequireAccess(.account)).post { _, context -> Response in
-            let principal = try context.requirePrincipal()
-            guard let session = context.session else {
-                throw Problem.badRequest("logout ends the sign-in of an access token; page sessions sign out with POST /logout")
-            }
-            try await identity.logout(session: session, organizationID: principal.organizationID, principal: principal, address: context.clientAddress)
-            return Response(status: .noContent)
-        }
+        auth.post("/login", use: login)
+        auth.post("/refresh", use: refresh)
+        auth.group("/logout").add(middleware: RequireAccess(.account)).post(use: logout)
 
-        router.group("/api/v1/me").add(middleware: RequireAccess(.account)).get { _, context -> MeResponse in
-            MeResponse(try context.requirePrincipal(), csrfToken: context.csrfToken)
-        }
+        router.group("/api/v1/me").add(middleware: RequireAccess(.account)).get(use: me)
 
         UsersController(identity: identity).add(to: router.group("/api/v1/users").add(middleware: RequireAccess(.users)))
         APIKeysController(identity: identity, scopes: scopes).add(to: router.group("/api/v1/api-keys").add(middleware: RequireAccess(.apiKeys)))
@@ -84,21 +66,29 @@ public struct IdentityRoutes: Sendable {
         LoginPage(identity: identity).add(to: router)
     }
 
-    static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
-        let data = try JSONCoding.encoder.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    @Sendable func login(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let body = try await request.decode(as: LoginRequest.self, context: context)
+        let pair = try await identity.login(username: body.username, password: body.password, address: context.clientAddress)
+        return try Response.json(pair, status: .ok)
     }
-}
 
-/// JSON on the wire: snake_case keys, ISO-8601 times.
-public enum JSONCoding {
-    public static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    @Sendable func refresh(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let body = try await request.decode(as: RefreshRequest.self, context: context)
+        return try Response.json(try await identity.refresh(token: body.refreshToken, address: context.clientAddress), status: .ok)
+    }
+
+    @Sendable func logout(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard let session = context.session else {
+            throw Problem.badRequest("logout ends the sign-in of an access token; page sessions sign out with POST /logout")
+        }
+        try await identity.logout(session: session, organizationID: principal.organizationID, principal: principal, address: context.clientAddress)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func me(_ request: Request, context: TurnoRequestContext) throws -> MeResponse {
+        MeResponse(try context.requirePrincipal(), csrfToken: context.csrfToken)
+    }
 }
 
 extension Identity.TokenPair: ResponseEncodable {}

@@ -10,64 +10,68 @@ struct LoginPage: Sendable {
     static let loginCSRFCookie = "turno_login_csrf"
 
     func add(to router: Router<TurnoRequestContext>) {
-        router.get("/login") { request, context -> Response in
-            let token = RandomToken.make(bytes: 24)
-            let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
-            let language = SitePage.language(acceptLanguage: request.headers[.acceptLanguage])
-            var response = Self.page(language: language, csrf: token, next: next, username: "", message: nil, status: .ok)
-            response.headers.append(
-                HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, token, maxAge: 3_600, request: request, path: "/login"))
+        router.get("/login", use: showForm)
+        router.post("/login", use: signIn)
+        router.post("/logout", use: signOut)
+    }
+
+    @Sendable func showForm(_ request: Request, context: TurnoRequestContext) -> Response {
+        let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
+        let language = SitePage.language(acceptLanguage: request.headers[.acceptLanguage])
+        return Self.freshForm(language: language, next: next, username: "", message: nil, status: .ok, request: request)
+    }
+
+    @Sendable func signIn(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        var request = request
+        let form = try await Self.form(&request)
+        let next = Self.safeNext(form["next"])
+        let language = SitePage.language(acceptLanguage: request.headers[.acceptLanguage])
+        let username = form["username"] ?? ""
+        guard let sent = form["csrf_token"], let expected = request.cookies[Self.loginCSRFCookie]?.value, !expected.isEmpty, sent == expected else {
+            // Refused (403), with a fresh form to try again with: a browser sees a page, not an error document.
+            return Self.freshForm(
+                language: language,
+                next: next,
+                username: username,
+                message: SitePage.text("expired", language),
+                status: .forbidden,
+                request: request
             )
-            return response
         }
-        router.post("/login") { request, context -> Response in
-            var request = request
-            let form = try await Self.form(&request)
-            let next = Self.safeNext(form["next"])
-            let language = SitePage.language(acceptLanguage: request.headers[.acceptLanguage])
-            let username = form["username"] ?? ""
-            guard let sent = form["csrf_token"], let expected = request.cookies[Self.loginCSRFCookie]?.value, !expected.isEmpty, sent == expected else {
-                // Refused (403), with a fresh form to try again with: a browser sees a page, not an error document.
-                let token = RandomToken.make(bytes: 24)
-                var response = Self.page(
-                    language: language,
-                    csrf: token,
-                    next: next,
-                    username: username,
-                    message: SitePage.text("expired", language),
-                    status: .forbidden
-                )
-                response.headers.append(
-                    HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, token, maxAge: 3_600, request: request, path: "/login"))
-                )
-                return response
-            }
-            let user: StaffUser
-            do {
-                user = try await identity.checkPassword(username: username, password: form["password"] ?? "", address: context.clientAddress)
-            } catch let problem as Problem {
-                let message = SitePage.text(problem.status == .tooManyRequests ? "locked" : "wrong", language)
-                return Self.page(language: language, csrf: sent, next: next, username: username, message: message, status: problem.status)
-            }
-            let (cookie, _) = try await identity.startPageSession(for: user)
-            var response = Response(status: .seeOther, headers: [.location: next])
-            response.headers.append(
-                HTTPField(
-                    name: .setCookie,
-                    value: Self.cookie(Identity.sessionCookie, cookie, maxAge: identity.settings.pageSessionSeconds, request: request, path: "/")
-                )
+        let user: StaffUser
+        do {
+            user = try await identity.checkPassword(username: username, password: form["password"] ?? "", address: context.clientAddress)
+        } catch let problem as Problem {
+            let message = SitePage.text(problem.status == .tooManyRequests ? "locked" : "wrong", language)
+            return Self.page(language: language, csrf: sent, next: next, username: username, message: message, status: problem.status)
+        }
+        let (cookie, _) = try await identity.startPageSession(for: user)
+        var response = Response(status: .seeOther, headers: [.location: next])
+        response.headers.append(
+            HTTPField(
+                name: .setCookie,
+                value: Self.cookie(Identity.sessionCookie, cookie, maxAge: identity.settings.pageSessionSeconds, request: request, path: "/")
             )
-            response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, "", maxAge: 0, request: request, path: "/login")))
-            return response
+        )
+        response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.loginCSRFCookie, "", maxAge: 0, request: request, path: "/login")))
+        return response
+    }
+
+    @Sendable func signOut(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        if let cookie = request.cookies[Identity.sessionCookie]?.value, context.principal?.viaSessionCookie == true {
+            try await identity.endPageSession(cookie: cookie)
         }
-        router.post("/logout") { request, context -> Response in
-            if let cookie = request.cookies[Identity.sessionCookie]?.value, context.principal?.viaSessionCookie == true {
-                try await identity.endPageSession(cookie: cookie)
-            }
-            var response = Response(status: .seeOther, headers: [.location: "/login"])
-            response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Identity.sessionCookie, "", maxAge: 0, request: request, path: "/")))
-            return response
-        }
+        var response = Response(status: .seeOther, headers: [.location: "/login"])
+        response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Identity.sessionCookie, "", maxAge: 0, request: request, path: "/")))
+        return response
+    }
+
+    /// The form with a new CSRF token, set in its cookie as well.
+    static func freshForm(language: String, next: String, username: String, message: String?, status: HTTPResponse.Status, request: Request) -> Response {
+        let token = RandomToken.make(bytes: 24)
+        var response = page(language: language, csrf: token, next: next, username: username, message: message, status: status)
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(loginCSRFCookie, token, maxAge: 3_600, request: request, path: "/login")))
+        return response
     }
 
     /// Only local paths, so the sign-in page cannot be used to send people elsewhere.

@@ -34,7 +34,7 @@ extension Identity {
             ).first()
         }
         guard let row,
-            try row.decode(column: "expires_at_ms", as: Int64.self) > WallClock.nowMilliseconds(),
+            try row.decode(column: "expires_at_ms", as: Int64.self) > storage.clock.nowMilliseconds(),
             let user = directory.user(id: try row.decode(column: "user_id", as: Int64.self)),
             user.active, user.tokenEpoch == (try row.decode(column: "token_epoch", as: Int64.self))
         else { return nil }

@@ -34,10 +34,9 @@ public final class StaffDirectory: EventConsumer, Sendable {
         state.withLock { $0.users[user.id] = user.withoutSecrets }
     }
 
-    func revoke(session: String, until expiry: Int64) {
+    func revoke(session: String, until expiry: Int64, now: Int64) {
         state.withLock { state in
             state.revokedSessions[session] = expiry
-            let now = WallClock.nowMilliseconds()
             if state.revokedSessions.count > 10_000 {
                 state.revokedSessions = state.revokedSessions.filter { $0.value > now }
             }
@@ -48,12 +47,12 @@ public final class StaffDirectory: EventConsumer, Sendable {
         for event in events {
             switch event.type {
             case UserChanged.type:
-                if let change = try? JSONDecoder.snakeCase.decode(UserChanged.self, from: Data(event.data.utf8)) {
+                if let change = try? JSONCoding.decoder.decode(UserChanged.self, from: Data(event.data.utf8)) {
                     apply(change.user)
                 }
             case SessionRevoked.type:
-                if let revoked = try? JSONDecoder.snakeCase.decode(SessionRevoked.self, from: Data(event.data.utf8)) {
-                    revoke(session: revoked.session, until: revoked.expiresAtMs)
+                if let revoked = try? JSONCoding.decoder.decode(SessionRevoked.self, from: Data(event.data.utf8)) {
+                    revoke(session: revoked.session, until: revoked.expiresAtMs, now: event.timeMs)
                 }
             default:
                 continue
@@ -118,13 +117,5 @@ extension StaffUser {
         var copy = self
         copy.passwordHash = ""
         return copy
-    }
-}
-
-extension JSONDecoder {
-    static var snakeCase: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
     }
 }

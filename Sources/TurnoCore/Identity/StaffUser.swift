@@ -33,7 +33,7 @@ public struct StaffUserResponse: Codable, Sendable, Equatable {
         role = user.role
         branchIds = user.branchIDs.sorted()
         active = user.active
-        passwordChangedAt = user.passwordChangedAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        passwordChangedAt = user.passwordChangedAtMs.map(Date.init(milliseconds:))
     }
 }
 

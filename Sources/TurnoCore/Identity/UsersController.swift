@@ -24,70 +24,82 @@ struct UsersController: Sendable {
         var items: [StaffUserResponse]
     }
 
+    /// It keeps no state, so each request may make its own.
+    private var commands: StaffCommands { StaffCommands(identity: identity) }
+
     func add(to group: RouterGroup<TurnoRequestContext>) {
-        let commands = StaffCommands(identity: identity)
-        group.get { _, context -> ListResponse in
-            let principal = try context.requirePrincipal()
-            let users = try await identity.storage.read { try await IdentityStore.users(organizationID: principal.organizationID, in: $0) }
-            return ListResponse(items: users.filter { Self.canSee($0, principal) }.map(StaffUserResponse.init))
+        group.get(use: listUsers)
+        group.post(use: createUser)
+        group.get("/:user", use: showUser)
+        group.patch("/:user", use: updateUser)
+        group.delete("/:user", use: deactivateUser)
+    }
+
+    @Sendable func listUsers(_ request: Request, context: TurnoRequestContext) async throws -> ListResponse {
+        let principal = try context.requirePrincipal()
+        let users = try await identity.storage.read { try await IdentityStore.users(organizationID: principal.organizationID, in: $0) }
+        return ListResponse(items: users.filter { Self.canSee($0, principal) }.map(StaffUserResponse.init))
+    }
+
+    @Sendable func createUser(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decode(as: CreateRequest.self, context: context)
+        guard let username = Username.normalized(body.username) else {
+            throw Problem.unprocessable("`username` must have 2 to 64 letters, digits, dots, dashes or underscores")
         }
-        group.post { request, context -> Response in
-            let principal = try context.requirePrincipal()
-            let body = try await request.decode(as: CreateRequest.self, context: context)
-            guard let username = Username.normalized(body.username) else {
-                throw Problem.unprocessable("`username` must have 2 to 64 letters, digits, dots, dashes or underscores")
-            }
-            if let problem = PasswordRule.problem(with: body.password) { throw Problem.unprocessable("`password`: \(problem)") }
-            let branches = try Self.validBranches(body.branchIds ?? [])
-            try Self.checkManagerMayAssign(role: body.role, branches: branches, principal)
-            let user = try await commands.create(
-                username: username,
-                passwordHash: try await identity.hashPassword(body.password),
-                role: body.role,
-                branchIDs: branches,
-                by: principal,
-                address: context.clientAddress
-            )
-            return try Response.json(StaffUserResponse(user), status: .created)
+        if let problem = PasswordRule.problem(with: body.password) { throw Problem.unprocessable("`password`: \(problem)") }
+        let branches = try Self.validBranches(body.branchIds ?? [])
+        try Self.checkManagerMayAssign(role: body.role, branches: branches, principal)
+        let user = try await commands.create(
+            username: username,
+            passwordHash: try await identity.hashPassword(body.password),
+            role: body.role,
+            branchIDs: branches,
+            by: principal,
+            address: context.clientAddress
+        )
+        return try Response.json(StaffUserResponse(user), status: .created)
+    }
+
+    @Sendable func showUser(_ request: Request, context: TurnoRequestContext) async throws -> StaffUserResponse {
+        StaffUserResponse(try await visibleUser(context))
+    }
+
+    @Sendable func updateUser(_ request: Request, context: TurnoRequestContext) async throws -> StaffUserResponse {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decode(as: UpdateRequest.self, context: context)
+        let current = try await visibleUser(context)
+        if principal.role == .manager, current.role == .admin || current.role == .manager, current.id != principal.userID {
+            throw Problem(.forbidden, detail: "managers change only receptionists and operators of their branches")
         }
-        group.get("/:id") { _, context -> StaffUserResponse in
-            StaffUserResponse(try await visibleUser(context))
+        if let password = body.password, let problem = PasswordRule.problem(with: password) { throw Problem.unprocessable("`password`: \(problem)") }
+        let branches = try body.branchIds.map { try Self.validBranches($0) }
+        if body.role != nil || branches != nil {
+            try Self.checkManagerMayAssign(role: body.role ?? current.role, branches: branches ?? current.branchIDs, principal)
         }
-        group.patch("/:id") { request, context -> StaffUserResponse in
-            let principal = try context.requirePrincipal()
-            let body = try await request.decode(as: UpdateRequest.self, context: context)
-            let current = try await visibleUser(context)
-            if principal.role == .manager, current.role == .admin || current.role == .manager, current.id != principal.userID {
-                throw Problem(.forbidden, detail: "managers change only receptionists and operators of their branches")
-            }
-            if let password = body.password, let problem = PasswordRule.problem(with: password) { throw Problem.unprocessable("`password`: \(problem)") }
-            let branches = try body.branchIds.map { try Self.validBranches($0) }
-            if body.role != nil || branches != nil {
-                try Self.checkManagerMayAssign(role: body.role ?? current.role, branches: branches ?? current.branchIDs, principal)
-            }
-            let change = StaffCommands.Change(
-                role: body.role,
-                branchIDs: branches,
-                active: body.active,
-                passwordHash: try await body.password.asyncMap { try await identity.hashPassword($0) }
-            )
-            return StaffUserResponse(try await commands.change(current, change, by: principal, address: context.clientAddress))
+        let change = StaffCommands.Change(
+            role: body.role,
+            branchIDs: branches,
+            active: body.active,
+            passwordHash: try await body.password.asyncMap { try await identity.hashPassword($0) }
+        )
+        return StaffUserResponse(try await commands.change(current, change, by: principal, address: context.clientAddress))
+    }
+
+    @Sendable func deactivateUser(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let current = try await visibleUser(context)
+        if principal.role == .manager, current.role == .admin || current.role == .manager {
+            throw Problem(.forbidden, detail: "managers remove only receptionists and operators of their branches")
         }
-        group.delete("/:id") { _, context -> Response in
-            let principal = try context.requirePrincipal()
-            let current = try await visibleUser(context)
-            if principal.role == .manager, current.role == .admin || current.role == .manager {
-                throw Problem(.forbidden, detail: "managers remove only receptionists and operators of their branches")
-            }
-            try await commands.deactivate(current, by: principal, address: context.clientAddress)
-            return Response(status: .noContent)
-        }
+        try await commands.deactivate(current, by: principal, address: context.clientAddress)
+        return Response(status: .noContent)
     }
 
     /// The user named in the path, if it belongs to the caller's organization and the caller may see it; 404 otherwise.
     private func visibleUser(_ context: TurnoRequestContext) async throws -> StaffUser {
         let principal = try context.requirePrincipal()
-        guard let id = context.parameters.get("id", as: Int64.self) else { throw Problem.notFound("no such user") }
+        guard let id = context.parameters.get("user", as: Int64.self) else { throw Problem.notFound("no such user") }
         let user = try await identity.storage.read { try await IdentityStore.user(id: id, in: $0) }
         guard let user, user.organizationID == principal.organizationID, Self.canSee(user, principal) else {
             throw Problem.notFound("no user \(id) in your organization")

@@ -62,9 +62,9 @@ public struct JSONLogHandler: LogHandler {
         for (key, value) in metadata { fields[key] = "\(value)" }
         for (key, value) in event.metadata ?? [:] { fields[key] = "\(value)" }
         var line =
-            #"{"time":\#(LiveMessage.quoted(Date().formatted(LiveMessage.timeFormat))),"level":"\#(event.level)","logger":\#(LiveMessage.quoted(label)),"message":\#(LiveMessage.quoted("\(event.message)"))"#
+            #"{"time":\#(JSONCoding.quoted(Timestamp.format(milliseconds: Date().milliseconds))),"level":"\#(event.level)","logger":\#(JSONCoding.quoted(label)),"message":\#(JSONCoding.quoted("\(event.message)"))"#
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
-            line += ",\(LiveMessage.quoted(key)):\(LiveMessage.quoted(value))"
+            line += ",\(JSONCoding.quoted(key)):\(JSONCoding.quoted(value))"
         }
         line += "}\n"
         FileHandle.standardOutput.write(Data(line.utf8))

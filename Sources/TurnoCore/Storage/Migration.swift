@@ -22,10 +22,12 @@ public struct Migration: Sendable {
 public struct Migrator: Sendable {
     let engine: any DatabaseEngine
     let logger: Logger
+    let clock: any ServerClock
 
-    public init(engine: any DatabaseEngine, logger: Logger) {
+    public init(engine: any DatabaseEngine, logger: Logger, clock: any ServerClock = SystemClock()) {
         self.engine = engine
         self.logger = logger
+        self.clock = clock
     }
 
     /// Returns the migrations applied by this call (empty when the schema was already up to date).
@@ -61,7 +63,7 @@ public struct Migrator: Sendable {
                     try await database.raw(
                         """
                         INSERT INTO schema_migrations (module, version, name, applied_at_ms)
-                        VALUES (\(bind: migration.module), \(bind: migration.version), \(bind: migration.name), \(bind: WallClock.nowMilliseconds()))
+                        VALUES (\(bind: migration.module), \(bind: migration.version), \(bind: migration.name), \(bind: clock.nowMilliseconds()))
                         """
                     ).run()
                     return true

@@ -133,12 +133,12 @@ public final class PostgresEngine: DatabaseEngine {
 
     /// The server did not answer (a request, or the event listener's connection attempt).
     public func noteUnreachable() {
-        let now = WallClock.nowMilliseconds()
+        let now = SystemClock().nowMilliseconds()
         health.withLock { $0.failedAt = now }
     }
 
     private func noteAnswered() {
-        let now = WallClock.nowMilliseconds()
+        let now = SystemClock().nowMilliseconds()
         health.withLock { $0.answeredAt = max($0.answeredAt, now) }
     }
 

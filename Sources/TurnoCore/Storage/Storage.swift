@@ -7,6 +7,8 @@ import SQLKit
 /// and nodes are told about committed events only after the commit (transactional outbox).
 public final class Storage: Sendable {
     public let engine: any DatabaseEngine
+    /// The time every transaction is stamped with (``Transaction/timeMs``).
+    public let clock: any ServerClock
     public var kind: DatabaseKind { engine.kind }
     /// Wakes this node's event feed; it then reads every event it has not seen from the table.
     let wakeups: AsyncStream<Void>
@@ -16,34 +18,40 @@ public final class Storage: Sendable {
     /// The PostgreSQL channel on which committing transactions announce new events.
     static let notificationChannel = "turno_events"
 
-    public init(engine: any DatabaseEngine) {
+    public init(engine: any DatabaseEngine, clock: any ServerClock = SystemClock()) {
         self.engine = engine
+        self.clock = clock
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Opens the database at `location` and brings its schema up to date.
-    public static func open(_ location: DatabaseLocation, migrations: [Migration], logger: Logger) async throws -> Storage {
+    public static func open(
+        _ location: DatabaseLocation,
+        migrations: [Migration],
+        logger: Logger,
+        clock: any ServerClock = SystemClock()
+    ) async throws -> Storage {
         let engine: any DatabaseEngine =
             switch location {
             case .sqlite(let path): try await SQLiteEngine.open(path: path, logger: logger)
             case .postgres(let postgres): try await PostgresEngine.open(postgres, logger: logger)
             }
         do {
-            try await Migrator(engine: engine, logger: logger).apply(
+            try await Migrator(engine: engine, logger: logger, clock: clock).apply(
                 Self.migrations + IdentityStore.migrations + [Self.idempotencyMigration, IdentityStore.passwordChangeMigration] + migrations
             )
         } catch {
             await engine.close()
             throw error
         }
-        return Storage(engine: engine)
+        return Storage(engine: engine, clock: clock)
     }
 
     /// Runs `body` in one transaction. Events it appends are committed with its changes, or not at all.
     public func write<T: Sendable>(_ body: (Transaction) async throws -> T) async throws -> T {
         let kind = self.kind
         let (value, appended) = try await engine.transaction { database in
-            let transaction = Transaction(sql: database, kind: kind, timeMs: WallClock.nowMilliseconds())
+            let transaction = Transaction(sql: database, kind: kind, timeMs: clock.nowMilliseconds())
             let value = try await body(transaction)
             try await AuditTrail.current?.record(in: transaction)
             if kind == .postgres, let last = transaction.appended.last {

@@ -85,6 +85,7 @@ final class TestServer: Sendable {
         ticketLimit: String = "off",
         identity: IdentitySettings = TestServer.identity,
         modules: [any TurnoModule] = turnoModules + [EchoModule()],
+        clock: any ServerClock = SystemClock(),
         settings adjust: (inout ServerSettings) -> Void = { _ in }
     ) async throws -> TestServer {
         var logger = Logger(label: "test-server")
@@ -99,7 +100,7 @@ final class TestServer: Sendable {
             config: Self.config(["rateTickets": ticketLimit])
         )
         adjust(&settings)
-        let platform = try await Platform.open(settings: settings, modules: modules, logger: logger)
+        let platform = try await Platform.open(settings: settings, modules: modules, logger: logger, clock: clock)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = try buildApplication(platform: platform, modules: modules) { port in
             portContinuation.yield(port)
@@ -179,6 +180,7 @@ func withTestServer<T>(
     ticketLimit: String = "off",
     identity: IdentitySettings = TestServer.identity,
     modules: [any TurnoModule] = turnoModules + [EchoModule()],
+    clock: any ServerClock = SystemClock(),
     settings: (inout ServerSettings) -> Void = { _ in },
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
@@ -190,6 +192,7 @@ func withTestServer<T>(
         ticketLimit: ticketLimit,
         identity: identity,
         modules: modules,
+        clock: clock,
         settings: settings,
         body
     )
@@ -206,6 +209,7 @@ func withTestServer<T>(
     ticketLimit: String = "off",
     identity: IdentitySettings = TestServer.identity,
     modules: [any TurnoModule] = turnoModules + [EchoModule()],
+    clock: any ServerClock = SystemClock(),
     settings: (inout ServerSettings) -> Void = { _ in },
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
@@ -217,6 +221,7 @@ func withTestServer<T>(
         ticketLimit: ticketLimit,
         identity: identity,
         modules: modules,
+        clock: clock,
         settings: settings
     )
     do {

@@ -1,5 +1,5 @@
 /**
- * user.js — one athlete's exercise sessions, for staff (`/sessions/users/{id}`).
+ * user.js — one athlete's exercise sessions, for staff (`/sessions/users/{user}`).
  * The filters (dates, sport, grouping, time zone) drive everything: the statistics, three charts drawn as
  * plain SVG, and the paged session table. A filter change re-reads it all from the API (debounced, and
  * cancelling the answers still on their way), and is kept in the address so a reload or a shared link

@@ -20,7 +20,7 @@ struct SessionsController: Sendable {
         var id: Int64
         var userId: String
         var sport: Sport
-        var startedAt: String
+        var startedAt: Date
         var durationS: Int
         var distanceM: Double?
         var caloriesKcal: Double?
@@ -29,13 +29,13 @@ struct SessionsController: Sendable {
         var elevationGainM: Double?
         var notes: String?
         var externalId: String?
-        var createdAt: String
+        var createdAt: Date
 
         init(_ session: ExerciseSession) {
             id = session.id
             userId = session.userID
             sport = session.sport
-            startedAt = Timestamp.format(milliseconds: session.startedAtMs)
+            startedAt = Date(milliseconds: session.startedAtMs)
             durationS = session.durationS
             distanceM = session.distanceM
             caloriesKcal = session.caloriesKcal
@@ -44,7 +44,7 @@ struct SessionsController: Sendable {
             elevationGainM = session.elevationGainM
             notes = session.notes
             externalId = session.externalID
-            createdAt = Timestamp.format(milliseconds: session.createdAtMs)
+            createdAt = Date(milliseconds: session.createdAtMs)
         }
     }
 
@@ -59,8 +59,8 @@ struct SessionsController: Sendable {
         var sessionCount: Int
         var durationS: Int
         var distanceM: Double
-        var firstSessionAt: String
-        var lastSessionAt: String
+        var firstSessionAt: Date
+        var lastSessionAt: Date
         var sports: [Sport]
 
         init(_ athlete: Athlete) {
@@ -68,8 +68,8 @@ struct SessionsController: Sendable {
             sessionCount = athlete.sessionCount
             durationS = athlete.durationS
             distanceM = athlete.distanceM
-            firstSessionAt = Timestamp.format(milliseconds: athlete.firstStartedAtMs)
-            lastSessionAt = Timestamp.format(milliseconds: athlete.lastStartedAtMs)
+            firstSessionAt = Date(milliseconds: athlete.firstStartedAtMs)
+            lastSessionAt = Date(milliseconds: athlete.lastStartedAtMs)
             sports = athlete.sports
         }
     }

@@ -40,14 +40,7 @@ public final class Identity: Sendable {
             secret = configured
         } else {
             secret = try await storage.engine.withExclusiveLock {
-                try await storage.write { transaction in
-                    if let row = try await transaction.sql.raw("SELECT value FROM platform_secrets WHERE name = 'jwt_signing_key'").first() {
-                        return try row.decode(column: "value", as: String.self)
-                    }
-                    let generated = RandomToken.make(bytes: 48)
-                    try await transaction.sql.raw("INSERT INTO platform_secrets (name, value) VALUES ('jwt_signing_key', \(bind: generated))").run()
-                    return generated
-                }
+                try await storage.write { try await IdentityStore.signingKey(in: $0) }
             }
         }
         let keys = JWTKeyCollection()
@@ -74,10 +67,7 @@ public final class Identity: Sendable {
 
     private func createFirstAdministrator() async throws {
         try await storage.engine.withExclusiveLock {
-            let empty = try await storage.read { sql in
-                try await sql.raw("SELECT COUNT(*) AS n FROM organizations").first()?.decode(column: "n", as: Int.self) == 0
-            }
-            guard empty else { return }
+            guard try await !storage.read({ try await IdentityStore.hasOrganizations(in: $0) }) else { return }
             let password = settings.adminPassword ?? RandomToken.make(bytes: 12)
             let (_, admin) = try await createOrganization(name: "Default organization", adminUsername: "admin", adminPassword: password)
             if settings.adminPassword != nil {
@@ -114,16 +104,9 @@ public final class Identity: Sendable {
         if let problem = PasswordRule.problem(with: adminPassword) { throw Problem.unprocessable(problem) }
         let hash = try await hashPassword(adminPassword)
         let result = try await storage.write { transaction in
-            guard
-                let row = try await transaction.sql.raw(
-                    """
-                    INSERT INTO organizations (name, created_at_ms) VALUES (\(bind: name), \(bind: transaction.timeMs)) RETURNING id
-                    """
-                ).first()
-            else { throw DatabaseUnavailable("the database did not return the new organization's id") }
-            let organizationID = try row.decode(column: "id", as: Int64.self)
+            let organizationID = try await IdentityStore.insertOrganization(name: name, in: transaction)
             if try await IdentityStore.user(named: username, in: transaction.sql) != nil {
-                throw Problem.conflict("the username \(username) is taken")
+                throw StaffRuleViolation.usernameTaken(username)
             }
             let admin = try await IdentityStore.insertUser(
                 organizationID: organizationID,
@@ -167,13 +150,7 @@ public final class Identity: Sendable {
     public func checkPassword(username rawUsername: String, password: String, address: String) async throws -> StaffUser {
         let username = Username.normalized(rawUsername) ?? rawUsername.lowercased()
         let now = storage.clock.nowMilliseconds()
-        let failures = try await storage.read { sql in
-            try await sql.raw(
-                """
-                SELECT at_ms FROM login_failures WHERE username = \(bind: username) AND at_ms > \(bind: now - Self.lockoutWindowMs) ORDER BY at_ms
-                """
-            ).all().map { try $0.decode(column: "at_ms", as: Int64.self) }
-        }
+        let failures = try await storage.read { try await IdentityStore.loginFailures(of: username, sinceMs: now - Self.lockoutWindowMs, in: $0) }
         if failures.count >= Self.lockoutThreshold {
             // Locked until the oldest failure that still counts leaves the window and fewer than the threshold remain.
             let unlock = failures[failures.count - Self.lockoutThreshold] + Self.lockoutWindowMs
@@ -190,7 +167,7 @@ public final class Identity: Sendable {
         let matches = try await Self.verify(password, hash: storedHash)
         guard let user, matches, user.active else {
             try await storage.write { transaction in
-                try await transaction.sql.raw("INSERT INTO login_failures (username, at_ms) VALUES (\(bind: username), \(bind: transaction.timeMs))").run()
+                try await IdentityStore.noteLoginFailure(of: username, in: transaction)
                 try await Audit.record(
                     in: transaction,
                     organizationID: user?.organizationID ?? 0,
@@ -204,7 +181,7 @@ public final class Identity: Sendable {
             throw Self.wrongCredentials
         }
         try await storage.write { transaction in
-            try await transaction.sql.raw("DELETE FROM login_failures WHERE username = \(bind: username)").run()
+            try await IdentityStore.forgetLoginFailures(of: username, in: transaction)
             try await Audit.record(
                 in: transaction,
                 organizationID: user.organizationID,
@@ -227,12 +204,13 @@ public final class Identity: Sendable {
         let now = storage.clock.nowMilliseconds()
         let refresh = RandomToken.make(bytes: 32)
         try await storage.write { transaction in
-            try await transaction.sql.raw(
-                """
-                INSERT INTO refresh_tokens (token_hash, user_id, family, token_epoch, expires_at_ms, created_at_ms)
-                VALUES (\(bind: SecretHash.of(refresh)), \(bind: user.id), \(bind: family), \(bind: user.tokenEpoch), \(bind: now + Int64(settings.refreshTokenSeconds) * 1000), \(bind: now))
-                """
-            ).run()
+            try await IdentityStore.insertRefreshToken(
+                hash: SecretHash.of(refresh),
+                of: user,
+                family: family,
+                expiresAtMs: transaction.timeMs + Int64(settings.refreshTokenSeconds) * 1000,
+                in: transaction
+            )
         }
         let claims = AccessClaims(
             sub: .init(value: String(user.id)),
@@ -256,21 +234,13 @@ public final class Identity: Sendable {
             case invalid
         }
         let outcome: Outcome = try await storage.write { transaction in
-            guard
-                let row = try await transaction.sql.raw(
-                    """
-                    SELECT user_id, family, token_epoch, expires_at_ms, used_at_ms, revoked_at_ms FROM refresh_tokens WHERE token_hash = \(bind: hash)
-                    """
-                ).first()
+            guard let stored = try await IdentityStore.refreshToken(hash: hash, in: transaction.sql),
+                let user = try await IdentityStore.user(id: stored.userID, in: transaction.sql)
             else { return .invalid }
-            let family = try row.decode(column: "family", as: String.self)
-            let userID = try row.decode(column: "user_id", as: Int64.self)
-            guard let user = try await IdentityStore.user(id: userID, in: transaction.sql) else { return .invalid }
-            if try row.decode(column: "used_at_ms", as: Int64?.self) != nil {
-                if try row.decode(column: "revoked_at_ms", as: Int64?.self) == nil {
-                    try await transaction.sql.raw(
-                        "UPDATE refresh_tokens SET revoked_at_ms = \(bind: transaction.timeMs) WHERE family = \(bind: family) AND revoked_at_ms IS NULL"
-                    ).run()
+            let family = stored.family
+            if stored.usedAtMs != nil {
+                if stored.revokedAtMs == nil {
+                    try await IdentityStore.revokeRefreshTokens(family: family, in: transaction)
                     try await transaction.append(
                         SessionRevoked(
                             session: family,
@@ -290,17 +260,10 @@ public final class Identity: Sendable {
                 }
                 return .reused(family, user.organizationID)
             }
-            guard try row.decode(column: "revoked_at_ms", as: Int64?.self) == nil,
-                try row.decode(column: "expires_at_ms", as: Int64.self) > transaction.timeMs,
-                try row.decode(column: "token_epoch", as: Int64.self) == user.tokenEpoch,
-                user.active
+            guard stored.revokedAtMs == nil, stored.expiresAtMs > transaction.timeMs, stored.tokenEpoch == user.tokenEpoch, user.active,
+                try await IdentityStore.claimRefreshToken(hash: hash, in: transaction)
             else { return .invalid }
-            let claimed = try await transaction.sql.raw(
-                """
-                UPDATE refresh_tokens SET used_at_ms = \(bind: transaction.timeMs) WHERE token_hash = \(bind: hash) AND used_at_ms IS NULL RETURNING token_hash
-                """
-            ).first()
-            return claimed == nil ? .invalid : .rotated(user, family)
+            return .rotated(user, family)
         }
         switch outcome {
         case .rotated(let user, let family):
@@ -319,9 +282,7 @@ public final class Identity: Sendable {
         let now = storage.clock.nowMilliseconds()
         let expiry = now + Int64(settings.accessTokenSeconds) * 1000
         try await storage.write { transaction in
-            try await transaction.sql.raw(
-                "UPDATE refresh_tokens SET revoked_at_ms = \(bind: transaction.timeMs) WHERE family = \(bind: session) AND revoked_at_ms IS NULL"
-            ).run()
+            try await IdentityStore.revokeRefreshTokens(family: session, in: transaction)
             try await transaction.append(SessionRevoked(session: session, organizationId: organizationID, expiresAtMs: expiry).event())
             try await Audit.record(
                 in: transaction,

@@ -185,6 +185,110 @@ enum IdentityStore {
     }
 }
 
+extension IdentityStore {
+    // MARK: Secrets and organizations
+
+    /// The key access tokens are signed with: the one stored, or a new random one stored now.
+    static func signingKey(in transaction: Transaction) async throws -> String {
+        if let row = try await transaction.sql.raw("SELECT value FROM platform_secrets WHERE name = 'jwt_signing_key'").first() {
+            return try row.decode(column: "value", as: String.self)
+        }
+        let generated = RandomToken.make(bytes: 48)
+        try await transaction.sql.raw("INSERT INTO platform_secrets (name, value) VALUES ('jwt_signing_key', \(bind: generated))").run()
+        return generated
+    }
+
+    static func hasOrganizations(in sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("SELECT COUNT(*) AS n FROM organizations").first()?.decode(column: "n", as: Int.self) ?? 0 > 0
+    }
+
+    static func insertOrganization(name: String, in transaction: Transaction) async throws -> Int64 {
+        guard
+            let row = try await transaction.sql.raw(
+                """
+                INSERT INTO organizations (name, created_at_ms) VALUES (\(bind: name), \(bind: transaction.timeMs)) RETURNING id
+                """
+            ).first()
+        else { throw DatabaseUnavailable("the database did not return the new organization's id") }
+        return try row.decode(column: "id", as: Int64.self)
+    }
+
+    // MARK: Failed sign-ins
+
+    /// When `username`'s failed sign-ins since `sinceMs` happened, oldest first.
+    static func loginFailures(of username: String, sinceMs: Int64, in sql: any SQLDatabase) async throws -> [Int64] {
+        try await sql.raw(
+            """
+            SELECT at_ms FROM login_failures WHERE username = \(bind: username) AND at_ms > \(bind: sinceMs) ORDER BY at_ms
+            """
+        ).all().map { try $0.decode(column: "at_ms", as: Int64.self) }
+    }
+
+    static func noteLoginFailure(of username: String, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("INSERT INTO login_failures (username, at_ms) VALUES (\(bind: username), \(bind: transaction.timeMs))").run()
+    }
+
+    static func forgetLoginFailures(of username: String, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("DELETE FROM login_failures WHERE username = \(bind: username)").run()
+    }
+
+    // MARK: Refresh tokens
+
+    /// A stored refresh token (only its hash is kept).
+    struct RefreshToken: Sendable {
+        var userID: Int64
+        /// The sign-in session it belongs to: every token rotated from one sign-in shares it.
+        var family: String
+        var tokenEpoch: Int64
+        var expiresAtMs: Int64
+        var usedAtMs: Int64?
+        var revokedAtMs: Int64?
+    }
+
+    static func insertRefreshToken(hash: String, of user: StaffUser, family: String, expiresAtMs: Int64, in transaction: Transaction) async throws {
+        try await transaction.sql.raw(
+            """
+            INSERT INTO refresh_tokens (token_hash, user_id, family, token_epoch, expires_at_ms, created_at_ms)
+            VALUES (\(bind: hash), \(bind: user.id), \(bind: family), \(bind: user.tokenEpoch), \(bind: expiresAtMs), \(bind: transaction.timeMs))
+            """
+        ).run()
+    }
+
+    static func refreshToken(hash: String, in sql: any SQLDatabase) async throws -> RefreshToken? {
+        guard
+            let row = try await sql.raw(
+                """
+                SELECT user_id, family, token_epoch, expires_at_ms, used_at_ms, revoked_at_ms FROM refresh_tokens WHERE token_hash = \(bind: hash)
+                """
+            ).first()
+        else { return nil }
+        return RefreshToken(
+            userID: try row.decode(column: "user_id", as: Int64.self),
+            family: try row.decode(column: "family", as: String.self),
+            tokenEpoch: try row.decode(column: "token_epoch", as: Int64.self),
+            expiresAtMs: try row.decode(column: "expires_at_ms", as: Int64.self),
+            usedAtMs: try row.decode(column: "used_at_ms", as: Int64?.self),
+            revokedAtMs: try row.decode(column: "revoked_at_ms", as: Int64?.self)
+        )
+    }
+
+    /// Marks the token used; false when another request used it first.
+    static func claimRefreshToken(hash: String, in transaction: Transaction) async throws -> Bool {
+        try await transaction.sql.raw(
+            """
+            UPDATE refresh_tokens SET used_at_ms = \(bind: transaction.timeMs) WHERE token_hash = \(bind: hash) AND used_at_ms IS NULL RETURNING token_hash
+            """
+        ).first() != nil
+    }
+
+    /// Revokes every refresh token of a sign-in session.
+    static func revokeRefreshTokens(family: String, in transaction: Transaction) async throws {
+        try await transaction.sql.raw(
+            "UPDATE refresh_tokens SET revoked_at_ms = \(bind: transaction.timeMs) WHERE family = \(bind: family) AND revoked_at_ms IS NULL"
+        ).run()
+    }
+}
+
 /// SHA-256 in lowercase hex: how refresh tokens, page sessions and API keys are stored.
 enum SecretHash {
     static func of(_ secret: String) -> String {

@@ -8,19 +8,11 @@ import TurnoCore
 /// "Try it" form per operation, see `APIDocumentationPage`) and that page's script and stylesheet under `/docs/assets/`.
 struct APIDocumentation: Sendable {
     let document: Data
-    /// `docs.js` and `docs.css`, by file name.
-    let assets: [String: Asset]
+    /// `docs.js` and `docs.css`.
+    let assets: AssetTable
     /// Rendered on the first request for it, then kept: it takes a noticeable share of a second, which every start
     /// (and every test server) would otherwise pay.
     let docsPage: RenderedOnce
-
-    /// A file under `/docs/assets/`. Served like the modules' assets (`PageRenderer.assetResponse`), whose loader this
-    /// page cannot use: it expects a module's templates and strings, and the page is rendered here in Swift.
-    struct Asset: Sendable {
-        let bytes: [UInt8]
-        let contentType: String
-        let etag: String
-    }
 
     init() throws {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
@@ -31,20 +23,13 @@ struct APIDocumentation: Sendable {
         let document = try Data(contentsOf: url)
         self.document = document
         docsPage = RenderedOnce { try Self.page(document) }
-        var assets: [String: Asset] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
-            let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
-            let contentType =
-                name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : name.hasSuffix(".css") ? "text/css; charset=utf-8" : "application/octet-stream"
-            assets[name] = Asset(bytes: bytes, contentType: contentType, etag: "\"\(Self.fingerprint(bytes))\"")
-        }
-        self.assets = assets
+        assets = try AssetTable(folder: folder)
     }
 
     func add(to router: Router<TurnoRequestContext>) throws {
         router.get("/openapi.json", use: openAPIDocument)
         router.get("/docs", use: docs)
-        router.get("/docs/assets/:file", use: asset)
+        assets.addRoute(to: router, under: "/docs/assets")
     }
 
     @Sendable func openAPIDocument(_ request: Request, context: TurnoRequestContext) -> Response {
@@ -56,33 +41,9 @@ struct APIDocumentation: Sendable {
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    @Sendable func asset(_ request: Request, context: TurnoRequestContext) throws -> Response {
-        guard let name = context.parameters.get("file"), let asset = assets[name] else {
-            throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
-        }
-        // Revalidated by ETag, as the other assets: a new version is picked up at once, an unchanged one costs a 304.
-        if request.headers[.ifNoneMatch] == asset.etag {
-            return Response(status: .notModified, headers: [.eTag: asset.etag])
-        }
-        return Response(
-            status: .ok,
-            headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
-            body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes))
-        )
-    }
-
     /// The `/docs` page for the OpenAPI document `document`, made on the first request for it.
     static func page(_ document: Data) throws -> String {
         try APIDocumentationPage(root: OpenAPIValue(parsing: document)).render()
-    }
-
-    /// FNV-1a, as `PageRenderer` tags its assets: enough to tell versions of a file apart (not a security measure).
-    static func fingerprint(_ bytes: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
     }
 }
 

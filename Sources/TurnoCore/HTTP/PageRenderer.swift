@@ -9,19 +9,11 @@ public struct PageRenderer: Sendable {
     let library: MustacheLibrary
     /// Language → key → text. Every text a page shows comes from here, for the server and (through the page data) the scripts.
     let strings: [String: [String: String]]
-    public let assets: [String: Asset]
-    /// Changes whenever an asset changes, so browsers fetch the new ones.
-    let version: String
+    /// The module's `assets/` folder; its version tags the pages' links, so browsers fetch new assets.
+    public let assets: AssetTable
 
     public static let languages = ["en", "it"]
     public static let defaultLanguage = "en"
-
-    /// A static file served under `/assets/`.
-    public struct Asset: Sendable {
-        public let bytes: [UInt8]
-        public let contentType: String
-        public let etag: String
-    }
 
     /// `root` is the module's resources folder (`Bundle.module`'s), nil when the bundle is missing.
     public static func load(resources root: URL?, module: String) throws -> PageRenderer {
@@ -39,14 +31,7 @@ public struct PageRenderer: Sendable {
             let data = try Data(contentsOf: root.appendingPathComponent("strings/\(language).json"))
             strings[language] = try JSONDecoder().decode([String: String].self, from: data)
         }
-        var assets: [String: Asset] = [:]
-        let folder = root.appendingPathComponent("assets")
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() {
-            let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
-            assets[name] = Asset(bytes: bytes, contentType: contentType(of: name), etag: "\"\(fingerprint(bytes))\"")
-        }
-        let version = fingerprint(Array(assets.keys.sorted().compactMap { assets[$0]?.etag }.joined().utf8))
-        return PageRenderer(library: library, strings: strings, assets: assets, version: version)
+        return PageRenderer(library: library, strings: strings, assets: try AssetTable(folder: root.appendingPathComponent("assets")))
     }
 
     /// The language to use for a branch's language tag (`it-IT` → `it`): the closest there are strings for.
@@ -76,7 +61,7 @@ public struct PageRenderer: Sendable {
         fields["live_id"] = String(liveID)
         fields["strings"] = JSONText.object(strings.mapValues(JSONText.string))
         var context: [String: Any] = [
-            "lang": language, "title": title, "page": page, "t": strings, "version": version,
+            "lang": language, "title": title, "page": page, "t": strings, "version": assets.version,
             "data_json": JSONText.scriptSafe(JSONText.object(fields)),
         ]
         if let csrf { context["csrf"] = csrf }
@@ -84,27 +69,14 @@ public struct PageRenderer: Sendable {
         return library.render(context, withTemplate: page) ?? ""
     }
 
-    /// Serves the module's assets at `prefix/{file}` (revalidated by ETag); an unknown file is a 404 problem.
+    /// Serves the module's assets at `prefix/{file}` (see ``AssetTable``).
     public func addAssetRoute(to router: Router<TurnoRequestContext>, under prefix: String) {
-        router.get("\(prefix)/:file") { request, context -> Response in
-            guard let name = context.parameters.get("file"), let response = assetResponse(name, request: request) else {
-                throw Problem.notFound("there is no asset \(context.parameters.get("file") ?? "")")
-            }
-            return response
-        }
+        assets.addRoute(to: router, under: prefix)
     }
 
-    /// An asset by file name, revalidated by ETag: a new version is picked up at once, an unchanged one costs a 304.
+    /// An asset by file name (see ``AssetTable/response(_:request:)``).
     public func assetResponse(_ name: String, request: Request) -> Response? {
-        guard let asset = assets[name] else { return nil }
-        if request.headers[.ifNoneMatch] == asset.etag {
-            return Response(status: .notModified, headers: [.eTag: asset.etag])
-        }
-        return Response(
-            status: .ok,
-            headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
-            body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes))
-        )
+        assets.response(name, request: request)
     }
 
     /// An HTML page that browsers must not cache (it shows live state).
@@ -117,27 +89,8 @@ public struct PageRenderer: Sendable {
     }
 
     public func renderError(language: String, title: String, detail: String) -> String {
-        library.render(["lang": language, "title": title, "detail": detail, "t": strings[language] ?? [:], "version": version], withTemplate: "error") ?? ""
-    }
-
-    /// FNV-1a: enough to tell versions of a file apart (not a security measure).
-    static func fingerprint(_ bytes: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
-    }
-
-    static func contentType(of name: String) -> String {
-        switch name.split(separator: ".").last {
-        case "js": "text/javascript; charset=utf-8"
-        case "css": "text/css; charset=utf-8"
-        case "svg": "image/svg+xml"
-        case "webmanifest": "application/manifest+json"
-        case "json": "application/json"
-        default: "application/octet-stream"
-        }
+        library.render(["lang": language, "title": title, "detail": detail, "t": strings[language] ?? [:], "version": assets.version], withTemplate: "error")
+            ?? ""
     }
 }
 

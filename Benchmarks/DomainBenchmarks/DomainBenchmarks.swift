@@ -1,6 +1,5 @@
 import Benchmark
 import Fleet
-import Foundation
 import Queues
 import Sessions
 
@@ -29,23 +28,48 @@ func branchState(_ mode: RoutingMode, services serviceCount: Int, queues queueCo
         Service(id: Int64($0), branchID: 1, name: "Service \($0)", prefix: "S\($0)", priorityWeight: $0 % 4, targetWaitSeconds: 600, defaultServiceSeconds: 300)
     }
     let queues = (1...queueCount).map { number in
-        Queue(id: Int64(number), branchID: 1, name: "Desk \(number)", counter: "\(number)",
-              serviceIDs: Set((0..<3).map { Int64((number + $0) % serviceCount + 1) }), state: .open)
+        Queue(
+            id: Int64(number),
+            branchID: 1,
+            name: "Desk \(number)",
+            counter: "\(number)",
+            serviceIDs: Set((0..<3).map { Int64((number + $0) % serviceCount + 1) }),
+            state: .open
+        )
     }
     var state = BranchState(branch: branch, services: services, queues: queues, tickets: [])
     for id in 1...max(waiting, 1) where waiting > 0 {
         let service = Int64(id % serviceCount + 1)
-        let ticket = Ticket(id: Int64(id), branchID: 1, token: "token-\(id)", number: TicketNumber(prefix: "S\(service)", sequence: id),
-                            serviceID: service, queueID: nil, customerClass: id % 10 == 0 ? .priority : .regular, channel: .kiosk,
-                            state: .waiting, issuedAtMs: nowMs - Int64(waiting - id) * 1_000)
+        let ticket = Ticket(
+            id: Int64(id),
+            branchID: 1,
+            token: "token-\(id)",
+            number: TicketNumber(prefix: "S\(service)", sequence: id),
+            serviceID: service,
+            queueID: nil,
+            customerClass: id % 10 == 0 ? .priority : .regular,
+            channel: .kiosk,
+            state: .waiting,
+            issuedAtMs: nowMs - Int64(waiting - id) * 1_000
+        )
         _ = try! state.issue(ticket, nowMs: ticket.issuedAtMs)
     }
     return state
 }
 
 func newTicket(_ id: Int64, service: Int64) -> Ticket {
-    Ticket(id: id, branchID: 1, token: "token-\(id)", number: TicketNumber(prefix: "N", sequence: Int(id)), serviceID: service,
-           queueID: nil, customerClass: .regular, channel: .online, state: .waiting, issuedAtMs: nowMs)
+    Ticket(
+        id: id,
+        branchID: 1,
+        token: "token-\(id)",
+        number: TicketNumber(prefix: "N", sequence: Int(id)),
+        serviceID: service,
+        queueID: nil,
+        customerClass: .regular,
+        channel: .online,
+        state: .waiting,
+        issuedAtMs: nowMs
+    )
 }
 
 func queueBenchmarks() {
@@ -93,9 +117,20 @@ func sessionBenchmarks() {
     let sports: [Sport] = [.run, .ride, .swim]
     let days = (0..<365).flatMap { offset in
         sports.enumerated().map { index, sport in
-            DayTotals(day: first.adding(days: offset), sport: sport, count: 1 + offset % 2, durationS: 1_800 + 60 * index, distanceM: 8_000 + Double(offset),
-                      caloriesKcal: 500, elevationGainM: 40, heartRateWeighted: 145 * 1_800, heartRateDurationS: 1_800, distanceDurationS: 1_800,
-                      maxDurationS: 1_800, maxDistanceM: 8_000)
+            DayTotals(
+                day: first.adding(days: offset),
+                sport: sport,
+                count: 1 + offset % 2,
+                durationS: 1_800 + 60 * index,
+                distanceM: 8_000 + Double(offset),
+                caloriesKcal: 500,
+                elevationGainM: 40,
+                heartRateWeighted: 145 * 1_800,
+                heartRateDurationS: 1_800,
+                distanceDurationS: 1_800,
+                maxDurationS: 1_800,
+                maxDistanceM: 8_000
+            )
         }
     }
     for bucket in [Bucket.day, .week, .month] {
@@ -111,7 +146,8 @@ func fleetBenchmarks() {
     let map = FleetMap.standard
     var random = RandomFleet.Generator(seed: 7)
     let drones = RandomFleet.drones(10_000, on: map, using: &random)
-    let pending = RandomFleet.deliveries(1_000, on: map, from: Date(timeIntervalSince1970: 1_790_000_000), using: &random)
+    let startMs: Int64 = 1_790_000_000_000
+    let pending = RandomFleet.deliveries(1_000, on: map, startMs: startMs, using: &random)
     Benchmark("Fleet: optimal dispatch of 1,000 pending deliveries to 10,000 drones", configuration: .init(maxIterations: 200)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(Dispatch.optimal(pending: pending, drones: drones, map: map, rules: .standard))
@@ -125,17 +161,18 @@ func fleetBenchmarks() {
 
     // A busy moment: the 1,000 deliveries just assigned, so drones fly, and the rest idle.
     var world = FleetWorld(drones: drones, deliveries: Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0) }))
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
     for assignment in Dispatch.optimal(pending: pending, drones: drones, map: map, rules: .standard) {
-        guard let index = world.drones.firstIndex(where: { $0.id == assignment.droneID }), var delivery = world.deliveries[assignment.deliveryID] else { continue }
-        try? world.drones[index].take(&delivery, at: start)
+        guard let index = world.drones.firstIndex(where: { $0.id == assignment.droneID }), var delivery = world.deliveries[assignment.deliveryID] else {
+            continue
+        }
+        try? world.drones[index].take(&delivery, nowMs: startMs)
         world.deliveries[delivery.id] = delivery
     }
     let busy = world
     Benchmark("Fleet: one simulation tick of 10,000 drones (1,000 flying)") { benchmark in
         for _ in benchmark.scaledIterations {
             var world = busy
-            blackHole(Simulation.tick(&world, seconds: 1, now: start.addingTimeInterval(1), map: map, rules: .standard))
+            blackHole(Simulation.tick(&world, seconds: 1, nowMs: startMs + 1000, map: map, rules: .standard))
         }
     }
 }

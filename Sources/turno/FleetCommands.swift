@@ -25,7 +25,7 @@ struct BenchDispatch: AsyncParsableCommand {
         for priorities in [0...0, 0...9] {
             var random = RandomFleet.Generator(seed: seed)
             let fleet = RandomFleet.drones(drones, on: map, using: &random)
-            let pending = RandomFleet.deliveries(deliveries, on: map, priorities: priorities, from: Date(), using: &random)
+            let pending = RandomFleet.deliveries(deliveries, on: map, priorities: priorities, startMs: Date().milliseconds, using: &random)
             let (optimal, optimalTimes) = timed { Dispatch.optimal(pending: pending, drones: fleet, map: map, rules: .standard) }
             let (greedy, greedyTimes) = timed { Dispatch.greedy(pending: pending, drones: fleet, map: map, rules: .standard) }
             let optimalTotal = Dispatch.totalPickUpSeconds(optimal)
@@ -49,23 +49,23 @@ struct BenchDispatch: AsyncParsableCommand {
             )
         }
         var random = RandomFleet.Generator(seed: seed)
-        let pending = RandomFleet.deliveries(deliveries, on: map, from: Date(), using: &random)
+        let pending = RandomFleet.deliveries(deliveries, on: map, startMs: Date().milliseconds, using: &random)
         var world = FleetWorld(
             drones: RandomFleet.drones(drones, on: map, using: &random),
             deliveries: Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0) })
         )
-        let now = Date()
+        let nowMs = Date().milliseconds
         for assignment in Dispatch.optimal(pending: pending, drones: world.drones, map: map, rules: .standard) {
             guard let index = world.drones.firstIndex(where: { $0.id == assignment.droneID }), var delivery = world.deliveries[assignment.deliveryID] else {
                 continue
             }
-            try? world.drones[index].take(&delivery, at: now)
+            try? world.drones[index].take(&delivery, nowMs: nowMs)
             world.deliveries[delivery.id] = delivery
         }
         let busy = world
         let (_, tickTimes) = timed {
             var copy = busy
-            return Simulation.tick(&copy, seconds: 1, now: now.addingTimeInterval(1), map: map, rules: .standard)
+            return Simulation.tick(&copy, seconds: 1, nowMs: nowMs + 1000, map: map, rules: .standard)
         }
         print("simulation tick of \(drones) drones (\(pending.count) flying to their parcels): \(tickTimes) ms")
     }
@@ -191,7 +191,7 @@ struct Simulate: AsyncParsableCommand {
             var deliveries: [UUID: Delivery] = [:]
             for id in flying.compactMap(\.deliveryID) { deliveries[id] = try await fleet.delivery(id) }
             var world = FleetWorld(drones: flying, deliveries: deliveries)
-            _ = Simulation.tick(&world, seconds: tick * speed, now: Date(), map: map, rules: .standard)
+            _ = Simulation.tick(&world, seconds: tick * speed, nowMs: Date().milliseconds, map: map, rules: .standard)
             let before = Dictionary(uniqueKeysWithValues: flying.map { ($0.id, $0) })
             for drone in world.drones {
                 guard let old = before[drone.id], drone.position != old.position || drone.battery != old.battery || drone.state != old.state else { continue }
@@ -365,10 +365,10 @@ struct LoadgenFleet: AsyncParsableCommand {
     }
 
     func summarize(_ deliveries: [Delivery], latencies: [Double], errors: Int, firstError: String?) -> Results {
-        let assignment = Summary(deliveries.compactMap { delivery in delivery.assignedAt.map { $0.timeIntervalSince(delivery.createdAt) } })
-        let deliveredTimes = deliveries.compactMap { delivery in delivery.deliveredAt.map { $0.timeIntervalSince(delivery.createdAt) } }
+        let assignment = Summary(deliveries.compactMap { delivery in delivery.assignedAtMs.map { Double($0 - delivery.createdAtMs) / 1000 } })
+        let deliveredTimes = deliveries.compactMap { delivery in delivery.deliveredAtMs.map { Double($0 - delivery.createdAtMs) / 1000 } }
         let delivery = Summary(deliveredTimes)
-        let span = deliveries.compactMap(\.deliveredAt).max().map { last in last.timeIntervalSince(deliveries.map(\.createdAt).min()!) } ?? 0
+        let span = deliveries.compactMap(\.deliveredAtMs).max().map { last in Double(last - deliveries.map(\.createdAtMs).min()!) / 1000 } ?? 0
         return Results(
             posted: deliveries.count,
             postErrors: errors,

@@ -128,7 +128,7 @@ struct DispatchTests {
         // One drone, two deliveries of the same priority: the nearer one gets it, whatever the order they came in.
         let drone = Fixture.drone("d-1", at: Point(x: 5_000, y: 5_000))
         let far = Fixture.delivery(1, from: Point(x: 7_000, y: 5_000), to: Point(x: 7_000, y: 6_000))
-        let near = Fixture.delivery(2, from: Point(x: 5_100, y: 5_000), to: Point(x: 5_100, y: 6_000), createdAt: Fixture.start.addingTimeInterval(1))
+        let near = Fixture.delivery(2, from: Point(x: 5_100, y: 5_000), to: Point(x: 5_100, y: 6_000), createdAtMs: Fixture.startMs + 1000)
         #expect(Dispatch.optimal(pending: [far, near], drones: [drone], map: map, rules: .standard).map(\.deliveryID) == [near.id])
         // Two drones; a light parcel could go with either, the heavy one only with the heavy drone, which is closer to the
         // light parcel: serving both beats giving the light parcel its nearest drone.
@@ -140,7 +140,7 @@ struct DispatchTests {
             from: Point(x: 5_500, y: 5_000),
             to: Point(x: 5_500, y: 6_000),
             weightKg: 15,
-            createdAt: Fixture.start.addingTimeInterval(1)
+            createdAtMs: Fixture.startMs + 1000
         )
         let plan = Dispatch.optimal(pending: [light, heavy], drones: [heavyDrone, lightDrone], map: map, rules: .standard)
         #expect(Set(plan.map { "\($0.deliveryID)→\($0.droneID)" }) == ["\(light.id)→light", "\(heavy.id)→heavy"])
@@ -183,7 +183,7 @@ struct DispatchTests {
                     to: Fixture.randomPoint(using: &random),
                     weightKg: Double.random(in: 0.2...6, using: &random),
                     priority: index % 2,
-                    createdAt: Fixture.start.addingTimeInterval(Double(index))
+                    createdAtMs: Fixture.startMs + Int64(index) * 1000
                 )
             )
         }

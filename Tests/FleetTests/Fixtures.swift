@@ -6,7 +6,8 @@ import Foundation
 typealias SeededRandom = RandomFleet.Generator
 
 enum Fixture {
-    static let start = Date(timeIntervalSince1970: 1_750_000_000)
+    /// When the fixtures' deliveries are created, in milliseconds since 1970 (UTC).
+    static let startMs: Int64 = 1_750_000_000_000
 
     static func drone(_ id: String, _ type: DroneType = .medium, at position: Point, battery: Double = 100, state: DroneState = .idle) -> Drone {
         Drone(id: id, type: type, position: position, battery: battery, state: state)
@@ -18,9 +19,9 @@ enum Fixture {
         to destination: Point,
         weightKg: Double = 1,
         priority: Int = 0,
-        createdAt: Date = start
+        createdAtMs: Int64 = startMs
     ) -> Delivery {
-        Delivery(id: uuid(number), origin: origin, destination: destination, weightKg: weightKg, priority: priority, createdAt: createdAt)
+        Delivery(id: uuid(number), origin: origin, destination: destination, weightKg: weightKg, priority: priority, createdAtMs: createdAtMs)
     }
 
     /// A readable, deterministic id: 00000000-0000-0000-0000-000000000007.
@@ -54,7 +55,7 @@ enum Fixture {
                 to: randomPoint(using: &random),
                 weightKg: Double.random(in: 0.2...20, using: &random),
                 priority: Int.random(in: priorities, using: &random),
-                createdAt: start.addingTimeInterval(Double(index))
+                createdAtMs: startMs + Int64(index) * 1000
             )
         }
     }

@@ -89,22 +89,22 @@ struct FleetSizingTests {
 
     @Test("stuck deliveries: no pick-up in time is requeued, no delivery in time after pick-up fails")
     func reconcile() throws {
-        let now = Fixture.start.addingTimeInterval(10_000)
+        let nowMs = Fixture.startMs + 10_000_000
         var fresh = Fixture.delivery(1, from: Point(x: 0, y: 0), to: Point(x: 1, y: 1))
-        try fresh.assign(to: "d-1", at: now.addingTimeInterval(-1_800))
+        try fresh.assign(to: "d-1", nowMs: nowMs - 1_800_000)
         var stale = Fixture.delivery(2, from: Point(x: 0, y: 0), to: Point(x: 1, y: 1))
-        try stale.assign(to: "d-2", at: now.addingTimeInterval(-1_801))
+        try stale.assign(to: "d-2", nowMs: nowMs - 1_801_000)
         var inFlight = Fixture.delivery(3, from: Point(x: 0, y: 0), to: Point(x: 1, y: 1))
-        try inFlight.assign(to: "d-3", at: now.addingTimeInterval(-5_000))
-        try inFlight.pickUp(at: now.addingTimeInterval(-100))
+        try inFlight.assign(to: "d-3", nowMs: nowMs - 5_000_000)
+        try inFlight.pickUp(nowMs: nowMs - 100_000)
         var lost = Fixture.delivery(4, from: Point(x: 0, y: 0), to: Point(x: 1, y: 1))
-        try lost.assign(to: "d-4", at: now.addingTimeInterval(-5_000))
-        try lost.pickUp(at: now.addingTimeInterval(-4_000))
+        try lost.assign(to: "d-4", nowMs: nowMs - 5_000_000)
+        try lost.pickUp(nowMs: nowMs - 4_000_000)
         let waiting = Fixture.delivery(5, from: Point(x: 0, y: 0), to: Point(x: 1, y: 1))
         var done = lost
-        try done.deliver(at: now)
+        try done.deliver(nowMs: nowMs)
         #expect(
-            FleetSizing.reconcile(deliveries: [fresh, stale, inFlight, lost, waiting, done], now: now, rules: rules) == [
+            FleetSizing.reconcile(deliveries: [fresh, stale, inFlight, lost, waiting, done], nowMs: nowMs, rules: rules) == [
                 .requeue(stale.id, reason: "no pick-up within 30 minutes"),
                 .fail(lost.id, reason: "not delivered within 30 minutes of pick-up"),
             ]

@@ -190,17 +190,17 @@ struct ModelTests {
         #expect(drone.state == .idle)
         #expect(throws: FleetRuleViolation.self) { try drone.activate() }
         var delivery = Fixture.delivery(1, from: Point(x: 10, y: 0), to: Point(x: 20, y: 0))
-        try drone.take(&delivery, at: Fixture.start)
+        try drone.take(&delivery, nowMs: Fixture.startMs)
         #expect(drone.state == .assigned && drone.deliveryID == delivery.id && drone.target == delivery.origin)
-        #expect(delivery.state == .assigned && delivery.droneID == "d-1" && delivery.assignedAt == Fixture.start)
+        #expect(delivery.state == .assigned && delivery.droneID == "d-1" && delivery.assignedAtMs == Fixture.startMs)
         // A second delivery is refused and neither side changes.
         var other = Fixture.delivery(2, from: Point(x: 10, y: 0), to: Point(x: 20, y: 0))
         let before = (drone, other)
-        #expect(throws: FleetRuleViolation.self) { try drone.take(&other, at: Fixture.start) }
+        #expect(throws: FleetRuleViolation.self) { try drone.take(&other, nowMs: Fixture.startMs) }
         #expect(drone == before.0 && other == before.1)
         // A busy delivery is refused too, and the idle drone stays idle.
         var free = Fixture.drone("d-2", at: Point(x: 0, y: 0))
-        #expect(throws: FleetRuleViolation.self) { try free.take(&delivery, at: Fixture.start) }
+        #expect(throws: FleetRuleViolation.self) { try free.take(&delivery, nowMs: Fixture.startMs) }
         #expect(free.state == .idle && free.version == 1)
         #expect(throws: FleetRuleViolation.self) { try drone.retire() }
         try drone.releaseDelivery()
@@ -238,13 +238,13 @@ struct ModelTests {
             }
         }
 
-        func apply(to delivery: inout Delivery, at now: Date) throws(FleetRuleViolation) {
+        func apply(to delivery: inout Delivery, nowMs: Int64) throws(FleetRuleViolation) {
             switch self {
-            case .assign: try delivery.assign(to: "d-9", at: now)
-            case .pickUp: try delivery.pickUp(at: now)
-            case .deliver: try delivery.deliver(at: now)
-            case .fail: try delivery.fail(reason: "dropped", at: now)
-            case .cancel: try delivery.cancel(at: now)
+            case .assign: try delivery.assign(to: "d-9", nowMs: nowMs)
+            case .pickUp: try delivery.pickUp(nowMs: nowMs)
+            case .deliver: try delivery.deliver(nowMs: nowMs)
+            case .fail: try delivery.fail(reason: "dropped", nowMs: nowMs)
+            case .cancel: try delivery.cancel(nowMs: nowMs)
             case .requeue: try delivery.requeue(reason: "drone lost")
             }
         }
@@ -252,28 +252,28 @@ struct ModelTests {
 
     @Test("delivery transitions: every action from every state, exhaustively", arguments: DeliveryAction.allCases)
     func deliveryTransitions(action: DeliveryAction) {
-        let now = Fixture.start.addingTimeInterval(60)
+        let nowMs = Fixture.startMs + 60_000
         for state in DeliveryState.allCases {
             var delivery = Fixture.delivery(1, from: Point(x: 0, y: 0), to: Point(x: 1, y: 1))
             delivery.state = state
             if state != .pending {
                 delivery.droneID = "d-1"
-                delivery.assignedAt = Fixture.start
+                delivery.assignedAtMs = Fixture.startMs
             }
             let legal = action.allowedFrom.contains(state)
             let before = delivery
             do throws(FleetRuleViolation) {
-                try action.apply(to: &delivery, at: now)
+                try action.apply(to: &delivery, nowMs: nowMs)
                 #expect(legal, "\(action) from \(state) should be refused")
                 #expect(delivery.version == before.version + 1)
                 switch action {
-                case .assign: #expect(delivery.state == .assigned && delivery.droneID == "d-9" && delivery.assignedAt == now)
-                case .pickUp: #expect(delivery.state == .pickedUp && delivery.pickedUpAt == now)
-                case .deliver: #expect(delivery.state == .delivered && delivery.deliveredAt == now && delivery.endedAt == now)
-                case .fail: #expect(delivery.state == .failed && delivery.reason == "dropped" && delivery.endedAt == now)
-                case .cancel: #expect(delivery.state == .cancelled && delivery.endedAt == now)
+                case .assign: #expect(delivery.state == .assigned && delivery.droneID == "d-9" && delivery.assignedAtMs == nowMs)
+                case .pickUp: #expect(delivery.state == .pickedUp && delivery.pickedUpAtMs == nowMs)
+                case .deliver: #expect(delivery.state == .delivered && delivery.deliveredAtMs == nowMs && delivery.endedAtMs == nowMs)
+                case .fail: #expect(delivery.state == .failed && delivery.reason == "dropped" && delivery.endedAtMs == nowMs)
+                case .cancel: #expect(delivery.state == .cancelled && delivery.endedAtMs == nowMs)
                 case .requeue:
-                    #expect(delivery.state == .pending && delivery.droneID == nil && delivery.assignedAt == nil && delivery.pickedUpAt == nil)
+                    #expect(delivery.state == .pending && delivery.droneID == nil && delivery.assignedAtMs == nil && delivery.pickedUpAtMs == nil)
                     #expect(delivery.reason == "drone lost")
                 }
             } catch {
@@ -298,7 +298,7 @@ struct ModelTests {
             weight: Double = 1,
             priority: Int = 5
         ) -> String? {
-            Delivery.validationProblem(origin: origin, destination: destination, weightKg: weight, priority: priority, map: map, rules: rules)
+            Delivery.firstBrokenRule(origin: origin, destination: destination, weightKg: weight, priority: priority, map: map, rules: rules)
         }
         #expect(problem() == nil)
         #expect(problem(weight: 25) == nil)

@@ -17,28 +17,28 @@ struct SimulationTests {
         let destination = Point(x: hub.x + 900, y: hub.y + 1_200)
         var delivery = Fixture.delivery(1, from: origin, to: destination, weightKg: 1.5)
         var drone = Fixture.drone("d-1", .light, at: hub)
-        try drone.take(&delivery, at: Fixture.start)
+        try drone.take(&delivery, nowMs: Fixture.startMs)
         var world = FleetWorld(drones: [drone], deliveries: [delivery.id: delivery])
         let light = try #require(rules.specifications[.light])
 
         // 10 s at 18 m/s: 180 m towards the origin, empty; moving does not bump the version.
-        var changes = Simulation.tick(&world, seconds: 10, now: Fixture.start, map: map, rules: rules)
+        var changes = Simulation.tick(&world, seconds: 10, nowMs: Fixture.startMs, map: map, rules: rules)
         #expect(changes.isEmpty)
         #expect(world.drones[0].position.distance(to: Point(x: hub.x + 180, y: hub.y)) < 1e-9)
         #expect(abs(world.drones[0].battery - (100 - light.batteryPercent(forMetres: 180, payloadKg: 0))) < 1e-9)
         #expect(world.drones[0].version == drone.version)
 
         // A tick long enough to go much further stops at the origin and picks the parcel up.
-        let pickUpTime = Fixture.start.addingTimeInterval(3_600)
-        changes = Simulation.tick(&world, seconds: 3_600, now: pickUpTime, map: map, rules: rules)
+        let pickUpTimeMs = Fixture.startMs + 3_600_000
+        changes = Simulation.tick(&world, seconds: 3_600, nowMs: pickUpTimeMs, map: map, rules: rules)
         #expect(changes == [.droneChanged(id: "d-1", from: .assigned, to: .delivering), .deliveryPickedUp(delivery.id)])
         #expect(world.drones[0].position == origin && world.drones[0].target == destination)
-        #expect(world.deliveries[delivery.id]?.state == .pickedUp && world.deliveries[delivery.id]?.pickedUpAt == pickUpTime)
+        #expect(world.deliveries[delivery.id]?.state == .pickedUp && world.deliveries[delivery.id]?.pickedUpAtMs == pickUpTimeMs)
         #expect(abs(world.drones[0].battery - (100 - light.batteryPercent(forMetres: 900, payloadKg: 0))) < 1e-9)
 
         // Loaded to the destination, then off to the nearest hub with a free pad.
         let batteryBefore = world.drones[0].battery
-        changes = Simulation.tick(&world, seconds: 3_600, now: pickUpTime, map: map, rules: rules)
+        changes = Simulation.tick(&world, seconds: 3_600, nowMs: pickUpTimeMs, map: map, rules: rules)
         #expect(changes == [.droneChanged(id: "d-1", from: .delivering, to: .returning), .deliveryDelivered(delivery.id)])
         #expect(world.drones[0].position == destination)
         #expect(abs(world.drones[0].battery - (batteryBefore - light.batteryPercent(forMetres: 1_200, payloadKg: 1.5))) < 1e-9)
@@ -49,13 +49,13 @@ struct SimulationTests {
         #expect(world.deliveries.isEmpty)
 
         // Lands on a pad, charges, and is idle again once full.
-        changes = Simulation.tick(&world, seconds: 3_600, now: pickUpTime, map: map, rules: rules)
+        changes = Simulation.tick(&world, seconds: 3_600, nowMs: pickUpTimeMs, map: map, rules: rules)
         #expect(changes == [.droneChanged(id: "d-1", from: .returning, to: .charging)])
         #expect(world.drones[0].position == map.nearestChargingPoint(to: destination)?.position)
         let missing = 100 - world.drones[0].battery
-        changes = Simulation.tick(&world, seconds: missing / rules.chargePercentPerSecond / 2, now: pickUpTime, map: map, rules: rules)
+        changes = Simulation.tick(&world, seconds: missing / rules.chargePercentPerSecond / 2, nowMs: pickUpTimeMs, map: map, rules: rules)
         #expect(changes.isEmpty && abs(world.drones[0].battery - (100 - missing / 2)) < 1e-9)
-        changes = Simulation.tick(&world, seconds: missing / rules.chargePercentPerSecond, now: pickUpTime, map: map, rules: rules)
+        changes = Simulation.tick(&world, seconds: missing / rules.chargePercentPerSecond, nowMs: pickUpTimeMs, map: map, rules: rules)
         #expect(changes == [.droneChanged(id: "d-1", from: .charging, to: .idle)])
         #expect(world.drones[0].battery == 100 && world.drones[0].chargingPointID == nil)
     }
@@ -69,7 +69,7 @@ struct SimulationTests {
         charging.chargingPointID = "west"
         let low = Fixture.drone("low", at: Point(x: 1_100, y: 1_000), battery: 20)
         var world = FleetWorld(drones: [charging, low], deliveries: [:])
-        _ = Simulation.tick(&world, seconds: 1, now: Fixture.start, map: smallMap, rules: rules)
+        _ = Simulation.tick(&world, seconds: 1, nowMs: Fixture.startMs, map: smallMap, rules: rules)
         // The west pad is taken, so the low drone heads east although west is nearer.
         #expect(world.drones[1].state == .returning && world.drones[1].chargingPointID == "east")
 
@@ -79,12 +79,12 @@ struct SimulationTests {
         var second = Fixture.drone("second", at: west.position, battery: 50, state: .returning)
         second.chargingPointID = "west"
         world = FleetWorld(drones: [first, second], deliveries: [:])
-        _ = Simulation.tick(&world, seconds: 1, now: Fixture.start, map: smallMap, rules: rules)
+        _ = Simulation.tick(&world, seconds: 1, nowMs: Fixture.startMs, map: smallMap, rules: rules)
         #expect(world.drones.map(\.state) == [.charging, .returning])
-        _ = Simulation.tick(&world, seconds: 1, now: Fixture.start, map: smallMap, rules: rules)
+        _ = Simulation.tick(&world, seconds: 1, nowMs: Fixture.startMs, map: smallMap, rules: rules)
         #expect(world.drones.map(\.state) == [.charging, .returning])
         #expect(world.drones[1].battery == 50)
-        _ = Simulation.tick(&world, seconds: 10, now: Fixture.start, map: smallMap, rules: rules)
+        _ = Simulation.tick(&world, seconds: 10, nowMs: Fixture.startMs, map: smallMap, rules: rules)
         #expect(world.drones.map(\.state) == [.idle, .charging])
     }
 
@@ -97,7 +97,7 @@ struct SimulationTests {
         real.reportsTelemetry = true
         let parked = Fixture.drone("parked", at: Point(x: 100, y: 100), battery: 3, state: .inactive)
         var world = FleetWorld(drones: [low, fine, retiring, real, parked], deliveries: [:])
-        let changes = Simulation.tick(&world, seconds: 10_000, now: Fixture.start, map: map, rules: rules)
+        let changes = Simulation.tick(&world, seconds: 10_000, nowMs: Fixture.startMs, map: map, rules: rules)
         #expect(changes == [.droneChanged(id: "low", from: .idle, to: .returning), .droneChanged(id: "retiring", from: .retiring, to: .inactive)])
         #expect(world.drones[0].chargingPointID == "cp-south-west" && world.drones[0].target == map.chargingPoints[6].position)
         #expect(world.drones[2].position == map.chargingPoints[6].position && world.drones[2].chargingPointID == nil)
@@ -115,18 +115,18 @@ struct SimulationTests {
         var carried = Fixture.delivery(2, from: Point(x: 2_000, y: 2_000), to: Point(x: 3_000, y: 3_000))
         var first = Fixture.drone("first", at: Point(x: 1_000, y: 1_000))
         var second = Fixture.drone("second", at: Point(x: 2_000, y: 2_000))
-        try first.take(&assigned, at: Fixture.start)
-        try second.take(&carried, at: Fixture.start)
+        try first.take(&assigned, nowMs: Fixture.startMs)
+        try second.take(&carried, nowMs: Fixture.startMs)
         var world = FleetWorld(drones: [first, second], deliveries: [assigned.id: assigned, carried.id: carried])
-        _ = Simulation.tick(&world, seconds: 1, now: Fixture.start, map: map, rules: rules)
+        _ = Simulation.tick(&world, seconds: 1, nowMs: Fixture.startMs, map: map, rules: rules)
         #expect(world.drones[1].state == .delivering)
         world.drones[0].battery = battery
         world.drones[1].battery = battery
-        let changes = Simulation.tick(&world, seconds: 1, now: Fixture.start, map: map, rules: rules)
+        let changes = Simulation.tick(&world, seconds: 1, nowMs: Fixture.startMs, map: map, rules: rules)
         for (drone, delivery) in [(world.drones[0], assigned), (world.drones[1], carried)] {
             #expect(drone.state == .offline && drone.deliveryID == nil && drone.target == nil)
             let requeued = try #require(world.deliveries[delivery.id])
-            #expect(requeued.state == .pending && requeued.droneID == nil && requeued.assignedAt == nil && requeued.pickedUpAt == nil)
+            #expect(requeued.state == .pending && requeued.droneID == nil && requeued.assignedAtMs == nil && requeued.pickedUpAtMs == nil)
             #expect(requeued.reason?.hasPrefix("drone \(drone.id) went offline: battery reading") == true)
             #expect(changes.contains(.deliveryRequeued(delivery.id, reason: requeued.reason!)))
         }
@@ -134,7 +134,7 @@ struct SimulationTests {
         #expect(changes.contains(.droneChanged(id: "second", from: .delivering, to: .offline)))
         // Offline drones stay offline and still.
         let before = world.drones
-        #expect(Simulation.tick(&world, seconds: 100, now: Fixture.start, map: map, rules: rules).isEmpty)
+        #expect(Simulation.tick(&world, seconds: 100, nowMs: Fixture.startMs, map: map, rules: rules).isEmpty)
         #expect(world.drones.map(\.position) == before.map(\.position) && world.drones.map(\.version) == before.map(\.version))
         #expect(world.drones.allSatisfy { $0.state == .offline })
     }
@@ -143,10 +143,10 @@ struct SimulationTests {
     func depletion() throws {
         var delivery = Fixture.delivery(1, from: Point(x: 9_000, y: 1_000), to: Point(x: 9_000, y: 2_000))
         var drone = Fixture.drone("d-1", .heavy, at: Point(x: 1_000, y: 1_000), battery: 100)
-        try drone.take(&delivery, at: Fixture.start)
+        try drone.take(&delivery, nowMs: Fixture.startMs)
         drone.battery = 1
         var world = FleetWorld(drones: [drone], deliveries: [delivery.id: delivery])
-        let changes = Simulation.tick(&world, seconds: 3_600, now: Fixture.start, map: map, rules: rules)
+        let changes = Simulation.tick(&world, seconds: 3_600, nowMs: Fixture.startMs, map: map, rules: rules)
         let heavy = try #require(rules.specifications[.heavy])
         #expect(world.drones[0].state == .offline && world.drones[0].battery == 0)
         // 1 % of 1,200 Wh at 45 Wh/km is 266.7 m.
@@ -171,22 +171,22 @@ struct SimulationTests {
         var wrongDrone = Fixture.drone("wrong-drone", at: Point(x: 1_000, y: 1_000), state: .assigned)
         wrongDrone.deliveryID = elsewhere.id
         var released = Fixture.drone("released", at: Point(x: 1_000, y: 1_000))
-        try released.take(&cancelled, at: Fixture.start)
-        try cancelled.cancel(at: Fixture.start)
+        try released.take(&cancelled, nowMs: Fixture.startMs)
+        try cancelled.cancel(nowMs: Fixture.startMs)
         var returning = Fixture.drone("returning", at: Point(x: 1_000, y: 1_000))
-        try returning.take(&dropped, at: Fixture.start)
-        try dropped.pickUp(at: Fixture.start)
+        try returning.take(&dropped, nowMs: Fixture.startMs)
+        try dropped.pickUp(nowMs: Fixture.startMs)
         try returning.change(to: .delivering)
-        try dropped.fail(reason: "parcel damaged", at: Fixture.start)
+        try dropped.fail(reason: "parcel damaged", nowMs: Fixture.startMs)
         var mismatched = Fixture.drone("mismatched", at: Point(x: 1_000, y: 1_000))
-        try mismatched.take(&early, at: Fixture.start)
+        try mismatched.take(&early, nowMs: Fixture.startMs)
         try mismatched.change(to: .delivering)
 
         var world = FleetWorld(
             drones: [noDelivery, unknown, wrongDrone, released, returning, mismatched],
             deliveries: [elsewhere.id: elsewhere, cancelled.id: cancelled, dropped.id: dropped, early.id: early]
         )
-        let changes = Simulation.tick(&world, seconds: 1, now: Fixture.start, map: map, rules: rules)
+        let changes = Simulation.tick(&world, seconds: 1, nowMs: Fixture.startMs, map: map, rules: rules)
         #expect(world.drones.map(\.state) == [.offline, .offline, .offline, .idle, .returning, .offline])
         #expect(changes.contains(.droneOffline(id: "no-delivery", reason: "it is assigned without a delivery")))
         #expect(changes.contains(.droneOffline(id: "unknown", reason: "it flies for delivery \(stranger.id.uuidString.lowercased()), which is unknown")))
@@ -214,16 +214,16 @@ struct SimulationTests {
         var world = FleetWorld(drones: drones, deliveries: [:])
         var ended: [UUID: Delivery] = [:]
         var created = 0
-        var now = Fixture.start
+        var nowMs = Fixture.startMs
         for tick in 0..<1_500 {
-            now = now.addingTimeInterval(Double.random(in: 1...90, using: &random))
+            nowMs += Int64((Double.random(in: 1...90, using: &random) * 1000).rounded())
             // New deliveries for the first two thirds of the run, then the fleet works off its backlog.
             if tick < 1_000 {
                 for _ in 0..<Int.random(in: 0...2, using: &random) {
                     let origin = Fixture.randomPoint(using: &random)
                     let destination = Fixture.randomPoint(using: &random)
                     let weight = Double.random(in: 0.2...10, using: &random)
-                    guard Delivery.validationProblem(origin: origin, destination: destination, weightKg: weight, priority: 0, map: map, rules: rules) == nil
+                    guard Delivery.firstBrokenRule(origin: origin, destination: destination, weightKg: weight, priority: 0, map: map, rules: rules) == nil
                     else { continue }
                     let delivery = Fixture.delivery(
                         created,
@@ -231,7 +231,7 @@ struct SimulationTests {
                         to: destination,
                         weightKg: weight,
                         priority: Int.random(in: 0...3, using: &random),
-                        createdAt: now
+                        createdAtMs: nowMs
                     )
                     world.deliveries[delivery.id] = delivery
                     created += 1
@@ -243,15 +243,15 @@ struct SimulationTests {
                     $0.uuidString < $1.uuidString
                 }).randomElement(using: &random)
             {
-                try world.deliveries[id]!.cancel(at: now)
+                try world.deliveries[id]!.cancel(nowMs: nowMs)
                 if let drone = world.drones.firstIndex(where: { $0.deliveryID == id }) { try world.drones[drone].releaseDelivery() }
             }
             let pending = world.deliveries.values.filter { $0.state == .pending }
             let droneIndex = Dictionary(uniqueKeysWithValues: world.drones.enumerated().map { ($1.id, $0) })
             for assignment in Dispatch.optimal(pending: pending, drones: world.drones, map: map, rules: rules) {
-                try world.drones[droneIndex[assignment.droneID]!].take(&world.deliveries[assignment.deliveryID]!, at: now)
+                try world.drones[droneIndex[assignment.droneID]!].take(&world.deliveries[assignment.deliveryID]!, nowMs: nowMs)
             }
-            _ = Simulation.tick(&world, seconds: Double.random(in: 1...120, using: &random), now: now, map: map, rules: rules)
+            _ = Simulation.tick(&world, seconds: Double.random(in: 1...120, using: &random), nowMs: nowMs, map: map, rules: rules)
             for delivery in world.removeEndedDeliveries() { ended[delivery.id] = delivery }
             try checkInvariants(world, ended: ended, created: created)
         }

@@ -85,10 +85,10 @@ struct FleetAPITests {
                 deliveries.count == posted.count && deliveries.allSatisfy { $0.state == .delivered }
             }
             for delivery in finished {
-                let assigned = try #require(delivery.assignedAt)
-                let pickedUp = try #require(delivery.pickedUpAt)
-                let delivered = try #require(delivery.deliveredAt)
-                #expect(delivery.createdAt <= assigned && assigned <= pickedUp && pickedUp <= delivered && delivery.endedAt == delivered)
+                let assigned = try #require(delivery.assignedAtMs)
+                let pickedUp = try #require(delivery.pickedUpAtMs)
+                let delivered = try #require(delivery.deliveredAtMs)
+                #expect(delivery.createdAtMs <= assigned && assigned <= pickedUp && pickedUp <= delivered && delivery.endedAtMs == delivered)
                 #expect(delivery.droneID != nil)
             }
             // Five deliveries, three drones: some drones flew twice; afterwards every drone is free again.
@@ -181,11 +181,11 @@ struct FleetAPITests {
             #expect(try await report(1e40, 0).status == 422, "a position off the map")
             #expect(try await report(1_010, 1_000, state: "delivering").status == 200)
             var current = try Self.decode(Delivery.self, try await admin.call(.GET, "/api/v1/deliveries/\(delivery.id.uuidString)").body)
-            #expect(current.state == .pickedUp && current.pickedUpAt != nil)
+            #expect(current.state == .pickedUp && current.pickedUpAtMs != nil)
             #expect(try await report(1_500, 1_500, state: "charging").status == 409, "delivering → charging skips the drop-off")
             #expect(try await report(2_000, 2_020, state: "returning").status == 200)
             current = try Self.decode(Delivery.self, try await admin.call(.GET, "/api/v1/deliveries/\(delivery.id.uuidString)").body)
-            #expect(current.state == .delivered && current.deliveredAt != nil)
+            #expect(current.state == .delivered && current.deliveredAtMs != nil)
             let drone = try Self.decode(Drone.self, try await admin.call(.GET, "/api/v1/drones/real-1").body)
             #expect(drone.state == .returning && drone.position == Point(x: 2_000, y: 2_020) && drone.battery == 80 && drone.reportsTelemetry)
         }

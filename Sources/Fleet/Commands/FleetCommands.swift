@@ -13,14 +13,14 @@ struct FleetCommands: Sendable {
         return (stored, isNew)
     }
 
-    /// Cancels a delivery and frees the drone that carried it.
-    func cancel(deliveryID: UUID, organizationID: Int64, at now: Date) async throws -> Delivery {
+    /// Cancels a delivery at `nowMs` (milliseconds since 1970, UTC) and frees the drone that carried it.
+    func cancel(deliveryID: UUID, organizationID: Int64, nowMs: Int64) async throws -> Delivery {
         try await retryingConflicts(while: "the delivery kept changing while being cancelled") { () async throws -> Delivery? in
             guard let current = try await store.delivery(deliveryID, of: organizationID) else {
                 throw FleetNotFound("there is no delivery \(deliveryID.uuidString.lowercased())")
             }
             var cancelled = current
-            try cancelled.cancel(at: now)
+            try cancelled.cancel(nowMs: nowMs)
             var change = FleetStore.Change(deliveries: [(cancelled, current.version, .cancelled)])
             if let droneID = current.droneID, var drone = try await store.drone(droneID, of: organizationID), drone.deliveryID == current.id {
                 let readVersion = drone.version

@@ -246,7 +246,7 @@ struct DispatchPlanner {
                 let a = pending[left]
                 let b = pending[right]
                 if a.priority != b.priority { return a.priority > b.priority }
-                if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
+                if a.createdAtMs != b.createdAtMs { return a.createdAtMs < b.createdAtMs }
                 return left < right
             }
         requests = order.map { index in

@@ -71,7 +71,7 @@ public enum FleetSizing {
         let idle = drones.filter { $0.state == .idle && $0.battery.isFinite }
         var chosen: Set<String> = []
         var order: [String] = []
-        for delivery in unassigned.sorted(by: { $0.createdAt != $1.createdAt ? $0.createdAt < $1.createdAt : $0.id.uuidString < $1.id.uuidString }) {
+        for delivery in unassigned.sorted(by: { $0.createdAtMs != $1.createdAtMs ? $0.createdAtMs < $1.createdAtMs : $0.id.uuidString < $1.id.uuidString }) {
             let verdicts = idle.map { ($0, feasibility(of: $0, for: delivery, map: map, rules: rules)) }
             // Someone can already fly it (it only lost out to other deliveries), or nobody could even when full.
             guard !verdicts.contains(where: { $0.1.isFeasible }) else { continue }
@@ -93,18 +93,19 @@ public enum FleetSizing {
     }
 
     /// Deliveries stuck on a drone for more than `rules.stuckAfterSeconds`: assigned and never picked up (requeue),
-    /// or picked up and never delivered (fail). Timestamps that are missing count from the previous step.
-    public static func reconcile(deliveries: [Delivery], now: Date, rules: FleetRules) -> [StuckDelivery] {
+    /// or picked up and never delivered (fail), at `nowMs` (milliseconds since 1970, UTC). Timestamps that are missing
+    /// count from the previous step.
+    public static func reconcile(deliveries: [Delivery], nowMs: Int64, rules: FleetRules) -> [StuckDelivery] {
         let limit = duration(rules.stuckAfterSeconds)
         return deliveries.compactMap { delivery in
             switch delivery.state {
             case .assigned:
-                let since = delivery.assignedAt ?? delivery.createdAt
-                guard now.timeIntervalSince(since) > rules.stuckAfterSeconds else { return nil }
+                let since = delivery.assignedAtMs ?? delivery.createdAtMs
+                guard Double(nowMs - since) / 1000 > rules.stuckAfterSeconds else { return nil }
                 return .requeue(delivery.id, reason: "no pick-up within \(limit)")
             case .pickedUp:
-                let since = delivery.pickedUpAt ?? delivery.assignedAt ?? delivery.createdAt
-                guard now.timeIntervalSince(since) > rules.stuckAfterSeconds else { return nil }
+                let since = delivery.pickedUpAtMs ?? delivery.assignedAtMs ?? delivery.createdAtMs
+                guard Double(nowMs - since) / 1000 > rules.stuckAfterSeconds else { return nil }
                 return .fail(delivery.id, reason: "not delivered within \(limit) of pick-up")
             case .pending, .delivered, .failed, .cancelled:
                 return nil

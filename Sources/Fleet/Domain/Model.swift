@@ -210,12 +210,13 @@ public struct Drone: Codable, Sendable, Hashable, Identifiable {
     }
 
     /// Takes a pending delivery: the drone becomes `assigned` and heads for the origin, the delivery becomes
-    /// assigned to it. Either both change or, when one of them is not free, neither does.
-    public mutating func take(_ delivery: inout Delivery, at now: Date) throws(FleetRuleViolation) {
+    /// assigned to it at `nowMs` (milliseconds since 1970, UTC). Either both change or, when one of them is not free,
+    /// neither does.
+    public mutating func take(_ delivery: inout Delivery, nowMs: Int64) throws(FleetRuleViolation) {
         guard state.canChange(to: .assigned) else {
             throw FleetRuleViolation("drone \(id) is \(state.rawValue) and cannot take a delivery")
         }
-        try delivery.assign(to: id, at: now)
+        try delivery.assign(to: id, nowMs: nowMs)
         try change(to: .assigned)
         deliveryID = delivery.id
         target = delivery.origin
@@ -277,12 +278,17 @@ public struct Delivery: Codable, Sendable, Hashable, Identifiable {
     public var state: DeliveryState
     /// The drone flying it; after it ends, the last drone that had it (nil once requeued).
     public var droneID: String?
-    public var createdAt: Date
-    public var assignedAt: Date?
-    public var pickedUpAt: Date?
-    public var deliveredAt: Date?
-    /// When it was delivered, failed or cancelled.
-    public var endedAt: Date?
+    /// When it was posted, in milliseconds since 1970 (UTC) like all its times: the unit of the store and of the
+    /// server clock. Only its JSON writes them as ISO-8601 times.
+    public var createdAtMs: Int64
+    /// When a drone took it (milliseconds since 1970, UTC).
+    public var assignedAtMs: Int64?
+    /// When the parcel went on board (milliseconds since 1970, UTC).
+    public var pickedUpAtMs: Int64?
+    /// When it was delivered (milliseconds since 1970, UTC).
+    public var deliveredAtMs: Int64?
+    /// When it was delivered, failed or cancelled (milliseconds since 1970, UTC).
+    public var endedAtMs: Int64?
     /// Why it failed or was last requeued.
     public var reason: String?
     /// Bumped on every state change, for optimistic concurrency.
@@ -296,11 +302,11 @@ public struct Delivery: Codable, Sendable, Hashable, Identifiable {
         priority: Int = 0,
         state: DeliveryState = .pending,
         droneID: String? = nil,
-        createdAt: Date,
-        assignedAt: Date? = nil,
-        pickedUpAt: Date? = nil,
-        deliveredAt: Date? = nil,
-        endedAt: Date? = nil,
+        createdAtMs: Int64,
+        assignedAtMs: Int64? = nil,
+        pickedUpAtMs: Int64? = nil,
+        deliveredAtMs: Int64? = nil,
+        endedAtMs: Int64? = nil,
         reason: String? = nil,
         version: Int = 1
     ) {
@@ -311,19 +317,58 @@ public struct Delivery: Codable, Sendable, Hashable, Identifiable {
         self.priority = priority
         self.state = state
         self.droneID = droneID
-        self.createdAt = createdAt
-        self.assignedAt = assignedAt
-        self.pickedUpAt = pickedUpAt
-        self.deliveredAt = deliveredAt
-        self.endedAt = endedAt
+        self.createdAtMs = createdAtMs
+        self.assignedAtMs = assignedAtMs
+        self.pickedUpAtMs = pickedUpAtMs
+        self.deliveredAtMs = deliveredAtMs
+        self.endedAtMs = endedAtMs
         self.reason = reason
         self.version = version
     }
 
-    /// `droneID` is written `droneId`, which the snake_case coding turns into `drone_id` and back.
+    /// `droneID` is written `droneId`, which the snake_case coding turns into `drone_id` and back. The times are
+    /// written without their `Ms`: `created_at` and the rest stay the ISO-8601 times clients and stored events have.
     enum CodingKeys: String, CodingKey {
         case id, origin, destination, priority, state, reason, version, weightKg, createdAt, assignedAt, pickedUpAt, deliveredAt, endedAt
         case droneID = "droneId"
+    }
+
+    /// Writes the times as `Date`s, so that the coder's date format (ISO-8601 with milliseconds) applies as before.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(origin, forKey: .origin)
+        try container.encode(destination, forKey: .destination)
+        try container.encode(weightKg, forKey: .weightKg)
+        try container.encode(priority, forKey: .priority)
+        try container.encode(state, forKey: .state)
+        try container.encodeIfPresent(droneID, forKey: .droneID)
+        try container.encode(Date(milliseconds: createdAtMs), forKey: .createdAt)
+        try container.encodeIfPresent(assignedAtMs.map(Date.init(milliseconds:)), forKey: .assignedAt)
+        try container.encodeIfPresent(pickedUpAtMs.map(Date.init(milliseconds:)), forKey: .pickedUpAt)
+        try container.encodeIfPresent(deliveredAtMs.map(Date.init(milliseconds:)), forKey: .deliveredAt)
+        try container.encodeIfPresent(endedAtMs.map(Date.init(milliseconds:)), forKey: .endedAt)
+        try container.encodeIfPresent(reason, forKey: .reason)
+        try container.encode(version, forKey: .version)
+    }
+
+    /// Reads the times the coder decodes as `Date`s back into milliseconds.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UUID.self, forKey: .id)
+        origin = try container.decode(Point.self, forKey: .origin)
+        destination = try container.decode(Point.self, forKey: .destination)
+        weightKg = try container.decode(Double.self, forKey: .weightKg)
+        priority = try container.decode(Int.self, forKey: .priority)
+        state = try container.decode(DeliveryState.self, forKey: .state)
+        droneID = try container.decodeIfPresent(String.self, forKey: .droneID)
+        createdAtMs = try container.decode(Date.self, forKey: .createdAt).milliseconds
+        assignedAtMs = try container.decodeIfPresent(Date.self, forKey: .assignedAt)?.milliseconds
+        pickedUpAtMs = try container.decodeIfPresent(Date.self, forKey: .pickedUpAt)?.milliseconds
+        deliveredAtMs = try container.decodeIfPresent(Date.self, forKey: .deliveredAt)?.milliseconds
+        endedAtMs = try container.decodeIfPresent(Date.self, forKey: .endedAt)?.milliseconds
+        reason = try container.decodeIfPresent(String.self, forKey: .reason)
+        version = try container.decode(Int.self, forKey: .version)
     }
 
     public static let priorities = 0...9
@@ -338,46 +383,46 @@ public struct Delivery: Codable, Sendable, Hashable, Identifiable {
     }
 
     /// pending → assigned to `droneID`.
-    public mutating func assign(to droneID: String, at now: Date) throws(FleetRuleViolation) {
+    public mutating func assign(to droneID: String, nowMs: Int64) throws(FleetRuleViolation) {
         guard state == .pending else { throw refusal("assigned") }
         state = .assigned
         self.droneID = droneID
-        assignedAt = now
+        assignedAtMs = nowMs
         version += 1
     }
 
     /// assigned → picked up: the parcel is on board.
-    public mutating func pickUp(at now: Date) throws(FleetRuleViolation) {
+    public mutating func pickUp(nowMs: Int64) throws(FleetRuleViolation) {
         guard state == .assigned else { throw refusal("picked up") }
         state = .pickedUp
-        pickedUpAt = now
+        pickedUpAtMs = nowMs
         version += 1
     }
 
     /// picked up → delivered.
-    public mutating func deliver(at now: Date) throws(FleetRuleViolation) {
+    public mutating func deliver(nowMs: Int64) throws(FleetRuleViolation) {
         guard state == .pickedUp else { throw refusal("delivered") }
         state = .delivered
-        deliveredAt = now
-        endedAt = now
+        deliveredAtMs = nowMs
+        endedAtMs = nowMs
         version += 1
     }
 
     /// Any non-final state → failed, for `reason`. Its drone, if still working, must be let go (``Drone/releaseDelivery()``).
-    public mutating func fail(reason: String, at now: Date) throws(FleetRuleViolation) {
+    public mutating func fail(reason: String, nowMs: Int64) throws(FleetRuleViolation) {
         guard !state.isFinal else { throw refusal("failed") }
         state = .failed
         self.reason = reason
-        endedAt = now
+        endedAtMs = nowMs
         version += 1
     }
 
     /// pending or assigned → cancelled. A parcel already in flight cannot be called back by cancelling: it is
     /// delivered or fails. An assigned delivery's drone must then be let go (``Drone/releaseDelivery()``).
-    public mutating func cancel(at now: Date) throws(FleetRuleViolation) {
+    public mutating func cancel(nowMs: Int64) throws(FleetRuleViolation) {
         guard state == .pending || state == .assigned else { throw refusal("cancelled") }
         state = .cancelled
-        endedAt = now
+        endedAtMs = nowMs
         version += 1
     }
 
@@ -387,8 +432,8 @@ public struct Delivery: Codable, Sendable, Hashable, Identifiable {
         guard state == .assigned || state == .pickedUp else { throw refusal("requeued") }
         state = .pending
         droneID = nil
-        assignedAt = nil
-        pickedUpAt = nil
+        assignedAtMs = nil
+        pickedUpAtMs = nil
         self.reason = reason
         version += 1
     }
@@ -397,7 +442,7 @@ public struct Delivery: Codable, Sendable, Hashable, Identifiable {
     /// weight no drone lifts, a priority out of range, a point off the map, or a trip that no drone type able to
     /// lift it could fly on a full battery (from the hub nearest the origin, keeping the reserve for the hub
     /// nearest the destination), which would otherwise wait forever.
-    public static func validationProblem(origin: Point, destination: Point, weightKg: Double, priority: Int, map: FleetMap, rules: FleetRules) -> String? {
+    public static func firstBrokenRule(origin: Point, destination: Point, weightKg: Double, priority: Int, map: FleetMap, rules: FleetRules) -> String? {
         guard weightKg.isFinite, weightKg > 0 else { return "weight_kg must be a positive number of kilograms" }
         let largest = rules.largestPayloadKg
         guard weightKg <= largest else {

@@ -37,12 +37,13 @@ public enum RandomFleet {
         }
     }
 
-    /// Pending deliveries between random points of the map, 0.2 to 20 kg, priorities in `priorities`, one a second.
+    /// Pending deliveries between random points of the map, 0.2 to 20 kg, priorities in `priorities`, one a second
+    /// from `startMs` (milliseconds since 1970, UTC).
     public static func deliveries(
         _ count: Int,
         on map: FleetMap,
         priorities: ClosedRange<Int> = 0...9,
-        from start: Date,
+        startMs: Int64,
         using random: inout some RandomNumberGenerator
     ) -> [Delivery] {
         (0..<count).map { index in
@@ -61,7 +62,7 @@ public enum RandomFleet {
                 destination: point(in: map.bounds, using: &random),
                 weightKg: Double.random(in: 0.2...20, using: &random),
                 priority: Int.random(in: priorities, using: &random),
-                createdAt: start.addingTimeInterval(Double(index))
+                createdAtMs: startMs + Int64(index) * 1000
             )
         }
     }

@@ -52,9 +52,10 @@ public enum Simulation {
     /// in the matching state or names another drone) goes `offline`, and its delivery, if it was flying it, goes
     /// back to pending. A delivery that ended (cancelled, say) while its drone was still on it just releases the
     /// drone. A drone that arrives during the tick stops there until the next one, so long ticks never overshoot.
-    /// Versions change only with states, never with moves.
-    public static func tick(_ world: inout FleetWorld, seconds: Double, now: Date, map: FleetMap, rules: FleetRules) -> [FleetChange] {
-        var stepper = TickStepper(seconds: seconds > 0 ? seconds : 0, now: now, map: map, rules: rules, drones: world.drones)
+    /// Versions change only with states, never with moves. Pick-ups and deliveries are stamped `nowMs`
+    /// (milliseconds since 1970, UTC).
+    public static func tick(_ world: inout FleetWorld, seconds: Double, nowMs: Int64, map: FleetMap, rules: FleetRules) -> [FleetChange] {
+        var stepper = TickStepper(seconds: seconds > 0 ? seconds : 0, nowMs: nowMs, map: map, rules: rules, drones: world.drones)
         for index in world.drones.indices where !world.drones[index].reportsTelemetry {
             stepper.advance(&world.drones[index], deliveries: &world.deliveries)
         }
@@ -122,14 +123,15 @@ struct HubOccupancy {
 /// One tick's worth of work, drone by drone, collecting the changes.
 struct TickStepper {
     let seconds: Double
-    let now: Date
+    /// Stamped on the deliveries' changes, in milliseconds since 1970 (UTC).
+    let nowMs: Int64
     let rules: FleetRules
     var hubs: HubOccupancy
     var changes: [FleetChange] = []
 
-    init(seconds: Double, now: Date, map: FleetMap, rules: FleetRules, drones: [Drone]) {
+    init(seconds: Double, nowMs: Int64, map: FleetMap, rules: FleetRules, drones: [Drone]) {
         self.seconds = seconds
-        self.now = now
+        self.nowMs = nowMs
         self.rules = rules
         hubs = HubOccupancy(map: map, drones: drones)
     }
@@ -173,7 +175,7 @@ struct TickStepper {
                 return
             }
             guard try fly(&drone, to: delivery.origin, payloadKg: 0, specification: specification) else { return }
-            try delivery.pickUp(at: now)
+            try delivery.pickUp(nowMs: nowMs)
             try change(&drone, to: .delivering)
             drone.target = delivery.destination
             deliveries[delivery.id] = delivery
@@ -186,7 +188,7 @@ struct TickStepper {
                 return
             }
             guard try fly(&drone, to: delivery.destination, payloadKg: delivery.weightKg, specification: specification) else { return }
-            try delivery.deliver(at: now)
+            try delivery.deliver(nowMs: nowMs)
             try change(&drone, to: .returning)
             drone.deliveryID = nil
             deliveries[delivery.id] = delivery

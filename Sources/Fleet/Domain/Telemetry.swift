@@ -22,8 +22,9 @@ public enum Telemetry {
 
     /// Applies `report` to `drone` and, when it carries one, to its `delivery`. Refuses (and changes nothing) a
     /// report that makes no sense: a position that is not a number, a battery outside 0–100 %, a change of state
-    /// the table does not allow, a pick-up or drop-off far from where it should be.
-    public static func apply(_ report: TelemetryReport, to drone: inout Drone, delivery: inout Delivery?, now: Date) throws(FleetRuleViolation) {
+    /// the table does not allow, a pick-up or drop-off far from where it should be. A pick-up or delivery is stamped
+    /// `nowMs` (milliseconds since 1970, UTC).
+    public static func apply(_ report: TelemetryReport, to drone: inout Drone, delivery: inout Delivery?, nowMs: Int64) throws(FleetRuleViolation) {
         guard report.position.isFinite else { throw FleetRuleViolation("the position must be two numbers") }
         guard report.battery.isFinite, (0...100).contains(report.battery) else {
             throw FleetRuleViolation("the battery must be between 0 and 100 %, not \(report.battery)")
@@ -45,7 +46,7 @@ public enum Telemetry {
                 guard distance <= arrivalRadius else {
                     throw FleetRuleViolation("drone \(drone.id) is \(Int(distance)) m from the pick-up point and cannot have picked up")
                 }
-                try parcel.pickUp(at: now)
+                try parcel.pickUp(nowMs: nowMs)
                 try updated.change(to: .delivering)
                 updated.target = parcel.destination
                 carried = parcel
@@ -55,7 +56,7 @@ public enum Telemetry {
                 guard distance <= arrivalRadius else {
                     throw FleetRuleViolation("drone \(drone.id) is \(Int(distance)) m from the destination and cannot have delivered")
                 }
-                try parcel.deliver(at: now)
+                try parcel.deliver(nowMs: nowMs)
                 try updated.change(to: .returning)
                 updated.deliveryID = nil
                 updated.target = nil

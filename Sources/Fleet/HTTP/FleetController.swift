@@ -122,7 +122,7 @@ struct FleetController: Sendable {
         let body = try await request.decode(as: DeliveryRequest.self, context: context)
         let map = try await store.map(of: organizationID)
         let priority = body.priority ?? 0
-        if let problem = Delivery.validationProblem(
+        if let problem = Delivery.firstBrokenRule(
             origin: body.origin.point,
             destination: body.destination.point,
             weightKg: body.weightKg,
@@ -138,7 +138,7 @@ struct FleetController: Sendable {
             destination: body.destination.point,
             weightKg: body.weightKg,
             priority: priority,
-            createdAt: Date(milliseconds: clock.nowMilliseconds())
+            createdAtMs: clock.nowMilliseconds()
         )
         let (stored, isNew) = try await commands.post(delivery, organizationID: organizationID, idempotencyKey: key)
         var response = try Response.json(stored, status: isNew ? .created : .ok)
@@ -164,7 +164,7 @@ struct FleetController: Sendable {
             try await commands.cancel(
                 deliveryID: id,
                 organizationID: context.requirePrincipal().organizationID,
-                at: Date(milliseconds: clock.nowMilliseconds())
+                nowMs: clock.nowMilliseconds()
             )
         )
     }
@@ -223,7 +223,7 @@ struct FleetController: Sendable {
         return try await AuditTrail.$current.withValue(nil) {
             try Response.json(
                 try await changeDrone(context) { drone, delivery throws(FleetRuleViolation) in
-                    try Telemetry.apply(report, to: &drone, delivery: &delivery, now: Date(milliseconds: clock.nowMilliseconds()))
+                    try Telemetry.apply(report, to: &drone, delivery: &delivery, nowMs: clock.nowMilliseconds())
                 }
             )
         }

@@ -114,10 +114,10 @@ public final class FleetEngine: Service, EventConsumer {
             deliveries: Dictionary(uniqueKeysWithValues: try await store.openDeliveries(of: organizationID).map { ($0.id, $0) })
         )
         // Read after the deliveries, so that none was created after the time its changes are stamped with.
-        let now = Date(milliseconds: clock.nowMilliseconds())
+        let nowMs = clock.nowMilliseconds()
         if settings.simulates {
             let before = world
-            for change in Simulation.tick(&world, seconds: seconds * settings.simulationSpeed, now: now, map: map, rules: rules) {
+            for change in Simulation.tick(&world, seconds: seconds * settings.simulationSpeed, nowMs: nowMs, map: map, rules: rules) {
                 if case .droneOffline(let id, let reason) = change {
                     logger.warning("drone went offline", metadata: ["organization": "\(organizationID)", "drone": "\(id)", "reason": "\(reason)"])
                 }
@@ -127,11 +127,11 @@ public final class FleetEngine: Service, EventConsumer {
 
         let reconciled = world
         // The domain proposes only allowed changes; one it refuses is logged and skipped, never the whole tick.
-        for stuck in FleetSizing.reconcile(deliveries: Array(world.deliveries.values), now: now, rules: rules) {
+        for stuck in FleetSizing.reconcile(deliveries: Array(world.deliveries.values), nowMs: nowMs, rules: rules) {
             do {
                 switch stuck {
                 case .requeue(let id, let reason): try world.requeue(id, reason: reason)
-                case .fail(let id, let reason): try world.fail(id, reason: reason, at: now)
+                case .fail(let id, let reason): try world.fail(id, reason: reason, nowMs: nowMs)
                 }
             } catch {
                 logger.warning("cannot reconcile a stuck delivery", metadata: ["error": "\(error.detail)"])
@@ -175,7 +175,7 @@ public final class FleetEngine: Service, EventConsumer {
         for assignment in assignments {
             guard var drone = drones[assignment.droneID], var delivery = world.deliveries[assignment.deliveryID] else { continue }
             let (droneVersion, deliveryVersion) = (drone.version, delivery.version)
-            try drone.take(&delivery, at: now)
+            try drone.take(&delivery, nowMs: nowMs)
             // A conflict means another writer got there first; the next tick sees the new state.
             try await store.apply(
                 FleetStore.Change(
@@ -243,9 +243,9 @@ extension FleetWorld {
     }
 
     /// Gives up on a delivery, releasing its drone.
-    mutating func fail(_ id: UUID, reason: String, at now: Date) throws(FleetRuleViolation) {
+    mutating func fail(_ id: UUID, reason: String, nowMs: Int64) throws(FleetRuleViolation) {
         guard var delivery = deliveries[id] else { return }
-        try delivery.fail(reason: reason, at: now)
+        try delivery.fail(reason: reason, nowMs: nowMs)
         try releaseDrone(carrying: id)
         deliveries[id] = delivery
     }

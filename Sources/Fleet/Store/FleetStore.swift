@@ -275,10 +275,7 @@ public struct FleetStore: Sendable {
         """
 
     static func delivery(_ row: any SQLRow) throws -> Delivery {
-        func date(_ column: String) throws -> Date? {
-            try row.decode(column: column, as: Int64?.self).map(Date.init(milliseconds:))
-        }
-        return Delivery(
+        Delivery(
             id: try decodeUUID(row, "id"),
             origin: Point(x: try row.decode(column: "origin_x", as: Double.self), y: try row.decode(column: "origin_y", as: Double.self)),
             destination: Point(x: try row.decode(column: "destination_x", as: Double.self), y: try row.decode(column: "destination_y", as: Double.self)),
@@ -286,11 +283,11 @@ public struct FleetStore: Sendable {
             priority: try row.decode(column: "priority", as: Int.self),
             state: try decodeEnum(DeliveryState.self, row, "state"),
             droneID: try row.decode(column: "drone_id", as: String?.self),
-            createdAt: try date("created_at_ms")!,
-            assignedAt: try date("assigned_at_ms"),
-            pickedUpAt: try date("picked_up_at_ms"),
-            deliveredAt: try date("delivered_at_ms"),
-            endedAt: try date("ended_at_ms"),
+            createdAtMs: try row.decode(column: "created_at_ms", as: Int64.self),
+            assignedAtMs: try row.decode(column: "assigned_at_ms", as: Int64?.self),
+            pickedUpAtMs: try row.decode(column: "picked_up_at_ms", as: Int64?.self),
+            deliveredAtMs: try row.decode(column: "delivered_at_ms", as: Int64?.self),
+            endedAtMs: try row.decode(column: "ended_at_ms", as: Int64?.self),
             reason: try row.decode(column: "reason", as: String?.self),
             version: try row.decode(column: "version", as: Int.self)
         )
@@ -341,7 +338,7 @@ public struct FleetStore: Sendable {
                 return (earlier, false)
             }
             var delivery = delivery
-            delivery.createdAt = Date(milliseconds: transaction.timeMs)
+            delivery.createdAtMs = transaction.timeMs
             try await transaction.sql.raw(
                 """
                 INSERT INTO deliveries (id, organization_id, state, origin_x, origin_y, destination_x, destination_y, weight_kg, priority,
@@ -359,12 +356,11 @@ public struct FleetStore: Sendable {
 
     /// Writes a delivery's new state if nobody changed it since it was read. False when somebody did.
     static func save(_ delivery: Delivery, readVersion: Int, organizationID: Int64, in transaction: Transaction) async throws -> Bool {
-        func ms(_ date: Date?) -> Int64? { date.map { Int64(($0.timeIntervalSince1970 * 1_000).rounded()) } }
         let row = try await transaction.sql.raw(
             """
             UPDATE deliveries SET state = \(bind: delivery.state.rawValue), drone_id = \(bind: delivery.droneID),
-                assigned_at_ms = \(bind: ms(delivery.assignedAt)), picked_up_at_ms = \(bind: ms(delivery.pickedUpAt)),
-                delivered_at_ms = \(bind: ms(delivery.deliveredAt)), ended_at_ms = \(bind: ms(delivery.endedAt)), reason = \(bind: delivery.reason),
+                assigned_at_ms = \(bind: delivery.assignedAtMs), picked_up_at_ms = \(bind: delivery.pickedUpAtMs),
+                delivered_at_ms = \(bind: delivery.deliveredAtMs), ended_at_ms = \(bind: delivery.endedAtMs), reason = \(bind: delivery.reason),
                 version = \(bind: delivery.version)
             WHERE id = \(bind: delivery.id.uuidString) AND organization_id = \(bind: organizationID) AND version = \(bind: readVersion)
             RETURNING version

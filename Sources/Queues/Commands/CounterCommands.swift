@@ -1,7 +1,8 @@
 import TurnoCore
 
 /// What staff do at a counter, each as one command on the branch: `QueueStore.perform` runs it in one transaction
-/// with the branch locked and writes its tickets and events; the command adds its audit row in the same transaction.
+/// with the branch locked and writes its tickets, their steps (by whom) and events; the command adds its audit row in
+/// the same transaction.
 struct CounterCommands: Sendable {
     let store: QueueStore
 
@@ -24,7 +25,7 @@ struct CounterCommands: Sendable {
         by principal: Principal,
         address: String
     ) async throws -> (events: [QueueEvent], state: BranchState) {
-        try await store.perform(on: branchID, organizationID: principal.organizationID) { state, transaction in
+        try await store.perform(on: branchID, organizationID: principal.organizationID, by: principal.userID) { state, transaction in
             let events: [QueueEvent] =
                 switch action {
                 case .open: try state.open(queueID, nowMs: transaction.timeMs)
@@ -47,14 +48,14 @@ struct CounterCommands: Sendable {
     }
 
     /// Calls the next ticket of the counter's line (finishing the one still there); no events when nobody waits.
-    func callNext(queueID: QueueID, branchID: BranchID, organizationID: Int64) async throws -> (events: [QueueEvent], state: BranchState) {
-        try await store.perform(on: branchID, organizationID: organizationID) { state, transaction in
+    func callNext(queueID: QueueID, branchID: BranchID, by principal: Principal) async throws -> (events: [QueueEvent], state: BranchState) {
+        try await store.perform(on: branchID, organizationID: principal.organizationID, by: principal.userID) { state, transaction in
             try state.callNext(at: queueID, nowMs: transaction.timeMs)
         }
     }
 
-    func act(_ action: TicketAction, on ticket: Ticket, organizationID: Int64) async throws -> (events: [QueueEvent], state: BranchState) {
-        try await store.perform(on: ticket.branchID, organizationID: organizationID) { state, transaction in
+    func act(_ action: TicketAction, on ticket: Ticket, by principal: Principal) async throws -> (events: [QueueEvent], state: BranchState) {
+        try await store.perform(on: ticket.branchID, organizationID: principal.organizationID, by: principal.userID) { state, transaction in
             switch action {
             case .recall: try state.recall(ticket.id, nowMs: transaction.timeMs)
             case .start: try state.start(ticket.id, nowMs: transaction.timeMs)
@@ -71,7 +72,7 @@ struct CounterCommands: Sendable {
         by principal: Principal,
         address: String
     ) async throws -> (events: [QueueEvent], state: BranchState) {
-        try await store.perform(on: ticket.branchID, organizationID: principal.organizationID) { state, transaction in
+        try await store.perform(on: ticket.branchID, organizationID: principal.organizationID, by: principal.userID) { state, transaction in
             let events = try state.transfer(ticket.id, to: target, nowMs: transaction.timeMs)
             let moved = events.last?.ticket
             var detail = ["from_service": String(ticket.serviceID), "to_service": String(moved?.serviceID ?? ticket.serviceID)]

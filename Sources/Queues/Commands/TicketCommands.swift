@@ -13,10 +13,11 @@ struct TicketCommands: Sendable {
         serviceID: ServiceID,
         customerClass: CustomerClass,
         channel: Channel,
-        idempotencyKey: IdempotencyKey?
+        idempotencyKey: IdempotencyKey?,
+        by actor: StaffID?
     ) async throws -> (ticket: Ticket, state: BranchState, isNew: Bool) {
         let replayed = Mutex<TicketID?>(nil)
-        let (events, state) = try await store.perform(on: branchID, organizationID: nil) { state, transaction in
+        let (events, state) = try await store.perform(on: branchID, organizationID: nil, by: actor) { state, transaction in
             if let idempotencyKey, case .replay(let id) = try await transaction.claim(idempotencyKey, for: "ticket") {
                 replayed.withLock { $0 = TicketID(id) }
                 return []
@@ -46,13 +47,13 @@ struct TicketCommands: Sendable {
         return (ticket, state, true)
     }
 
-    /// Gives up a ticket that is still waiting, held or called.
+    /// Gives up a ticket that is still waiting, held or called (its holder, with its link: no staff member).
     func cancel(_ ticket: Ticket) async throws -> (ticket: Ticket, state: BranchState) {
         // Checked first: a ticket already served or cancelled has left the branch's state, which would call it unknown.
         guard ticket.state.isActive else {
             throw QueueRuleViolation.invalidTransition(ticket: ticket.number.description, state: ticket.state, action: "cancelled")
         }
-        let (events, state) = try await store.perform(on: ticket.branchID, organizationID: nil) { state, transaction in
+        let (events, state) = try await store.perform(on: ticket.branchID, organizationID: nil, by: nil) { state, transaction in
             try state.cancel(ticket.id, nowMs: transaction.timeMs)
         }
         return (events.last!.ticket!, state)

@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import TurnoCore
 
-/// What staff do at the counters: `POST /api/v1/queues/{id}/open|pause|close|call-next`, `GET /api/v1/queues/{id}/tickets`,
-/// `POST /api/v1/tickets/{id}/recall|start|finish|no-show|transfer`.
+/// What staff do at the counters: `POST /api/v1/queues/{queue}/open|pause|close|call-next`, `GET /api/v1/queues/{queue}/tickets`,
+/// `POST /api/v1/tickets/{ticket}/recall|start|finish|no-show|transfer`, `GET /api/v1/tickets/{ticket}/history`.
 struct CounterController: Sendable {
     let store: QueueStore
     let commands: CounterCommands
@@ -61,6 +61,30 @@ struct CounterController: Sendable {
         var items: [Operator]
     }
 
+    /// One step of a ticket's history: what happened, when, by whom (a staff member; none for the customer, a kiosk
+    /// or the server), and the service and counter it stood at afterwards.
+    struct HistoryStep: Codable, Sendable {
+        struct Staff: Codable, Sendable {
+            var id: StaffID
+            var username: String?
+        }
+
+        var step: String
+        var at: Date
+        var by: Staff?
+        var serviceId: ServiceID
+        var service: String?
+        var queueId: QueueID?
+        var counter: String?
+        var fromServiceId: ServiceID?
+        var fromQueueId: QueueID?
+    }
+
+    struct History: Codable, ResponseEncodable {
+        var ticket: TicketEventData
+        var steps: [HistoryStep]
+    }
+
     struct QueueChange: Codable, ResponseEncodable {
         var queue: SetupController.QueueView
         /// Closing: the tickets moved to other counters or held, in the order they were handled.
@@ -80,6 +104,7 @@ struct CounterController: Sendable {
         desk.get("/queues/:queue/tickets", use: line)
         desk.get("/branches/:branch/operators", use: operators)
         desk.post("/tickets/:ticket/transfer", use: transfer)
+        desk.get("/tickets/:ticket/history", use: history)
     }
 
     @Sendable func changeQueue(_ action: CounterCommands.QueueAction, _ context: TurnoRequestContext) async throws -> QueueChange {
@@ -97,14 +122,14 @@ struct CounterController: Sendable {
 
     @Sendable func callNext(_ request: Request, context: TurnoRequestContext) async throws -> Response {
         let (queueID, branchID) = try await authorizedQueue(context)
-        let (events, state) = try await commands.callNext(queueID: queueID, branchID: branchID, organizationID: context.requirePrincipal().organizationID)
+        let (events, state) = try await commands.callNext(queueID: queueID, branchID: branchID, by: context.requirePrincipal())
         guard let called = events.last?.ticket, called.state == .called else { return Response(status: .noContent) }
         return try Response.json(TicketEventData(called, state: state))
     }
 
     @Sendable func act(_ action: CounterCommands.TicketAction, _ context: TurnoRequestContext) async throws -> TicketEventData {
         let ticket = try await authorizedTicket(context, operating: true)
-        let (events, state) = try await commands.act(action, on: ticket, organizationID: context.requirePrincipal().organizationID)
+        let (events, state) = try await commands.act(action, on: ticket, by: context.requirePrincipal())
         return TicketEventData(events.last!.ticket!, state: state)
     }
 
@@ -165,6 +190,25 @@ struct CounterController: Sendable {
     }
 
     /// The ticket in the path, after checking the caller may act on it (operators: at a queue of theirs).
+    @Sendable func history(_ request: Request, context: TurnoRequestContext) async throws -> History {
+        let ticket = try await authorizedTicket(context, operating: false)
+        let state = try await store.state(of: ticket.branchID, organizationID: context.requirePrincipal().organizationID)
+        let steps = try await store.steps(of: ticket.id).map { step, atMs, userID in
+            HistoryStep(
+                step: step.step,
+                at: Date(milliseconds: atMs),
+                by: userID.map { HistoryStep.Staff(id: $0, username: directory.user(id: $0)?.username) },
+                serviceId: step.serviceID,
+                service: state.services[step.serviceID]?.name,
+                queueId: step.queueID,
+                counter: step.queueID.flatMap { state.queues[$0]?.counter },
+                fromServiceId: step.fromServiceID,
+                fromQueueId: step.fromQueueID
+            )
+        }
+        return History(ticket: TicketEventData(ticket, state: state), steps: steps)
+    }
+
     private func authorizedTicket(_ context: TurnoRequestContext, operating: Bool) async throws -> Ticket {
         let principal = try context.requirePrincipal()
         guard let id = context.parameters.get("ticket", as: Int64.self), let ticket = try await store.ticket(id: id),

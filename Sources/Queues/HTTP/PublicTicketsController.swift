@@ -51,7 +51,8 @@ struct PublicTicketsController: Sendable {
             serviceID: body.service,
             customerClass: customerClass,
             channel: channel,
-            idempotencyKey: key
+            idempotencyKey: key,
+            by: principal?.userID
         )
         let status = TicketStatus(ticket, in: state)
         return try Response.json(IssuedTicket(ticket, status: status), status: isNew ? .created : .ok)

@@ -31,7 +31,7 @@ struct DailyRollover: ServiceLifecycle.Service {
                 ).all().map { try $0.decode(column: "branch_id", as: Int64.self) }
             }
             for branch in branches {
-                let (events, _) = try await store.perform(on: branch, organizationID: nil) { state, transaction in
+                let (events, _) = try await store.perform(on: branch, organizationID: nil, by: nil) { state, transaction in
                     state.expireWaiting(nowMs: transaction.timeMs)
                 }
                 if !events.isEmpty {

@@ -106,5 +106,28 @@ enum QueueSchema {
                 "ALTER TABLE branches ADD COLUMN display_opened_at_ms BIGINT",
             ]
         },
+        Migration(module: "queues", version: 5, name: "ticket steps: who did what to each ticket, and when") { kind in
+            [
+                // One row per step of a ticket, written in the transaction of the change: `user_id` is the staff member
+                // who did it (none for customers, kiosks and the server itself), `queue_id` the counter it was at after
+                // the step, `from_*` where a transfer or reallocation took it from.
+                """
+                CREATE TABLE ticket_steps (
+                    id \(kind == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"),
+                    ticket_id BIGINT NOT NULL REFERENCES tickets (id),
+                    branch_id BIGINT NOT NULL,
+                    step TEXT NOT NULL,
+                    at_ms BIGINT NOT NULL,
+                    user_id BIGINT,
+                    queue_id BIGINT,
+                    service_id BIGINT NOT NULL,
+                    from_queue_id BIGINT,
+                    from_service_id BIGINT
+                )
+                """,
+                "CREATE INDEX ticket_steps_ticket ON ticket_steps (ticket_id, id)",
+                "CREATE INDEX ticket_steps_branch ON ticket_steps (branch_id, at_ms)",
+            ]
+        },
     ]
 }

@@ -24,6 +24,7 @@ public struct QueueStore: Sendable {
     public func perform(
         on branchID: BranchID,
         organizationID: Int64?,
+        by actor: StaffID?,
         _ command: (inout BranchState, Transaction) async throws -> [QueueEvent]
     ) async throws -> (events: [QueueEvent], state: BranchState) {
         var cached = false
@@ -49,6 +50,7 @@ public struct QueueStore: Sendable {
                     guard let ticket = event.ticket, written.insert(ticket.id).inserted else { continue }
                     try await update(ticket, in: transaction)
                 }
+                try await insertSteps(events.compactMap(TicketStep.init), by: actor, in: transaction)
                 for event in events {
                     try await transaction.append(try QueueEvents.newEvent(for: event, state: state))
                 }
@@ -160,6 +162,45 @@ public struct QueueStore: Sendable {
     public func ticket(id: TicketID) async throws -> Ticket? {
         try await storage.read { sql in
             try await sql.raw("SELECT \(unsafeRaw: Self.ticketColumns) FROM tickets WHERE id = \(bind: id)").first().map(Self.ticket(from:))
+        }
+    }
+
+    /// Keeps the steps of a change in the tickets' history, stamped with the transaction's time and who did it.
+    func insertSteps(_ steps: [TicketStep], by actor: StaffID?, in transaction: Transaction) async throws {
+        for step in steps {
+            try await transaction.sql.raw(
+                """
+                INSERT INTO ticket_steps (ticket_id, branch_id, step, at_ms, user_id, queue_id, service_id, from_queue_id, from_service_id)
+                VALUES (\(bind: step.ticketID), \(bind: step.branchID), \(bind: step.step), \(bind: transaction.timeMs), \(bind: actor),
+                        \(bind: step.queueID), \(bind: step.serviceID), \(bind: step.fromQueueID), \(bind: step.fromServiceID))
+                """
+            ).run()
+        }
+    }
+
+    /// A ticket's history, oldest step first, with the time of each.
+    func steps(of ticketID: TicketID) async throws -> [(step: TicketStep, atMs: Int64, userID: StaffID?)] {
+        try await storage.read { sql in
+            try await sql.raw(
+                """
+                SELECT ticket_id, branch_id, step, at_ms, user_id, queue_id, service_id, from_queue_id, from_service_id
+                FROM ticket_steps WHERE ticket_id = \(bind: ticketID) ORDER BY id
+                """
+            ).all().map { row in
+                (
+                    TicketStep(
+                        ticketID: try row.decode(column: "ticket_id", as: Int64.self),
+                        branchID: try row.decode(column: "branch_id", as: Int64.self),
+                        step: try row.decode(column: "step", as: String.self),
+                        serviceID: try row.decode(column: "service_id", as: Int64.self),
+                        queueID: try row.decode(column: "queue_id", as: Int64?.self),
+                        fromQueueID: try row.decode(column: "from_queue_id", as: Int64?.self),
+                        fromServiceID: try row.decode(column: "from_service_id", as: Int64?.self)
+                    ),
+                    try row.decode(column: "at_ms", as: Int64.self),
+                    try row.decode(column: "user_id", as: Int64?.self)
+                )
+            }
         }
     }
 

@@ -58,6 +58,12 @@ public struct QueuesModule: TurnoModule {
         SetupController(store: store, commands: SetupCommands(store: store, storage: platform.storage)).add(to: router)
         CounterController(store: store, commands: CounterCommands(store: store), directory: platform.identity.directory, clock: platform.clock).add(to: router)
         DashboardController(store: store, clock: platform.clock).add(to: router)
+        TicketHistoryController(
+            store: store,
+            directory: platform.identity.directory,
+            clock: platform.clock,
+            exportLimit: .exports(limiter: platform.rateLimiter, limit: platform.settings.rateLimits.exports)
+        ).add(to: router)
         let tickets = PublicTicketsController(
             store: store,
             commands: TicketCommands(store: store),

@@ -138,6 +138,40 @@ _keys = iter(range(1, 1 << 62))
 _keys_lock = threading.Lock()
 
 
+def _ticket_filter(query, known):
+    """A positive ticket-history query names a range the server takes (at most 731 days, from not after to) and only
+    the service, counter and staff member run.py created: others are, rightly, a 400."""
+    def day(name):
+        try:
+            return datetime.date.fromisoformat(query[name]) if isinstance(query.get(name), str) else None
+        except ValueError:
+            return None
+
+    first, last = day("from"), day("to")
+    if first and last and (first > last or (last - first).days > 730):
+        query["from"] = last.isoformat()
+    elif first and not last:
+        query["from"] = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+    for field in ("service", "queue", "operator"):
+        if field in query:
+            if field in known:
+                query[field] = known[field]
+            else:
+                del query[field]
+
+
+def _real_days(query):
+    """The document's patterns for times allow days that do not exist (`2026-11-31`), which the server rightly
+    refuses: a positive case gets the 28th of that month instead."""
+    for name in ("from", "to"):
+        value = query.get(name)
+        if isinstance(value, str) and len(value) >= 10:
+            try:
+                datetime.date.fromisoformat(value[:10])
+            except ValueError:
+                query[name] = value[:8] + "28" + value[10:]
+
+
 def _positive(case, location):
     meta = case.meta
     return meta is None or not meta.is_negative_at(location)
@@ -161,8 +195,12 @@ def map_case(context, case):
             _flyable_delivery(case.body)
         elif name in ("POST /api/v1/users", "PATCH /api/v1/users/{user}"):
             _password_within_bytes(case.body)
+    if name in ("GET /api/v1/sessions", "GET /api/v1/sessions.csv") and _positive(case, ParameterLocation.QUERY) and case.query:
+        _real_days(case.query)
     if name == "GET /api/v1/users/{user}/stats" and _positive(case, ParameterLocation.QUERY) and case.query:
         _statistics_range(case.query)
+    if name in ("GET /api/v1/branches/{branch}/tickets", "GET /api/v1/branches/{branch}/tickets.csv") and _positive(case, ParameterLocation.QUERY) and case.query:
+        _ticket_filter(case.query, REFERENCES.get(name, {}))
     if _positive(case, ParameterLocation.HEADER) and case.headers:
         for header in list(case.headers):
             if header.lower() == "idempotency-key" and isinstance(case.headers[header], str):

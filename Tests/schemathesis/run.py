@@ -143,6 +143,8 @@ def set_up(api):
         "/api/v1/branches/{branch}/queues": {"branch": b},
         "/api/v1/branches/{branch}/dashboard": {"branch": b},
         "/api/v1/branches/{branch}/tickets": {"branch": branch["public_id"]},
+        "GET /api/v1/branches/{branch}/tickets": {"branch": b},
+        "/api/v1/branches/{branch}/tickets.csv": {"branch": b},
         "/api/v1/branches/{branch}/snapshot": {"branch": branch["public_id"]},
         "/api/v1/services/{service}": {"service": s1},
         "PATCH /api/v1/services/{service}": {"service": s2},
@@ -163,6 +165,7 @@ def set_up(api):
         "GET /api/v1/tickets/{ticket}": {"ticket": followed["token"]},
         "DELETE /api/v1/tickets/{ticket}": {"ticket": cancelled["token"]},
         "/api/v1/tickets/{ticket}/rating": {"ticket": served["token"]},
+        "/api/v1/tickets/{ticket}/history": {"ticket": served["id"]},
         "/api/v1/sessions/{session}": {"session": kept},
         "DELETE /api/v1/sessions/{session}": {"session": deleted},
         "/api/v1/users/{user}/stats": {"user": "u-1"},
@@ -186,6 +189,9 @@ def set_up(api):
         "PATCH /api/v1/queues/{queue}": {"services": [s1, s2]},
         "POST /api/v1/branches/{branch}/tickets": {"service": s1},
         "POST /api/v1/tickets/{ticket}/transfer": {"service": s2},
+        # Not bodies: the ticket history's filters (hooks.py keeps them to what exists).
+        "GET /api/v1/branches/{branch}/tickets": {"service": s1, "queue": q1, "operator": user},
+        "GET /api/v1/branches/{branch}/tickets.csv": {"service": s1, "queue": q1, "operator": user},
     }
     headers = {"POST /api/v1/auth/logout": {"Authorization": "Bearer " + logout_token}}
     return path, query, body, headers

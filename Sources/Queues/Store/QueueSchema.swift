@@ -127,6 +127,9 @@ enum QueueSchema {
                 """,
                 "CREATE INDEX ticket_steps_ticket ON ticket_steps (ticket_id, id)",
                 "CREATE INDEX ticket_steps_branch ON ticket_steps (branch_id, at_ms)",
+                "CREATE INDEX ticket_steps_user ON ticket_steps (user_id, ticket_id)",
+                // The history lists a branch's tickets by local day, oldest first.
+                "CREATE INDEX tickets_history ON tickets (branch_id, day, id)",
             ]
         },
     ]

@@ -9,6 +9,8 @@ extension RouteGroup {
     public static let ticketDesk = RouteGroup("ticket-desk", summary: "lines, transfers, walk-in tickets", roles: Set(Role.allCases))
     /// A branch's dashboard: load per counter, waits and staffing per service.
     public static let dashboard = RouteGroup("dashboard", summary: "a branch's live dashboard", roles: [.admin, .manager])
+    /// How long customers' details (ticket links, comments) are kept.
+    public static let retention = RouteGroup("retention", summary: "how long customers' details are kept", roles: [.admin])
 }
 
 extension Scope {

@@ -19,7 +19,7 @@ public struct QueuesModule: TurnoModule {
         StaffPage(path: "/admin", titles: ["en": "Administration", "it": "Amministrazione"], roles: [.admin, .manager]),
     ]
 
-    public let routeGroups: [RouteGroup] = [.branchSetup, .queueOperation, .ticketDesk, .dashboard]
+    public let routeGroups: [RouteGroup] = [.branchSetup, .queueOperation, .ticketDesk, .dashboard, .retention]
     public let scopes: [Scope] = [.ticketsIssue, .ticketsClasses]
     /// A counter's line, `queue:{organization}:{queue}`, is for that organization's staff; the public follow
     /// `branch:{public id}` and customers `ticket:{token}`.
@@ -54,7 +54,11 @@ public struct QueuesModule: TurnoModule {
     public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws {
         let store = QueueStore(storage: platform.storage)
         platform.addEventConsumer(TicketPositions(store: store, hub: platform.hub, logger: platform.logger))
-        platform.addBackgroundService(DailyRollover(store: store, storage: platform.storage, logger: platform.logger, interval: .seconds(60)))
+        let retention = RetentionCommands(store: store)
+        platform.addBackgroundService(
+            DailyRollover(store: store, storage: platform.storage, logger: platform.logger, retention: retention, interval: .seconds(60))
+        )
+        RetentionController(store: store, commands: retention).add(to: router)
         SetupController(store: store, commands: SetupCommands(store: store, storage: platform.storage)).add(to: router)
         CounterController(store: store, commands: CounterCommands(store: store), directory: platform.identity.directory, clock: platform.clock).add(to: router)
         DashboardController(store: store, clock: platform.clock).add(to: router)

@@ -92,6 +92,8 @@ struct AuditCoverageTests {
                 Step(method: .DELETE, route: "/api/v1/users/{user}", path: "/api/v1/users/3", body: nil),
                 Step(method: .POST, route: "/api/v1/api-keys", path: "/api/v1/api-keys", body: #"{"name":"spare","scopes":["tickets:issue"]}"#),
                 Step(method: .DELETE, route: "/api/v1/api-keys/{key}", path: "/api/v1/api-keys/2", body: nil),
+                Step(method: .PUT, route: "/api/v1/retention", path: "/api/v1/retention", body: #"{"days":365}"#),
+                Step(method: .DELETE, route: "/api/v1/retention", path: "/api/v1/retention", body: nil),
                 Step(
                     method: .POST,
                     route: "/api/v1/sessions",

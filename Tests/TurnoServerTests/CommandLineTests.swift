@@ -306,11 +306,12 @@ struct CommandLineTests {
     func fleetCommands() async throws {
         try await withTestServer(modules: FleetAPITests.modules()) { server in
             let admin = try await StaffClient.admin(server)
-            // Drones flown by `turno simulate` in a process of its own, reporting telemetry like real ones.
+            // Drones flown by `turno simulate` in a process of its own, reporting telemetry like real ones. It flies for
+            // 30 s: a full test run on two cores once took 20 s to get four deliveries flown.
             let simulate = Task {
                 try await runBeside([
                     "simulate", "--url", server.baseURL, "--password", TestServer.adminPassword, "--drones", "4", "--speed", "300",
-                    "--tick", "0.2", "--duration", "20",
+                    "--tick", "0.2", "--duration", "30",
                 ])
             }
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-fleet-\(UUID().uuidString).json")
@@ -320,7 +321,7 @@ struct CommandLineTests {
             }
             let outcome = try await runBeside([
                 "loadgen", "fleet", "--url", server.baseURL, "--password", TestServer.adminPassword, "--rate", "2", "--duration", "2",
-                "--drain", "17", "--out", out.path,
+                "--drain", "25", "--out", out.path,
             ])
             #expect(outcome.status == 0, "\(outcome.errors)")
             let decoder = JSONDecoder()

@@ -20,6 +20,7 @@ struct IdentityTests {
         .queueOperation: (.POST, "/api/v1/queues/1/call-next", nil),
         .ticketDesk: (.GET, "/api/v1/queues/1/tickets", nil),
         .dashboard: (.GET, "/api/v1/branches/1/dashboard", nil),
+        .retention: (.GET, "/api/v1/retention", nil),
         .sessionsWrite: (.POST, "/api/v1/sessions/batch", #"{"sessions":[]}"#),
         .sessionsRead: (.GET, "/api/v1/sessions/users", nil),
         .fleetRead: (.GET, "/api/v1/fleet/stats", nil),

@@ -226,7 +226,14 @@ struct QueueAPITests {
                 try await transaction.sql.raw("UPDATE tickets SET issued_at_ms = issued_at_ms - 86400000 WHERE id = \(bind: old.id)").run()
             }
             let store = QueueStore(storage: server.storage)
-            await DailyRollover(store: store, storage: server.storage, logger: Logger(label: "test"), interval: .seconds(60)).rollOver()
+            await DailyRollover(
+                store: store,
+                storage: server.storage,
+                logger: Logger(label: "test"),
+                retention: RetentionCommands(store: store),
+                interval: .seconds(60)
+            )
+            .rollOver()
             #expect(try await store.ticket(id: old.id)?.state == .expired)
             #expect(try await store.ticket(id: fresh.id)?.state == .waiting)
         }

@@ -80,6 +80,7 @@ public enum QueueRuleViolation: RuleViolation, Equatable {
     case commentTooLong(limit: Int)
     case notServedYet(ticket: String)
     case alreadyRated(ticket: String)
+    case retentionOutOfRange(ClosedRange<Int>)
 
     public var kind: RuleViolationKind {
         switch self {
@@ -87,7 +88,7 @@ public enum QueueRuleViolation: RuleViolation, Equatable {
         case .branchClosed, .noOpenQueue, .queueClosed, .invalidTransition, .notAtThisQueue, .queueDoesNotServe, .colleagueAtNoCounter, .queueHasTickets,
             .prefixTaken, .notServedYet, .alreadyRated:
             .conflict
-        case .ratingOutOfRange, .commentTooLong: .invalid
+        case .ratingOutOfRange, .commentTooLong, .retentionOutOfRange: .invalid
         }
     }
 
@@ -109,6 +110,7 @@ public enum QueueRuleViolation: RuleViolation, Equatable {
         case .commentTooLong(let limit): "`comment` must have at most \(limit) characters"
         case .notServedYet(let ticket): "ticket \(ticket) can be rated once it has been served"
         case .alreadyRated(let ticket): "ticket \(ticket) has already been rated"
+        case .retentionOutOfRange(let days): "`days` must be \(days.lowerBound) to \(days.upperBound); DELETE the retention to keep customers' details"
         case .queueDoesNotServe(let counter, let service): "counter \(counter) does not serve \(service); name a service it serves"
         case .colleagueAtNoCounter(let staffID, let service):
             "staff member \(staffID) works at no open or paused counter that serves \(service)"

@@ -3,21 +3,33 @@ import SQLKit
 import ServiceLifecycle
 import TurnoCore
 
-/// Once a minute, on every node, expires the tickets each branch left waiting before its local midnight.
+/// Once a minute, on every node, expires the tickets each branch left waiting before its local midnight, and erases
+/// the customers' details that organizations keep no longer (see `RetentionCommands`).
 /// Numbering needs nothing: a ticket's number counts within its local day. Running on several nodes at once is
 /// harmless, because each branch's expiry is one command under the branch lock and does nothing twice.
 struct DailyRollover: ServiceLifecycle.Service {
     let store: QueueStore
     let storage: Storage
     let logger: Logger
+    let retention: RetentionCommands
     let interval: Duration
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await rollOver()
+                await eraseExpiredDetails()
                 try? await storage.clock.sleep(for: interval)
             }
+        }
+    }
+
+    func eraseExpiredDetails() async {
+        do {
+            let erased = try await retention.sweep()
+            if erased > 0 { logger.info("erased customers' details past their retention", metadata: ["tickets": "\(erased)"]) }
+        } catch {
+            logger.warning("erasing customers' details failed; will retry", metadata: ["error": "\(loggable(error))"])
         }
     }
 

@@ -132,5 +132,13 @@ enum QueueSchema {
                 "CREATE INDEX tickets_history ON tickets (branch_id, day, id)",
             ]
         },
+        Migration(module: "queues", version: 6, name: "retention: how long customers' details are kept") { _ in
+            [
+                // Per organization, in days; no row keeps everything.
+                "CREATE TABLE retention (organization_id BIGINT PRIMARY KEY REFERENCES organizations (id), days INTEGER NOT NULL, changed_at_ms BIGINT NOT NULL)",
+                "ALTER TABLE tickets ADD COLUMN erased_at_ms BIGINT",
+                "CREATE INDEX tickets_issued ON tickets (branch_id, issued_at_ms)",
+            ]
+        },
     ]
 }

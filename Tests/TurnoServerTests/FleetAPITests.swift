@@ -15,10 +15,8 @@ struct FleetAPITests {
         turnoModules.filter { $0.name != "fleet" } + [FleetModule(tick: .milliseconds(50), simulate: simulate, simulationSpeed: 300, dispatches: dispatches)]
     }
 
-    static let decoder = JSONCoding.decoder
-
     static func decode<T: Decodable>(_ type: T.Type, _ body: String) throws -> T {
-        try decoder.decode(T.self, from: Data(body.utf8))
+        try JSONCoding.decoder.decode(T.self, from: Data(body.utf8))
     }
 
     struct Deliveries: Decodable { var deliveries: [Delivery] }

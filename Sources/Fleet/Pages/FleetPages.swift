@@ -13,7 +13,7 @@ struct FleetPages: Sendable {
 
     func add(to router: Router<TurnoRequestContext>) {
         router.get("/fleet", use: fleetPage)
-        renderer.addAssetRoute(to: router, under: "/fleet/assets")
+        renderer.assets.addRoute(to: router, under: "/fleet/assets")
     }
 
     @Sendable func fleetPage(_ request: Request, context: TurnoRequestContext) async throws -> Response {

@@ -19,7 +19,7 @@ struct PagesController: Sendable {
         router.get("/t/:ticket", use: ticketPage)
         router.get("/console", use: console)
         router.get("/admin", use: admin)
-        renderer.addAssetRoute(to: router, under: "/assets")
+        renderer.assets.addRoute(to: router, under: "/assets")
         router.get("/sw.js", use: serviceWorker)
         router.get("/favicon.ico", use: favicon)
         router.get("/manifest.webmanifest", use: manifest)
@@ -65,18 +65,18 @@ struct PagesController: Sendable {
 
     /// Served from the root so that it may control the ticket pages under /t/.
     @Sendable func serviceWorker(_ request: Request, context: TurnoRequestContext) -> Response {
-        var response = renderer.assetResponse("sw.js", request: request)!
+        var response = renderer.assets.response("sw.js", request: request)!
         response.headers[HTTPField.Name("Service-Worker-Allowed")!] = "/t/"
         return response
     }
 
     /// Browsers ask for it on pages without an icon link (the sign-in page); the SVG icon serves.
     @Sendable func favicon(_ request: Request, context: TurnoRequestContext) -> Response {
-        renderer.assetResponse("icon.svg", request: request)!
+        renderer.assets.response("icon.svg", request: request)!
     }
 
     @Sendable func manifest(_ request: Request, context: TurnoRequestContext) -> Response {
-        renderer.assetResponse("manifest.webmanifest", request: request)!
+        renderer.assets.response("manifest.webmanifest", request: request)!
     }
 
     @Sendable func qrCode(_ request: Request, context: TurnoRequestContext) async throws -> Response {

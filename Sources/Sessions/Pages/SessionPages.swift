@@ -15,7 +15,7 @@ struct SessionPages: Sendable {
     func add(to router: Router<TurnoRequestContext>) {
         router.get("/sessions", use: athleteListPage)
         router.get("/sessions/users/:user", use: athletePage)
-        renderer.addAssetRoute(to: router, under: "/sessions/assets")
+        renderer.assets.addRoute(to: router, under: "/sessions/assets")
     }
 
     @Sendable func athleteListPage(_ request: Request, context: TurnoRequestContext) async throws -> Response {

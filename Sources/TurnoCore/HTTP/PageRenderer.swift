@@ -69,16 +69,6 @@ public struct PageRenderer: Sendable {
         return library.render(context, withTemplate: page) ?? ""
     }
 
-    /// Serves the module's assets at `prefix/{file}` (see ``AssetTable``).
-    public func addAssetRoute(to router: Router<TurnoRequestContext>, under prefix: String) {
-        assets.addRoute(to: router, under: prefix)
-    }
-
-    /// An asset by file name (see ``AssetTable/response(_:request:)``).
-    public func assetResponse(_ name: String, request: Request) -> Response? {
-        assets.response(name, request: request)
-    }
-
     /// An HTML page that browsers must not cache (it shows live state).
     public static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(

@@ -208,7 +208,7 @@ public final class Identity: Sendable {
                 hash: SecretHash.of(refresh),
                 of: user,
                 family: family,
-                expiresAtMs: transaction.timeMs + Int64(settings.refreshTokenSeconds) * 1000,
+                expiresAtMs: now + Int64(settings.refreshTokenSeconds) * 1000,
                 in: transaction
             )
         }

@@ -148,9 +148,11 @@ def _ticket_filter(query, known):
             return None
 
     first, last = day("from"), day("to")
-    if first and last and (first > last or (last - first).days > 730):
-        query["from"] = last.isoformat()
-    elif first and not last:
+    if "from" in query and "to" in query:
+        # Python's dates start at year 1; the server's at year 0: a `to` Python cannot read is still a day.
+        if not (first and last) or first > last or (last - first).days > 730:
+            query["from"] = query["to"]
+    elif "from" in query:
         query["from"] = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
     for field in ("service", "queue", "operator"):
         if field in query:

@@ -9,6 +9,12 @@ extension RouteGroup {
     public static let ticketDesk = RouteGroup("ticket-desk", summary: "lines, transfers, walk-in tickets", roles: Set(Role.allCases))
     /// A branch's dashboard: load per counter, waits and staffing per service.
     public static let dashboard = RouteGroup("dashboard", summary: "a branch's live dashboard", roles: [.admin, .manager])
+    /// Reports over past days, and staff performance (managers: their branches).
+    public static let reports = RouteGroup("reports", summary: "reports and staff performance", roles: [.admin, .manager])
+    /// Complaints about the branch's visits: the inbox, replies, assignment.
+    public static let complaints = RouteGroup("complaints", summary: "complaints from customers", roles: [.admin, .manager])
+    /// One's own figures: what one served, how fast, how rated.
+    public static let ownFigures = RouteGroup("own-figures", summary: "one's own figures", roles: Set(Role.allCases))
     /// How long customers' details (ticket links, comments) are kept.
     public static let retention = RouteGroup("retention", summary: "how long customers' details are kept", roles: [.admin])
 }

@@ -19,7 +19,7 @@ public struct QueuesModule: TurnoModule {
         StaffPage(path: "/admin", titles: ["en": "Administration", "it": "Amministrazione"], roles: [.admin, .manager]),
     ]
 
-    public let routeGroups: [RouteGroup] = [.branchSetup, .queueOperation, .ticketDesk, .dashboard, .retention]
+    public let routeGroups: [RouteGroup] = [.branchSetup, .queueOperation, .ticketDesk, .dashboard, .reports, .ownFigures, .complaints, .retention]
     public let scopes: [Scope] = [.ticketsIssue, .ticketsClasses]
     /// A counter's line, `queue:{organization}:{queue}`, is for that organization's staff; the public follow
     /// `branch:{public id}` and customers `ticket:{token}`.
@@ -67,6 +67,17 @@ public struct QueuesModule: TurnoModule {
             directory: platform.identity.directory,
             clock: platform.clock,
             exportLimit: .exports(limiter: platform.rateLimiter, limit: platform.settings.rateLimits.exports)
+        ).add(to: router)
+        ReportsController(
+            store: store,
+            directory: platform.identity.directory,
+            clock: platform.clock,
+            exportLimit: .exports(limiter: platform.rateLimiter, limit: platform.settings.rateLimits.exports)
+        ).add(to: router)
+        ComplaintsController(
+            store: store,
+            commands: ComplaintCommands(store: store, directory: platform.identity.directory),
+            directory: platform.identity.directory
         ).add(to: router)
         let tickets = PublicTicketsController(
             store: store,

@@ -78,6 +78,9 @@ struct AuditCoverageTests {
                 Step(method: .POST, route: "/api/v1/tickets/{ticket}/recall", path: "/api/v1/tickets/1/recall", body: nil),
                 Step(method: .POST, route: "/api/v1/tickets/{ticket}/start", path: "/api/v1/tickets/1/start", body: nil),
                 Step(method: .POST, route: "/api/v1/tickets/{ticket}/finish", path: "/api/v1/tickets/1/finish", body: nil),
+                // The customer of ticket 1, with its link: `{token}` is filled in once it is issued.
+                Step(method: .POST, route: "/api/v1/tickets/{ticket}/complaint", path: "/api/v1/tickets/{token}/complaint", body: #"{"text":"Rude"}"#),
+                Step(method: .PATCH, route: "/api/v1/complaints/{complaint}", path: "/api/v1/complaints/1", body: #"{"state":"resolved","reply":"Sorry"}"#),
                 Step(method: .POST, route: "/api/v1/branches/{branch}/tickets", path: "/api/v1/branches/1/tickets", body: #"{"service":1}"#, asKey: true),
                 Step(method: .POST, route: "/api/v1/queues/{queue}/call-next", path: "/api/v1/queues/1/call-next", body: nil),
                 Step(method: .POST, route: "/api/v1/tickets/{ticket}/no-show", path: "/api/v1/tickets/2/no-show", body: nil),
@@ -133,13 +136,17 @@ struct AuditCoverageTests {
 
             let auditCount = { try await Self.auditRows(admin) }
             var deliveryID = ""
+            var ticketToken = ""
             for step in steps + [Step(method: .POST, route: "/api/v1/deliveries/{delivery}/cancel", path: "", body: nil)] {
                 let before = try await auditCount()
-                let path = step.path.isEmpty ? "/api/v1/deliveries/\(deliveryID)/cancel" : step.path
+                let path = step.path.isEmpty ? "/api/v1/deliveries/\(deliveryID)/cancel" : step.path.replacingOccurrences(of: "{token}", with: ticketToken)
                 var headers: [(String, String)] = step.body == nil ? [] : [("Content-Type", "application/json")]
                 headers.append(("Authorization", "Bearer \(step.asKey ? key : admin.accessToken)"))
                 let response = try await server.request(step.method, path, body: step.body, headers: headers)
                 #expect((200..<300).contains(response.status), "\(step.method) \(path): \(response.status) \(response.body)")
+                if step.route == "/api/v1/branches/{branch}/tickets", ticketToken.isEmpty {
+                    ticketToken = (try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])?["token"] as? String ?? ""
+                }
                 if step.route == "/api/v1/deliveries" {
                     deliveryID = (try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])?["id"] as? String ?? ""
                 }

@@ -32,6 +32,13 @@ struct RetentionTests {
                 try await server.request(.POST, "/api/v1/tickets/\(old.token)/rating", body: rating, headers: [("Content-Type", "application/json")]).status
                     == 204
             )
+            let complaint = #"{"text":"The clerk kept my ID card. Call me on 333 1234"}"#
+            #expect(
+                try await server.request(.POST, "/api/v1/tickets/\(old.token)/complaint", body: complaint, headers: [("Content-Type", "application/json")])
+                    .status == 201
+            )
+            #expect(try await admin.call(.PATCH, "/api/v1/complaints/1", json: #"{"state":"resolved","reply":"We called you on 333 1234"}"#).status == 200)
+            let day = try decodeJSON(ReportsAPITests.Report.self, try await admin.call(.GET, "/api/v1/reports?branch=1").body)
             clock.advance(by: .seconds(20 * 86_400))
             // Twenty days on, a ticket still waiting (it is not finished) and, ten days later, a fresh one.
             let waiting = try #require(try await QueueAPITests.issue(server, service: 2).ticket)
@@ -50,6 +57,11 @@ struct RetentionTests {
             // The history keeps the figures of the erased ticket.
             let history = try await admin.call(.GET, "/api/v1/tickets/\(old.id)/history")
             #expect(history.status == 200 && history.body.contains(#""step":"served""#))
+            // The complaint keeps its state, not its words; the report of that day is unchanged.
+            let erasedComplaint = try await admin.call(.GET, "/api/v1/complaints/1").body
+            #expect(erasedComplaint.contains(#""state":"resolved""#) && !erasedComplaint.contains("333") && !erasedComplaint.contains("ID card"))
+            let later = try decodeJSON(ReportsAPITests.Report.self, try await admin.call(.GET, "/api/v1/reports?branch=1&from=\(day.from)&to=\(day.to)").body)
+            #expect(later.total == day.total && day.total.complaints == 1 && day.total.rating_count == 1)
             // Expired by the roll-over, the waiting ticket is finished now, but only eleven days old: kept.
             #expect(try await store.ticket(id: waiting.id)?.token == waiting.token)
             let audit = try await admin.audit("action=tickets.erased")

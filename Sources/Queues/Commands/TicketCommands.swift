@@ -62,8 +62,14 @@ struct TicketCommands: Sendable {
     /// Rates a served ticket's visit, once.
     func rate(_ ticket: Ticket, rating: Int, comment: String?) async throws {
         try TicketRating.check(rating: rating, comment: comment, of: ticket)
-        guard try await store.rate(token: ticket.token, rating: rating, comment: comment) else {
-            throw QueueRuleViolation.alreadyRated(ticket: ticket.number.description)
+        guard let branch = try await store.branch(ticket.branchID) else { throw QueueRuleViolation.unknownBranch(ticket.branchID) }
+        try await store.storage.write { transaction in
+            guard try await store.rate(ticket.id, rating: rating, comment: comment, in: transaction) else {
+                throw QueueRuleViolation.alreadyRated(ticket: ticket.number.description)
+            }
+            let servedBy = try await store.servedBy(ticket.id, sql: transaction.sql)
+            let feedback = ReportContributions.feedback(on: ticket, userID: servedBy, rating: rating, complaint: false, timeZone: branch.timeZone)
+            try await store.addToReports(feedback, in: transaction)
         }
     }
 }

@@ -26,6 +26,8 @@ struct TicketStatus: Codable, Sendable, Equatable, ResponseEncodable {
     var heldReason: String?
     var issuedAt: Date
     var calledAt: Date?
+    /// When it was served, marked a no-show, cancelled or expired: a problem can be reported for seven days after.
+    var finishedAt: Date?
     var language: String
 
     init(_ ticket: Ticket, in state: BranchState) {
@@ -42,6 +44,7 @@ struct TicketStatus: Codable, Sendable, Equatable, ResponseEncodable {
         counter = ticket.queueID.flatMap { state.queues[$0]?.counter }
         issuedAt = Date(milliseconds: ticket.issuedAtMs)
         calledAt = ticket.calledAtMs.map(Date.init(milliseconds:))
+        finishedAt = ticket.finishedAtMs.map(Date.init(milliseconds:))
         heldReason = ticket.heldReason
         language = state.branch.language
         near = false

@@ -216,7 +216,9 @@ extension QueueStore {
         guard
             let row = try await transaction.sql.raw(
                 """
-                INSERT INTO queues (branch_id, name, counter, state) VALUES (\(bind: queue.branchID), \(bind: queue.name), \(bind: queue.counter), \(bind: queue.state.rawValue))
+                INSERT INTO queues (branch_id, name, counter, state, opened_at_ms)
+                VALUES (\(bind: queue.branchID), \(bind: queue.name), \(bind: queue.counter), \(bind: queue.state.rawValue),
+                        \(bind: queue.state == .open ? transaction.timeMs : nil))
                 RETURNING id
                 """
             ).first()

@@ -140,5 +140,63 @@ enum QueueSchema {
                 "CREATE INDEX tickets_issued ON tickets (branch_id, issued_at_ms)",
             ]
         },
+        Migration(module: "queues", version: 7, name: "report cells, and when and by whom each counter was opened") { _ in
+            [
+                // See ReportStore: bucket -1 holds a cell's figures, the others its waits and service times per bucket.
+                """
+                CREATE TABLE report_cells (
+                    branch_id BIGINT NOT NULL,
+                    span TEXT NOT NULL,
+                    dimension TEXT NOT NULL,
+                    period TEXT NOT NULL,
+                    member BIGINT NOT NULL,
+                    bucket INTEGER NOT NULL,
+                    issued BIGINT NOT NULL, served BIGINT NOT NULL, no_shows BIGINT NOT NULL, cancelled BIGINT NOT NULL,
+                    expired BIGINT NOT NULL, transfers BIGINT NOT NULL, waited BIGINT NOT NULL, wait_sum_ms BIGINT NOT NULL,
+                    wait_max_ms BIGINT NOT NULL, within_target BIGINT NOT NULL, service_sum_ms BIGINT NOT NULL,
+                    service_max_ms BIGINT NOT NULL, open_ms BIGINT NOT NULL, rating1 BIGINT NOT NULL, rating2 BIGINT NOT NULL,
+                    rating3 BIGINT NOT NULL, rating4 BIGINT NOT NULL, rating5 BIGINT NOT NULL, complaints BIGINT NOT NULL,
+                    PRIMARY KEY (branch_id, span, dimension, period, member, bucket)
+                )
+                """,
+                "ALTER TABLE queues ADD COLUMN opened_at_ms BIGINT",
+                "ALTER TABLE queues ADD COLUMN opened_by BIGINT",
+            ]
+        },
+        Migration(module: "queues", version: 8, name: "complaints and their timeline") { kind in
+            let id = kind == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+            return [
+                """
+                CREATE TABLE complaints (
+                    id \(id),
+                    branch_id BIGINT NOT NULL REFERENCES branches (id),
+                    ticket_id BIGINT NOT NULL UNIQUE REFERENCES tickets (id),
+                    text TEXT,
+                    state TEXT NOT NULL,
+                    assignee_id BIGINT,
+                    reply TEXT,
+                    replied_at_ms BIGINT,
+                    created_at_ms BIGINT NOT NULL,
+                    updated_at_ms BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX complaints_branch ON complaints (branch_id, state, id)",
+                // Every change, oldest first: what it set, the internal note and the reply to the customer.
+                """
+                CREATE TABLE complaint_notes (
+                    id \(id),
+                    complaint_id BIGINT NOT NULL REFERENCES complaints (id),
+                    at_ms BIGINT NOT NULL,
+                    user_id BIGINT,
+                    state TEXT,
+                    assignee_id BIGINT,
+                    unassigned INTEGER NOT NULL DEFAULT 0,
+                    note TEXT,
+                    reply TEXT
+                )
+                """,
+                "CREATE INDEX complaint_notes_complaint ON complaint_notes (complaint_id, id)",
+            ]
+        },
     ]
 }

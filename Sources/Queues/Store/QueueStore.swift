@@ -36,11 +36,27 @@ public struct QueueStore: Sendable {
                 var state = try await cachedState(branchID, version: version - 1, organizationID: organizationID, sql: transaction.sql)
                 let queuesBefore = state.queues
                 let events = try await command(&state, transaction)
+                var contributions: [(ReportCellKey, ReportFigures)] = []
                 for (id, queue) in state.queues where queuesBefore[id] != queue {
+                    let wasOpen = queuesBefore[id]?.state == .open
+                    if wasOpen, queue.state != .open, let opened = try await openedAt(of: id, sql: transaction.sql) {
+                        contributions += ReportContributions.openTime(
+                            branchID: branchID,
+                            queueID: id,
+                            userID: opened.by,
+                            openedAtMs: opened.atMs,
+                            closedAtMs: transaction.timeMs,
+                            timeZone: state.branch.timeZone
+                        )
+                    }
+                    let opening = !wasOpen && queue.state == .open
                     try await transaction.sql.raw(
                         """
                         UPDATE queues SET state = \(bind: queue.state.rawValue), last_assigned_at_ms = \(bind: queue.lastAssignedAtMs),
-                            average_service_s = \(bind: queue.averageServiceSeconds) WHERE id = \(bind: id)
+                            average_service_s = \(bind: queue.averageServiceSeconds),
+                            opened_at_ms = CASE WHEN \(bind: queue.state == .open) THEN COALESCE(\(bind: opening ? transaction.timeMs : nil), opened_at_ms) END,
+                            opened_by = CASE WHEN \(bind: queue.state == .open) THEN COALESCE(\(bind: opening ? actor : nil), opened_by) END
+                        WHERE id = \(bind: id)
                         """
                     ).run()
                 }
@@ -51,6 +67,11 @@ public struct QueueStore: Sendable {
                     try await update(ticket, in: transaction)
                 }
                 try await insertSteps(events.compactMap(TicketStep.init), by: actor, in: transaction)
+                for event in events {
+                    let target = event.ticket.flatMap { state.services[$0.serviceID]?.targetWaitSeconds }
+                    contributions += ReportContributions.of(event, actor: actor, targetWaitSeconds: target, timeZone: state.branch.timeZone)
+                }
+                try await addToReports(contributions, in: transaction)
                 for event in events {
                     try await transaction.append(try QueueEvents.newEvent(for: event, state: state))
                 }
@@ -166,16 +187,29 @@ public struct QueueStore: Sendable {
     }
 
     /// Keeps the steps of a change in the tickets' history, stamped with the transaction's time and who did it.
+    /// One statement for all the steps of a command.
     func insertSteps(_ steps: [TicketStep], by actor: StaffID?, in transaction: Transaction) async throws {
-        for step in steps {
-            try await transaction.sql.raw(
+        guard !steps.isEmpty else { return }
+        var query: SQLQueryString =
+            "INSERT INTO ticket_steps (ticket_id, branch_id, step, at_ms, user_id, queue_id, service_id, from_queue_id, from_service_id) VALUES "
+        for (index, step) in steps.enumerated() {
+            query.appendInterpolation(unsafeRaw: index > 0 ? ", " : "")
+            query.appendInterpolation(
                 """
-                INSERT INTO ticket_steps (ticket_id, branch_id, step, at_ms, user_id, queue_id, service_id, from_queue_id, from_service_id)
-                VALUES (\(bind: step.ticketID), \(bind: step.branchID), \(bind: step.step), \(bind: transaction.timeMs), \(bind: actor),
-                        \(bind: step.queueID), \(bind: step.serviceID), \(bind: step.fromQueueID), \(bind: step.fromServiceID))
-                """
-            ).run()
+                (\(bind: step.ticketID), \(bind: step.branchID), \(bind: step.step), \(bind: transaction.timeMs), \(bind: actor),
+                 \(bind: step.queueID), \(bind: step.serviceID), \(bind: step.fromQueueID), \(bind: step.fromServiceID))
+                """ as SQLQueryString
+            )
         }
+        try await transaction.sql.raw(query).run()
+    }
+
+    /// When a counter was last opened, and by whom.
+    func openedAt(of queueID: QueueID, sql: any SQLDatabase) async throws -> (atMs: Int64, by: StaffID?)? {
+        guard let row = try await sql.raw("SELECT opened_at_ms, opened_by FROM queues WHERE id = \(bind: queueID)").first(),
+            let atMs = try row.decode(column: "opened_at_ms", as: Int64?.self)
+        else { return nil }
+        return (atMs, try row.decode(column: "opened_by", as: Int64?.self))
     }
 
     /// A ticket's history, oldest step first, with the time of each.
@@ -205,14 +239,20 @@ public struct QueueStore: Sendable {
     }
 
     /// Stores a served ticket's rating; false when it has one already.
-    public func rate(token: String, rating: Int, comment: String?) async throws -> Bool {
-        try await storage.write { transaction in
-            try await transaction.sql.raw(
-                """
-                UPDATE tickets SET rating = \(bind: rating), comment = \(bind: comment) WHERE token = \(bind: token) AND state = 'served' AND rating IS NULL RETURNING id
-                """
-            ).first() != nil
-        }
+    /// Records a served ticket's rating; false when it was rated already.
+    func rate(_ ticketID: TicketID, rating: Int, comment: String?, in transaction: Transaction) async throws -> Bool {
+        try await transaction.sql.raw(
+            """
+            UPDATE tickets SET rating = \(bind: rating), comment = \(bind: comment) WHERE id = \(bind: ticketID) AND state = 'served' AND rating IS NULL RETURNING id
+            """
+        ).first() != nil
+    }
+
+    /// The staff member who finished serving a ticket, if one did.
+    func servedBy(_ ticketID: TicketID, sql: any SQLDatabase) async throws -> StaffID? {
+        try await sql.raw(
+            "SELECT user_id FROM ticket_steps WHERE ticket_id = \(bind: ticketID) AND step IN ('served', 'no_show') ORDER BY id DESC LIMIT 1"
+        ).first()?.decode(column: "user_id", as: Int64?.self)
     }
 
     func update(_ ticket: Ticket, in transaction: Transaction) async throws {

@@ -31,7 +31,7 @@ extension QueueStore {
     /// Erases the link (token) and comment of the organization's finished tickets issued before `beforeMs`; their
     /// figures (times, states, rating, steps) stay. Returns how many tickets it erased.
     func eraseCustomerDetails(organizationID: Int64, beforeMs: Int64, in transaction: Transaction) async throws -> Int {
-        try await transaction.sql.raw(
+        let erased = try await transaction.sql.raw(
             """
             UPDATE tickets SET token = 'erased-' || CAST(id AS TEXT), comment = NULL, erased_at_ms = \(bind: transaction.timeMs)
             WHERE erased_at_ms IS NULL AND issued_at_ms < \(bind: beforeMs) AND state IN ('served', 'no_show', 'cancelled', 'expired')
@@ -39,5 +39,14 @@ extension QueueStore {
             RETURNING id
             """
         ).all().count
+        guard erased > 0 else { return 0 }
+        // Complaints about those tickets lose their words too: the customer's text, the notes and the replies.
+        let complaints: SQLQueryString = """
+            SELECT c.id FROM complaints c JOIN tickets t ON t.id = c.ticket_id
+            WHERE t.erased_at_ms = \(bind: transaction.timeMs) AND t.branch_id IN (SELECT id FROM branches WHERE organization_id = \(bind: organizationID))
+            """
+        try await transaction.sql.raw("UPDATE complaint_notes SET note = NULL, reply = NULL WHERE complaint_id IN (\(complaints))").run()
+        try await transaction.sql.raw("UPDATE complaints SET text = NULL, reply = NULL WHERE id IN (\(complaints))").run()
+        return erased
     }
 }

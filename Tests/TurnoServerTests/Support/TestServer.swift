@@ -160,13 +160,26 @@ final class TestServer: Sendable {
         via proxy: String? = nil,
         timeout: Int64 = 10
     ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        let response = try await requestBytes(method, path, body: body, headers: headers, via: proxy, timeout: timeout)
+        return (response.status, response.headers, String(decoding: response.body, as: UTF8.self))
+    }
+
+    /// As `request`, with the body as bytes (a PDF, say).
+    func requestBytes(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: String? = nil,
+        headers: [(String, String)] = [],
+        via proxy: String? = nil,
+        timeout: Int64 = 10
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
         var request = HTTPClientRequest(url: (proxy.map { "http://\($0)" } ?? baseURL) + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         let response = try await testHTTPClient.execute(request, timeout: .seconds(timeout))
         let bytes = try await response.body.collect(upTo: 16 << 20)
-        return (Int(response.status.code), response.headers, String(buffer: bytes))
+        return (Int(response.status.code), response.headers, Array(buffer: bytes))
     }
 }
 

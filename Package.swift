@@ -101,6 +101,7 @@ let package = Package(
             name: "turno",
             dependencies: [
                 "TurnoServer",
+                "Queues",
                 "Sessions",
                 "Fleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -17,6 +17,8 @@ public struct QueuesModule: TurnoModule {
     public let staffPages = [
         StaffPage(path: "/console", titles: ["en": "Console", "it": "Console"]),
         StaffPage(path: "/admin", titles: ["en": "Administration", "it": "Amministrazione"], roles: [.admin, .manager]),
+        StaffPage(path: "/reports", titles: ["en": "Reports", "it": "Rapporti"], roles: [.admin, .manager]),
+        StaffPage(path: "/complaints", titles: ["en": "Complaints", "it": "Reclami"], roles: [.admin, .manager]),
     ]
 
     public let routeGroups: [RouteGroup] = [.branchSetup, .queueOperation, .ticketDesk, .dashboard, .reports, .ownFigures, .complaints, .retention]
@@ -25,7 +27,12 @@ public struct QueuesModule: TurnoModule {
     /// `branch:{public id}` and customers `ticket:{token}`.
     public let topics = [TopicRule.organization("queue:")]
 
-    public init() {}
+    /// Whether ticket changes add to the report cells; `turno bench reports` turns it off for its baseline.
+    let keepsReportCells: Bool
+
+    public init(keepsReportCells: Bool = true) {
+        self.keepsReportCells = keepsReportCells
+    }
 
     public func checkSettings(_ config: ConfigReader) throws(SettingsError) {
         _ = try QueueSettings(config: config)
@@ -52,7 +59,7 @@ public struct QueuesModule: TurnoModule {
     }
 
     public func addRoutes(to router: Router<TurnoRequestContext>, platform: Platform) throws {
-        let store = QueueStore(storage: platform.storage)
+        let store = QueueStore(storage: platform.storage, keepsReportCells: keepsReportCells)
         platform.addEventConsumer(TicketPositions(store: store, hub: platform.hub, logger: platform.logger))
         let retention = RetentionCommands(store: store)
         platform.addBackgroundService(

@@ -53,7 +53,7 @@ struct PagesTests {
         }
     }
 
-    @Test("console and admin need a signed-in page session; admin needs an admin or a manager")
+    @Test("console, admin, reports and complaints need a signed-in page session; all but the console need an admin or a manager")
     func staffPages() async throws {
         try await withTestServer { server in
             let admin = try await QueueAPITests.setUp(server)
@@ -67,13 +67,19 @@ struct PagesTests {
             #expect(signedIn.status == 200 && signedIn.body.contains(#"<meta name="csrf-token""#))
             let me = try #require(try Self.pageData(signedIn.body)["me"] as? [String: Any])
             #expect(me["role"] as? String == "admin" && (me["csrf_token"] as? String)?.isEmpty == false)
-            #expect(try await server.request(.GET, "/admin", headers: [("Cookie", cookie)]).status == 200)
+            for page in ["/admin", "/reports", "/complaints"] {
+                let answer = try await server.request(.GET, page, headers: [("Cookie", cookie)])
+                #expect(answer.status == 200 && answer.body.contains(#"aria-current="page">"#), "\(page)")
+            }
+            #expect(try await server.request(.GET, "/reports").headers["Location"].first == "/login?next=/reports")
 
             let password = "operator-password-1"
             _ = try await admin.createUser("olga", role: .operator, branches: [1], password: password)
             let operatorCookie = try await pageSessionCookie(server, "olga", password)
             #expect(try await server.request(.GET, "/console", headers: [("Cookie", operatorCookie)]).status == 200)
-            #expect(try await server.request(.GET, "/admin", headers: [("Cookie", operatorCookie)]).status == 403)
+            for page in ["/admin", "/reports", "/complaints"] {
+                #expect(try await server.request(.GET, page, headers: [("Cookie", operatorCookie)]).status == 403, "\(page)")
+            }
         }
     }
 
@@ -82,7 +88,11 @@ struct PagesTests {
         try await withTestServer { server in
             _ = try await QueueAPITests.setUp(server)
             let ticket = try #require(try await QueueAPITests.issue(server, service: 1).ticket)
-            for (name, type) in [("live.js", "text/javascript"), ("turno.css", "text/css"), ("kiosk.js", "text/javascript"), ("icon.svg", "image/svg+xml")] {
+            let assets = [
+                ("live.js", "text/javascript"), ("turno.css", "text/css"), ("kiosk.js", "text/javascript"), ("icon.svg", "image/svg+xml"),
+                ("reports.js", "text/javascript"), ("reports.css", "text/css"), ("complaints.js", "text/javascript"), ("complaints.css", "text/css"),
+            ]
+            for (name, type) in assets {
                 let asset = try await server.request(.GET, "/assets/\(name)")
                 #expect(asset.status == 200 && asset.headers["Content-Type"].first?.hasPrefix(type) == true, "\(name)")
                 let etag = try #require(asset.headers["ETag"].first)

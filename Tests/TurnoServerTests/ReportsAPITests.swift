@@ -147,6 +147,12 @@ struct ReportsAPITests {
             let (_, manager) = try await admin.createUser("mara", role: .manager, branches: [1])
             let ugoDays = try decodeJSON(Report.self, try await manager.call(.GET, "/api/v1/reports?operator=\(ugo.0)").body)
             #expect(ugoDays.total.served == 1 && ugoDays.total.no_shows == 1 && ugoDays.total.issued == nil)
+            // A counter open now counts its time up to now.
+            #expect(try await ola.1.call(.POST, "/api/v1/queues/1/open").status == 200)
+            clock.advance(by: .seconds(100))
+            let open = try decodeJSON(Report.self, try await admin.call(.GET, "/api/v1/reports?branch=1&group=operator").body)
+            #expect(open.rows.map(\.open_s) == [400, 300] && open.total.open_s == 700)
+            #expect(try decodeJSON(Report.self, try await ola.1.call(.GET, "/api/v1/me/report").body).total.open_s == 400)
         }
     }
 

@@ -61,7 +61,9 @@ struct RetentionTests {
             let erasedComplaint = try await admin.call(.GET, "/api/v1/complaints/1").body
             #expect(erasedComplaint.contains(#""state":"resolved""#) && !erasedComplaint.contains("333") && !erasedComplaint.contains("ID card"))
             let later = try decodeJSON(ReportsAPITests.Report.self, try await admin.call(.GET, "/api/v1/reports?branch=1&from=\(day.from)&to=\(day.to)").body)
-            #expect(later.total == day.total && day.total.complaints == 1 && day.total.rating_count == 1)
+            // (Its open time grows: the counters are still open.)
+            #expect(later.total.served == day.total.served && later.total.wait_p50_s == day.total.wait_p50_s && later.total.rating_mean == 4)
+            #expect(later.total.complaints == 1 && day.total.complaints == 1 && later.total.rating_count == 1)
             // Expired by the roll-over, the waiting ticket is finished now, but only eleven days old: kept.
             #expect(try await store.ticket(id: waiting.id)?.token == waiting.token)
             let audit = try await admin.audit("action=tickets.erased")

@@ -4,8 +4,11 @@
 Starts a turno server on a loopback port with a throw-away SQLite database, sets up a branch over the API, then:
 issues a ticket on the kiosk page, opens its ticket page, signs in to the console and calls next, and checks that
 the display and the ticket page show the call within one second and that the display queued an announcement;
-a ticket page opened after the call shows the called state; after the server is killed and restarted, the display
-reconnects by itself and shows the next call. Screenshots of every page are saved at the end.
+a ticket page opened after the call shows the called state; the console finishes the ticket and its "My day" counts it;
+the customer reports a problem on the served ticket's page; after the server is killed and restarted, the display
+reconnects by itself and shows the next call. The reports page shows figures, SVG charts and a table and its CSV and PDF
+downloads answer; a manager answers the complaint in the complaints inbox and the ticket page shows the reply.
+Screenshots of every page are saved at the end.
 
     python3 Tests/e2e/pages.py --turno .build/debug/turno --screenshots screenshots [--measure]
 
@@ -178,8 +181,9 @@ def main():
         check(staff.find_element(By.ID, "overview-empty").is_displayed() and not staff.find_element(By.ID, "overview-board").is_displayed(),
               "with no branch the overview says what to do instead of showing empty tables")
         check(not staff.find_element(By.CSS_SELECTOR, ".live-dot").is_displayed(), "with no branch there is no live dot left connecting")
-        check([a.get_attribute("pathname") for a in staff.find_elements(By.CSS_SELECTOR, ".staff-nav ul a")] == ["/", "/console", "/admin", "/fleet", "/sessions", "/docs"],
-              "the staff bar links home, the console, administration, fleet, sessions and the API")
+        check([a.get_attribute("pathname") for a in staff.find_elements(By.CSS_SELECTOR, ".staff-nav ul a")]
+              == ["/", "/console", "/admin", "/reports", "/complaints", "/fleet", "/sessions", "/docs"],
+              "the staff bar links home, the console, administration, reports, complaints, fleet, sessions and the API")
         shoot(staff, arguments.screenshots, "admin-first-start", "1280,800")
 
         created = api.call("POST", "/api/v1/branches", {"name": "Via Roma"})
@@ -261,6 +265,28 @@ def main():
             errors = script_errors(driver)
             check(not errors, f"the {name} logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
 
+        # The operator serves A001: the console's "My day" counts it, and the ticket page says it was served.
+        wait_for(staff, lambda d: d.find_element(By.ID, "finish").is_enabled(), 5, "the console may finish A001")
+        staff.execute_script("document.getElementById('finish').click()")
+        wait_for(staff, lambda d: "A001" in d.find_element(By.ID, "console-announce").text, 5, "the console says A001 was served")
+        my_day = lambda d: d.find_element(By.ID, "my-day")
+        wait_for(staff, lambda d: int(my_day(d).get_attribute("data-served") or 0) >= 1 and my_day(d).is_displayed(), 5,
+                 "the console's My day counts at least one ticket served")
+        check(my_day(staff).find_element(By.CSS_SELECTOR, '[data-figure="served"]').text not in ("", "0", "—"), "My day shows the number served")
+        wait_for(customer, lambda d: state(d) == "served" and not d.find_element(By.ID, "called-overlay").is_displayed(), 5,
+                 "the ticket page shows A001 served")
+
+        # The customer reports a problem about the served ticket.
+        wait_for(customer, lambda d: d.find_element(By.ID, "complaint-open").is_displayed(), 5, "the served ticket's page offers to report a problem")
+        customer.execute_script("document.getElementById('complaint-open').scrollIntoView({block: 'center'})")
+        customer.find_element(By.ID, "complaint-open").click()
+        customer.find_element(By.ID, "complaint-text").send_keys("The clerk left the counter for ten minutes while serving me.")
+        customer.find_element(By.ID, "complaint-send").click()
+        wait_for(customer, lambda d: d.find_element(By.ID, "complaint-state").text == "Received" and not d.find_element(By.ID, "complaint-open").is_displayed(),
+                 5, "after sending, the ticket page shows the report as received")
+        errors = [e for e in script_errors(customer) if "/complaint" not in e]  # "none yet" is a 404, logged as a failed request
+        check(not errors, "the ticket page logged no script errors while reporting a problem" + (f": {errors}" if errors else ""))
+
         # Cut every live connection: kill the server, start it again; the display recovers and shows the next call.
         second = api.call("POST", f"/api/v1/branches/{branch}/tickets", {"service": parcels})
         server.kill()
@@ -313,6 +339,97 @@ def main():
         staff.refresh()
         wait_for(staff, lambda d: d.find_elements(By.CSS_SELECTOR, "#first-start-steps li") and not d.find_element(By.ID, "first-start").is_displayed(), 5,
                  "with every step done the checklist goes away")
+
+        # Reports: today's figures as tiles, SVG charts and a table; the CSV and PDF downloads with the browser's session.
+        script_errors(staff)
+        staff.get(f"{server.base}/reports")
+        figures["reports"] = page_figures(staff)
+        tile = lambda d, name: d.find_element(By.CSS_SELECTOR, f'#report-tiles [data-figure="{name}"] .stat-value').text
+        wait_for(staff, lambda d: d.find_elements(By.CSS_SELECTOR, '#report-tiles [data-figure="served"]') and tile(d, "served") not in ("", "0", "—"), 10,
+                 "the reports page shows today's figures with tickets served")
+        tiles = {li.get_attribute("data-figure"): li.find_element(By.CSS_SELECTOR, ".stat-value").text for li in staff.find_elements(By.CSS_SELECTOR, "#report-tiles li")}
+        check(int(tiles.get("issued", "0")) >= 2 and int(tiles.get("served", "0")) >= 1 and all(tiles.values()),
+              f"the tiles count the tickets issued and served and none is blank (got {tiles})")
+        volume = staff.find_elements(By.CSS_SELECTOR, '#chart-volume svg[role="img"]')
+        check(volume and "issued" in (volume[0].get_attribute("aria-label") or "") and volume[0].find_elements(By.CSS_SELECTOR, "title")
+              and staff.find_elements(By.CSS_SELECTOR, "#chart-volume svg rect.bar-served") and staff.find_elements(By.CSS_SELECTOR, "#chart-volume svg rect.bar-issued"),
+              "the volume chart is an SVG image with issued and served bars, a title and a label that describes it")
+        wait_chart = staff.find_elements(By.CSS_SELECTOR, '#chart-wait svg[role="img"]')
+        check(wait_chart and "median" in (wait_chart[0].get_attribute("aria-label") or "") and staff.find_elements(By.CSS_SELECTOR, "#chart-wait svg path.line-p50"),
+              "the waiting-time chart is an SVG image with its median line and a label")
+        check(staff.find_elements(By.CSS_SELECTOR, "#chart-volume svg text.tick") and staff.find_elements(By.CSS_SELECTOR, "#chart-volume svg text.axis-name"),
+              "the charts' axes have labelled ticks")
+        table_rows = staff.find_elements(By.CSS_SELECTOR, "#report-table tbody tr")
+        check(len(table_rows) == 1 and "Total" in staff.find_element(By.CSS_SELECTOR, "#report-table tfoot").text,
+              "the table has a row for today and the total")
+        staff.set_script_timeout(15)
+        download = lambda url: staff.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            fetch(arguments[0], {credentials: 'same-origin'}).then(async (r) => {
+                const bytes = new Uint8Array(await r.arrayBuffer());
+                done({status: r.status, type: r.headers.get('Content-Type') || '', head: String.fromCharCode(...bytes.slice(0, 5)), size: bytes.length});
+            }).catch((e) => done({status: 0, type: '', head: String(e), size: 0}));""", url)
+        csv = download(staff.find_element(By.ID, "download-csv").get_attribute("href"))
+        check(csv["status"] == 200 and csv["type"].startswith("text/csv") and csv["size"] > 0, f"the CSV link answers 200 text/csv (got {csv})")
+        pdf = download(staff.find_element(By.ID, "download-pdf").get_attribute("href"))
+        check(pdf["status"] == 200 and pdf["type"].startswith("application/pdf") and pdf["head"] == "%PDF-", f"the PDF link answers 200 application/pdf, %PDF- (got {pdf})")
+        errors = script_errors(staff)
+        check(not errors, "the reports page logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
+        overflow = shoot(staff, arguments.screenshots, "reports", "1280,800")
+        check(overflow <= 0, f"the reports page at 1280×800 does not scroll sideways (by {overflow} px)")
+        overflow = shoot(staff, arguments.screenshots, "reports-390", "390,844")
+        check(overflow <= 0, f"the reports page at 390×844 does not scroll sideways (by {overflow} px)")
+        # Staff performance: one row per staff member.
+        staff.find_element(By.ID, "report-staff").click()
+        wait_for(staff, lambda d: "Staff member" in d.find_element(By.CSS_SELECTOR, "#report-table thead").text
+                 and "admin" in d.find_element(By.CSS_SELECTOR, "#report-table tbody").text, 5, "the staff performance view lists the admin who served")
+        check("group=operator" in staff.current_url, "the address keeps the staff performance view")
+        # A day when nothing happened says so instead of drawing empty charts.
+        staff.get(f"{server.base}/reports?range=yesterday")
+        wait_for(staff, lambda d: d.find_element(By.ID, "report-empty").is_displayed() and not d.find_element(By.ID, "report-body").is_displayed(), 5,
+                 "a period with nothing in it shows the empty state")
+        staff.get(f"{server.base}/reports?from=2020-01-01&to=2026-12-31")
+        wait_for(staff, lambda d: "731" in d.find_element(By.ID, "report-problem").text, 5, "the API's refusal of a range over 731 days is shown in the alert")
+
+        # Complaints: a manager of the branch finds the customer's report, takes it on and replies; the ticket page shows the reply.
+        marta = api.call("POST", "/api/v1/users", {"username": "marta", "password": "marta-password-1", "role": "manager", "branch_ids": [branch]})["id"]
+        manager = browser()
+        drivers.append(manager)
+        manager.get(f"{server.base}/complaints")
+        manager.find_element(By.NAME, "username").send_keys("marta")
+        manager.find_element(By.NAME, "password").send_keys("marta-password-1")
+        manager.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+        wait_for(manager, lambda d: d.current_url.endswith("/complaints") and "A001" in d.find_element(By.ID, "complaint-rows").text, 10,
+                 "the manager's complaints inbox lists the complaint about A001")
+        check("Open" in manager.find_element(By.ID, "complaint-rows").text, "the complaint is open")
+        manager.find_element(By.CSS_SELECTOR, "#complaint-rows a.complaint-link").click()
+        wait_for(manager, lambda d: d.find_element(By.ID, "complaint-detail").is_displayed()
+                 and "ten minutes" in d.find_element(By.ID, "detail-text").text, 5, "opening it shows the customer's text")
+        check([o.text for o in manager.find_elements(By.CSS_SELECTOR, "#action-assignee option")] == ["Nobody", "marta (you)"],
+              "a manager may assign it to themselves")
+        manager.execute_script("document.getElementById('action-assignee').value = arguments[0];", str(marta))
+        reply = "We are sorry: the counter will not be left alone again."
+        manager.find_element(By.ID, "action-acknowledge").click()
+        wait_for(manager, lambda d: "note or a reply" in d.find_element(By.ID, "action-error").text, 3, "a state change without a note or a reply is refused, saying why")
+        manager.find_element(By.ID, "action-reply").send_keys(reply)
+        manager.find_element(By.ID, "action-note").send_keys("Spoke with the clerk.")
+        manager.find_element(By.ID, "action-acknowledge").click()
+        wait_for(manager, lambda d: d.find_element(By.ID, "detail-state").get_attribute("data-state") == "acknowledged"
+                 and reply in d.find_element(By.ID, "detail-reply").text, 5, "the complaint is being looked at, with the reply")
+        timeline = manager.find_element(By.ID, "detail-timeline").text
+        check("Spoke with the clerk." in timeline and "marta" in timeline, "the timeline shows the note and who wrote it")
+        check("marta" in manager.find_element(By.ID, "complaint-rows").text, "the inbox shows it assigned to the manager")
+        errors = script_errors(manager)
+        check(not errors, "the complaints page logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
+        manager.execute_script("window.scrollTo(0, 0)")
+        overflow = shoot(manager, arguments.screenshots, "complaints", "1280,800")
+        check(overflow <= 0, f"the complaints page at 1280×800 does not scroll sideways (by {overflow} px)")
+        customer.get(f"{server.base}/t/{token}")
+        wait_for(customer, lambda d: reply in d.find_element(By.ID, "complaint-reply").text
+                 and d.find_element(By.ID, "complaint-state").text == "Being looked at", 5, "the ticket page shows the branch's reply")
+        customer.execute_script("document.getElementById('ticket-complaint').scrollIntoView({block: 'end'})")
+        overflow = shoot(customer, arguments.screenshots, "ticket-complaint", "390,844")
+        check(overflow <= 0, f"the ticket page with a complaint at 390×844 does not scroll sideways (by {overflow} px)")
 
         # The home page: the branch with its links, and QR codes that a phone reads back as the kiosk and display links.
         staff.get(f"{server.base}/")
@@ -397,11 +514,14 @@ def main():
             ("home", staff, "/", ["1280,800", "390,844"]),
             ("console", staff, "/console", ["1280,800", "390,844"]),
             ("admin", staff, "/admin#overview", ["1280,800", "390,844"]),
+            ("reports", staff, "/reports?range=this_month", ["1280,800", "390,844"]),
+            ("complaints", manager, "/complaints", ["1280,800", "390,844"]),
             ("fleet", staff, "/fleet", ["1280,800", "1920,1080", "390,844"]),
             ("sessions", staff, "/sessions/users/runner-7", ["1280,800", "390,844"]),
             ("docs", staff, "/docs", ["1280,800", "390,844"]),
             ("kiosk", customer, f"/b/{public_id}/kiosk", ["1280,800", "390,844"]),
             ("ticket", customer, f"/t/{second['token']}", ["390,844", "1280,800"]),
+            ("ticket-served", customer, f"/t/{token}", ["390,844", "1280,800"]),
             ("display", display, f"/b/{public_id}/display", ["1920,1080", "1280,800"]),
         ]
         for name, driver, path, sizes in pages:

@@ -162,6 +162,20 @@ def _ticket_filter(query, known):
                 del query[field]
 
 
+def _report_query(query, known):
+    """A positive report query keeps to a range the server takes and to what run.py created; one staff member's
+    figures are grouped by day, weekday or operator."""
+    _ticket_filter(query, known)
+    for field in ("branch", "assignee"):
+        if field in query:
+            if field in known:
+                query[field] = known[field]
+            else:
+                del query[field]
+    if "operator" in query and query.get("group") not in (None, "day", "weekday", "operator"):
+        query["group"] = "operator"
+
+
 def _real_days(query):
     """The document's patterns for times allow days that do not exist (`2026-11-31`), which the server rightly
     refuses: a positive case gets the 28th of that month instead."""
@@ -197,12 +211,18 @@ def map_case(context, case):
             _flyable_delivery(case.body)
         elif name in ("POST /api/v1/users", "PATCH /api/v1/users/{user}"):
             _password_within_bytes(case.body)
+        elif name == "PATCH /api/v1/complaints/{complaint}" and "state" in case.body and "note" not in case.body and "reply" not in case.body:
+            # A change of state says why (the document says so in words; a schema cannot).
+            case.body["note"] = "checked"
     if name in ("GET /api/v1/sessions", "GET /api/v1/sessions.csv") and _positive(case, ParameterLocation.QUERY) and case.query:
         _real_days(case.query)
     if name == "GET /api/v1/users/{user}/stats" and _positive(case, ParameterLocation.QUERY) and case.query:
         _statistics_range(case.query)
     if name in ("GET /api/v1/branches/{branch}/tickets", "GET /api/v1/branches/{branch}/tickets.csv") and _positive(case, ParameterLocation.QUERY) and case.query:
         _ticket_filter(case.query, REFERENCES.get(name, {}))
+    reports = ("GET /api/v1/reports", "GET /api/v1/reports.csv", "GET /api/v1/reports.pdf", "GET /api/v1/me/report", "GET /api/v1/complaints")
+    if name in reports and _positive(case, ParameterLocation.QUERY) and case.query:
+        _report_query(case.query, REFERENCES.get(name, {}))
     if _positive(case, ParameterLocation.HEADER) and case.headers:
         for header in list(case.headers):
             if header.lower() == "idempotency-key" and isinstance(case.headers[header], str):

@@ -132,6 +132,10 @@ def set_up(api):
     user = api.call("POST", "/api/v1/users", {"username": "checked-op", "password": "operator-pass-1", "role": "operator", "branch_ids": [b]})["id"]
     removed_user = api.call("POST", "/api/v1/users", {"username": "removed-op", "password": "operator-pass-2", "role": "operator", "branch_ids": [b]})["id"]
     key = api.call("POST", "/api/v1/api-keys", {"name": "revoked kiosk", "scopes": ["tickets:issue"]})["id"]
+    me = api.call("GET", "/api/v1/me")["user_id"]
+    # A complaint about the served ticket, for the inbox's routes; later ones about it are, rightly, a 409.
+    api.call("POST", f"/api/v1/tickets/{served['token']}/complaint", {"text": "The room was cold"})
+    complaint = api.call("GET", "/api/v1/complaints")["items"][0]["id"]
 
     path = {
         "/api/v1/users/{user}": {"user": user},
@@ -166,6 +170,8 @@ def set_up(api):
         "DELETE /api/v1/tickets/{ticket}": {"ticket": cancelled["token"]},
         "/api/v1/tickets/{ticket}/rating": {"ticket": served["token"]},
         "/api/v1/tickets/{ticket}/history": {"ticket": served["id"]},
+        "/api/v1/tickets/{ticket}/complaint": {"ticket": served["token"]},
+        "/api/v1/complaints/{complaint}": {"complaint": complaint},
         "/api/v1/sessions/{session}": {"session": kept},
         "DELETE /api/v1/sessions/{session}": {"session": deleted},
         "/api/v1/users/{user}/stats": {"user": "u-1"},
@@ -192,6 +198,13 @@ def set_up(api):
         # Not bodies: the ticket history's filters (hooks.py keeps them to what exists).
         "GET /api/v1/branches/{branch}/tickets": {"service": s1, "queue": q1, "operator": user},
         "GET /api/v1/branches/{branch}/tickets.csv": {"service": s1, "queue": q1, "operator": user},
+        "PATCH /api/v1/complaints/{complaint}": {"assignee_id": me},
+        # Not bodies: the reports' and the inbox's filters (hooks.py keeps them to what exists).
+        "GET /api/v1/reports": {"branch": b, "operator": user},
+        "GET /api/v1/reports.csv": {"branch": b, "operator": user},
+        "GET /api/v1/reports.pdf": {"branch": b, "operator": user},
+        "GET /api/v1/me/report": {"operator": me},
+        "GET /api/v1/complaints": {"branch": b, "assignee": me},
     }
     headers = {"POST /api/v1/auth/logout": {"Authorization": "Bearer " + logout_token}}
     return path, query, body, headers

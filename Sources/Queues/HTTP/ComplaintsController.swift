@@ -115,7 +115,7 @@ struct ComplaintsController: Sendable {
         }
         var filter = ComplaintFilter(branchIDs: branches.map(\.id), states: [.open, .acknowledged])
         if let text = parameters["state"] {
-            filter.states = try text.split(separator: ",").map { part in
+            filter.states = try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
                 guard let state = ComplaintState(rawValue: String(part)) else {
                     throw Problem.badRequest("`\(part)` is not a complaint state; use open, acknowledged or resolved, or several with commas")
                 }

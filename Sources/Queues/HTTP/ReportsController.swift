@@ -70,14 +70,27 @@ struct ReportsController: Sendable {
         let cells = try await store.reportFigures(of: ids, from: from, to: to, dimension: dimension, member: query.operatorID, byDay: grouping.needsDays)
         var rows: [String: ReportFigures] = [:]
         for (key, figures) in cells { rows[grouping.rowKey(cellKey: key), default: ReportFigures()].add(figures) }
-        let whole = try await store.reportFigures(
-            of: ids,
-            from: from,
-            to: to,
-            dimension: query.operatorID == nil ? .all : .user,
-            member: query.operatorID,
-            byDay: false
-        )
+        let wholeDimension: ReportDimension = query.operatorID == nil ? .all : .user
+        var total =
+            try await store.reportFigures(of: ids, from: from, to: to, dimension: wholeDimension, member: query.operatorID, byDay: false).values
+            .first ?? ReportFigures()
+        // Counters open now have an open span the cells get only when they pause or close: it counts up to now.
+        let now = clock.nowMilliseconds()
+        for span in try await store.openSpans(of: branches) {
+            for (key, figures) in ReportContributions.openTime(
+                branchID: span.branchID,
+                queueID: span.queueID,
+                userID: span.userID,
+                openedAtMs: span.openedAtMs,
+                closedAtMs: now,
+                timeZone: span.timeZone
+            ) where key.span == .day && key.period >= from && key.period <= to && (query.operatorID == nil || key.member == query.operatorID) {
+                if key.dimension == dimension {
+                    rows[grouping.rowKey(cellKey: grouping.needsDays ? key.period : String(key.member)), default: ReportFigures()].add(figures)
+                }
+                if key.dimension == wholeDimension { total.add(figures) }
+            }
+        }
         for key in Self.keysShownEmpty(grouping, from: from, to: to) where rows[key] == nil { rows[key] = ReportFigures() }
         let qualified = branches.count > 1
         let label = { (key: String) -> String in
@@ -108,7 +121,7 @@ struct ReportsController: Sendable {
             total: ReportRowView(
                 key: "total",
                 label: "Total",
-                ReportSummary(whole.values.first ?? ReportFigures()),
+                ReportSummary(total),
                 grouping: query.operatorID == nil ? .day : .operator
             )
         )

@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 import TurnoCore
 
-/// The queue pages: `/b/{branch}/kiosk`, `/t/{token}`, `/b/{branch}/display`, `/console`, `/admin`, their assets under
-/// `/assets/`, the ticket page's service worker (`/sw.js`) and manifest, and the QR code of a ticket (`/qr/{token}.svg`).
+/// The queue pages: `/b/{branch}/kiosk`, `/t/{token}`, `/b/{branch}/display`, `/console`, `/admin`, `/reports`,
+/// `/complaints`, their assets under `/assets/`, the ticket page's service worker (`/sw.js`) and manifest, and the QR
+/// code of a ticket (`/qr/{token}.svg`).
 /// Pages are rendered with the state they show, so they are useful before their scripts connect.
 struct PagesController: Sendable {
     let renderer: PageRenderer
@@ -19,6 +20,8 @@ struct PagesController: Sendable {
         router.get("/t/:ticket", use: ticketPage)
         router.get("/console", use: console)
         router.get("/admin", use: admin)
+        router.get("/reports", use: reports)
+        router.get("/complaints", use: complaints)
         renderer.assets.addRoute(to: router, under: "/assets")
         router.get("/sw.js", use: serviceWorker)
         router.get("/favicon.ico", use: favicon)
@@ -61,6 +64,16 @@ struct PagesController: Sendable {
 
     @Sendable func admin(_ request: Request, context: TurnoRequestContext) async throws -> Response {
         try await staffPage("admin", request: request, context: context, allowed: [.admin, .manager])
+    }
+
+    /// Reports and staff performance over past days, with their charts and downloads.
+    @Sendable func reports(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        try await staffPage("reports", request: request, context: context, allowed: [.admin, .manager])
+    }
+
+    /// The customers' complaints about finished tickets, and the answers to them.
+    @Sendable func complaints(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        try await staffPage("complaints", request: request, context: context, allowed: [.admin, .manager])
     }
 
     /// Served from the root so that it may control the ticket pages under /t/.
@@ -111,7 +124,7 @@ struct PagesController: Sendable {
         return PageRenderer.html(renderer.render(page: page, language: language, title: title, csrf: context.csrfToken, liveID: liveID, data: data))
     }
 
-    /// Console and admin: signed-in staff only (others go to the sign-in page and come back).
+    /// Console, admin, reports and complaints: signed-in staff only (others go to the sign-in page and come back).
     private func staffPage(_ page: String, request: Request, context: TurnoRequestContext, allowed: Set<Role> = Set(Role.allCases)) async throws -> Response {
         let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
         guard let principal = context.pageSession else { return .signIn(returningTo: "/\(page)") }

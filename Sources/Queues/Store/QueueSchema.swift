@@ -142,7 +142,7 @@ enum QueueSchema {
         },
         Migration(module: "queues", version: 7, name: "report cells, and when and by whom each counter was opened") { _ in
             [
-                // See ReportStore: bucket -1 holds a cell's figures, the others its waits and service times per bucket.
+                // See ReportStore: a cell's figures, and apart its waits and service times per duration bucket.
                 """
                 CREATE TABLE report_cells (
                     branch_id BIGINT NOT NULL,
@@ -150,12 +150,24 @@ enum QueueSchema {
                     dimension TEXT NOT NULL,
                     period TEXT NOT NULL,
                     member BIGINT NOT NULL,
-                    bucket INTEGER NOT NULL,
                     issued BIGINT NOT NULL, served BIGINT NOT NULL, no_shows BIGINT NOT NULL, cancelled BIGINT NOT NULL,
                     expired BIGINT NOT NULL, transfers BIGINT NOT NULL, waited BIGINT NOT NULL, wait_sum_ms BIGINT NOT NULL,
                     wait_max_ms BIGINT NOT NULL, within_target BIGINT NOT NULL, service_sum_ms BIGINT NOT NULL,
                     service_max_ms BIGINT NOT NULL, open_ms BIGINT NOT NULL, rating1 BIGINT NOT NULL, rating2 BIGINT NOT NULL,
                     rating3 BIGINT NOT NULL, rating4 BIGINT NOT NULL, rating5 BIGINT NOT NULL, complaints BIGINT NOT NULL,
+                    PRIMARY KEY (branch_id, span, dimension, period, member)
+                )
+                """,
+                """
+                CREATE TABLE report_durations (
+                    branch_id BIGINT NOT NULL,
+                    span TEXT NOT NULL,
+                    dimension TEXT NOT NULL,
+                    period TEXT NOT NULL,
+                    member BIGINT NOT NULL,
+                    bucket INTEGER NOT NULL,
+                    waits BIGINT NOT NULL,
+                    services BIGINT NOT NULL,
                     PRIMARY KEY (branch_id, span, dimension, period, member, bucket)
                 )
                 """,

@@ -13,9 +13,12 @@ public struct QueueStore: Sendable {
     /// a branch (on any node) raises its version in the same transaction, so a cached state is used only while
     /// the database still has its version: reading it costs one small query instead of every active ticket.
     let cache = BranchStateCache()
+    /// Whether changes add to the report cells. Off only in `turno bench reports`, to measure what keeping them costs.
+    let keepsReportCells: Bool
 
-    public init(storage: Storage) {
+    public init(storage: Storage, keepsReportCells: Bool = true) {
         self.storage = storage
+        self.keepsReportCells = keepsReportCells
     }
 
     // MARK: Commands on a branch
@@ -71,7 +74,7 @@ public struct QueueStore: Sendable {
                     let target = event.ticket.flatMap { state.services[$0.serviceID]?.targetWaitSeconds }
                     contributions += ReportContributions.of(event, actor: actor, targetWaitSeconds: target, timeZone: state.branch.timeZone)
                 }
-                try await addToReports(contributions, in: transaction)
+                if keepsReportCells { try await addToReports(contributions, in: transaction) }
                 for event in events {
                     try await transaction.append(try QueueEvents.newEvent(for: event, state: state))
                 }

@@ -1,51 +1,82 @@
 import SQLKit
 import TurnoCore
 
-/// The report cells: one row of figures per cell (`bucket` −1) and one row per duration bucket that holds a wait or a
-/// service time (`waited` and `served` then count the waits and service times in that bucket).
+/// The report cells: a row of figures per cell in `report_cells`, and apart, in `report_durations`, a row per
+/// duration bucket of a cell that holds a wait or a service time — most cells hold a few, and the figures do not
+/// repeat for each.
 extension QueueStore {
     static let reportFigureColumns = [
         "issued", "served", "no_shows", "cancelled", "expired", "transfers", "waited", "wait_sum_ms", "wait_max_ms", "within_target",
         "service_sum_ms", "service_max_ms", "open_ms", "rating1", "rating2", "rating3", "rating4", "rating5", "complaints",
     ]
+    private static let keyColumns = ["branch_id", "span", "dimension", "period", "member"]
 
-    /// Adds contributions to their cells, in the caller's transaction: one statement, however many cells.
+    /// Adds contributions to their cells, in the caller's transaction: one statement for the figures and one for the
+    /// durations (another per thousand rows).
     func addToReports(_ contributions: [(ReportCellKey, ReportFigures)], in transaction: Transaction) async throws {
-        let cells = ReportContributions.merged(contributions)
-        guard !cells.isEmpty else { return }
+        // Sorted, so that two transactions touching the same cells on PostgreSQL take their row locks in one order.
+        let cells = ReportContributions.merged(contributions).sorted { Self.order($0.key) < Self.order($1.key) }
+        let figures = cells.map { key, figures in (key, Self.values(of: figures)) }
+        let durations = cells.flatMap { key, figures in
+            Set(figures.waitBuckets.keys).union(figures.serviceBuckets.keys).sorted().map { bucket in
+                (key, [Int64(bucket), Int64(figures.waitBuckets[bucket] ?? 0), Int64(figures.serviceBuckets[bucket] ?? 0)])
+            }
+        }
         let larger = transaction.kind == .postgres ? "GREATEST" : "MAX"
-        let updates = Self.reportFigureColumns.map { column in
+        let figureUpdates = Self.reportFigureColumns.map { column in
             column.hasSuffix("_max_ms")
                 ? "\(column) = \(larger)(report_cells.\(column), excluded.\(column))" : "\(column) = report_cells.\(column) + excluded.\(column)"
         }
-        var query: SQLQueryString = """
-            INSERT INTO report_cells (branch_id, span, period, dimension, member, bucket, \(unsafeRaw: Self.reportFigureColumns.joined(separator: ", "))) VALUES
-            """
-        var first = true
-        // Sorted, so that two transactions touching the same cells on PostgreSQL take their row locks in one order.
-        for (key, figures) in cells.sorted(by: { Self.order($0.key) < Self.order($1.key) }) {
-            for (bucket, values) in Self.rows(of: figures) {
-                query.appendInterpolation(unsafeRaw: first ? " (" : ", (")
-                first = false
-                query.appendInterpolation(bind: key.branchID)
-                query.appendInterpolation(unsafeRaw: ", ")
-                query.appendInterpolation(bind: key.span.rawValue)
-                query.appendInterpolation(unsafeRaw: ", ")
-                query.appendInterpolation(bind: key.period)
-                query.appendInterpolation(unsafeRaw: ", ")
-                query.appendInterpolation(bind: key.dimension.rawValue)
-                query.appendInterpolation(unsafeRaw: ", ")
-                query.appendInterpolation(bind: key.member)
-                query.appendInterpolation(unsafeRaw: ", ")
-                query.appendInterpolation(bind: bucket)
-                for value in values {
-                    query.appendInterpolation(unsafeRaw: ", ")
-                    query.appendInterpolation(bind: value)
-                }
-                query.appendInterpolation(unsafeRaw: ")")
-            }
+        // A thousand rows keep a statement under SQLite's limit of 32,766 bound values.
+        for start in stride(from: 0, to: figures.count, by: 1_000) {
+            try await upsert(
+                into: "report_cells",
+                columns: Self.reportFigureColumns,
+                rows: figures[start..<min(start + 1_000, figures.count)],
+                conflict: Self.keyColumns,
+                updates: figureUpdates,
+                in: transaction
+            )
         }
-        query.appendInterpolation(unsafeRaw: " ON CONFLICT (branch_id, span, dimension, period, member, bucket) DO UPDATE SET ")
+        for start in stride(from: 0, to: durations.count, by: 1_000) {
+            try await upsert(
+                into: "report_durations",
+                columns: ["bucket", "waits", "services"],
+                rows: durations[start..<min(start + 1_000, durations.count)],
+                conflict: Self.keyColumns + ["bucket"],
+                updates: ["waits = report_durations.waits + excluded.waits", "services = report_durations.services + excluded.services"],
+                in: transaction
+            )
+        }
+    }
+
+    private func upsert(
+        into table: String,
+        columns: [String],
+        rows: ArraySlice<(ReportCellKey, [Int64])>,
+        conflict: [String],
+        updates: [String],
+        in transaction: Transaction
+    ) async throws {
+        var query: SQLQueryString = "INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: (Self.keyColumns + columns).joined(separator: ", "))) VALUES"
+        for (index, (key, values)) in rows.enumerated() {
+            query.appendInterpolation(unsafeRaw: index == 0 ? " (" : ", (")
+            query.appendInterpolation(bind: key.branchID)
+            query.appendInterpolation(unsafeRaw: ", ")
+            query.appendInterpolation(bind: key.span.rawValue)
+            query.appendInterpolation(unsafeRaw: ", ")
+            query.appendInterpolation(bind: key.dimension.rawValue)
+            query.appendInterpolation(unsafeRaw: ", ")
+            query.appendInterpolation(bind: key.period)
+            query.appendInterpolation(unsafeRaw: ", ")
+            query.appendInterpolation(bind: key.member)
+            for value in values {
+                query.appendInterpolation(unsafeRaw: ", ")
+                query.appendInterpolation(bind: value)
+            }
+            query.appendInterpolation(unsafeRaw: ")")
+        }
+        query.appendInterpolation(unsafeRaw: " ON CONFLICT (\(conflict.joined(separator: ", "))) DO UPDATE SET ")
         query.appendInterpolation(unsafeRaw: updates.joined(separator: ", "))
         try await transaction.sql.raw(query).run()
     }
@@ -54,19 +85,11 @@ extension QueueStore {
         "\(key.branchID) \(key.span.rawValue) \(key.dimension.rawValue) \(key.period) \(key.member)"
     }
 
-    /// The rows a cell's figures are written as: (−1, the figures), then (bucket, waits and service times in it).
-    private static func rows(of figures: ReportFigures) -> [(Int, [Int64])] {
-        let f = figures
-        let counts = [f.issued, f.served, f.noShows, f.cancelled, f.expired, f.transfers, f.waited].map(Int64.init)
-        let times = [f.waitSumMs, f.waitMaxMs, Int64(f.withinTarget), f.serviceSumMs, f.serviceMaxMs, f.openMs]
-        var rows: [(Int, [Int64])] = [(-1, counts + times + (f.ratings + [f.complaints]).map(Int64.init))]
-        for bucket in Set(f.waitBuckets.keys).union(f.serviceBuckets.keys).sorted() {
-            var values = [Int64](repeating: 0, count: reportFigureColumns.count)
-            values[6] = Int64(f.waitBuckets[bucket] ?? 0)
-            values[1] = Int64(f.serviceBuckets[bucket] ?? 0)
-            rows.append((bucket, values))
-        }
-        return rows
+    /// A cell's figures in the order of `reportFigureColumns`.
+    private static func values(of f: ReportFigures) -> [Int64] {
+        [f.issued, f.served, f.noShows, f.cancelled, f.expired, f.transfers, f.waited].map(Int64.init)
+            + [f.waitSumMs, f.waitMaxMs, Int64(f.withinTarget), f.serviceSumMs, f.serviceMaxMs, f.openMs]
+            + (f.ratings + [f.complaints]).map(Int64.init)
     }
 
     /// The figures of `branches` from `from` to `to` (local days) in `dimension` (only `member` of it when given), per
@@ -83,19 +106,16 @@ extension QueueStore {
     {
         guard !branches.isEmpty else { return [:] }
         let cover = byDay ? ([from...to], []) : CalendarDays.cover(from: from, to: to)
-        let sums = Self.reportFigureColumns.map { $0.hasSuffix("_max_ms") ? "MAX(\($0)) AS \($0)" : "SUM(\($0)) AS \($0)" }
-        let groupBy = byDay ? "period" : "member"
-        var query: SQLQueryString =
-            "SELECT \(unsafeRaw: groupBy) AS row_key, bucket, \(unsafeRaw: sums.joined(separator: ", ")) FROM report_cells WHERE branch_id IN ("
+        var cells: SQLQueryString = "branch_id IN ("
         for (index, branch) in branches.enumerated() {
-            if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-            query.appendInterpolation(bind: branch)
+            if index > 0 { cells.appendInterpolation(unsafeRaw: ", ") }
+            cells.appendInterpolation(bind: branch)
         }
-        query.appendInterpolation(unsafeRaw: ") AND dimension = ")
-        query.appendInterpolation(bind: dimension.rawValue)
+        cells.appendInterpolation(unsafeRaw: ") AND dimension = ")
+        cells.appendInterpolation(bind: dimension.rawValue)
         if let member {
-            query.appendInterpolation(unsafeRaw: " AND member = ")
-            query.appendInterpolation(bind: member)
+            cells.appendInterpolation(unsafeRaw: " AND member = ")
+            cells.appendInterpolation(bind: member)
         }
         var periods: [SQLQueryString] = cover.0.map { "(span = 'day' AND period >= \(bind: $0.lowerBound) AND period <= \(bind: $0.upperBound))" }
         if !cover.1.isEmpty {
@@ -107,33 +127,49 @@ extension QueueStore {
             months.appendInterpolation(unsafeRaw: "))")
             periods.append(months)
         }
-        query.appendInterpolation(unsafeRaw: " AND (")
+        cells.appendInterpolation(unsafeRaw: " AND (")
         for (index, period) in periods.enumerated() {
-            if index > 0 { query.appendInterpolation(unsafeRaw: " OR ") }
-            query.appendInterpolation(period)
+            if index > 0 { cells.appendInterpolation(unsafeRaw: " OR ") }
+            cells.appendInterpolation(period)
         }
-        query.appendInterpolation(unsafeRaw: ") GROUP BY \(groupBy), bucket")
-        let rows = try await storage.read { sql in try await sql.raw(query).all() }
+        cells.appendInterpolation(unsafeRaw: ")")
+        let key = byDay ? "period" : "member"
+        let sums = Self.reportFigureColumns.map { $0.hasSuffix("_max_ms") ? "MAX(\($0)) AS \($0)" : "SUM(\($0)) AS \($0)" }.joined(separator: ", ")
+        let (figureRows, durationRows) = try await storage.read { sql in
+            (
+                try await sql.raw("SELECT \(unsafeRaw: key) AS row_key, \(unsafeRaw: sums) FROM report_cells WHERE \(cells) GROUP BY \(unsafeRaw: key)").all(),
+                try await sql.raw(
+                    """
+                    SELECT \(unsafeRaw: key) AS row_key, bucket, SUM(waits) AS waits, SUM(services) AS services FROM report_durations
+                    WHERE \(cells) GROUP BY \(unsafeRaw: key), bucket
+                    """
+                ).all()
+            )
+        }
+        func rowKey(_ row: any SQLRow) throws -> String {
+            byDay ? try row.decode(column: "row_key", as: String.self) : String(try row.decode(column: "row_key", as: Int64.self))
+        }
         var figures: [String: ReportFigures] = [:]
-        for row in rows {
-            let key = byDay ? try row.decode(column: "row_key", as: String.self) : String(try row.decode(column: "row_key", as: Int64.self))
-            let bucket = try row.decode(column: "bucket", as: Int.self)
+        for row in figureRows {
             let values = try Self.reportFigureColumns.map { try row.decode(column: $0, as: Int64?.self) ?? 0 }
             var cell = ReportFigures()
-            if bucket < 0 {
-                (cell.issued, cell.served, cell.noShows, cell.cancelled, cell.expired, cell.transfers, cell.waited) = (
-                    Int(values[0]), Int(values[1]), Int(values[2]), Int(values[3]), Int(values[4]), Int(values[5]), Int(values[6])
-                )
-                (cell.waitSumMs, cell.waitMaxMs, cell.withinTarget, cell.serviceSumMs, cell.serviceMaxMs, cell.openMs) = (
-                    values[7], values[8], Int(values[9]), values[10], values[11], values[12]
-                )
-                cell.ratings = values[13...17].map { Int($0) }
-                cell.complaints = Int(values[18])
-            } else {
-                if values[6] > 0 { cell.waitBuckets[bucket] = Int(values[6]) }
-                if values[1] > 0 { cell.serviceBuckets[bucket] = Int(values[1]) }
-            }
-            figures[key, default: ReportFigures()].add(cell)
+            (cell.issued, cell.served, cell.noShows, cell.cancelled, cell.expired, cell.transfers, cell.waited) = (
+                Int(values[0]), Int(values[1]), Int(values[2]), Int(values[3]), Int(values[4]), Int(values[5]), Int(values[6])
+            )
+            (cell.waitSumMs, cell.waitMaxMs, cell.withinTarget, cell.serviceSumMs, cell.serviceMaxMs, cell.openMs) = (
+                values[7], values[8], Int(values[9]), values[10], values[11], values[12]
+            )
+            cell.ratings = values[13...17].map { Int($0) }
+            cell.complaints = Int(values[18])
+            figures[try rowKey(row)] = cell
+        }
+        for row in durationRows {
+            let bucket = try row.decode(column: "bucket", as: Int.self)
+            let waits = try row.decode(column: "waits", as: Int.self)
+            let services = try row.decode(column: "services", as: Int.self)
+            let key = try rowKey(row)
+            if waits > 0 { figures[key, default: ReportFigures()].waitBuckets[bucket] = waits }
+            if services > 0 { figures[key, default: ReportFigures()].serviceBuckets[bucket] = services }
         }
         return figures
     }
@@ -172,6 +208,45 @@ extension QueueStore {
                 )
             }
             return names
+        }
+    }
+}
+
+/// A counter open now: since when, and who opened it.
+struct OpenSpan: Sendable {
+    var branchID: BranchID
+    var queueID: QueueID
+    var userID: StaffID?
+    var openedAtMs: Int64
+    var timeZone: String
+}
+
+extension QueueStore {
+    /// The counters of `branches` open now.
+    func openSpans(of branches: [Branch]) async throws -> [OpenSpan] {
+        guard !branches.isEmpty else { return [] }
+        let zones = Dictionary(uniqueKeysWithValues: branches.map { ($0.id, $0.timeZone) })
+        var list: SQLQueryString = ""
+        for (index, branch) in branches.enumerated() {
+            if index > 0 { list.appendInterpolation(unsafeRaw: ", ") }
+            list.appendInterpolation(bind: branch.id)
+        }
+        return try await storage.read { sql in
+            try await sql.raw(
+                """
+                SELECT id, branch_id, opened_at_ms, opened_by FROM queues
+                WHERE branch_id IN (\(list)) AND state = 'open' AND active = 1 AND opened_at_ms IS NOT NULL
+                """
+            ).all().map { row in
+                let branchID = try row.decode(column: "branch_id", as: Int64.self)
+                return OpenSpan(
+                    branchID: branchID,
+                    queueID: try row.decode(column: "id", as: Int64.self),
+                    userID: try row.decode(column: "opened_by", as: Int64?.self),
+                    openedAtMs: try row.decode(column: "opened_at_ms", as: Int64.self),
+                    timeZone: zones[branchID] ?? "UTC"
+                )
+            }
         }
     }
 }

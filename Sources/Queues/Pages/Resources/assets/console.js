@@ -254,6 +254,7 @@ async function run(button, work) {
     button.removeAttribute('aria-busy');
     updateButtons();
     await refresh();
+    if (MY_DAY_ACTIONS.has(button.id)) loadMyDay();
   }
 }
 
@@ -380,6 +381,67 @@ document.addEventListener('keydown', (event) => {
 
 select.addEventListener('change', () => choose(select.value || null));
 setInterval(updateTimes, 30_000);
+
+// ---- my day -----------------------------------------------------------------------------------------
+// The signed-in operator's own figures for today (`GET /api/v1/me/report`, all their branches): read at start, after
+// every ticket they finish, mark as a no-show or transfer, and every minute. Quiet on failure: it must never get in
+// the way of calling. Open or folded, as the operator left it.
+
+const MY_DAY_ACTIONS = new Set(['finish', 'no-show', 'recall', 'transfer']);
+const myDay = $('my-day');
+const myDayKey = `turno.console.my-day.${me.user_id}`;
+const integer = new Intl.NumberFormat(data.lang, { maximumFractionDigits: 0 });
+const decimal = new Intl.NumberFormat(data.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
+/** A figure of a report row; the API leaves out those a row has no value for. */
+function figure(row, key) {
+  return row?.[key] ?? null;
+}
+
+/** m:ss, or h:mm:ss from an hour. */
+function clock(seconds) {
+  const total = Math.round(Math.max(0, seconds));
+  const hours = Math.floor(total / 3600);
+  const rest = `${String(Math.floor((total % 3600) / 60)).padStart(hours ? 2 : 1, '0')}:${String(total % 60).padStart(2, '0')}`;
+  return hours ? `${hours}:${rest}` : rest;
+}
+
+async function loadMyDay() {
+  if (!operating) return;
+  try {
+    const report = await api('GET', '/api/v1/me/report?group=operator');
+    const row = report.rows?.[0] ?? report.total;
+    const served = figure(row, 'served') ?? 0;
+    const ratings = figure(row, 'rating_count') ?? 0;
+    const mean = figure(row, 'rating_mean');
+    const p50 = figure(row, 'service_p50_s');
+    const open = figure(row, 'open_s');
+    const idle = figure(row, 'idle_s');
+    const rating = mean == null || !ratings ? '—' : format(t('console_my_rating_value'), { mean: decimal.format(mean), n: integer.format(ratings) });
+    const values = {
+      served: integer.format(served),
+      service_p50: p50 == null ? '—' : clock(p50),
+      no_shows: integer.format(figure(row, 'no_shows') ?? 0),
+      transfers: integer.format(figure(row, 'transfers') ?? 0),
+      rating,
+      open: open ? duration(open) : '—',
+      idle: idle == null ? '—' : duration(idle),
+    };
+    for (const [key, value] of Object.entries(values)) myDay.querySelector(`[data-figure="${key}"]`).textContent = value;
+    myDay.dataset.served = String(served);
+    $('my-day-summary').textContent = format(t('console_my_day_summary'), { n: integer.format(served) });
+    $('my-day-updated').textContent = format(t('console_my_day_updated'), { time: branchTime(new Date()) });
+    myDay.hidden = false;
+  } catch (error) {
+    console.warn('turno: my day could not be read', error);
+  }
+}
+
+myDay.open = localStorage.getItem(myDayKey) !== 'closed';
+myDay.addEventListener('toggle', () => localStorage.setItem(myDayKey, myDay.open ? 'open' : 'closed'));
+setInterval(() => { if (!document.hidden) loadMyDay(); }, 60_000);
+document.addEventListener('visibilitychange', () => { if (!document.hidden) loadMyDay(); });
+loadMyDay();
 
 $('me-name').textContent = format(t('console_signed_in_as'), { name: me.username ?? '', role: t(`console_role_${me.role}`) });
 

@@ -15,6 +15,9 @@ const path = `/api/v1/tickets/${encodeURIComponent(token)}`;
 const storeKey = `turno.ticket.${token}`;
 const CANCELLABLE = ['waiting', 'held', 'called'];
 const FINISHED = ['served', 'no_show', 'cancelled', 'expired'];
+/** A problem can be reported about a ticket that reached a counter, for seven days after it ended. */
+const COMPLAINABLE = ['served', 'no_show'];
+const COMPLAINT_WINDOW_MS = 7 * 24 * 3600 * 1000;
 const NONE = '—';
 const $ = (id) => document.getElementById(id);
 const timeFormat = new Intl.DateTimeFormat(data.lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
@@ -28,6 +31,9 @@ let followed = '';
 let fetching = false;
 let fetchAgain = false;
 let returnFocus = null;
+// The customer's complaint about this ticket: undefined until asked, null when there is none.
+let complaint;
+let complaintLoading = false;
 
 /** Browsers refuse (and complain about) vibration before the user has touched the page, so only ask after. */
 function vibrate(pattern) {
@@ -102,6 +108,65 @@ function render() {
   $('rating-form').hidden = Boolean(saved.rated);
   $('ticket-thanks').hidden = !saved.rated;
   updateNotifyButton();
+  renderComplaint();
+}
+
+// ---- reporting a problem ----------------------------------------------------------------------------
+
+/** Within seven days of the end; a server that does not say when the ticket ended leaves it to the API to decide. */
+function mayComplain(s) {
+  if (!COMPLAINABLE.includes(s?.state)) return false;
+  if (s.finished_at === undefined) return true;
+  const finished = Date.parse(s.finished_at ?? '');
+  return Number.isFinite(finished) && Date.now() - finished < COMPLAINT_WINDOW_MS;
+}
+
+function renderComplaint() {
+  const has = complaint != null;
+  const offer = !has && complaint === null && mayComplain(status);
+  const formOpen = !$('complaint-form').hidden;
+  $('ticket-complaint').hidden = !(has || offer);
+  $('complaint-open').hidden = !offer || formOpen;
+  if (!offer && formOpen) $('complaint-form').hidden = true;
+  $('complaint-status').hidden = !has;
+  if (!has) return;
+  const state = $('complaint-state');
+  state.textContent = t(`ticket_complaint_state_${complaint.state}`);
+  state.dataset.state = complaint.state;
+  $('complaint-sent').hidden = !complaint.text;
+  $('complaint-sent').textContent = complaint.text ?? '';
+  $('complaint-reply-box').hidden = complaint.reply == null;
+  $('complaint-reply').textContent = complaint.reply ?? '';
+}
+
+/** Reads the complaint (404: there is none) once the ticket has ended, and again whenever the status is re-read. */
+async function loadComplaint() {
+  if (!COMPLAINABLE.includes(status?.state) || complaintLoading) return;
+  complaintLoading = true;
+  try {
+    complaint = await api('GET', `${path}/complaint`);
+  } catch (error) {
+    // Offline or failing: a complaint already seen stays shown; otherwise the form is offered and the API decides.
+    if (error.problem?.status === 404 || complaint === undefined) complaint = null;
+  } finally {
+    complaintLoading = false;
+  }
+  renderComplaint();
+}
+
+function showComplaintError(text) {
+  const error = $('complaint-error');
+  error.textContent = text;
+  error.hidden = !text;
+}
+
+function toggleComplaintForm(open) {
+  $('complaint-form').hidden = !open;
+  $('complaint-open').setAttribute('aria-expanded', String(open));
+  showComplaintError('');
+  renderComplaint();
+  if (open) $('complaint-text').focus();
+  else $('complaint-open').focus();
 }
 
 /** The status could not be refreshed: show the remembered one, saying how old it is. */
@@ -146,6 +211,7 @@ async function refetch() {
       }
       setStatus(await response.json());
     } while (fetchAgain);
+    loadComplaint();
   } catch {
     showOffline(); // no network, or no answer in time
   } finally {
@@ -274,6 +340,39 @@ $('called-overlay').addEventListener('keydown', (event) => {
 
 $('ticket-stars').addEventListener('change', (event) => {
   $('ticket-stars').dataset.rating = event.target.value; // lights the stars up to the chosen one
+});
+
+$('complaint-open').addEventListener('click', () => toggleComplaintForm(true));
+$('complaint-cancel').addEventListener('click', () => toggleComplaintForm(false));
+
+$('complaint-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const field = $('complaint-text');
+  const text = field.value.trim();
+  if (!text) {
+    showComplaintError(t('ticket_complaint_empty'));
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
+    return;
+  }
+  field.removeAttribute('aria-invalid');
+  const send = $('complaint-send');
+  send.disabled = true;
+  showComplaintError('');
+  try {
+    complaint = await api('POST', `${path}/complaint`, { text });
+    event.target.reset();
+    $('complaint-form').hidden = true;
+    $('complaint-open').setAttribute('aria-expanded', 'false');
+    renderComplaint();
+    $('complaint-state-line').focus();
+  } catch (error) {
+    showComplaintError(problemText(error));
+    // 409: one was sent already (another tab, an earlier visit) or the seven days are over: show what there is.
+    if ((error.problem?.status ?? error.status) === 409) loadComplaint();
+  } finally {
+    send.disabled = false;
+  }
 });
 
 $('rating-form').addEventListener('submit', async (event) => {

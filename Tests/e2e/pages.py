@@ -373,6 +373,14 @@ def main():
         check(csv["status"] == 200 and csv["type"].startswith("text/csv") and csv["size"] > 0, f"the CSV link answers 200 text/csv (got {csv})")
         pdf = download(staff.find_element(By.ID, "download-pdf").get_attribute("href"))
         check(pdf["status"] == 200 and pdf["type"].startswith("application/pdf") and pdf["head"] == "%PDF-", f"the PDF link answers 200 application/pdf, %PDF- (got {pdf})")
+        # The same PDF, rendered by poppler's pdftoppm as a reader would see its first page.
+        request = urllib.request.Request(server.base + "/api/v1/reports.pdf?group=hour", headers={"Authorization": "Bearer " + api.token})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            pdf_path = os.path.join(arguments.screenshots, "report.pdf")
+            with open(pdf_path, "wb") as file:
+                file.write(response.read())
+        rendered = subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", "-singlefile", pdf_path, os.path.join(arguments.screenshots, "report-pdf")])
+        check(rendered.returncode == 0 and os.path.getsize(os.path.join(arguments.screenshots, "report-pdf.png")) > 10_000, "pdftoppm renders the report PDF's first page")
         errors = script_errors(staff)
         check(not errors, "the reports page logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
         overflow = shoot(staff, arguments.screenshots, "reports", "1280,800")

@@ -205,15 +205,17 @@ enum ReportPDF {
         let largest = (max(report.rows.map { max($0.issued ?? 0, $0.served) }.max() ?? 0, 1) + 3) / 4 * 4
         axis(on: &page, top: chartTop, height: height, width: width, largest: Double(largest), format: { String(Int($0)) })
         let slot = width / Double(report.rows.count)
+        // Bars stay slim when there are few rows.
+        let (wide, narrow) = (min(slot * 0.8, 36), min(slot * 0.5, 22))
         for (index, row) in report.rows.enumerated() {
-            let x = margin + Double(index) * slot
+            let middle = margin + (Double(index) + 0.5) * slot
             if let issued = row.issued, issued > 0 {
                 let h = height * Double(issued) / Double(largest)
-                page.rectangle(x: x + slot * 0.1, y: chartTop + height - h, width: slot * 0.8, height: h, fill: light)
+                page.rectangle(x: middle - wide / 2, y: chartTop + height - h, width: wide, height: h, fill: light)
             }
             if row.served > 0 {
                 let h = height * Double(row.served) / Double(largest)
-                page.rectangle(x: x + slot * 0.25, y: chartTop + height - h, width: slot * 0.5, height: h, fill: accent)
+                page.rectangle(x: middle - narrow / 2, y: chartTop + height - h, width: narrow, height: h, fill: accent)
             }
         }
         xLabels(report, words: words, on: &page, top: chartTop + height, width: width)

@@ -75,8 +75,11 @@ public struct QueuesModule: TurnoModule {
             clock: platform.clock,
             exportLimit: .exports(limiter: platform.rateLimiter, limit: platform.settings.rateLimits.exports)
         ).add(to: router)
+        let reportWriter = ReportWriter(store: store)
+        if keepsReportCells { platform.addBackgroundService(ReportWriterService(writer: reportWriter, logger: platform.logger)) }
         ReportsController(
             store: store,
+            writer: reportWriter,
             directory: platform.identity.directory,
             clock: platform.clock,
             exportLimit: .exports(limiter: platform.rateLimiter, limit: platform.settings.rateLimits.exports)

@@ -156,6 +156,46 @@ struct ReportsAPITests {
         }
     }
 
+    @Test("ticket events count once, whichever nodes count them and however many reports ask at once", arguments: TestDatabase.available)
+    func countedOnce(database: TestDatabase) async throws {
+        try await withTwoNodes(database) { nodeA, nodeB in
+            let admin = try await QueueAPITests.setUp(nodeA)
+            let adminB = try await StaffClient.admin(nodeB)
+            let branch = try await nodeA.publicID(ofBranch: 1)
+            // Tickets taken on both nodes while reports are read on both: every read counts what has committed.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<60 {
+                    group.addTask {
+                        let node = index % 2 == 0 ? nodeA : nodeB
+                        let body = #"{"service":\#(index % 2 + 1)}"#
+                        let response = try await node.request(
+                            .POST,
+                            "/api/v1/branches/\(branch)/tickets",
+                            body: body,
+                            headers: [("Content-Type", "application/json")]
+                        )
+                        #expect(response.status == 201)
+                    }
+                    if index % 10 == 0 {
+                        group.addTask { _ = try await (index % 20 == 0 ? admin : adminB).call(.GET, "/api/v1/reports?branch=1") }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let reads = try await withThrowingTaskGroup(of: Report.self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        try decodeJSON(Report.self, try await (index % 2 == 0 ? admin : adminB).call(.GET, "/api/v1/reports?branch=1&group=service").body)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for report in reads {
+                #expect(report.total.issued == 60 && report.rows.map(\.issued) == [30, 30])
+            }
+        }
+    }
+
     @Test("CSV and PDF carry the same figures")
     func exports() async throws {
         let clock = ManualClock(nowMs: SystemClock().nowMilliseconds())

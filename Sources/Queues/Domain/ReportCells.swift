@@ -42,6 +42,21 @@ public enum DurationBuckets {
         return index - 1
     }
 
+    /// `12:3,40:1` for three durations in bucket 12 and one in bucket 40.
+    public static func encode(_ counts: [Int: Int]) -> String {
+        counts.keys.sorted().map { "\($0):\(counts[$0]!)" }.joined(separator: ",")
+    }
+
+    /// The counts `encode` wrote; what is not of that form is left out.
+    public static func decode(_ text: String) -> [Int: Int] {
+        var counts: [Int: Int] = [:]
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: ":")
+            if parts.count == 2, let bucket = Int(parts[0]), let count = Int(parts[1]) { counts[bucket, default: 0] += count }
+        }
+        return counts
+    }
+
     /// The shortest duration, in whole seconds, that falls in `bucket`.
     public static func lowerBoundSeconds(of bucket: Int) -> Int64 {
         var index = 0

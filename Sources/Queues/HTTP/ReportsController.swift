@@ -8,6 +8,8 @@ import TurnoCore
 /// `GET /api/v1/me/report` for anyone's own figures.
 struct ReportsController: Sendable {
     let store: QueueStore
+    /// Caught up before each report, so a report counts every change committed before it was asked for.
+    let writer: ReportWriter
     /// Staff names for the rows, and to tell an unknown staff member in `operator`.
     let directory: StaffDirectory
     let clock: any ServerClock
@@ -64,6 +66,7 @@ struct ReportsController: Sendable {
             throw Problem.badRequest("there is no staff member \(user) in this organization")
         }
         let ids = branches.map(\.id)
+        try await writer.catchUp()
         let names = try await store.reportNames(of: ids)
         let grouping = query.grouping
         let dimension = query.operatorID == nil ? grouping.dimension : .user

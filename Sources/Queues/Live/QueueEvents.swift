@@ -48,8 +48,11 @@ struct TicketEventData: Codable, Sendable {
     var counter: String?
     var state: TicketState
     var customerClass: CustomerClass
+    var channel: Channel
     var issuedAt: Date
     var calledAt: Date?
+    var startedAt: Date?
+    var finishedAt: Date?
     var recallCount: Int
     var heldReason: String?
     var transferredAt: Date?
@@ -67,8 +70,11 @@ struct TicketEventData: Codable, Sendable {
         counter = ticket.queueID.flatMap { state.queues[$0]?.counter }
         self.state = ticket.state
         customerClass = ticket.customerClass
+        channel = ticket.channel
         issuedAt = Date(milliseconds: ticket.issuedAtMs)
         calledAt = ticket.calledAtMs.map(Date.init(milliseconds:))
+        startedAt = ticket.startedAtMs.map(Date.init(milliseconds:))
+        finishedAt = ticket.finishedAtMs.map(Date.init(milliseconds:))
         recallCount = ticket.recallCount
         heldReason = ticket.heldReason
         transferredAt = ticket.transferredAtMs.map(Date.init(milliseconds:))

@@ -142,7 +142,7 @@ enum QueueSchema {
         },
         Migration(module: "queues", version: 7, name: "report cells, and when and by whom each counter was opened") { _ in
             [
-                // See ReportStore: a cell's figures, and apart its waits and service times per duration bucket.
+                // See ReportStore: a cell's figures, its waits and service times as counts per duration bucket.
                 """
                 CREATE TABLE report_cells (
                     branch_id BIGINT NOT NULL,
@@ -155,22 +155,13 @@ enum QueueSchema {
                     wait_max_ms BIGINT NOT NULL, within_target BIGINT NOT NULL, service_sum_ms BIGINT NOT NULL,
                     service_max_ms BIGINT NOT NULL, open_ms BIGINT NOT NULL, rating1 BIGINT NOT NULL, rating2 BIGINT NOT NULL,
                     rating3 BIGINT NOT NULL, rating4 BIGINT NOT NULL, rating5 BIGINT NOT NULL, complaints BIGINT NOT NULL,
+                    waits TEXT NOT NULL, services TEXT NOT NULL,
                     PRIMARY KEY (branch_id, span, dimension, period, member)
                 )
                 """,
-                """
-                CREATE TABLE report_durations (
-                    branch_id BIGINT NOT NULL,
-                    span TEXT NOT NULL,
-                    dimension TEXT NOT NULL,
-                    period TEXT NOT NULL,
-                    member BIGINT NOT NULL,
-                    bucket INTEGER NOT NULL,
-                    waits BIGINT NOT NULL,
-                    services BIGINT NOT NULL,
-                    PRIMARY KEY (branch_id, span, dimension, period, member, bucket)
-                )
-                """,
+                // How far into the event log the cells have counted ticket events (one row); every cell write holds it.
+                "CREATE TABLE report_progress (id INTEGER PRIMARY KEY, last_sequence BIGINT NOT NULL)",
+                "INSERT INTO report_progress (id, last_sequence) VALUES (1, 0)",
                 "ALTER TABLE queues ADD COLUMN opened_at_ms BIGINT",
                 "ALTER TABLE queues ADD COLUMN opened_by BIGINT",
             ]

@@ -13,7 +13,8 @@ public struct QueueStore: Sendable {
     /// a branch (on any node) raises its version in the same transaction, so a cached state is used only while
     /// the database still has its version: reading it costs one small query instead of every active ticket.
     let cache = BranchStateCache()
-    /// Whether changes add to the report cells. Off only in `turno bench reports`, to measure what keeping them costs.
+    /// Whether changes add to the report cells (with `ReportWriter`). Off only in `turno bench reports`, to measure what
+    /// keeping them costs.
     let keepsReportCells: Bool
 
     public init(storage: Storage, keepsReportCells: Bool = true) {
@@ -70,11 +71,9 @@ public struct QueueStore: Sendable {
                     try await update(ticket, in: transaction)
                 }
                 try await insertSteps(events.compactMap(TicketStep.init), by: actor, in: transaction)
-                for event in events {
-                    let target = event.ticket.flatMap { state.services[$0.serviceID]?.targetWaitSeconds }
-                    contributions += ReportContributions.of(event, actor: actor, targetWaitSeconds: target, timeZone: state.branch.timeZone)
-                }
-                if keepsReportCells { try await addToReports(contributions, in: transaction) }
+                // Ticket events reach the reports through the event log (`ReportWriter`); a counter's open time is
+                // counted here, where when and by whom it opened is known.
+                if keepsReportCells, !contributions.isEmpty { try await addToReports(contributions, in: transaction) }
                 for event in events {
                     try await transaction.append(try QueueEvents.newEvent(for: event, state: state))
                 }

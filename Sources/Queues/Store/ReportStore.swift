@@ -1,9 +1,9 @@
 import SQLKit
 import TurnoCore
 
-/// The report cells: a row of figures per cell in `report_cells`, and apart, in `report_durations`, a row per
-/// duration bucket of a cell that holds a wait or a service time — most cells hold a few, and the figures do not
-/// repeat for each.
+/// The report cells: a row per cell, its figures in columns and its waits and service times as counts per duration
+/// bucket (`12:3,40:1`: three in bucket 12, one in bucket 40). Cells are read and written whole; every writer first
+/// takes the `report_progress` row, so two never merge into the same cell at once.
 extension QueueStore {
     static let reportFigureColumns = [
         "issued", "served", "no_shows", "cancelled", "expired", "transfers", "waited", "wait_sum_ms", "wait_max_ms", "within_target",
@@ -11,55 +11,72 @@ extension QueueStore {
     ]
     private static let keyColumns = ["branch_id", "span", "dimension", "period", "member"]
 
-    /// Adds contributions to their cells, in the caller's transaction: one statement for the figures and one for the
-    /// durations (another per thousand rows).
-    func addToReports(_ contributions: [(ReportCellKey, ReportFigures)], in transaction: Transaction) async throws {
-        // Sorted, so that two transactions touching the same cells on PostgreSQL take their row locks in one order.
-        let cells = ReportContributions.merged(contributions).sorted { Self.order($0.key) < Self.order($1.key) }
-        let figures = cells.map { key, figures in (key, Self.values(of: figures)) }
-        let durations = cells.flatMap { key, figures in
-            Set(figures.waitBuckets.keys).union(figures.serviceBuckets.keys).sorted().map { bucket in
-                (key, [Int64(bucket), Int64(figures.waitBuckets[bucket] ?? 0), Int64(figures.serviceBuckets[bucket] ?? 0)])
-            }
-        }
-        let larger = transaction.kind == .postgres ? "GREATEST" : "MAX"
-        let figureUpdates = Self.reportFigureColumns.map { column in
-            column.hasSuffix("_max_ms")
-                ? "\(column) = \(larger)(report_cells.\(column), excluded.\(column))" : "\(column) = report_cells.\(column) + excluded.\(column)"
-        }
-        // A thousand rows keep a statement under SQLite's limit of 32,766 bound values.
-        for start in stride(from: 0, to: figures.count, by: 1_000) {
-            try await upsert(
-                into: "report_cells",
-                columns: Self.reportFigureColumns,
-                rows: figures[start..<min(start + 1_000, figures.count)],
-                conflict: Self.keyColumns,
-                updates: figureUpdates,
-                in: transaction
-            )
-        }
-        for start in stride(from: 0, to: durations.count, by: 1_000) {
-            try await upsert(
-                into: "report_durations",
-                columns: ["bucket", "waits", "services"],
-                rows: durations[start..<min(start + 1_000, durations.count)],
-                conflict: Self.keyColumns + ["bucket"],
-                updates: ["waits = report_durations.waits + excluded.waits", "services = report_durations.services + excluded.services"],
-                in: transaction
-            )
+    /// Takes the cells for the rest of the transaction (the row lock on PostgreSQL; SQLite has one writer anyway) and
+    /// returns how far into the event log they have counted.
+    func lockReportCells(in transaction: Transaction) async throws -> Int64 {
+        let lock = transaction.kind == .postgres ? " FOR UPDATE" : ""
+        return try await transaction.sql.raw("SELECT last_sequence FROM report_progress WHERE id = 1\(unsafeRaw: lock)").first()?
+            .decode(column: "last_sequence", as: Int64.self) ?? 0
+    }
+
+    func setReportProgress(_ sequence: Int64, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("UPDATE report_progress SET last_sequence = \(bind: sequence) WHERE id = 1").run()
+    }
+
+    /// How far into the event log the cells have counted, read without waiting for a writer.
+    func reportProgress() async throws -> Int64 {
+        try await storage.read { sql in
+            try await sql.raw("SELECT last_sequence FROM report_progress WHERE id = 1").first()?.decode(column: "last_sequence", as: Int64.self) ?? 0
         }
     }
 
-    private func upsert(
-        into table: String,
-        columns: [String],
-        rows: ArraySlice<(ReportCellKey, [Int64])>,
-        conflict: [String],
-        updates: [String],
-        in transaction: Transaction
-    ) async throws {
-        var query: SQLQueryString = "INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: (Self.keyColumns + columns).joined(separator: ", "))) VALUES"
-        for (index, (key, values)) in rows.enumerated() {
+    /// Adds contributions to their cells in the caller's transaction: reads the cells it touches, adds, writes them
+    /// back. Takes the cells first (`lockReportCells`) unless `locked`.
+    func addToReports(_ contributions: [(ReportCellKey, ReportFigures)], in transaction: Transaction, locked: Bool = false) async throws {
+        let cells = ReportContributions.merged(contributions)
+        guard !cells.isEmpty else { return }
+        if !locked { _ = try await lockReportCells(in: transaction) }
+        var merged = try await reportCells(Array(cells.keys), sql: transaction.sql)
+        for (key, figures) in cells { merged[key, default: ReportFigures()].add(figures) }
+        let rows = merged.sorted { Self.order($0.key) < Self.order($1.key) }
+        // 500 rows of 26 values keep a statement under SQLite's limit of 32,766 bound values.
+        for start in stride(from: 0, to: rows.count, by: 500) {
+            try await write(rows[start..<min(start + 500, rows.count)], in: transaction)
+        }
+    }
+
+    /// The stored figures of `keys`, those that have any.
+    private func reportCells(_ keys: [ReportCellKey], sql: any SQLDatabase) async throws -> [ReportCellKey: ReportFigures] {
+        var found: [ReportCellKey: ReportFigures] = [:]
+        // By branch, span and dimension, so each lookup is one range of the primary key.
+        let groups = Dictionary(grouping: keys) { "\($0.branchID) \($0.span.rawValue) \($0.dimension.rawValue)" }
+        for group in groups.values {
+            let first = group[0]
+            var query: SQLQueryString = """
+                SELECT period, member, \(unsafeRaw: Self.reportFigureColumns.joined(separator: ", ")), waits, services FROM report_cells
+                WHERE branch_id = \(bind: first.branchID) AND span = \(bind: first.span.rawValue) AND dimension = \(bind: first.dimension.rawValue)
+                  AND period IN (
+                """
+            for (index, period) in Set(group.map(\.period)).sorted().enumerated() {
+                if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+                query.appendInterpolation(bind: period)
+            }
+            query.appendInterpolation(unsafeRaw: ")")
+            let wanted = Set(group)
+            for row in try await sql.raw(query).all() {
+                var key = first
+                key.period = try row.decode(column: "period", as: String.self)
+                key.member = try row.decode(column: "member", as: Int64.self)
+                if wanted.contains(key) { found[key] = try Self.figures(from: row) }
+            }
+        }
+        return found
+    }
+
+    private func write(_ rows: ArraySlice<(key: ReportCellKey, value: ReportFigures)>, in transaction: Transaction) async throws {
+        let columns = Self.keyColumns + Self.reportFigureColumns + ["waits", "services"]
+        var query: SQLQueryString = "INSERT INTO report_cells (\(unsafeRaw: columns.joined(separator: ", "))) VALUES"
+        for (index, (key, figures)) in rows.enumerated() {
             query.appendInterpolation(unsafeRaw: index == 0 ? " (" : ", (")
             query.appendInterpolation(bind: key.branchID)
             query.appendInterpolation(unsafeRaw: ", ")
@@ -70,14 +87,18 @@ extension QueueStore {
             query.appendInterpolation(bind: key.period)
             query.appendInterpolation(unsafeRaw: ", ")
             query.appendInterpolation(bind: key.member)
-            for value in values {
+            for value in Self.values(of: figures) {
                 query.appendInterpolation(unsafeRaw: ", ")
                 query.appendInterpolation(bind: value)
             }
+            query.appendInterpolation(unsafeRaw: ", ")
+            query.appendInterpolation(bind: DurationBuckets.encode(figures.waitBuckets))
+            query.appendInterpolation(unsafeRaw: ", ")
+            query.appendInterpolation(bind: DurationBuckets.encode(figures.serviceBuckets))
             query.appendInterpolation(unsafeRaw: ")")
         }
-        query.appendInterpolation(unsafeRaw: " ON CONFLICT (\(conflict.joined(separator: ", "))) DO UPDATE SET ")
-        query.appendInterpolation(unsafeRaw: updates.joined(separator: ", "))
+        let updates = (Self.reportFigureColumns + ["waits", "services"]).map { "\($0) = excluded.\($0)" }
+        query.appendInterpolation(unsafeRaw: " ON CONFLICT (\(Self.keyColumns.joined(separator: ", "))) DO UPDATE SET \(updates.joined(separator: ", "))")
         try await transaction.sql.raw(query).run()
     }
 
@@ -90,6 +111,22 @@ extension QueueStore {
         [f.issued, f.served, f.noShows, f.cancelled, f.expired, f.transfers, f.waited].map(Int64.init)
             + [f.waitSumMs, f.waitMaxMs, Int64(f.withinTarget), f.serviceSumMs, f.serviceMaxMs, f.openMs]
             + (f.ratings + [f.complaints]).map(Int64.init)
+    }
+
+    private static func figures(from row: any SQLRow) throws -> ReportFigures {
+        let values = try reportFigureColumns.map { try row.decode(column: $0, as: Int64.self) }
+        var cell = ReportFigures()
+        (cell.issued, cell.served, cell.noShows, cell.cancelled, cell.expired, cell.transfers, cell.waited) = (
+            Int(values[0]), Int(values[1]), Int(values[2]), Int(values[3]), Int(values[4]), Int(values[5]), Int(values[6])
+        )
+        (cell.waitSumMs, cell.waitMaxMs, cell.withinTarget, cell.serviceSumMs, cell.serviceMaxMs, cell.openMs) = (
+            values[7], values[8], Int(values[9]), values[10], values[11], values[12]
+        )
+        cell.ratings = values[13...17].map { Int($0) }
+        cell.complaints = Int(values[18])
+        cell.waitBuckets = DurationBuckets.decode(try row.decode(column: "waits", as: String.self))
+        cell.serviceBuckets = DurationBuckets.decode(try row.decode(column: "services", as: String.self))
+        return cell
     }
 
     /// The figures of `branches` from `from` to `to` (local days) in `dimension` (only `member` of it when given), per
@@ -117,59 +154,33 @@ extension QueueStore {
             cells.appendInterpolation(unsafeRaw: " AND member = ")
             cells.appendInterpolation(bind: member)
         }
-        var periods: [SQLQueryString] = cover.0.map { "(span = 'day' AND period >= \(bind: $0.lowerBound) AND period <= \(bind: $0.upperBound))" }
+        // One statement per part of the cover, so each reads one range of the primary key.
+        var parts: [SQLQueryString] = cover.0.map { "span = 'day' AND period >= \(bind: $0.lowerBound) AND period <= \(bind: $0.upperBound)" }
         if !cover.1.isEmpty {
-            var months: SQLQueryString = "(span = 'month' AND period IN ("
+            var months: SQLQueryString = "span = 'month' AND period IN ("
             for (index, month) in cover.1.enumerated() {
                 if index > 0 { months.appendInterpolation(unsafeRaw: ", ") }
                 months.appendInterpolation(bind: month)
             }
-            months.appendInterpolation(unsafeRaw: "))")
-            periods.append(months)
+            months.appendInterpolation(unsafeRaw: ")")
+            parts.append(months)
         }
-        cells.appendInterpolation(unsafeRaw: " AND (")
-        for (index, period) in periods.enumerated() {
-            if index > 0 { cells.appendInterpolation(unsafeRaw: " OR ") }
-            cells.appendInterpolation(period)
-        }
-        cells.appendInterpolation(unsafeRaw: ")")
-        let key = byDay ? "period" : "member"
-        let sums = Self.reportFigureColumns.map { $0.hasSuffix("_max_ms") ? "MAX(\($0)) AS \($0)" : "SUM(\($0)) AS \($0)" }.joined(separator: ", ")
-        let (figureRows, durationRows) = try await storage.read { sql in
-            (
-                try await sql.raw("SELECT \(unsafeRaw: key) AS row_key, \(unsafeRaw: sums) FROM report_cells WHERE \(cells) GROUP BY \(unsafeRaw: key)").all(),
-                try await sql.raw(
+        let rows = try await storage.read { sql in
+            var rows: [any SQLRow] = []
+            for part in parts {
+                rows += try await sql.raw(
                     """
-                    SELECT \(unsafeRaw: key) AS row_key, bucket, SUM(waits) AS waits, SUM(services) AS services FROM report_durations
-                    WHERE \(cells) GROUP BY \(unsafeRaw: key), bucket
+                    SELECT period, member, \(unsafeRaw: Self.reportFigureColumns.joined(separator: ", ")), waits, services FROM report_cells
+                    WHERE \(cells) AND \(part)
                     """
                 ).all()
-            )
-        }
-        func rowKey(_ row: any SQLRow) throws -> String {
-            byDay ? try row.decode(column: "row_key", as: String.self) : String(try row.decode(column: "row_key", as: Int64.self))
+            }
+            return rows
         }
         var figures: [String: ReportFigures] = [:]
-        for row in figureRows {
-            let values = try Self.reportFigureColumns.map { try row.decode(column: $0, as: Int64?.self) ?? 0 }
-            var cell = ReportFigures()
-            (cell.issued, cell.served, cell.noShows, cell.cancelled, cell.expired, cell.transfers, cell.waited) = (
-                Int(values[0]), Int(values[1]), Int(values[2]), Int(values[3]), Int(values[4]), Int(values[5]), Int(values[6])
-            )
-            (cell.waitSumMs, cell.waitMaxMs, cell.withinTarget, cell.serviceSumMs, cell.serviceMaxMs, cell.openMs) = (
-                values[7], values[8], Int(values[9]), values[10], values[11], values[12]
-            )
-            cell.ratings = values[13...17].map { Int($0) }
-            cell.complaints = Int(values[18])
-            figures[try rowKey(row)] = cell
-        }
-        for row in durationRows {
-            let bucket = try row.decode(column: "bucket", as: Int.self)
-            let waits = try row.decode(column: "waits", as: Int.self)
-            let services = try row.decode(column: "services", as: Int.self)
-            let key = try rowKey(row)
-            if waits > 0 { figures[key, default: ReportFigures()].waitBuckets[bucket] = waits }
-            if services > 0 { figures[key, default: ReportFigures()].serviceBuckets[bucket] = services }
+        for row in rows {
+            let key = byDay ? try row.decode(column: "period", as: String.self) : String(try row.decode(column: "member", as: Int64.self))
+            figures[key, default: ReportFigures()].add(try Self.figures(from: row))
         }
         return figures
     }

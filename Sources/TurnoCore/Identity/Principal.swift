@@ -29,16 +29,18 @@ public struct Principal: Sendable, Equatable {
     /// True when the request was authenticated by a page's session cookie (and so needs a CSRF token to change anything).
     public var viaSessionCookie: Bool
 
+    // Not inlined: Swift 6.3.1's optimizer (CopyPropagation) crashes on handlers that read these after an `await`
+    // once they are inlined, which breaks release builds.
     public var role: Role? {
-        if case .user(_, _, let role) = kind { role } else { nil }
+        @inline(never) get { if case .user(_, _, let role) = kind { role } else { nil } }
     }
 
     public var userID: Int64? {
-        if case .user(let id, _, _) = kind { id } else { nil }
+        @inline(never) get { if case .user(let id, _, _) = kind { id } else { nil } }
     }
 
     public var scopes: Set<Scope> {
-        if case .apiKey(_, _, let scopes) = kind { scopes } else { [] }
+        @inline(never) get { if case .apiKey(_, _, let scopes) = kind { scopes } else { [] } }
     }
 
     /// How the audit trail names this principal: `user:3 (alice)` or `api_key:7 (kiosk 1)`.

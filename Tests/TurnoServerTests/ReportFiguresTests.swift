@@ -304,6 +304,20 @@ struct ReportFiguresTests {
         #expect(DurationBuckets.bucket(ofMilliseconds: -5) == 0)
     }
 
+    @Test("bucket counts survive their text form; malformed pairs are left out")
+    func bucketText() {
+        var random = SeededRandom(seed: 7)
+        for _ in 0..<200 {
+            var counts: [Int: Int] = [:]
+            for _ in 0..<Int.random(in: 0..<50, using: &random) {
+                counts[Int.random(in: 0..<295, using: &random), default: 0] += Int.random(in: 1..<5_000, using: &random)
+            }
+            #expect(DurationBuckets.decode(DurationBuckets.encode(counts)) == counts)
+        }
+        #expect(DurationBuckets.decode("3:4,x:1,5:,:2,7:8:9,12:1") == [3: 4, 12: 1])
+        #expect(DurationBuckets.decode("") == [:])
+    }
+
     @Test("a range is covered by whole months and the days at either end, nothing twice")
     func cover() {
         #expect(CalendarDays.cover(from: "2026-01-01", to: "2026-12-31").months.count == 12)

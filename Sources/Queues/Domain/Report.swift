@@ -67,12 +67,10 @@ public struct ReportSummary: Sendable, Equatable {
         let ended = figures.served + figures.noShows + figures.cancelled + figures.expired
         abandonmentRate = ended > 0 ? Double(figures.cancelled + figures.expired) / Double(ended) : nil
         noShowRate = figures.served + figures.noShows > 0 ? Double(figures.noShows) / Double(figures.served + figures.noShows) : nil
-        waitP50Seconds = Self.percentile(0.5, of: figures.waitBuckets)
-        waitP90Seconds = Self.percentile(0.9, of: figures.waitBuckets)
+        (waitP50Seconds, waitP90Seconds) = Self.medianAnd90th(of: figures.waitBuckets)
         waitMaxSeconds = figures.waited > 0 ? figures.waitMaxMs / 1000 : nil
         withinTargetShare = figures.waited > 0 ? Double(figures.withinTarget) / Double(figures.waited) : nil
-        serviceP50Seconds = Self.percentile(0.5, of: figures.serviceBuckets)
-        serviceP90Seconds = Self.percentile(0.9, of: figures.serviceBuckets)
+        (serviceP50Seconds, serviceP90Seconds) = Self.medianAnd90th(of: figures.serviceBuckets)
         serviceMaxSeconds = figures.served > 0 ? figures.serviceMaxMs / 1000 : nil
         openSeconds = figures.openMs / 1000
         utilisation = figures.openMs > 0 ? Double(figures.serviceSumMs) / Double(figures.openMs) : nil
@@ -84,18 +82,29 @@ public struct ReportSummary: Sendable, Equatable {
         complaints = figures.complaints
     }
 
-    /// The nearest-rank percentile `p` of the durations counted in `buckets`: the lower bound, in seconds, of the
-    /// bucket the ⌈p·n⌉-th smallest falls in; nil when there are none.
-    public static func percentile(_ p: Double, of buckets: [Int: Int]) -> Int64? {
+    /// The nearest-rank percentiles `ps` (ascending) of the durations counted in `buckets`: the lower bound, in
+    /// seconds, of the bucket the ⌈p·n⌉-th smallest falls in; nil when there are none. One pass for all of them.
+    public static func percentiles(_ ps: [Double], of buckets: [Int: Int]) -> [Int64?] {
         let count = buckets.values.reduce(0, +)
-        guard count > 0 else { return nil }
-        let rank = max(Int((p * Double(count)).rounded(.up)), 1)
+        guard count > 0 else { return ps.map { _ in nil } }
+        var results: [Int64?] = []
         var seen = 0
-        for bucket in buckets.keys.sorted() {
-            seen += buckets[bucket]!
-            if seen >= rank { return DurationBuckets.lowerBoundSeconds(of: bucket) }
+        var sorted = buckets.sorted { $0.key < $1.key }.makeIterator()
+        var current: (key: Int, value: Int)?
+        for p in ps {
+            let rank = max(Int((p * Double(count)).rounded(.up)), 1)
+            while seen < rank, let next = sorted.next() {
+                seen += next.value
+                current = next
+            }
+            results.append(current.map { DurationBuckets.lowerBoundSeconds(of: $0.key) })
         }
-        return nil
+        return results
+    }
+
+    static func medianAnd90th(of buckets: [Int: Int]) -> (Int64?, Int64?) {
+        let both = percentiles([0.5, 0.9], of: buckets)
+        return (both[0], both[1])
     }
 }
 

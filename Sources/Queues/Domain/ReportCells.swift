@@ -47,13 +47,36 @@ public enum DurationBuckets {
         counts.keys.sorted().map { "\($0):\(counts[$0]!)" }.joined(separator: ",")
     }
 
-    /// The counts `encode` wrote; what is not of that form is left out.
+    /// The counts `encode` wrote; a pair not of that form is left out. Read byte by byte: a year's report reads
+    /// hundreds of thousands of pairs.
     public static func decode(_ text: String) -> [Int: Int] {
         var counts: [Int: Int] = [:]
-        for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: ":")
-            if parts.count == 2, let bucket = Int(parts[0]), let count = Int(parts[1]) { counts[bucket, default: 0] += count }
+        var bucket = 0
+        var count = 0
+        var digits = 0
+        var inCount = false
+        var valid = true
+        func finish() {
+            if valid, inCount, digits > 0 { counts[bucket, default: 0] += count }
+            (bucket, count, digits, inCount, valid) = (0, 0, 0, false, true)
         }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let digit = Int(byte - UInt8(ascii: "0"))
+                if inCount { count = count &* 10 &+ digit } else { bucket = bucket &* 10 &+ digit }
+                digits += 1
+            case UInt8(ascii: ":"):
+                if inCount || digits == 0 { valid = false }
+                inCount = true
+                digits = 0
+            case UInt8(ascii: ","):
+                finish()
+            default:
+                valid = false
+            }
+        }
+        finish()
         return counts
     }
 

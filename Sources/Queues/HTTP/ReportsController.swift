@@ -72,7 +72,10 @@ struct ReportsController: Sendable {
         let dimension = query.operatorID == nil ? grouping.dimension : .user
         let cells = try await store.reportFigures(of: ids, from: from, to: to, dimension: dimension, member: query.operatorID, byDay: grouping.needsDays)
         var rows: [String: ReportFigures] = [:]
-        for (key, figures) in cells { rows[grouping.rowKey(cellKey: key), default: ReportFigures()].add(figures) }
+        for (key, figures) in cells {
+            let row = grouping.rowKey(cellKey: key)
+            if rows[row] == nil { rows[row] = figures } else { rows[row]!.add(figures) }
+        }
         let wholeDimension: ReportDimension = query.operatorID == nil ? .all : .user
         var total =
             try await store.reportFigures(of: ids, from: from, to: to, dimension: wholeDimension, member: query.operatorID, byDay: false).values

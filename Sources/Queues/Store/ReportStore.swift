@@ -180,7 +180,9 @@ extension QueueStore {
         var figures: [String: ReportFigures] = [:]
         for row in rows {
             let key = byDay ? try row.decode(column: "period", as: String.self) : String(try row.decode(column: "member", as: Int64.self))
-            figures[key, default: ReportFigures()].add(try Self.figures(from: row))
+            let cell = try Self.figures(from: row)
+            // Most rows are one cell: kept as read, not merged into an empty one.
+            if figures[key] == nil { figures[key] = cell } else { figures[key]!.add(cell) }
         }
         return figures
     }

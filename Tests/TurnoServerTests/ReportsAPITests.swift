@@ -168,16 +168,18 @@ struct ReportsAPITests {
                     group.addTask {
                         let node = index % 2 == 0 ? nodeA : nodeB
                         let body = #"{"service":\#(index % 2 + 1)}"#
+                        // Generous timeouts, as in the other concurrency tests: the whole suite shares two cores.
                         let response = try await node.request(
                             .POST,
                             "/api/v1/branches/\(branch)/tickets",
                             body: body,
-                            headers: [("Content-Type", "application/json")]
+                            headers: [("Content-Type", "application/json")],
+                            timeout: 120
                         )
                         #expect(response.status == 201)
                     }
                     if index % 10 == 0 {
-                        group.addTask { _ = try await (index % 20 == 0 ? admin : adminB).call(.GET, "/api/v1/reports?branch=1") }
+                        group.addTask { _ = try await (index % 20 == 0 ? admin : adminB).call(.GET, "/api/v1/reports?branch=1", timeout: 120) }
                     }
                 }
                 try await group.waitForAll()
@@ -185,7 +187,8 @@ struct ReportsAPITests {
             let reads = try await withThrowingTaskGroup(of: Report.self) { group in
                 for index in 0..<6 {
                     group.addTask {
-                        try decodeJSON(Report.self, try await (index % 2 == 0 ? admin : adminB).call(.GET, "/api/v1/reports?branch=1&group=service").body)
+                        let client = index % 2 == 0 ? admin : adminB
+                        return try decodeJSON(Report.self, try await client.call(.GET, "/api/v1/reports?branch=1&group=service", timeout: 120).body)
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

@@ -151,6 +151,8 @@ struct ReportWriterService: ServiceLifecycle.Service {
             while !Task.isCancelled {
                 do {
                     try await writer.catchUp()
+                } catch is CancellationError {
+                    return
                 } catch {
                     logger.warning("counting ticket events into the reports failed; will retry", metadata: ["error": "\(loggable(error))"])
                 }

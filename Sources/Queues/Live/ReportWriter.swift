@@ -22,21 +22,23 @@ public struct ReportWriter: Sendable {
     /// The events that change the reports; a ticket's other events (calls, recalls, holds) do not.
     static let countedTypes = ["ticket.issued", "ticket.transferred", "ticket.served", "ticket.no_show", "ticket.cancelled", "ticket.expired"]
 
-    /// Counts every ticket event committed so far.
-    public func catchUp() async throws {
+    /// Counts every ticket event committed so far. With `unlessBusy` (the background loop) it leaves the work to
+    /// whoever is counting already instead of waiting for them.
+    public func catchUp(unlessBusy: Bool = false) async throws {
         let head = try await store.storage.read { sql in
             try await sql.raw("SELECT MAX(seq) AS head FROM events").first()?.decode(column: "head", as: Int64?.self) ?? 0
         }
         while try await store.reportProgress() < head {
-            try await countBatch(upTo: head)
+            guard try await countBatch(upTo: head, unlessBusy: unlessBusy) else { return }
         }
     }
 
-    /// Counts the next events up to `head`, at most `batch` of them, in one transaction.
-    func countBatch(upTo head: Int64) async throws {
+    /// Counts the next events up to `head`, at most `batch` of them, in one transaction; false when `unlessBusy` and
+    /// another transaction holds the cells.
+    func countBatch(upTo head: Int64, unlessBusy: Bool) async throws -> Bool {
         try await store.storage.write { transaction in
-            let last = try await store.lockReportCells(in: transaction)
-            guard last < head else { return }
+            guard let last = try await store.lockReportCells(in: transaction, unlessBusy: unlessBusy) else { return false }
+            guard last < head else { return true }
             let types = Self.countedTypes.map { "'\($0)'" }.joined(separator: ", ")
             let rows = try await transaction.sql.raw(
                 """
@@ -72,6 +74,7 @@ public struct ReportWriter: Sendable {
             try await store.addToReports(contributions, in: transaction, locked: true)
             // A full batch stops at its last event; a shorter one has read everything up to `head`.
             try await store.setReportProgress(events.count == batch ? events.last!.sequence : head, in: transaction)
+            return true
         }
     }
 
@@ -141,7 +144,8 @@ struct CountedTicket: Decodable {
     }
 }
 
-/// Keeps the report cells caught up with the event log, every quarter of a second, on every node.
+/// Keeps the report cells caught up with the event log, every second, on every node (a node finding another one
+/// counting skips its turn). Reports catch up by themselves, so this only keeps their wait short.
 struct ReportWriterService: ServiceLifecycle.Service {
     let writer: ReportWriter
     let logger: Logger
@@ -150,14 +154,14 @@ struct ReportWriterService: ServiceLifecycle.Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await writer.catchUp()
+                    try await writer.catchUp(unlessBusy: true)
                 } catch is CancellationError {
                     return
                 } catch {
                     logger.warning("counting ticket events into the reports failed; will retry", metadata: ["error": "\(loggable(error))"])
                 }
                 // Real time: this polls the database, it is not a time of day.
-                try? await Task.sleep(for: .milliseconds(250))
+                try? await Task.sleep(for: .seconds(1))
             }
         }
     }

@@ -12,11 +12,12 @@ extension QueueStore {
     private static let keyColumns = ["branch_id", "span", "dimension", "period", "member"]
 
     /// Takes the cells for the rest of the transaction (the row lock on PostgreSQL; SQLite has one writer anyway) and
-    /// returns how far into the event log they have counted.
-    func lockReportCells(in transaction: Transaction) async throws -> Int64 {
-        let lock = transaction.kind == .postgres ? " FOR UPDATE" : ""
+    /// returns how far into the event log they have counted; with `unlessBusy`, nil at once when another transaction
+    /// holds them.
+    func lockReportCells(in transaction: Transaction, unlessBusy: Bool = false) async throws -> Int64? {
+        let lock = transaction.kind == .postgres ? (unlessBusy ? " FOR UPDATE SKIP LOCKED" : " FOR UPDATE") : ""
         return try await transaction.sql.raw("SELECT last_sequence FROM report_progress WHERE id = 1\(unsafeRaw: lock)").first()?
-            .decode(column: "last_sequence", as: Int64.self) ?? 0
+            .decode(column: "last_sequence", as: Int64.self)
     }
 
     func setReportProgress(_ sequence: Int64, in transaction: Transaction) async throws {

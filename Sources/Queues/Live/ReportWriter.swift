@@ -22,14 +22,16 @@ public struct ReportWriter: Sendable {
     /// The events that change the reports; a ticket's other events (calls, recalls, holds) do not.
     static let countedTypes = ["ticket.issued", "ticket.transferred", "ticket.served", "ticket.no_show", "ticket.cancelled", "ticket.expired"]
 
-    /// Counts every ticket event committed so far. With `unlessBusy` (the background loop) it leaves the work to
-    /// whoever is counting already instead of waiting for them.
-    public func catchUp(unlessBusy: Bool = false) async throws {
+    /// Counts every ticket event committed so far, or at most `batches` batches of them. With `unlessBusy` (the
+    /// background loop) it leaves the work to whoever is counting already instead of waiting for them.
+    public func catchUp(unlessBusy: Bool = false, batches: Int = .max) async throws {
         let head = try await store.storage.read { sql in
             try await sql.raw("SELECT MAX(seq) AS head FROM events").first()?.decode(column: "head", as: Int64?.self) ?? 0
         }
-        while try await store.reportProgress() < head {
+        var counted = 0
+        while counted < batches, try await store.reportProgress() < head {
             guard try await countBatch(upTo: head, unlessBusy: unlessBusy) else { return }
+            counted += 1
         }
     }
 

@@ -171,17 +171,21 @@ public enum ReportContributions {
 
         /// The cells a figure at this place counts in: the whole branch, the hour, the service, and the counter and
         /// staff member when there are any, each for the day and for the month.
-        public func keys(hourly: Bool = true) -> [ReportCellKey] {
-            var members: [(ReportDimension, Int64)] = [(.all, 0), (.service, serviceID)]
-            if hourly { members.append((.hour, Int64(hour))) }
+        public func keys() -> [ReportCellKey] {
+            var members: [(ReportDimension, Int64)] = [(.all, 0), (.service, serviceID), (.hour, Int64(hour))]
             if let queueID { members.append((.queue, queueID)) }
             if let userID { members.append((.user, userID)) }
-            return members.flatMap { dimension, member in
-                [
-                    ReportCellKey(branchID: branchID, span: .day, period: day, dimension: dimension, member: member),
-                    ReportCellKey(branchID: branchID, span: .month, period: String(day.prefix(7)), dimension: dimension, member: member),
-                ]
-            }
+            return ReportContributions.keys(branchID: branchID, day: day, members: members)
+        }
+    }
+
+    /// The cells of `members` (dimension and member) of a branch, for `day` and for its month.
+    static func keys(branchID: BranchID, day: String, members: [(ReportDimension, Int64)]) -> [ReportCellKey] {
+        members.flatMap { dimension, member in
+            [
+                ReportCellKey(branchID: branchID, span: .day, period: day, dimension: dimension, member: member),
+                ReportCellKey(branchID: branchID, span: .month, period: String(day.prefix(7)), dimension: dimension, member: member),
+            ]
         }
     }
 
@@ -258,12 +262,7 @@ public enum ReportContributions {
         figures.openMs = max(closedAtMs - openedAtMs, 0)
         let day = LocalTime.of(openedAtMs, timeZone: timeZone).day
         let members: [(ReportDimension, Int64)] = [(.all, 0), (.queue, queueID)] + (userID.map { [(.user, $0)] } ?? [])
-        return members.flatMap { dimension, member in
-            [
-                (ReportCellKey(branchID: branchID, span: .day, period: day, dimension: dimension, member: member), figures),
-                (ReportCellKey(branchID: branchID, span: .month, period: String(day.prefix(7)), dimension: dimension, member: member), figures),
-            ]
-        }
+        return keys(branchID: branchID, day: day, members: members).map { ($0, figures) }
     }
 
     /// Adds up contributions per cell.

@@ -43,9 +43,6 @@ public enum WaitEstimate {
 public enum LocalDay {
     /// `2026-11-21` for `milliseconds` in `timeZone` (an IANA name; unknown names fall back to UTC).
     public static func of(_ milliseconds: Int64, timeZone: String) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: Date(milliseconds: milliseconds))
-        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+        LocalTime.of(milliseconds, timeZone: timeZone).day
     }
 }

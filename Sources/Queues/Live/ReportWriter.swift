@@ -25,9 +25,7 @@ public struct ReportWriter: Sendable {
     /// Counts every ticket event committed so far, or at most `batches` batches of them. With `unlessBusy` (the
     /// background loop) it leaves the work to whoever is counting already instead of waiting for them.
     public func catchUp(unlessBusy: Bool = false, batches: Int = .max) async throws {
-        let head = try await store.storage.read { sql in
-            try await sql.raw("SELECT MAX(seq) AS head FROM events").first()?.decode(column: "head", as: Int64?.self) ?? 0
-        }
+        let head = try await store.storage.latestSequence()
         var counted = 0
         while counted < batches, try await store.reportProgress() < head {
             guard try await countBatch(upTo: head, unlessBusy: unlessBusy) else { return }
@@ -41,10 +39,9 @@ public struct ReportWriter: Sendable {
         try await store.storage.write { transaction in
             guard let last = try await store.lockReportCells(in: transaction, unlessBusy: unlessBusy) else { return false }
             guard last < head else { return true }
-            let types = Self.countedTypes.map { "'\($0)'" }.joined(separator: ", ")
             let rows = try await transaction.sql.raw(
                 """
-                SELECT seq, type, data, time_ms FROM events WHERE seq > \(bind: last) AND seq <= \(bind: head) AND type IN (\(unsafeRaw: types))
+                SELECT seq, type, data, time_ms FROM events WHERE seq > \(bind: last) AND seq <= \(bind: head) AND type IN (\(binds: Self.countedTypes))
                 ORDER BY seq LIMIT \(unsafeRaw: String(batch))
                 """
             ).all()
@@ -86,12 +83,10 @@ public struct ReportWriter: Sendable {
         let tickets = Array(Set(tickets))
         var actors: [String: StaffID?] = [:]
         for start in stride(from: 0, to: tickets.count, by: 500) {
-            var query: SQLQueryString = "SELECT ticket_id, step, at_ms, user_id FROM ticket_steps WHERE ticket_id IN ("
-            for (index, ticket) in tickets[start..<min(start + 500, tickets.count)].enumerated() {
-                if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-                query.appendInterpolation(bind: ticket)
-            }
-            query.appendInterpolation(unsafeRaw: ") AND step IN ('served', 'no_show', 'transferred', 'cancelled')")
+            let query: SQLQueryString = """
+                SELECT ticket_id, step, at_ms, user_id FROM ticket_steps
+                WHERE ticket_id IN (\(binds: Array(tickets[start..<min(start + 500, tickets.count)]))) AND step IN ('served', 'no_show', 'transferred', 'cancelled')
+                """
             for row in try await sql.raw(query).all() {
                 let ticket = try row.decode(column: "ticket_id", as: Int64.self)
                 let key = "\(ticket) \(try row.decode(column: "step", as: String.self)) \(try row.decode(column: "at_ms", as: Int64.self))"

@@ -58,11 +58,14 @@ extension QueueStore {
         )
     }
 
+    /// The complaints, with what lists show of their tickets, that meet `condition` (on `c`, the complaint).
+    private static func selectComplaints(where condition: SQLQueryString) -> SQLQueryString {
+        "SELECT \(unsafeRaw: complaintColumns) FROM complaints c JOIN tickets t ON t.id = c.ticket_id WHERE \(condition)"
+    }
+
     /// The complaint about a ticket, if its customer made one.
     func complaint(ofTicket ticketID: TicketID, sql: (any SQLDatabase)? = nil) async throws -> ComplaintRecord? {
-        let query: SQLQueryString = """
-            SELECT \(unsafeRaw: Self.complaintColumns) FROM complaints c JOIN tickets t ON t.id = c.ticket_id WHERE c.ticket_id = \(bind: ticketID)
-            """
+        let query = Self.selectComplaints(where: "c.ticket_id = \(bind: ticketID)")
         if let sql { return try await sql.raw(query).first().map(Self.complaintRecord) }
         return try await storage.read { sql in try await sql.raw(query).first().map(Self.complaintRecord) }
     }
@@ -70,34 +73,16 @@ extension QueueStore {
     /// A complaint, locked for the rest of the transaction on PostgreSQL.
     func complaint(_ id: ComplaintID, in transaction: Transaction) async throws -> ComplaintRecord? {
         let lock = transaction.kind == .postgres ? " FOR UPDATE OF c" : ""
-        return try await transaction.sql.raw(
-            """
-            SELECT \(unsafeRaw: Self.complaintColumns) FROM complaints c JOIN tickets t ON t.id = c.ticket_id WHERE c.id = \(bind: id)\(unsafeRaw: lock)
-            """
-        ).first().map(Self.complaintRecord)
+        return try await transaction.sql.raw("\(Self.selectComplaints(where: "c.id = \(bind: id)"))\(unsafeRaw: lock)").first().map(Self.complaintRecord)
     }
 
     func complaint(_ id: ComplaintID) async throws -> ComplaintRecord? {
-        try await storage.read { sql in
-            try await sql.raw(
-                "SELECT \(unsafeRaw: Self.complaintColumns) FROM complaints c JOIN tickets t ON t.id = c.ticket_id WHERE c.id = \(bind: id)"
-            ).first().map(Self.complaintRecord)
-        }
+        try await storage.read { sql in try await sql.raw(Self.selectComplaints(where: "c.id = \(bind: id)")).first().map(Self.complaintRecord) }
     }
 
     func complaints(_ filter: ComplaintFilter) async throws -> [ComplaintRecord] {
         guard !filter.branchIDs.isEmpty, !filter.states.isEmpty else { return [] }
-        var query: SQLQueryString = "SELECT \(unsafeRaw: Self.complaintColumns) FROM complaints c JOIN tickets t ON t.id = c.ticket_id WHERE c.branch_id IN ("
-        for (index, branch) in filter.branchIDs.enumerated() {
-            if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-            query.appendInterpolation(bind: branch)
-        }
-        query.appendInterpolation(unsafeRaw: ") AND c.state IN (")
-        for (index, state) in filter.states.enumerated() {
-            if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-            query.appendInterpolation(bind: state.rawValue)
-        }
-        query.appendInterpolation(unsafeRaw: ")")
+        var query = Self.selectComplaints(where: "c.branch_id IN (\(binds: filter.branchIDs)) AND c.state IN (\(binds: filter.states.map(\.rawValue)))")
         if let assignee = filter.assigneeID {
             query.appendInterpolation(unsafeRaw: " AND c.assignee_id = ")
             query.appendInterpolation(bind: assignee)

@@ -53,16 +53,11 @@ extension QueueStore {
         let groups = Dictionary(grouping: keys) { "\($0.branchID) \($0.span.rawValue) \($0.dimension.rawValue)" }
         for group in groups.values {
             let first = group[0]
-            var query: SQLQueryString = """
+            let query: SQLQueryString = """
                 SELECT period, member, \(unsafeRaw: Self.reportFigureColumns.joined(separator: ", ")), waits, services FROM report_cells
                 WHERE branch_id = \(bind: first.branchID) AND span = \(bind: first.span.rawValue) AND dimension = \(bind: first.dimension.rawValue)
-                  AND period IN (
+                  AND period IN (\(binds: Set(group.map(\.period)).sorted()))
                 """
-            for (index, period) in Set(group.map(\.period)).sorted().enumerated() {
-                if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-                query.appendInterpolation(bind: period)
-            }
-            query.appendInterpolation(unsafeRaw: ")")
             let wanted = Set(group)
             for row in try await sql.raw(query).all() {
                 var key = first
@@ -78,24 +73,10 @@ extension QueueStore {
         let columns = Self.keyColumns + Self.reportFigureColumns + ["waits", "services"]
         var query: SQLQueryString = "INSERT INTO report_cells (\(unsafeRaw: columns.joined(separator: ", "))) VALUES"
         for (index, (key, figures)) in rows.enumerated() {
+            let keys: [any Encodable & Sendable] = [key.branchID, key.span.rawValue, key.dimension.rawValue, key.period, key.member]
+            let buckets = [DurationBuckets.encode(figures.waitBuckets), DurationBuckets.encode(figures.serviceBuckets)]
             query.appendInterpolation(unsafeRaw: index == 0 ? " (" : ", (")
-            query.appendInterpolation(bind: key.branchID)
-            query.appendInterpolation(unsafeRaw: ", ")
-            query.appendInterpolation(bind: key.span.rawValue)
-            query.appendInterpolation(unsafeRaw: ", ")
-            query.appendInterpolation(bind: key.dimension.rawValue)
-            query.appendInterpolation(unsafeRaw: ", ")
-            query.appendInterpolation(bind: key.period)
-            query.appendInterpolation(unsafeRaw: ", ")
-            query.appendInterpolation(bind: key.member)
-            for value in Self.values(of: figures) {
-                query.appendInterpolation(unsafeRaw: ", ")
-                query.appendInterpolation(bind: value)
-            }
-            query.appendInterpolation(unsafeRaw: ", ")
-            query.appendInterpolation(bind: DurationBuckets.encode(figures.waitBuckets))
-            query.appendInterpolation(unsafeRaw: ", ")
-            query.appendInterpolation(bind: DurationBuckets.encode(figures.serviceBuckets))
+            query.appendInterpolation(binds: keys + Self.values(of: figures) + buckets)
             query.appendInterpolation(unsafeRaw: ")")
         }
         let updates = (Self.reportFigureColumns + ["waits", "services"]).map { "\($0) = excluded.\($0)" }
@@ -144,28 +125,14 @@ extension QueueStore {
     {
         guard !branches.isEmpty else { return [:] }
         let cover = byDay ? ([from...to], []) : CalendarDays.cover(from: from, to: to)
-        var cells: SQLQueryString = "branch_id IN ("
-        for (index, branch) in branches.enumerated() {
-            if index > 0 { cells.appendInterpolation(unsafeRaw: ", ") }
-            cells.appendInterpolation(bind: branch)
-        }
-        cells.appendInterpolation(unsafeRaw: ") AND dimension = ")
-        cells.appendInterpolation(bind: dimension.rawValue)
+        var cells: SQLQueryString = "branch_id IN (\(binds: branches)) AND dimension = \(bind: dimension.rawValue)"
         if let member {
             cells.appendInterpolation(unsafeRaw: " AND member = ")
             cells.appendInterpolation(bind: member)
         }
         // One statement per part of the cover, so each reads one range of the primary key.
         var parts: [SQLQueryString] = cover.0.map { "span = 'day' AND period >= \(bind: $0.lowerBound) AND period <= \(bind: $0.upperBound)" }
-        if !cover.1.isEmpty {
-            var months: SQLQueryString = "span = 'month' AND period IN ("
-            for (index, month) in cover.1.enumerated() {
-                if index > 0 { months.appendInterpolation(unsafeRaw: ", ") }
-                months.appendInterpolation(bind: month)
-            }
-            months.appendInterpolation(unsafeRaw: ")")
-            parts.append(months)
-        }
+        if !cover.1.isEmpty { parts.append("span = 'month' AND period IN (\(binds: cover.1))") }
         let rows = try await storage.read { sql in
             var rows: [any SQLRow] = []
             for part in parts {
@@ -198,15 +165,10 @@ struct ReportNames: Sendable {
 extension QueueStore {
     func reportNames(of branches: [BranchID]) async throws -> ReportNames {
         guard !branches.isEmpty else { return ReportNames() }
-        var list: SQLQueryString = ""
-        for (index, branch) in branches.enumerated() {
-            if index > 0 { list.appendInterpolation(unsafeRaw: ", ") }
-            list.appendInterpolation(bind: branch)
-        }
         return try await storage.read { sql in
             var names = ReportNames()
             let services = try await sql.raw(
-                "SELECT s.id, s.name, b.name AS branch FROM services s JOIN branches b ON b.id = s.branch_id WHERE s.branch_id IN (\(list))"
+                "SELECT s.id, s.name, b.name AS branch FROM services s JOIN branches b ON b.id = s.branch_id WHERE s.branch_id IN (\(binds: branches))"
             ).all()
             for row in services {
                 names.services[try row.decode(column: "id", as: Int64.self)] = (
@@ -214,7 +176,7 @@ extension QueueStore {
                 )
             }
             let queues = try await sql.raw(
-                "SELECT q.id, q.counter, b.name AS branch FROM queues q JOIN branches b ON b.id = q.branch_id WHERE q.branch_id IN (\(list))"
+                "SELECT q.id, q.counter, b.name AS branch FROM queues q JOIN branches b ON b.id = q.branch_id WHERE q.branch_id IN (\(binds: branches))"
             ).all()
             for row in queues {
                 names.queues[try row.decode(column: "id", as: Int64.self)] = (
@@ -240,16 +202,11 @@ extension QueueStore {
     func openSpans(of branches: [Branch]) async throws -> [OpenSpan] {
         guard !branches.isEmpty else { return [] }
         let zones = Dictionary(uniqueKeysWithValues: branches.map { ($0.id, $0.timeZone) })
-        var list: SQLQueryString = ""
-        for (index, branch) in branches.enumerated() {
-            if index > 0 { list.appendInterpolation(unsafeRaw: ", ") }
-            list.appendInterpolation(bind: branch.id)
-        }
         return try await storage.read { sql in
             try await sql.raw(
                 """
                 SELECT id, branch_id, opened_at_ms, opened_by FROM queues
-                WHERE branch_id IN (\(list)) AND state = 'open' AND active = 1 AND opened_at_ms IS NOT NULL
+                WHERE branch_id IN (\(binds: branches.map(\.id))) AND state = 'open' AND active = 1 AND opened_at_ms IS NOT NULL
                 """
             ).all().map { row in
                 let branchID = try row.decode(column: "branch_id", as: Int64.self)

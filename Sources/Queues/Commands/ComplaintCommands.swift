@@ -8,7 +8,7 @@ struct ComplaintCommands: Sendable {
     let directory: StaffDirectory
 
     /// Reports a problem with `ticket`'s visit (its holder, with its link).
-    func file(text: String, on ticket: Ticket, address: String) async throws -> ComplaintRecord {
+    func file(text: String, on ticket: Ticket, address: String) async throws -> Complaint {
         guard let branch = try await store.branch(ticket.branchID) else { throw QueueRuleViolation.unknownBranch(ticket.branchID) }
         return try await store.storage.write { transaction in
             let existing = try await store.complaint(ofTicket: ticket.id, sql: transaction.sql)
@@ -26,10 +26,7 @@ struct ComplaintCommands: Sendable {
                 detail: ["ticket": ticket.number.description, "branch": String(branch.id)],
                 address: address
             )
-            guard let record = try await store.complaint(ofTicket: ticket.id, sql: transaction.sql) else {
-                throw DatabaseUnavailable("the new complaint is not there")
-            }
-            return record
+            return complaint
         }
     }
 

@@ -92,13 +92,13 @@ struct ComplaintsController: Sendable {
 
     @Sendable func fileComplaint(_ request: Request, context: TurnoRequestContext) async throws -> Response {
         let body = try await request.decode(as: NewComplaint.self, context: context)
-        let ticket = try await ticketByToken(context)
-        let record = try await commands.file(text: body.text, on: ticket, address: context.clientAddress)
-        return try Response.json(CustomerView(record.complaint), status: .created)
+        let ticket = try await store.ticket(linkedFrom: context)
+        let complaint = try await commands.file(text: body.text, on: ticket, address: context.clientAddress)
+        return try Response.json(CustomerView(complaint), status: .created)
     }
 
     @Sendable func showOwnComplaint(_ request: Request, context: TurnoRequestContext) async throws -> CustomerView {
-        let ticket = try await ticketByToken(context)
+        let ticket = try await store.ticket(linkedFrom: context)
         guard let record = try await store.complaint(ofTicket: ticket.id) else { throw ComplaintRuleViolation.noComplaint(ticket: ticket.number.description) }
         return CustomerView(record.complaint)
     }
@@ -206,12 +206,5 @@ struct ComplaintsController: Sendable {
 
     private func staff(_ id: StaffID) -> StaffName {
         StaffName(id: id, username: directory.user(id: id)?.username)
-    }
-
-    private func ticketByToken(_ context: TurnoRequestContext) async throws -> Ticket {
-        guard let token = context.parameters.get("ticket"), token.count <= 64, let ticket = try await store.ticket(token: token) else {
-            throw Problem.notFound("there is no ticket with this link; it may have been mistyped")
-        }
-        return ticket
     }
 }

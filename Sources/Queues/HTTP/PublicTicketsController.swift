@@ -59,19 +59,19 @@ struct PublicTicketsController: Sendable {
     }
 
     @Sendable func showTicket(_ request: Request, context: TurnoRequestContext) async throws -> TicketStatus {
-        let (ticket, state) = try await ticketByToken(context)
-        return TicketStatus(ticket, in: state)
+        let ticket = try await store.ticket(linkedFrom: context)
+        return TicketStatus(ticket, in: try await store.state(of: ticket.branchID, organizationID: nil))
     }
 
     @Sendable func cancelTicket(_ request: Request, context: TurnoRequestContext) async throws -> TicketStatus {
-        let (ticket, _) = try await ticketByToken(context)
+        let ticket = try await store.ticket(linkedFrom: context)
         let (cancelled, state) = try await commands.cancel(ticket)
         return TicketStatus(cancelled, in: state)
     }
 
     @Sendable func rateTicket(_ request: Request, context: TurnoRequestContext) async throws -> Response {
         let body = try await request.decode(as: RatingRequest.self, context: context)
-        let (ticket, _) = try await ticketByToken(context)
+        let ticket = try await store.ticket(linkedFrom: context)
         try await commands.rate(ticket, rating: body.rating, comment: body.comment)
         return Response(status: .noContent)
     }
@@ -120,13 +120,6 @@ struct PublicTicketsController: Sendable {
             throw Problem.notFound("there is no branch \(parameter); public URLs use the branch's public id (public_id)")
         }
         return branch
-    }
-
-    private func ticketByToken(_ context: TurnoRequestContext) async throws -> (Ticket, BranchState) {
-        guard let token = context.parameters.get("ticket"), token.count <= 64, let ticket = try await store.ticket(token: token) else {
-            throw Problem.notFound("there is no ticket with this link; it may have been mistyped")
-        }
-        return (ticket, try await store.state(of: ticket.branchID, organizationID: nil))
     }
 
     func snapshot(of state: BranchState, liveID: Int64) async throws -> BranchSnapshot {

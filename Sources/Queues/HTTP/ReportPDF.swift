@@ -78,39 +78,6 @@ struct ReportWords: Sendable {
         nothing: "Nulla è successo in questo periodo."
     )
 
-    init(_ language: String) {
-        self = language.lowercased().hasPrefix("it") ? .italian : .english
-    }
-
-    private init(
-        language: String,
-        title: String,
-        groupedBy: [ReportGrouping: String],
-        weekdays: [String],
-        total: String,
-        generated: String,
-        issued: String,
-        served: String,
-        noShows: String,
-        cancelled: String,
-        waitP50: String,
-        waitP90: String,
-        withinTarget: String,
-        serviceP50: String,
-        utilisation: String,
-        rating: String,
-        complaints: String,
-        servedChart: String,
-        waitChart: String,
-        page: String,
-        nothing: String
-    ) {
-        (self.language, self.title, self.groupedBy, self.weekdays, self.total, self.generated) = (language, title, groupedBy, weekdays, total, generated)
-        (self.issued, self.served, self.noShows, self.cancelled, self.waitP50, self.waitP90) = (issued, served, noShows, cancelled, waitP50, waitP90)
-        (self.withinTarget, self.serviceP50, self.utilisation, self.rating, self.complaints) = (withinTarget, serviceP50, utilisation, rating, complaints)
-        (self.servedChart, self.waitChart, self.page, self.nothing) = (servedChart, waitChart, page, nothing)
-    }
-
     /// `4:05` for four minutes and five seconds, `1:02:03` past the hour; an en dash for none.
     func duration(_ seconds: Int64?) -> String {
         guard let seconds else { return "–" }
@@ -133,6 +100,14 @@ struct ReportWords: Sendable {
     func label(_ row: ReportRowView, grouping: ReportGrouping) -> String {
         guard grouping == .weekday, let day = Int(row.key), (1...7).contains(day) else { return row.label }
         return weekdays[day - 1]
+    }
+}
+
+extension ReportWords {
+    /// Italian for a language tag that starts with `it`, else English. (In an extension, so the struct keeps its
+    /// memberwise initializer for the two tables above.)
+    init(_ language: String) {
+        self = language.lowercased().hasPrefix("it") ? .italian : .english
     }
 }
 

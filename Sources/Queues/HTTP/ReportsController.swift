@@ -61,7 +61,8 @@ struct ReportsController: Sendable {
     /// The report `query` asks for, over the branches the caller may read.
     func build(_ query: ReportRequest, principal: Principal) async throws -> ReportView {
         let branches = try await branches(query.branchID, principal: principal)
-        let today = LocalDay.of(clock.nowMilliseconds(), timeZone: branches.first?.timeZone ?? "UTC")
+        let now = clock.nowMilliseconds()
+        let today = LocalDay.of(now, timeZone: branches.first?.timeZone ?? "UTC")
         let (from, to) = try query.range(today: today)
         if let user = query.operatorID, directory.user(id: user)?.organizationID != principal.organizationID {
             throw Problem.badRequest("there is no staff member \(user) in this organization")
@@ -70,7 +71,8 @@ struct ReportsController: Sendable {
         // At most 20,000 events: more is a backlog (the event log of an install from before the reports, say) that
         // the background loop works through, and the report shows what is counted so far.
         try await writer.catchUp(batches: 10)
-        let names = try await store.reportNames(of: ids)
+        // Only services and counters are labelled with names from the database.
+        let names = [.service, .counter].contains(query.grouping) ? try await store.reportNames(of: ids) : ReportNames()
         let grouping = query.grouping
         let dimension = query.operatorID == nil ? grouping.dimension : .user
         let cells = try await store.reportFigures(of: ids, from: from, to: to, dimension: dimension, member: query.operatorID, byDay: grouping.needsDays)
@@ -84,7 +86,6 @@ struct ReportsController: Sendable {
             try await store.reportFigures(of: ids, from: from, to: to, dimension: wholeDimension, member: query.operatorID, byDay: false).values
             .first ?? ReportFigures()
         // Counters open now have an open span the cells get only when they pause or close: it counts up to now.
-        let now = clock.nowMilliseconds()
         for span in try await store.openSpans(of: branches) {
             for (key, figures) in ReportContributions.openTime(
                 branchID: span.branchID,
@@ -170,11 +171,6 @@ struct ReportRequest: Sendable {
 
     init(_ request: Request, groupings: [ReportGrouping] = ReportGrouping.allCases) throws {
         let parameters = request.uri.queryParameters
-        func number(_ name: String) throws -> Int64? {
-            guard let text = parameters[Substring(name)] else { return nil }
-            guard let value = Int64(text), value > 0 else { throw Problem.badRequest("\(name) must be a positive whole number, got `\(text)`") }
-            return value
-        }
         func day(_ name: String) throws -> String? {
             guard let text = parameters[Substring(name)].map(String.init) else { return nil }
             guard CalendarDays.isoWeekday(of: text) != nil, Timestamp.parse(text + "T00:00:00Z") != nil else {
@@ -182,8 +178,8 @@ struct ReportRequest: Sendable {
             }
             return text
         }
-        branchID = try number("branch")
-        operatorID = try number("operator")
+        branchID = try request.positiveNumber(query: "branch")
+        operatorID = try request.positiveNumber(query: "operator")
         fromDay = try day("from")
         toDay = try day("to")
         let group = parameters["group"].map(String.init) ?? "day"

@@ -145,11 +145,7 @@ enum TicketQuery {
             guard Timestamp.parse(text + "T00:00:00Z") != nil else { throw Problem.badRequest("\(name) must be a date such as 2026-11-21, got `\(text)`") }
             return text
         }
-        func number(_ name: String) throws -> Int64? {
-            guard let text = parameters[Substring(name)] else { return nil }
-            guard let value = Int64(text), value > 0 else { throw Problem.badRequest("\(name) must be a positive whole number, got `\(text)`") }
-            return value
-        }
+        let number = request.positiveNumber(query:)
         func choice<Value: RawRepresentable & CaseIterable>(_ name: String, _ type: Value.Type) throws -> Value? where Value.RawValue == String {
             guard let text = parameters[Substring(name)] else { return nil }
             guard let value = Value(rawValue: String(text)) else {
@@ -180,5 +176,14 @@ enum TicketQuery {
             filter.afterID = cursor
         }
         return filter
+    }
+}
+
+extension Request {
+    /// The query parameter `name` as a positive whole number, nil when absent; 400 when it is something else.
+    func positiveNumber(query name: String) throws -> Int64? {
+        guard let text = uri.queryParameters[Substring(name)] else { return nil }
+        guard let value = Int64(text), value > 0 else { throw Problem.badRequest("\(name) must be a positive whole number, got `\(text)`") }
+        return value
     }
 }

@@ -149,3 +149,13 @@ struct BranchSnapshot: Codable, Sendable, ResponseEncodable {
     /// The newest live event id when the snapshot was taken: follow `branch:{public_id}` from here.
     var liveId: Int64
 }
+
+extension QueueStore {
+    /// The ticket whose token is the path's `:ticket` (a customer's link); 404 when there is none.
+    func ticket(linkedFrom context: TurnoRequestContext) async throws -> Ticket {
+        guard let token = context.parameters.get("ticket"), token.count <= 64, let ticket = try await ticket(token: token) else {
+            throw Problem.notFound("there is no ticket with this link; it may have been mistyped")
+        }
+        return ticket
+    }
+}

@@ -37,22 +37,11 @@ struct BenchEvents: AsyncParsableCommand {
     var out: String?
 
     func run() async throws {
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
-        let location = try DatabaseLocation(
-            parsing: database ?? "sqlite://\(FileManager.default.temporaryDirectory.path)/turno-bench-\(UUID().uuidString)/turno.sqlite"
-        )
+        let location = try InProcessServer.location(database)
         let settings = ServerSettings(port: 0, database: location, logLevel: "warning", liveClientBuffer: max(1_000, events + 10), rateLimits: .off)
-        let platform = try await Platform.open(settings: settings, modules: turnoModules, logger: logger)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try buildApplication(platform: platform) { port in
-            portContinuation.yield(port)
-            portContinuation.finish()
-        }
-        let group = ServiceGroup(configuration: .init(services: platform.services(around: app), logger: logger))
-        let server = Task { try await group.run() }
-        var portIterator = ports.makeAsyncIterator()
-        guard let port = await portIterator.next() else { throw Failure("the server did not start") }
+        let server = try await InProcessServer.start(settings: settings, modules: turnoModules)
+        let platform = server.platform
+        let port = server.port
 
         let origin = ContinuousClock.now
         let latencies = Samples()
@@ -133,8 +122,7 @@ struct BenchEvents: AsyncParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
             try data.write(to: URL(fileURLWithPath: out))
         }
-        await group.triggerGracefulShutdown()
-        try await server.value
+        await server.stop()
     }
 
     static func follow(url: String, expected: Int, origin: ContinuousClock.Instant, latencies: Samples) async {

@@ -108,10 +108,10 @@ struct BenchReports: AsyncParsableCommand {
             try await sql.raw("SELECT COUNT(*) AS n FROM report_cells").first()?.decode(column: "n", as: Int.self) ?? 0
         }
         print(
-            "seeded \(days) days × \(ticketsPerDay) tickets into \(rows) cell rows in \(String(format: "%.1f", Self.milliseconds(ContinuousClock.now - seeding) / 1000)) s"
+            "seeded \(days) days × \(ticketsPerDay) tickets into \(rows) cell rows in \(String(format: "%.1f", Double((ContinuousClock.now - seeding).nanoseconds) / 1e9)) s"
         )
-        let first = Self.day(before: today, days - 1)
-        let monthStart = Self.day(before: today, 29)
+        let first = CalendarDays.adding(-(days - 1), to: today)!
+        let monthStart = CalendarDays.adding(-29, to: today)!
         let reports = [
             ("a year by day", "/api/v1/reports?branch=\(branch)&from=\(first)&to=\(today)&group=day"),
             ("a year by hour", "/api/v1/reports?branch=\(branch)&from=\(first)&to=\(today)&group=hour"),
@@ -130,7 +130,7 @@ struct BenchReports: AsyncParsableCommand {
             for _ in 0..<requests {
                 let start = ContinuousClock.now
                 _ = try await api.send(.GET, path)
-                samples.append(Self.milliseconds(ContinuousClock.now - start))
+                samples.append(Double((ContinuousClock.now - start).nanoseconds) / 1e6)
             }
             print("\(name): \(Summary(samples))")
         }
@@ -164,7 +164,7 @@ struct BenchReports: AsyncParsableCommand {
                     let start = ContinuousClock.now
                     try await counter.api.post("/api/v1/tickets/\(ticket)/finish", [:])
                     // Round 0 warms both servers up and is not counted.
-                    if round > 0 { samples[counter.name, default: []].append(Self.milliseconds(ContinuousClock.now - start)) }
+                    if round > 0 { samples[counter.name, default: []].append(Double((ContinuousClock.now - start).nanoseconds) / 1e6) }
                 }
             }
         }
@@ -177,40 +177,37 @@ struct BenchReports: AsyncParsableCommand {
         print(String(format: "finishing with the cells takes %+.1f %% at p50, %+.1f %% at p99", p50, p99))
         for counter in counters { try await counter.api.shutdown() }
     }
-
-    static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
-    }
-
-    static func day(before day: String, _ count: Int) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        let date = formatter.date(from: day)!.addingTimeInterval(-Double(count) * 86_400)
-        return formatter.string(from: date)
-    }
 }
 
-/// A server in this process on a loopback port, with an admin whose password is `BenchReports.password`.
+/// A server in this process on a loopback port, for the benchmarks that measure it from the inside.
 struct InProcessServer: Sendable {
     let platform: Platform
-    let url: String
+    let port: Int
     let task: Task<Void, any Error>
     let group: ServiceGroup
 
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// `database`, or a new SQLite file in a temporary folder.
+    static func location(_ database: String?) throws -> DatabaseLocation {
+        try DatabaseLocation(parsing: database ?? "sqlite://\(FileManager.default.temporaryDirectory.path)/turno-bench-\(UUID().uuidString)/turno.sqlite")
+    }
+
+    /// A server on `database` (by default a new SQLite file) whose admin's password is `BenchReports.password`.
     static func start(database: String?, modules: [any TurnoModule]) async throws -> InProcessServer {
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
-        let location = try DatabaseLocation(
-            parsing: database ?? "sqlite://\(FileManager.default.temporaryDirectory.path)/turno-bench-\(UUID().uuidString)/turno.sqlite"
-        )
         let settings = ServerSettings(
             port: 0,
-            database: location,
+            database: try location(database),
             logLevel: "warning",
             identity: IdentitySettings(adminPassword: BenchReports.password),
             rateLimits: .off
         )
+        return try await start(settings: settings, modules: modules)
+    }
+
+    static func start(settings: ServerSettings, modules: [any TurnoModule]) async throws -> InProcessServer {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
         let platform = try await Platform.open(settings: settings, modules: modules, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = try buildApplication(platform: platform, modules: modules) { port in
@@ -221,7 +218,7 @@ struct InProcessServer: Sendable {
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw Failure("the server did not start") }
-        return InProcessServer(platform: platform, url: "http://127.0.0.1:\(port)", task: task, group: group)
+        return InProcessServer(platform: platform, port: port, task: task, group: group)
     }
 
     func stop() async {

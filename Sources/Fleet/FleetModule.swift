@@ -6,6 +6,7 @@ import TurnoCore
 /// Fleet: drone deliveries, dispatch and the live map.
 public struct FleetModule: TurnoModule {
     public let name = "fleet"
+    public let publishedEventFamilies = ["delivery", "drone"]
     public var migrations: [Migration] { FleetSchema.migrations }
     public let pages: [PageLink] = [PageLink(title: "Fleet dispatch", path: "/fleet")]
     public let staffPages = [StaffPage(path: "/fleet", titles: ["en": "Fleet", "it": "Flotta"])]

@@ -6,6 +6,7 @@ import TurnoCore
 /// Queues: tickets, least-loaded routing, counters, displays.
 public struct QueuesModule: TurnoModule {
     public let name = "queues"
+    public let publishedEventFamilies = ["ticket", "queue", "branch"]
     public var migrations: [Migration] { QueueSchema.migrations }
     public let pages: [PageLink] = [
         PageLink(title: "Kiosk", path: "/b/{branch}/kiosk"),

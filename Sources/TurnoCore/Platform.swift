@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -20,6 +21,12 @@ public struct Platform: Sendable {
     public let scopes: [Scope]
     /// Who may follow which live topics: the platform's rules and every module's.
     public let topicAccess: TopicAccess
+    /// The outbox's delivery side: modules add their planners and senders to it.
+    public let notifier: Notifier
+    /// The event families webhooks may subscribe to, from every module.
+    public let publishedEventFamilies: [String]
+    /// For webhooks and the other notifications that go over HTTP; shut down when the server stops.
+    public let httpClient: HTTPClient
     /// The services that must run beside the HTTP server: the event feed, and storage shutdown.
     let feed: EventFeed
     /// Modules' periodic work (the queues' daily roll-over, say).
@@ -49,7 +56,16 @@ public struct Platform: Sendable {
         let knownAfter = max(0, latest - Int64(settings.liveReplayCapacity))
         let recent = try await storage.events(after: knownAfter, limit: settings.liveReplayCapacity)
         await hub.seed(recent: recent, knownAfter: knownAfter, latest: latest)
-        let feed = EventFeed(storage: storage, consumers: [identity.directory, hub], startAfter: latest, logger: logger)
+        let notifier = Notifier(storage: storage, logger: logger)
+        let feed = EventFeed(storage: storage, consumers: [identity.directory, hub, notifier], startAfter: latest, logger: logger)
+        let families = Array(Set(modules.flatMap(\.publishedEventFamilies))).sorted()
+        var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+        // Webhooks to one receiver go out many at once (the default is 8 connections a host).
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Notifier.connectionsPerHost
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let webhooks = WebhookStore(storage: storage)
+        notifier.addPlanner(WebhookPlanner(store: webhooks, families: Set(families)))
+        notifier.setSender(WebhookSender(store: webhooks, client: httpClient, logger: logger, concurrency: Notifier.connectionsPerHost), for: .webhook)
         return Platform(
             settings: settings,
             storage: storage,
@@ -61,6 +77,9 @@ public struct Platform: Sendable {
             routeGroups: RouteGroup.platform + modules.flatMap(\.routeGroups),
             scopes: modules.flatMap(\.scopes),
             topicAccess: TopicAccess(rules: TopicAccess.platform + modules.flatMap(\.topics)),
+            notifier: notifier,
+            publishedEventFamilies: families,
+            httpClient: httpClient,
             feed: feed
         )
     }
@@ -69,7 +88,8 @@ public struct Platform: Sendable {
     /// storage closes last, the event feed stops after the server, and the hub ends live streams first
     /// so that the server's graceful shutdown is not held up by clients that never hang up.
     public func services(around server: some Service) -> [any Service] {
-        [StorageCloser(storage: storage), feed] + background.all + [server, hub]
+        [StorageCloser(storage: storage), HTTPClientCloser(client: httpClient), feed, NotifierService(notifier: notifier, logger: logger)] + background.all
+            + [server, hub]
     }
 }
 
@@ -90,6 +110,16 @@ struct StorageCloser: Service {
     }
 }
 
+/// Shuts the HTTP client down once the notifier has stopped.
+struct HTTPClientCloser: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try? await client.shutdown()
+    }
+}
+
 extension Platform {
     /// Runs `service` beside the server, started after storage and stopped before it.
     public func addBackgroundService(_ service: any Service) {
@@ -103,6 +133,7 @@ extension Platform {
 
     /// Closes the database without running the server (for commands such as `turno migrate`).
     public func close() async {
+        try? await httpClient.shutdown()
         await storage.close()
     }
 }

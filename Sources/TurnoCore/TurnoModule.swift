@@ -18,6 +18,9 @@ public protocol TurnoModule: Sendable {
     var scopes: [Scope] { get }
     /// Who may follow the module's restricted live topics (the others are open).
     var topics: [TopicRule] { get }
+    /// The event families organizations may follow through webhooks (`ticket` for `ticket.*`); the module's other
+    /// events stay inside.
+    var publishedEventFamilies: [String] { get }
     /// Reads and checks the module's own settings (`turno.*` keys: flags and `TURNO_*` variables) before anything is
     /// opened, so that a bad value stops the start with its message.
     func checkSettings(_ config: ConfigReader) throws(SettingsError)
@@ -34,6 +37,7 @@ extension TurnoModule {
     public var routeGroups: [RouteGroup] { [] }
     public var scopes: [Scope] { [] }
     public var topics: [TopicRule] { [] }
+    public var publishedEventFamilies: [String] { [] }
     public func checkSettings(_ config: ConfigReader) throws(SettingsError) {}
 }
 

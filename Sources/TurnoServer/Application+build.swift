@@ -43,6 +43,7 @@ public func buildApplication(
     IdentityRoutes(identity: platform.identity, limiter: platform.rateLimiter, exportLimit: settings.rateLimits.exports, scopes: platform.scopes).add(
         to: router
     )
+    NotificationRoutes(platform: platform).add(to: router)
     LiveRoutes(hub: platform.hub, heartbeat: .seconds(settings.liveHeartbeatSeconds), access: platform.topicAccess).add(to: router)
     HomePage(store: QueueStore(storage: platform.storage), navigation: platform.navigation).add(to: router)
     try APIDocumentation().add(to: router)

@@ -16,6 +16,7 @@ struct IdentityTests {
         .users: (.GET, "/api/v1/users", nil),
         .apiKeys: (.GET, "/api/v1/api-keys", nil),
         .audit: (.GET, "/api/v1/audit", nil),
+        .webhooks: (.GET, "/api/v1/webhooks", nil),
         .branchSetup: (.GET, "/api/v1/branches/1/queues", nil),
         .queueOperation: (.POST, "/api/v1/queues/1/call-next", nil),
         .ticketDesk: (.GET, "/api/v1/queues/1/tickets", nil),

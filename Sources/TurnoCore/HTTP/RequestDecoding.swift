@@ -68,3 +68,12 @@ public struct NullProbe: Decodable, Sendable {
         nullPath = nil
     }
 }
+
+extension Request {
+    /// The query parameter `name` as a positive whole number, nil when absent; 400 when it is something else.
+    public func positiveNumber(query name: String) throws -> Int64? {
+        guard let text = uri.queryParameters[Substring(name)] else { return nil }
+        guard let value = Int64(text), value > 0 else { throw Problem.badRequest("\(name) must be a positive whole number, got `\(text)`") }
+        return value
+    }
+}

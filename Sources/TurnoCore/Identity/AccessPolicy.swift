@@ -25,8 +25,11 @@ public struct RouteGroup: Sendable, Hashable {
     /// `/api/v1/audit`: the audit trail and its CSV export.
     public static let audit = RouteGroup("audit", summary: "the audit trail and its export", roles: [.admin])
 
+    /// `/api/v1/webhooks`: the organization's webhook endpoints and their logs.
+    public static let webhooks = RouteGroup("webhooks", summary: "webhook endpoints, their secrets and logs", roles: [.admin])
+
     /// The platform's own groups, before the modules' ones.
-    public static let platform: [RouteGroup] = [.account, .users, .apiKeys, .audit]
+    public static let platform: [RouteGroup] = [.account, .users, .apiKeys, .audit, .webhooks]
 }
 
 /// What an API key may do. Keys are for machines: kiosks, the Telegram bot, apps writing sessions. Modules declare

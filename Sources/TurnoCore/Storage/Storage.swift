@@ -38,7 +38,8 @@ public final class Storage: Sendable {
             }
         do {
             try await Migrator(engine: engine, logger: logger, clock: clock).apply(
-                Self.migrations + IdentityStore.migrations + [Self.idempotencyMigration, IdentityStore.passwordChangeMigration] + migrations
+                Self.migrations + IdentityStore.migrations + [Self.idempotencyMigration, IdentityStore.passwordChangeMigration, NotificationStore.migration]
+                    + migrations
             )
         } catch {
             await engine.close()

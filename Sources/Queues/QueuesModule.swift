@@ -68,7 +68,13 @@ public struct QueuesModule: TurnoModule {
         )
         RetentionController(store: store, commands: retention).add(to: router)
         SetupController(store: store, commands: SetupCommands(store: store, storage: platform.storage)).add(to: router)
-        CounterController(store: store, commands: CounterCommands(store: store), directory: platform.identity.directory, clock: platform.clock).add(to: router)
+        CounterController(
+            store: store,
+            commands: CounterCommands(store: store),
+            directory: platform.identity.directory,
+            clock: platform.clock,
+            notifications: platform.notifier.store
+        ).add(to: router)
         DashboardController(store: store, clock: platform.clock).add(to: router)
         TicketHistoryController(
             store: store,
@@ -90,6 +96,7 @@ public struct QueuesModule: TurnoModule {
             commands: ComplaintCommands(store: store, directory: platform.identity.directory),
             directory: platform.identity.directory
         ).add(to: router)
+        try addAlerts(to: router, store: store, platform: platform)
         let tickets = PublicTicketsController(
             store: store,
             commands: TicketCommands(store: store),
@@ -105,6 +112,53 @@ public struct QueuesModule: TurnoModule {
             tickets: tickets,
             hub: platform.hub,
             navigation: platform.navigation
+        ).add(to: router)
+    }
+
+    /// Customers' alerts: the planner and the senders of each channel the server is set up for, the Telegram bot,
+    /// and their routes.
+    private func addAlerts(to router: Router<TurnoRequestContext>, store: QueueStore, platform: Platform) throws {
+        let settings = platform.notificationSettings
+        let followers = FollowerStore(storage: platform.storage)
+        let notifier = platform.notifier
+        let logger = platform.logger
+        notifier.addPlanner(TicketAlertPlanner(store: store, followers: followers))
+        let push = AlertTransport.push(client: platform.httpClient, key: platform.vapidKey, contact: settings.pushContact)
+        notifier.setSender(TicketAlertSender(store: store, followers: followers, transport: push, logger: logger), for: .push)
+        if let smtp = settings.smtp {
+            notifier.setSender(
+                TicketAlertSender(store: store, followers: followers, transport: .email(SMTPClient(settings: smtp)), logger: logger),
+                for: .email
+            )
+        }
+        let commands = AlertCommands(store: store, followers: followers, notifier: notifier)
+        var bot: TelegramBot?
+        if let telegram = settings.telegram {
+            // Its own client: long polls outlast the shared client's read timeout.
+            let api = TelegramBotAPI(token: telegram.token, baseURL: telegram.apiBase)
+            let origin = settings.publicOrigin ?? telegram.webhookOrigin ?? "http://\(platform.settings.host):\(platform.settings.port)"
+            let telegramBot = TelegramBot(
+                api: api,
+                store: store,
+                tickets: TicketCommands(store: store),
+                alerts: commands,
+                followers: followers,
+                origin: origin,
+                logger: logger
+            )
+            notifier.setSender(TicketAlertSender(store: store, followers: followers, transport: .telegram(api), logger: logger), for: .telegram)
+            let webhook = telegram.webhookOrigin.map { (url: $0 + "/api/v1/telegram/webhook", secret: telegram.webhookSecret) }
+            platform.addBackgroundService(TelegramPolling(bot: telegramBot, storage: platform.storage, webhook: webhook, logger: logger))
+            bot = telegramBot
+        }
+        AlertsController(
+            store: store,
+            followers: followers,
+            commands: commands,
+            notifier: notifier,
+            vapidKey: platform.vapidKey,
+            bot: bot,
+            webhookSecret: settings.telegram?.webhookSecret
         ).add(to: router)
     }
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -25,6 +26,10 @@ public struct Platform: Sendable {
     public let notifier: Notifier
     /// The event families webhooks may subscribe to, from every module.
     public let publishedEventFamilies: [String]
+    /// How customers are reached outside the pages: SMTP, Telegram, the Web Push contact.
+    public let notificationSettings: NotificationSettings
+    /// The server's Web Push identity (RFC 8292), made on first start and kept in the database.
+    public let vapidKey: VAPIDKey
     /// For webhooks and the other notifications that go over HTTP; shut down when the server stops.
     public let httpClient: HTTPClient
     /// The services that must run beside the HTTP server: the event feed, and storage shutdown.
@@ -40,6 +45,7 @@ public struct Platform: Sendable {
         clock: any ServerClock = SystemClock()
     ) async throws -> Platform {
         for module in modules { try module.checkSettings(settings.config) }
+        let notificationSettings = try NotificationSettings(config: settings.config)
         // Metrics objects created before the bootstrap would report nowhere.
         _ = TurnoMetrics.registry
         let storage = try await Storage.open(settings.database, migrations: modules.flatMap(\.migrations), logger: logger, clock: clock)
@@ -57,6 +63,10 @@ public struct Platform: Sendable {
         let recent = try await storage.events(after: knownAfter, limit: settings.liveReplayCapacity)
         await hub.seed(recent: recent, knownAfter: knownAfter, latest: latest)
         let notifier = Notifier(storage: storage, logger: logger)
+        let vapidKey = try VAPIDKey(
+            rawPrivateKey: Data(base64Encoded: try await notifier.store.serverKey("vapid") { VAPIDKey.generate().rawPrivateKey.base64EncodedString() })
+                ?? Data()
+        )
         let feed = EventFeed(storage: storage, consumers: [identity.directory, hub, notifier], startAfter: latest, logger: logger)
         let families = Array(Set(modules.flatMap(\.publishedEventFamilies))).sorted()
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
@@ -79,6 +89,8 @@ public struct Platform: Sendable {
             topicAccess: TopicAccess(rules: TopicAccess.platform + modules.flatMap(\.topics)),
             notifier: notifier,
             publishedEventFamilies: families,
+            notificationSettings: notificationSettings,
+            vapidKey: vapidKey,
             httpClient: httpClient,
             feed: feed
         )

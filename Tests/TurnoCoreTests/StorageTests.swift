@@ -57,7 +57,7 @@ struct StorageTests {
                 "\(try $0.decode(column: "module", as: String.self)):\(try $0.decode(column: "version", as: Int.self))"
             }
         }
-        #expect(recorded == ["core:1", "core:2", "core:3", "core:4", "sample:1", "sample:2"])
+        #expect(recorded == ["core:1", "core:2", "core:3", "core:4", "core:5", "sample:1", "sample:2"])
         try await first.write { transaction in
             try await transaction.sql.raw("INSERT INTO widgets (id, name, colour) VALUES (1, 'a', 'red')").run()
         }

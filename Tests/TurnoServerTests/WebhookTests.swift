@@ -67,6 +67,8 @@ struct WebhookTests {
 
                 let issued = try #require(try await QueueAPITests.issue(server, service: 1).ticket)
                 try await eventually { receiver.received.count == 1 }
+                // The attempt is counted when it is taken, and its answer written when it comes back.
+                try await eventually { try await Self.log(admin, endpoint.id).first?.response_code == 500 }
                 var log = try await Self.log(admin, endpoint.id)
                 #expect(log.count == 1)
                 #expect(log.first?.state == "pending" && log.first?.attempts == 1 && log.first?.response_code == 500)

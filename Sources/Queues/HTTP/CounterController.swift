@@ -11,6 +11,8 @@ struct CounterController: Sendable {
     let directory: StaffDirectory
     /// For how long each ticket in a line has waited.
     let clock: any ServerClock
+    /// The outbox, for the alerts a ticket's history lists.
+    let notifications: NotificationStore
 
     /// Where to send a ticket: another service's line, one counter (`queue`), or the counter a colleague (`user`)
     /// works at; `service` alone, or with a counter or colleague to change the service on the way.
@@ -83,6 +85,8 @@ struct CounterController: Sendable {
     struct History: Codable, ResponseEncodable {
         var ticket: TicketEventData
         var steps: [HistoryStep]
+        /// The alerts sent (or being sent) to the customer about this ticket: channel and outcome, never the address.
+        var notifications: [NotificationRecord]
     }
 
     struct QueueChange: Codable, ResponseEncodable {
@@ -206,7 +210,7 @@ struct CounterController: Sendable {
                 fromQueueId: step.fromQueueID
             )
         }
-        return History(ticket: TicketEventData(ticket, state: state), steps: steps)
+        return History(ticket: TicketEventData(ticket, state: state), steps: steps, notifications: try await notifications.notifications(ofTicket: ticket.id))
     }
 
     private func authorizedTicket(_ context: TurnoRequestContext, operating: Bool) async throws -> Ticket {

@@ -201,5 +201,29 @@ enum QueueSchema {
                 "CREATE INDEX complaint_notes_complaint ON complaint_notes (complaint_id, id)",
             ]
         },
+        Migration(module: "queues", version: 9, name: "alerts: who follows which ticket how, and each branch's alert settings") { kind in
+            let id = kind == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+            return [
+                // `address` is the push subscription (JSON), the Telegram chat id or the e-mail address: erased with the
+                // ticket's other details.
+                """
+                CREATE TABLE ticket_followers (
+                    id \(id),
+                    ticket_id BIGINT NOT NULL REFERENCES tickets (id),
+                    branch_id BIGINT NOT NULL REFERENCES branches (id),
+                    channel TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    language TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    near_sent INTEGER NOT NULL DEFAULT 0,
+                    created_at_ms BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX ticket_followers_ticket ON ticket_followers (ticket_id)",
+                "CREATE INDEX ticket_followers_near ON ticket_followers (branch_id) WHERE near_sent = 0",
+                "CREATE INDEX ticket_followers_chat ON ticket_followers (channel, address)",
+                "CREATE TABLE branch_alert_settings (branch_id BIGINT PRIMARY KEY REFERENCES branches (id), settings TEXT NOT NULL, updated_at_ms BIGINT NOT NULL)",
+            ]
+        },
     ]
 }

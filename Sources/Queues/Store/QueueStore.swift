@@ -183,9 +183,11 @@ public struct QueueStore: Sendable {
     }
 
     public func ticket(id: TicketID) async throws -> Ticket? {
-        try await storage.read { sql in
-            try await sql.raw("SELECT \(unsafeRaw: Self.ticketColumns) FROM tickets WHERE id = \(bind: id)").first().map(Self.ticket(from:))
-        }
+        try await storage.read { sql in try await ticket(id, sql: sql) }
+    }
+
+    func ticket(_ id: TicketID, sql: any SQLDatabase) async throws -> Ticket? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.ticketColumns) FROM tickets WHERE id = \(bind: id)").first().map(Self.ticket(from:))
     }
 
     /// Keeps the steps of a change in the tickets' history, stamped with the transaction's time and who did it.

@@ -47,6 +47,14 @@ extension QueueStore {
             """
         try await transaction.sql.raw("UPDATE complaint_notes SET note = NULL, reply = NULL WHERE complaint_id IN (\(complaints))").run()
         try await transaction.sql.raw("UPDATE complaints SET text = NULL, reply = NULL WHERE id IN (\(complaints))").run()
+        // And the ways their holders asked to be told: push subscriptions, chats, e-mail addresses.
+        try await transaction.sql.raw(
+            """
+            DELETE FROM ticket_followers WHERE ticket_id IN (
+                SELECT id FROM tickets WHERE erased_at_ms = \(bind: transaction.timeMs)
+                AND branch_id IN (SELECT id FROM branches WHERE organization_id = \(bind: organizationID)))
+            """
+        ).run()
         return erased
     }
 }

@@ -25,8 +25,9 @@ public struct NewNotification: Sendable, Equatable {
     public var channel: NotificationChannel
     /// The endpoint's id (webhooks) or the follower's (the other channels).
     public var targetID: Int64
-    /// The event that caused it.
-    public var eventSequence: Int64
+    /// The event that caused it; nil for what a change causes without one (a follower's confirmation) or time does
+    /// (a near-turn alert by the estimated wait).
+    public var eventSequence: Int64?
     /// What to say: the event type for webhooks, the alert's kind (`near`, `called`…) for customers.
     public var kind: String
     /// The ticket it is about, so staff can see per ticket what went out.
@@ -38,7 +39,7 @@ public struct NewNotification: Sendable, Equatable {
         tenant: Int64,
         channel: NotificationChannel,
         targetID: Int64,
-        eventSequence: Int64,
+        eventSequence: Int64?,
         kind: String,
         ticketID: Int64? = nil,
         detail: String? = nil

@@ -19,7 +19,7 @@ public struct NotificationStore: Sendable {
                 tenant BIGINT NOT NULL,
                 channel TEXT NOT NULL,
                 target_id BIGINT NOT NULL,
-                event_seq BIGINT NOT NULL,
+                event_seq BIGINT,
                 kind TEXT NOT NULL,
                 ticket_id BIGINT,
                 detail TEXT,
@@ -100,7 +100,8 @@ public struct NotificationStore: Sendable {
         try await transaction.sql.raw("UPDATE notification_progress SET last_seq = \(bind: sequence) WHERE id = 1").run()
     }
 
-    func progress() async throws -> Int64 {
+    /// How far the planner has read the event log.
+    public func plannedUpTo() async throws -> Int64 {
         try await storage.read { sql in
             try await sql.raw("SELECT last_seq FROM notification_progress WHERE id = 1").first()?.decode(column: "last_seq", as: Int64.self) ?? 0
         }
@@ -117,7 +118,7 @@ public struct NotificationStore: Sendable {
                 """
             ).all()
             guard !rows.isEmpty else { return [] }
-            var claimed: [(PendingNotification, Int64)] = []
+            var claimed: [(PendingNotification, Int64?)] = []
             for row in rows {
                 guard let channel = NotificationChannel(rawValue: try row.decode(column: "channel", as: String.self)) else { continue }
                 let pending = PendingNotification(
@@ -132,7 +133,7 @@ public struct NotificationStore: Sendable {
                     createdAtMs: try row.decode(column: "created_at_ms", as: Int64.self),
                     event: nil
                 )
-                claimed.append((pending, try row.decode(column: "event_seq", as: Int64.self)))
+                claimed.append((pending, try row.decode(column: "event_seq", as: Int64?.self)))
             }
             let ids = claimed.map(\.0.id)
             for start in stride(from: 0, to: ids.count, by: 500) {
@@ -144,10 +145,10 @@ public struct NotificationStore: Sendable {
                     """
                 ).run()
             }
-            let events = try await self.events(Array(Set(claimed.map(\.1))), sql: transaction.sql)
+            let events = try await self.events(Array(Set(claimed.compactMap(\.1))), sql: transaction.sql)
             return claimed.map { pending, sequence in
                 var pending = pending
-                pending.event = events[sequence]
+                pending.event = sequence.flatMap { events[$0] }
                 return pending
             }
         }
@@ -209,7 +210,7 @@ public struct NotificationStore: Sendable {
     }
 
     /// Gives up a target's pending notifications (an endpoint disabled, a follower erased).
-    func cancelPending(channel: NotificationChannel, targetID: Int64, reason: String, in transaction: Transaction) async throws {
+    public func cancelPending(channel: NotificationChannel, targetID: Int64, reason: String, in transaction: Transaction) async throws {
         try await transaction.sql.raw(
             """
             UPDATE notifications SET state = 'cancelled', error = \(bind: reason)
@@ -241,7 +242,7 @@ public struct NotificationRecord: Codable, Sendable, Equatable {
     public var channel: NotificationChannel
     public var kind: String
     public var ticketId: Int64?
-    public var eventId: Int64
+    public var eventId: Int64?
     public var state: NotificationState
     public var attempts: Int
     public var createdAt: Date
@@ -261,7 +262,7 @@ public struct NotificationRecord: Codable, Sendable, Equatable {
         channel = NotificationChannel(rawValue: try row.decode(column: "channel", as: String.self)) ?? .webhook
         kind = try row.decode(column: "kind", as: String.self)
         ticketId = try row.decode(column: "ticket_id", as: Int64?.self)
-        eventId = try row.decode(column: "event_seq", as: Int64.self)
+        eventId = try row.decode(column: "event_seq", as: Int64?.self)
         state = NotificationState(rawValue: try row.decode(column: "state", as: String.self)) ?? .failed
         attempts = try row.decode(column: "attempts", as: Int.self)
         createdAt = Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self))

@@ -451,22 +451,26 @@ final class SMTPReplyHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
         var incoming = unwrapInboundIn(data)
-        print("DEBUG read", String(buffer: incoming).debugDescription)
         buffer.writeBuffer(&incoming)
         do {
             while let line = try nextLine() {
                 guard let reply = try parse(line) else { continue }
-                if let request = startTLS {
-                    startTLS = nil
-                    if reply.code == 220 {
-                        // Bytes after the 220 came in the clear, where a man in the middle could have injected them.
-                        guard buffer.readableBytes == 0 else { throw SMTPProtocolViolation(description: "the server sent more after its STARTTLS reply") }
-                        // Added here, on the event loop, so that every later byte goes through TLS.
-                        let tls = try NIOSSLClientHandler(context: request.context, serverHostname: request.serverHostname)
-                        try context.pipeline.syncOperations.addHandler(tls, position: .first)
-                    }
+                guard let request = startTLS else {
+                    context.fireChannelRead(wrapInboundOut(reply))
+                    continue
+                }
+                startTLS = nil
+                if reply.code == 220 {
+                    // Bytes after the 220 came in the clear, where a man in the middle could have injected them.
+                    guard buffer.readableBytes == 0 else { throw SMTPProtocolViolation(description: "the server sent more after its STARTTLS reply") }
+                    // Added here, on the event loop, so that every later byte goes through TLS.
+                    let tls = try NIOSSLClientHandler(context: request.context, serverHostname: request.serverHostname)
+                    try context.pipeline.syncOperations.addHandler(tls, position: .first)
                 }
                 context.fireChannelRead(wrapInboundOut(reply))
+                // The TLS handler now in front swallows this read's channelReadComplete, which NIOAsyncChannel
+                // waits for before handing on the reply.
+                context.fireChannelReadComplete()
             }
             buffer.discardReadBytes()
         } catch {
@@ -475,21 +479,6 @@ final class SMTPReplyHandler: ChannelDuplexHandler {
             context.fireErrorCaught(error)
             context.close(promise: nil)
         }
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        print("DEBUG event", event)
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        print("DEBUG write", String(buffer: unwrapOutboundIn(data)).debugDescription)
-        context.write(data, promise: promise)
-    }
-
-    func read(context: ChannelHandlerContext) {
-        print("DEBUG read()")
-        context.read()
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {

@@ -62,8 +62,10 @@ struct PagesController: Sendable {
         try await staffPage("console", request: request, context: context)
     }
 
+    /// With the standard alert texts (`language → kind → text`), which the branch alert settings show as placeholders.
     @Sendable func admin(_ request: Request, context: TurnoRequestContext) async throws -> Response {
-        try await staffPage("admin", request: request, context: context, allowed: [.admin, .manager])
+        let data = ["alert_texts": try JSONText.encode(AlertTexts.builtIn.standard)]
+        return try await staffPage("admin", request: request, context: context, allowed: [.admin, .manager], data: data)
     }
 
     /// Reports and staff performance over past days, with their charts and downloads.
@@ -125,7 +127,13 @@ struct PagesController: Sendable {
     }
 
     /// Console, admin, reports and complaints: signed-in staff only (others go to the sign-in page and come back).
-    private func staffPage(_ page: String, request: Request, context: TurnoRequestContext, allowed: Set<Role> = Set(Role.allCases)) async throws -> Response {
+    private func staffPage(
+        _ page: String,
+        request: Request,
+        context: TurnoRequestContext,
+        allowed: Set<Role> = Set(Role.allCases),
+        data: [String: String] = [:]
+    ) async throws -> Response {
         let language = PageRenderer.language(acceptLanguage: request.headers[.acceptLanguage])
         guard let principal = context.pageSession else { return .signIn(returningTo: "/\(page)") }
         guard let role = principal.role, allowed.contains(role) else {
@@ -133,13 +141,15 @@ struct PagesController: Sendable {
         }
         let me = try JSONText.encode(IdentityRoutes.MeResponse(principal, csrfToken: context.csrfToken))
         let liveID = await hub.latestSequence
+        var data = data
+        data["me"] = me
         let html = renderer.render(
             page: page,
             language: language,
             title: renderer.text("\(page)_title", language),
             csrf: context.csrfToken,
             liveID: liveID,
-            data: ["me": me],
+            data: data,
             navigation: navigation.html(role: role, language: language, current: "/\(page)")
         )
         return PageRenderer.html(html)

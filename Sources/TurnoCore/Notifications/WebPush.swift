@@ -145,10 +145,14 @@ public struct PushSubscription: Codable, Sendable, Equatable {
 
     public var endpoint: String
     public var keys: Keys
+    /// When the push service will end the subscription (milliseconds since 1970), as some browsers give it; kept
+    /// only so that their `toJSON()` is accepted as it is.
+    public var expirationTime: Double?
 
-    public init(endpoint: String, keys: Keys) {
+    public init(endpoint: String, keys: Keys, expirationTime: Double? = nil) {
         self.endpoint = endpoint
         self.keys = keys
+        self.expirationTime = expirationTime
     }
 
     /// Checks the subscription and decodes what sending needs: the endpoint URL, the user agent's

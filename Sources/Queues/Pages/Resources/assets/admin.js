@@ -1,6 +1,6 @@
 /**
- * Administration page: a live overview of one branch, the branch set-up (branches, services, counters),
- * staff accounts and API keys. The URL hash picks the section; sections and buttons the signed-in role may
+ * Administration page: a live overview of one branch, the branch set-up (branches, services, counters and the
+ * customer alerts), staff accounts, API keys and webhooks. The URL hash picks the section; sections and buttons the signed-in role may
  * not use are never shown (the server checks again). Every list is re-read from the API after a change.
  */
 import { LiveConnection } from './live.js';
@@ -10,7 +10,7 @@ const data = pageData();
 const me = data.me;
 const isAdmin = me.role === 'admin';
 const setup = isAdmin || me.role === 'manager';
-const allowed = { overview: true, branches: setup, staff: setup, 'api-keys': isAdmin };
+const allowed = { overview: true, branches: setup, staff: setup, 'api-keys': isAdmin, webhooks: isAdmin };
 
 const $ = (id) => document.getElementById(id);
 const clock = new Intl.DateTimeFormat(data.lang, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -346,6 +346,7 @@ async function selectBranch(id) {
   $('branch-detail-title').textContent = format(t('admin_branch_setup'), { name: branchName(id) });
   serviceForm.reset();
   queueForm.reset();
+  loadAlerts();
   try {
     await loadSetup();
     $('branch-detail-title').scrollIntoView({ block: 'start' });
@@ -450,6 +451,331 @@ async function removeQueue(node, queue) {
   }, format(t('admin_deleted'), { name: counterLabel(queue) }));
 }
 
+// ---- customer alerts of the branch ------------------------------------------------------------------
+// `GET|PUT /api/v1/branches/{id}/alerts`: when "nearly your turn" is said, which channels customers may choose and the
+// branch's own texts. PUT replaces everything: a threshold that is off is left out, an empty text means the standard one.
+
+const ALERT_KINDS = ['following', 'near', 'called', 'recalled', 'transferred', 'moved', 'held', 'closed'];
+const ALERT_LANGUAGES = ['en', 'it'];
+const alertsForm = $('alerts-form');
+
+/** One folding group per language, a textarea per kind; the placeholder is the standard text it replaces. */
+function buildAlertTexts() {
+  const standard = data.alert_texts ?? {};
+  $('alerts-texts').append(...ALERT_LANGUAGES.map((language) => {
+    const group = el('details', { className: 'alert-language' },
+      el('summary', { textContent: languageName(language) }));
+    group.dataset.language = language;
+    for (const kind of ALERT_KINDS) {
+      const id = `alert-text-${language}-${kind}`;
+      const area = el('textarea', { id, rows: 2, maxLength: 500, lang: language, placeholder: standard[language]?.[kind] ?? '' });
+      area.dataset.language = language;
+      area.dataset.kind = kind;
+      area.setAttribute('aria-describedby', `${id}-help alerts-placeholders`);
+      group.append(el('div', { className: 'alert-text' },
+        el('label', { htmlFor: id, textContent: t(`admin_alert_kind_${kind}`) }),
+        el('small', { id: `${id}-help`, className: 'muted', textContent: t(`admin_alert_kind_${kind}_help`) }),
+        area));
+    }
+    return group;
+  }));
+}
+
+/** A threshold that is off has its number field disabled (and so neither checked nor sent). */
+function syncThresholds() {
+  const fields = alertsForm.elements;
+  fields.near_ahead.disabled = !fields.near_ahead_on.checked;
+  fields.near_minutes.disabled = !fields.near_minutes_on.checked;
+}
+
+function fillAlerts(settings) {
+  const fields = alertsForm.elements;
+  fields.near_ahead_on.checked = settings.near_ahead != null;
+  fields.near_ahead.value = settings.near_ahead ?? 3;
+  fields.near_minutes_on.checked = settings.near_minutes != null;
+  fields.near_minutes.value = settings.near_minutes ?? 5;
+  for (const channel of ['push', 'telegram', 'email']) fields[channel].checked = Boolean(settings[channel]);
+  for (const area of alertsForm.querySelectorAll('textarea[data-kind]')) {
+    area.value = settings.texts?.[area.dataset.language]?.[area.dataset.kind] ?? '';
+  }
+  // A language with texts of the branch's own opens, so they are seen.
+  for (const group of alertsForm.querySelectorAll('.alert-language')) {
+    group.open = Object.keys(settings.texts?.[group.dataset.language] ?? {}).length > 0;
+  }
+  syncThresholds();
+}
+
+async function loadAlerts() {
+  const id = state.branchID;
+  const error = alertsForm.querySelector('.form-error');
+  error.textContent = '';
+  alertsForm.dataset.branch = '';
+  try {
+    const settings = await api('GET', `/api/v1/branches/${id}/alerts`);
+    if (id !== state.branchID) return;
+    fillAlerts(settings);
+    alertsForm.dataset.branch = String(id);
+  } catch (failure) {
+    if (id === state.branchID) error.textContent = problemText(failure);
+  }
+}
+
+alertsForm.addEventListener('change', (event) => {
+  if (event.target.name === 'near_ahead_on' || event.target.name === 'near_minutes_on') syncThresholds();
+});
+
+$('alerts-undo').addEventListener('click', loadAlerts);
+
+alertsForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const error = alertsForm.querySelector('.form-error');
+  error.textContent = '';
+  const id = Number(alertsForm.dataset.branch);
+  if (!id) {
+    loadAlerts();
+    return;
+  }
+  if (!alertsForm.checkValidity()) {
+    alertsForm.reportValidity();
+    return;
+  }
+  const fields = alertsForm.elements;
+  const body = { push: fields.push.checked, telegram: fields.telegram.checked, email: fields.email.checked, texts: {} };
+  // The API refuses null: a threshold that is off is left out.
+  if (fields.near_ahead_on.checked) body.near_ahead = Number(fields.near_ahead.value);
+  if (fields.near_minutes_on.checked) body.near_minutes = Number(fields.near_minutes.value);
+  for (const area of alertsForm.querySelectorAll('textarea[data-kind]')) {
+    const text = area.value.trim();
+    if (text) (body.texts[area.dataset.language] ??= {})[area.dataset.kind] = text;
+  }
+  const submitButton = alertsForm.querySelector('[type=submit]');
+  submitButton.disabled = true;
+  submitButton.setAttribute('aria-busy', 'true');
+  try {
+    fillAlerts(await api('PUT', `/api/v1/branches/${id}/alerts`, body));
+    announce(format(t('admin_alerts_saved'), { name: branchName(id) }));
+  } catch (failure) {
+    error.textContent = problemText(failure);
+  } finally {
+    submitButton.disabled = false;
+    submitButton.removeAttribute('aria-busy');
+  }
+});
+
+buildAlertTexts();
+
+// ---- webhooks ---------------------------------------------------------------------------------------
+// Administrators only (the API says 403 to managers). Each endpoint is a card: its state (a red banner when disabled,
+// with the reason), its events, its buttons and its delivery log, read when unfolded. A secret is shown once, after
+// creating an endpoint or rotating its secret.
+
+const webhooks = { families: [], items: [] };
+const LOG_PAGE = 20;
+const DELIVERY_BADGE = { pending: 'paused', delivered: 'open', failed: 'closed', cancelled: 'closed' };
+
+/** The event types the form asks for: the families ticked, then the exact types typed (spaces or commas between). */
+function webhookTypes() {
+  const form = $('webhook-form');
+  const ticked = [...$('webhook-families').querySelectorAll('input:checked')].map((box) => box.value);
+  const typed = form.elements.types.value.split(/[\s,]+/).filter(Boolean);
+  return [...new Set([...ticked, ...typed])];
+}
+
+function fillFamilies(checked = []) {
+  checkboxes($('webhook-families'), webhooks.families.map((family) => ({ value: family, label: family })), checked);
+  for (const label of $('webhook-families').querySelectorAll('label')) label.classList.add('mono');
+}
+
+const webhookForm = setupForm($('webhook-form'), {
+  onMode: (editing) => { if (!editing) fillFamilies(); },
+  validate: () => (webhookTypes().length ? '' : t('admin_webhook_needs_types')),
+  async submit(id) {
+    const form = $('webhook-form');
+    const body = { url: form.elements.url.value.trim(), event_types: webhookTypes(), description: form.elements.description.value.trim() };
+    if (id) {
+      const saved = await api('PATCH', `/api/v1/webhooks/${id}`, body);
+      await loadWebhooks();
+      return format(t('admin_saved'), { name: saved.url });
+    }
+    const created = await api('POST', '/api/v1/webhooks', body);
+    showWebhookSecret(created.secret, 'created');
+    await loadWebhooks();
+    return format(t('admin_webhook_created'), { url: created.url });
+  },
+});
+
+function editWebhook(webhook) {
+  const families = webhook.event_types.filter((type) => webhooks.families.includes(type));
+  const exact = webhook.event_types.filter((type) => !webhooks.families.includes(type));
+  webhookForm.edit(webhook.id, { url: webhook.url, description: webhook.description ?? '', types: exact.join(' ') });
+  fillFamilies(families);
+}
+
+function showWebhookSecret(secret, why) {
+  const warning = $('webhook-secret-warning');
+  warning.textContent = why === 'rotated' ? warning.dataset.rotated : warning.dataset.created;
+  $('webhook-secret').hidden = false;
+  $('webhook-secret-value').value = secret ?? '';
+  $('webhook-secret').scrollIntoView({ block: 'nearest' });
+  $('webhook-secret-value').focus();
+  $('webhook-secret-value').select();
+}
+
+async function loadWebhooks() {
+  const answer = await api('GET', '/api/v1/webhooks');
+  const familiesChanged = JSON.stringify(answer.event_families ?? []) !== JSON.stringify(webhooks.families);
+  webhooks.families = answer.event_families ?? [];
+  webhooks.items = answer.items;
+  // What is ticked in a form being filled in stays ticked, unless the families themselves changed.
+  if (familiesChanged) {
+    const ticked = [...$('webhook-families').querySelectorAll('input:checked')].map((box) => box.value);
+    fillFamilies(ticked);
+  }
+  const open = new Set([...document.querySelectorAll('.webhook-log[open]')].map((log) => log.dataset.id));
+  const cards = webhooks.items.map(webhookCard);
+  $('webhook-list').replaceChildren(...(cards.length ? cards : [el('p', { className: 'empty-state', textContent: t('admin_webhooks_empty') })]));
+  // Logs that were unfolded stay so, read again.
+  for (const card of cards) {
+    const log = card.querySelector('.webhook-log');
+    if (open.has(log.dataset.id)) log.open = true;
+  }
+}
+
+function fact(term, ...value) {
+  return el('div', {}, el('dt', { textContent: term }), el('dd', {}, ...value));
+}
+
+function webhookCard(webhook) {
+  const titleID = `webhook-${webhook.id}-title`;
+  const card = el('article', { className: 'webhook' });
+  card.dataset.id = String(webhook.id);
+  card.dataset.enabled = String(webhook.enabled);
+  card.setAttribute('aria-labelledby', titleID);
+  card.append(el('div', { className: 'webhook-head' },
+    el('h3', { id: titleID, className: 'webhook-url', textContent: webhook.url }),
+    badge(t(webhook.enabled ? 'admin_webhook_enabled' : 'admin_webhook_disabled'), webhook.enabled ? 'open' : 'closed')));
+  if (!webhook.enabled) {
+    card.append(el('p', { className: 'webhook-banner' },
+      el('strong', { textContent: t('admin_webhook_disabled_banner') }), ' ',
+      webhook.disabled_reason || t('admin_webhook_disabled_no_reason')));
+  } else if (webhook.failing_since) {
+    card.append(el('p', { className: 'warn', textContent: format(t('admin_webhook_failing'), { time: dateTime.format(new Date(webhook.failing_since)) }) }));
+  }
+  if (webhook.description) card.append(el('p', { className: 'muted', textContent: webhook.description }));
+  const facts = el('dl', { className: 'webhook-facts' },
+    fact(t('admin_webhook_events'), ...webhook.event_types.flatMap((type, i) => [i ? ' ' : null, el('code', { textContent: type })])),
+    fact(t('admin_created'), dateTime.format(new Date(webhook.created_at))));
+  const previous = webhook.previous_secret_until && new Date(webhook.previous_secret_until);
+  if (previous && previous > new Date()) facts.append(fact(t('admin_webhook_old_secret'), format(t('admin_webhook_old_secret_until'), { time: dateTime.format(previous) })));
+  card.append(facts);
+  card.append(actions(
+    button(t('admin_edit'), () => editWebhook(webhook)),
+    button(t(webhook.enabled ? 'admin_webhook_disable' : 'admin_webhook_enable'), (node) => toggleWebhook(node, webhook), webhook.enabled ? 'danger' : ''),
+    button(t('admin_webhook_rotate'), (node) => rotateSecret(node, webhook)),
+    button(t('admin_delete'), (node) => removeWebhook(node, webhook), 'danger'),
+  ));
+  card.append(deliveryLog(webhook));
+  return card;
+}
+
+/** The endpoint's deliveries, newest first, read when unfolded; more on demand. */
+const DELIVERY_COLUMNS = ['admin_delivery_time', 'admin_delivery_event', 'admin_state', 'admin_delivery_attempts', 'admin_delivery_code',
+  'admin_delivery_latency', 'admin_delivery_error'];
+
+function deliveryLog(webhook) {
+  const columns = DELIVERY_COLUMNS;
+  const head = el('tr', {}, ...columns.map((key) => el('th', { scope: 'col', textContent: t(key) })),
+    el('th', { scope: 'col' }, el('span', { className: 'visually-hidden', textContent: t('admin_actions') })));
+  const table = el('table', { className: 'table delivery-log' }, el('thead', {}, head), el('tbody'));
+  const more = button(t('admin_delivery_more'), (node) => act(node, () => readLog(log, webhook, { more: true })));
+  more.hidden = true;
+  more.classList.add('log-more');
+  const refresh = button(t('admin_delivery_refresh'), (node) => act(node, () => readLog(log, webhook)));
+  const log = el('details', { className: 'webhook-log' },
+    el('summary', { textContent: t('admin_delivery_log') }),
+    el('div', { className: 'table-wrap' }, table),
+    actions(refresh, more));
+  log.dataset.id = String(webhook.id);
+  log.addEventListener('toggle', () => { if (log.open) readLog(log, webhook).catch(fail); });
+  return log;
+}
+
+async function readLog(log, webhook, { more = false } = {}) {
+  const query = new URLSearchParams({ limit: String(LOG_PAGE) });
+  if (more && log.dataset.cursor) query.set('cursor', log.dataset.cursor);
+  const answer = await api('GET', `/api/v1/webhooks/${webhook.id}/notifications?${query}`);
+  const table = log.querySelector('table');
+  const rows = answer.items.map((delivery) => deliveryRow(log, webhook, delivery));
+  if (more) table.tBodies[0].append(...rows);
+  else if (rows.length) table.tBodies[0].replaceChildren(...rows);
+  else {
+    const cell = el('td', { className: 'muted', textContent: t('admin_delivery_none'), colSpan: table.tHead.rows[0].cells.length });
+    table.tBodies[0].replaceChildren(el('tr', {}, cell));
+  }
+  log.dataset.cursor = answer.next_cursor ?? '';
+  log.querySelector('.log-more').hidden = !answer.next_cursor;
+}
+
+function deliveryRow(log, webhook, delivery) {
+  const when = el('span', { textContent: dateTime.format(new Date(delivery.created_at)) });
+  const event = el('span', {}, el('code', { textContent: delivery.kind }));
+  if (delivery.resend_of) event.append(el('br'), el('small', { className: 'muted', textContent: format(t('admin_delivery_resend_of'), { id: delivery.resend_of }) }));
+  const error = el('span', { className: 'delivery-error', textContent: delivery.error ?? '' });
+  if (delivery.state === 'pending' && delivery.next_attempt_at) {
+    error.append(el('small', { className: 'muted', textContent: ` ${format(t('admin_delivery_next'), { time: clock.format(new Date(delivery.next_attempt_at)) })}` }));
+  }
+  const cells = [
+    when, event, badge(t(`admin_delivery_${delivery.state}`), DELIVERY_BADGE[delivery.state] ?? ''), String(delivery.attempts),
+    delivery.response_code != null ? String(delivery.response_code) : '—',
+    delivery.latency_ms != null ? format(t('admin_delivery_ms'), { n: delivery.latency_ms }) : '—',
+    error,
+    // Waiting to go already: sending it again would send it twice.
+    delivery.state !== 'pending' && actions(button(t('admin_delivery_resend'), (node) => act(node, async () => {
+      await api('POST', `/api/v1/webhooks/${webhook.id}/notifications/${delivery.id}/resend`);
+      await readLog(log, webhook);
+    }, format(t('admin_delivery_resent'), { kind: delivery.kind })))),
+  ];
+  // Each cell says its column, for the phone layout where the header row is not shown.
+  return el('tr', {}, ...cells.map((cell, i) => {
+    const td = el('td', {}, cell || '');
+    if (DELIVERY_COLUMNS[i]) td.dataset.label = t(DELIVERY_COLUMNS[i]);
+    return td;
+  }));
+}
+
+async function toggleWebhook(node, webhook) {
+  if (webhook.enabled && !await ask(format(t('admin_webhook_disable_confirm'), { url: webhook.url }), t('admin_webhook_disable'))) return;
+  await act(node, async () => {
+    await api('PATCH', `/api/v1/webhooks/${webhook.id}`, { enabled: !webhook.enabled });
+    await loadWebhooks();
+  }, format(t(webhook.enabled ? 'admin_webhook_disabled_done' : 'admin_webhook_enabled_done'), { url: webhook.url }));
+}
+
+async function rotateSecret(node, webhook) {
+  if (!await ask(format(t('admin_webhook_rotate_confirm'), { url: webhook.url }), t('admin_webhook_rotate'))) return;
+  await act(node, async () => {
+    const rotated = await api('POST', `/api/v1/webhooks/${webhook.id}/secret`);
+    await loadWebhooks();
+    showWebhookSecret(rotated.secret, 'rotated');
+  }, format(t('admin_webhook_rotated'), { url: webhook.url }));
+}
+
+async function removeWebhook(node, webhook) {
+  if (!await ask(format(t('admin_webhook_delete_confirm'), { url: webhook.url }), t('admin_delete'))) return;
+  await act(node, async () => {
+    await api('DELETE', `/api/v1/webhooks/${webhook.id}`);
+    if ($('webhook-form').dataset.id === String(webhook.id)) webhookForm.reset();
+    await loadWebhooks();
+  }, format(t('admin_deleted'), { name: webhook.url }));
+}
+
+$('webhook-copy').addEventListener('click', () => copyField($('webhook-secret-value'), 'admin_webhook_copy_manually'));
+
+$('webhook-dismiss').addEventListener('click', () => {
+  $('webhook-secret-value').value = '';
+  $('webhook-secret').hidden = true;
+});
+
 // ---- staff ------------------------------------------------------------------------------------------
 
 const userForm = setupForm($('user-form'), {
@@ -538,17 +864,19 @@ async function revokeKey(node, key) {
   }, format(t('admin_key_revoked_done'), { name: key.name }));
 }
 
-$('key-copy').addEventListener('click', async () => {
-  const field = $('key-secret-value');
+/** Copies a secret shown once; `manually` says what to do when the browser refuses. */
+async function copyField(field, manually) {
   field.select();
   try {
     await navigator.clipboard.writeText(field.value);
     announce(t('admin_copied'));
   } catch {
     // Clipboard access can be refused (no HTTPS, permissions): the text stays selected for Ctrl+C.
-    announce(t('admin_copy_manually'));
+    announce(t(manually));
   }
-});
+}
+
+$('key-copy').addEventListener('click', () => copyField($('key-secret-value'), 'admin_copy_manually'));
 
 $('key-dismiss').addEventListener('click', () => {
   $('key-secret-value').value = '';
@@ -558,6 +886,8 @@ $('key-dismiss').addEventListener('click', () => {
 // ---- navigation -------------------------------------------------------------------------------------
 
 const loaders = { staff: loadUsers, 'api-keys': loadKeys };
+/** Sections read again at each visit: what they show also changes without this page (webhooks fail and get disabled). */
+const reloaders = { webhooks: loadWebhooks };
 
 function route(focus) {
   const wanted = location.hash.slice(1);
@@ -581,6 +911,7 @@ function route(focus) {
     state.loaded.add(name);
     loaders[name]().catch(fail);
   }
+  if (reloaders[name]) reloaders[name]().catch(fail);
 }
 
 for (const link of document.querySelectorAll('.admin-nav a')) link.hidden = !allowed[link.dataset.section];

@@ -34,6 +34,8 @@ let live = null;
 let busy = false;
 let refreshTimer = 0;
 let refreshSeq = 0;
+let alertsTicket = null; // the ticket whose alerts are shown
+let alertsSeq = 0;
 
 /** Failures: a toast (itself a polite live region) with the server's explanation. */
 const fail = (error) => toast(problemText(error), 'error');
@@ -101,6 +103,8 @@ function choose(queueID) {
   const found = counters.find((c) => String(c.queue.id) === String(queueID));
   chosen = found ?? null;
   line = null;
+  alertsTicket = null;
+  $('current-alerts').hidden = true;
   select.value = found ? String(found.queue.id) : '';
   $('console-work').hidden = !found;
   $('console-empty').hidden = !!found;
@@ -142,6 +146,7 @@ async function refresh() {
     fetchedAt = Date.now();
     chosen.queue = answer.queue;
     render();
+    loadAlerts();
   } catch (error) {
     if (seq !== refreshSeq) return;
     fail(error);
@@ -381,6 +386,69 @@ document.addEventListener('keydown', (event) => {
 
 select.addEventListener('change', () => choose(select.value || null));
 setInterval(updateTimes, 30_000);
+
+// ---- the current ticket's alerts ------------------------------------------------------------------
+// What the customer was told about the current ticket (push, Telegram, e-mail), from its history: read when the
+// ticket changes, and at every refresh while unfolded. Quiet on failure, like "my day".
+
+const alertsBox = $('current-alerts');
+const alertsKey = `turno.console.alerts.${me.user_id}`;
+
+function alertTime(record) {
+  return branchTime(new Date(record.delivered_at ?? record.last_attempt_at ?? record.created_at));
+}
+
+async function loadAlerts() {
+  const current = line?.current ?? null;
+  if (!current) {
+    alertsTicket = null;
+    alertsBox.hidden = true;
+    return;
+  }
+  if (current.id === alertsTicket && !alertsBox.open) return;
+  const seq = ++alertsSeq;
+  try {
+    const history = await api('GET', `/api/v1/tickets/${current.id}/history`);
+    if (seq !== alertsSeq || line?.current?.id !== current.id) return;
+    alertsTicket = current.id;
+    const records = history.notifications ?? [];
+    $('current-alerts-list').tBodies[0].replaceChildren(...records.map((record) => {
+      const row = document.createElement('tr');
+      const state = document.createElement('span');
+      state.className = 'alert-state';
+      state.dataset.state = record.state;
+      state.textContent = t(`console_alert_state_${record.state}`);
+      if (record.error) {
+        // The reason, on hover, and read out by screen readers.
+        state.title = record.error;
+        const reason = document.createElement('span');
+        reason.className = 'visually-hidden';
+        reason.textContent = ` (${record.error})`;
+        state.append(reason);
+      }
+      row.insertCell().textContent = t(`console_alert_channel_${record.channel}`);
+      row.insertCell().textContent = t(`console_alert_kind_${record.kind}`);
+      row.insertCell().append(state);
+      row.insertCell().textContent = alertTime(record);
+      return row;
+    }));
+    $('current-alerts-list').hidden = records.length === 0;
+    $('current-alerts-empty').hidden = records.length > 0;
+    $('current-alerts-count').textContent = String(records.length);
+    alertsBox.hidden = false;
+  } catch (error) {
+    console.warn('turno: the ticket\'s alerts could not be read', error);
+  }
+}
+
+alertsBox.open = localStorage.getItem(alertsKey) === 'open';
+alertsBox.addEventListener('toggle', () => {
+  localStorage.setItem(alertsKey, alertsBox.open ? 'open' : 'closed');
+  if (alertsBox.open) {
+    alertsTicket = null;
+    loadAlerts();
+  }
+});
 
 // ---- my day -----------------------------------------------------------------------------------------
 // The signed-in operator's own figures for today (`GET /api/v1/me/report`, all their branches): read at start, after

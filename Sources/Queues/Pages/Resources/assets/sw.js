@@ -9,6 +9,9 @@
  * - `/assets/` is cache-first when the URL is versioned (`?v=…`, the layout's links) and network-first when
  *   not (modules imported as `./live.js` carry no version, and must not stay old after an update);
  * - `/live/` (streams and long polls) and everything that is not a same-origin GET are left to the network.
+ *
+ * It also shows the server's push alerts (`push`, a JSON payload `{title, body, url, tag}`), and a tap on any
+ * notification (`notificationclick`) focuses or opens the ticket page it is about.
  */
 
 const VERSION = 'v1';
@@ -125,18 +128,62 @@ async function versionedAsset(request) {
   }
 }
 
-/** A tap on a "your turn" notification (shown by ticket.js with tag `turno-<token>`) brings the ticket back. */
+/**
+ * An alert the server pushed about a followed ticket: `{title, body, url, tag}`. The tag (`ticket-<id>`) is the one
+ * ticket.js uses for its own notifications, so a newer alert replaces an older one rather than piling up.
+ */
+self.addEventListener('push', (event) => {
+  let message = {};
+  try {
+    message = event.data?.json() ?? {};
+  } catch {
+    message = { body: event.data?.text() ?? '' };
+  }
+  const title = typeof message.title === 'string' && message.title ? message.title : 'Turno';
+  const options = { body: typeof message.body === 'string' ? message.body : '', icon: '/assets/icon.svg', data: { url: message.url ?? null } };
+  if (typeof message.tag === 'string' && message.tag) Object.assign(options, { tag: message.tag, renotify: true });
+  // userVisibleOnly: every push must show a notification, or the browser may stop delivering them.
+  event.waitUntil(self.registration.showNotification(title, options));
+});
+
+/**
+ * The page a notification is about, on this origin: its `data.url` (the server's alerts, and ticket.js's own), or
+ * the ticket of a `turno-<token>` tag (notifications shown before alerts existed), or the app's start.
+ */
+function notificationPath(notification) {
+  const url = notification.data?.url;
+  if (typeof url === 'string' && url) {
+    try {
+      const target = new URL(url, self.location.origin);
+      if (target.origin === self.location.origin) return target.pathname + target.search;
+      // The server's public address may differ from the one this phone uses: the ticket's path is what counts.
+      if (target.pathname.startsWith('/t/')) return target.pathname;
+    } catch {
+      // not a URL: fall back on the tag
+    }
+  }
+  const tag = notification.tag ?? '';
+  return tag.startsWith('turno-') ? `/t/${encodeURIComponent(tag.slice('turno-'.length))}` : '/t/';
+}
+
+/** A tap on a notification ("nearly your turn", "your turn"…) brings its ticket page back, or opens it. */
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const tag = event.notification.tag ?? '';
-  const path = tag.startsWith('turno-') ? `/t/${encodeURIComponent(tag.slice('turno-'.length))}` : '/t/';
+  const path = notificationPath(event.notification);
+  const pathname = new URL(path, self.location.origin).pathname;
   event.waitUntil((async () => {
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    const open = windows.find((client) => new URL(client.url).pathname === path) ?? windows[0];
+    const at = (client) => new URL(client.url).pathname;
+    // The ticket's own page, else another ticket page (this worker controls only those), else a new window.
+    const open = windows.find((client) => at(client) === pathname) ?? windows.find((client) => at(client).startsWith('/t/'));
     if (open) {
-      await open.focus();
-      if (new URL(open.url).pathname !== path && 'navigate' in open) await open.navigate(path);
-      return;
+      try {
+        await open.focus();
+        if (at(open) !== pathname && 'navigate' in open) await open.navigate(path);
+        return;
+      } catch {
+        // focus or navigation refused: a new window serves
+      }
     }
     await self.clients.openWindow(path);
   })());

@@ -4,6 +4,10 @@
  * in localStorage so the page still shows something, marked as old, when the phone is offline (sw.js serves
  * cached pages and answers then, marking the answers with `X-Turno-Offline`). Alerts: a vibration and a
  * notification once the turn is near, a full-screen "go to counter N" when called.
+ *
+ * "Tell me when it's nearly my turn": while the ticket waits or is called, the customer can ask the server to tell
+ * them even with the page closed, by what `GET …/followers` offers: web push (this browser's subscription, shown by
+ * sw.js), Telegram (the bot's link) or e-mail; what is on is listed, each with a button to stop it.
  */
 import { LiveConnection } from './live.js';
 import { api, format, pageData, problemText, t } from './api.js';
@@ -18,6 +22,8 @@ const FINISHED = ['served', 'no_show', 'cancelled', 'expired'];
 /** A problem can be reported about a ticket that reached a counter, for seven days after it ended. */
 const COMPLAINABLE = ['served', 'no_show'];
 const COMPLAINT_WINDOW_MS = 7 * 24 * 3600 * 1000;
+/** Alerts can be asked for while the ticket waits or is called (the server says 409 otherwise). */
+const ALERTABLE = ['waiting', 'called'];
 const NONE = '—';
 const $ = (id) => document.getElementById(id);
 const timeFormat = new Intl.DateTimeFormat(data.lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
@@ -34,6 +40,10 @@ let returnFocus = null;
 // The customer's complaint about this ticket: undefined until asked, null when there is none.
 let complaint;
 let complaintLoading = false;
+// What GET …/followers answered: { push_key?, telegram_link?, email, items }; null until known.
+let offer = null;
+let offerLoading = false;
+let offerState = '';
 
 /** Browsers refuse (and complain about) vibration before the user has touched the page, so only ask after. */
 function vibrate(pattern) {
@@ -81,6 +91,8 @@ function setStatus(next, { fresh = true } = {}) {
   if (next.state !== 'called') hideCalled();
   alertIfNear();
   follow();
+  // What can be asked for depends on the state: read again when it changes.
+  if (next.state !== offerState) loadOffer();
 }
 
 function render() {
@@ -108,6 +120,7 @@ function render() {
   $('rating-form').hidden = Boolean(saved.rated);
   $('ticket-thanks').hidden = !saved.rated;
   updateNotifyButton();
+  renderAlerts();
   renderComplaint();
 }
 
@@ -222,7 +235,9 @@ async function refetch() {
 /** Notifications reach a phone in a pocket; Android shows them only through the service worker. */
 async function notify(title, body) {
   if (!('Notification' in window) || Notification.permission !== 'granted') return;
-  const options = { body, tag: `turno-${token}`, renotify: true, icon: '/assets/icon.svg' };
+  // The tag of the server's push alerts about this ticket: one replaces the other instead of both showing.
+  const tag = status?.id != null ? `ticket-${status.id}` : `turno-${token}`;
+  const options = { body, tag, renotify: true, icon: '/assets/icon.svg', data: { url: location.pathname } };
   try {
     const registration = await navigator.serviceWorker?.getRegistration('/t/');
     if (registration) await registration.showNotification(title, options);
@@ -241,9 +256,175 @@ function alertIfNear() {
 }
 
 function updateNotifyButton() {
-  // Only worth offering while there is something to be told, and only when the browser can still ask.
+  // Only worth offering while there is something to be told, and only when the browser can still ask; when the
+  // server offers push alerts, the alerts box asks for the permission itself.
   $('ticket-notify').hidden = !('Notification' in window) || Notification.permission !== 'default'
-    || !['waiting', 'held'].includes(status?.state);
+    || !['waiting', 'held'].includes(status?.state) || pushOffered();
+}
+
+// ---- alerts: "tell me when it's nearly my turn" ------------------------------------------------------
+
+/** Web push needs a service worker, the Push API and notifications (an iPhone has them only once the page is installed). */
+function pushSupported() {
+  return 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window && window.isSecureContext;
+}
+
+const pushOffered = () => Boolean(offer?.push_key) && ALERTABLE.includes(status?.state) && pushSupported();
+
+/** A short message in the alerts box (a polite live region): the outcome of the last thing asked for. */
+function sayAlerts(text, kind = 'ok') {
+  const message = $('alerts-message');
+  message.textContent = '';
+  message.dataset.kind = kind;
+  // Set after a moment, so that the same message said twice is read twice.
+  requestAnimationFrame(() => { message.textContent = text; });
+}
+
+async function loadOffer() {
+  if (!status || offerLoading) return;
+  offerLoading = true;
+  offerState = status.state;
+  try {
+    offer = await api('GET', `${path}/followers`);
+  } catch (error) {
+    // A finished or vanished ticket has nothing to offer; offline, what was known stays shown.
+    if ([404, 409, 410].includes(error.problem?.status)) offer = null;
+  } finally {
+    offerLoading = false;
+  }
+  if (status && status.state !== offerState) {
+    loadOffer();
+    return;
+  }
+  renderAlerts();
+  updateNotifyButton();
+}
+
+const CHANNEL_KEYS = { push: 'ticket_alerts_channel_push', telegram: 'ticket_alerts_channel_telegram', email: 'ticket_alerts_channel_email' };
+
+function renderAlerts() {
+  const items = offer?.items ?? [];
+  const asking = ALERTABLE.includes(status?.state);
+  const has = (channel) => items.some((item) => item.channel === channel);
+  const canPush = asking && Boolean(offer?.push_key) && !has('push');
+  const canTelegram = asking && Boolean(offer?.telegram_link) && !has('telegram');
+  const canEmail = asking && Boolean(offer?.email);
+  // What is on can still be stopped while the ticket is on hold; a finished ticket is told nothing more.
+  const showItems = items.length > 0 && !FINISHED.includes(status?.state) && status?.state !== 'serving';
+  $('ticket-alerts').hidden = !(canPush || canTelegram || canEmail || showItems);
+
+  $('alerts-on-box').hidden = !showItems;
+  $('alerts-on').replaceChildren(...(showItems ? items : []).map((item) => {
+    const label = t(CHANNEL_KEYS[item.channel] ?? 'ticket_alerts_channel_other');
+    const row = document.createElement('li');
+    const text = document.createElement('span');
+    text.className = 'ticket-alerts-channel';
+    text.textContent = label;
+    const since = document.createElement('span');
+    since.className = 'ticket-hint';
+    since.textContent = format(t('ticket_alerts_since'), { time: timeFormat.format(new Date(item.created_at)) });
+    const stop = document.createElement('button');
+    stop.type = 'button';
+    stop.textContent = t('ticket_alerts_stop');
+    stop.setAttribute('aria-label', format(t('ticket_alerts_stop_label'), { channel: label }));
+    stop.addEventListener('click', () => stopAlert(stop, item, label));
+    row.append(text, since, stop);
+    return row;
+  }));
+
+  // Push: offered by the server; said plainly when this browser cannot, or when notifications are blocked here.
+  const note = $('alerts-push-note');
+  let noteText = '';
+  if (canPush && !pushSupported()) noteText = t('ticket_alerts_push_unsupported');
+  else if (canPush && Notification.permission === 'denied') noteText = t('ticket_alerts_push_blocked');
+  $('alerts-push').hidden = !canPush || noteText !== '';
+  note.textContent = noteText;
+  note.hidden = !noteText;
+
+  const telegram = $('alerts-telegram');
+  telegram.hidden = !canTelegram;
+  if (canTelegram) telegram.href = offer.telegram_link;
+  $('alerts-email-form').hidden = !canEmail;
+}
+
+function base64urlBytes(text) {
+  const base64 = text.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(text.length / 4) * 4, '=');
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+function sameBytes(buffer, bytes) {
+  if (!buffer) return false;
+  const other = new Uint8Array(buffer);
+  return other.length === bytes.length && other.every((byte, i) => byte === bytes[i]);
+}
+
+/** navigator.serviceWorker.ready never settles when the worker could not be registered: give up after a while. */
+function withinSeconds(promise, seconds) {
+  return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), seconds * 1000))]);
+}
+
+async function followByPush(button) {
+  if (!pushSupported()) {
+    sayAlerts(t('ticket_alerts_push_unsupported'), 'error');
+    return;
+  }
+  button.disabled = true;
+  try {
+    const permission = Notification.permission === 'default' ? await Notification.requestPermission() : Notification.permission;
+    if (permission !== 'granted') {
+      sayAlerts(t('ticket_alerts_push_denied'), 'error');
+      return;
+    }
+    sayAlerts(t('ticket_alerts_push_working'));
+    let subscription;
+    try {
+      const registration = await withinSeconds(navigator.serviceWorker.ready, 10);
+      const key = base64urlBytes(offer.push_key);
+      subscription = await registration.pushManager.getSubscription();
+      // A subscription made for another server key cannot be used: it is replaced.
+      if (subscription && !sameBytes(subscription.options?.applicationServerKey, key)) {
+        await subscription.unsubscribe();
+        subscription = null;
+      }
+      // A browser without a reachable push service may never answer.
+      subscription ??= await withinSeconds(registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }), 30);
+    } catch (error) {
+      console.warn('turno: no push subscription', error);
+      sayAlerts(t('ticket_alerts_push_failed'), 'error');
+      return;
+    }
+    // Browsers say `"expirationTime": null`; the API takes no nulls, so empty fields are left out.
+    const json = Object.fromEntries(Object.entries(subscription.toJSON()).filter(([, value]) => value != null));
+    const item = await api('POST', `${path}/followers`, { channel: 'push', subscription: json, language: data.lang });
+    offer.items = [...(offer.items ?? []), item];
+    sayAlerts(t('ticket_alerts_push_done'));
+  } catch (error) {
+    sayAlerts(problemText(error), 'error');
+  } finally {
+    button.disabled = false;
+    renderAlerts();
+    updateNotifyButton();
+  }
+}
+
+async function stopAlert(button, item, label) {
+  button.disabled = true;
+  try {
+    await api('DELETE', `${path}/followers/${item.id}`);
+    sayAlerts(format(t('ticket_alerts_stopped'), { channel: label }));
+  } catch (error) {
+    // Already gone (stopped from Telegram, or the ticket moved on): the list is re-read either way.
+    if (error.problem?.status !== 404) {
+      sayAlerts(problemText(error), 'error');
+      button.disabled = false;
+      return;
+    }
+  }
+  if (offer) offer.items = offer.items.filter((other) => other.id !== item.id);
+  renderAlerts();
+  // The focused button went with its row: focus moves to the next one, or to the box's heading.
+  ($('alerts-on').querySelector('button') ?? $('alerts-title')).focus();
+  loadOffer();
 }
 
 function calledText() {
@@ -333,6 +514,38 @@ $('ticket-notify').addEventListener('click', () => {
   Notification.requestPermission().then(updateNotifyButton);
 });
 
+$('alerts-push').addEventListener('click', (event) => followByPush(event.currentTarget));
+
+$('alerts-email-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const field = $('alerts-email-address');
+  const address = field.value.trim();
+  if (!address || !field.checkValidity()) {
+    field.setAttribute('aria-invalid', 'true');
+    sayAlerts(t('ticket_alerts_email_invalid'), 'error');
+    field.focus();
+    return;
+  }
+  field.removeAttribute('aria-invalid');
+  const send = $('alerts-email-send');
+  send.disabled = true;
+  try {
+    const item = await api('POST', `${path}/followers`, { channel: 'email', address, language: data.lang });
+    if (offer) offer.items = [...(offer.items ?? []), item];
+    event.target.reset();
+    sayAlerts(format(t('ticket_alerts_email_done'), { address }));
+    renderAlerts();
+  } catch (error) {
+    if (error.problem?.status === 422) field.setAttribute('aria-invalid', 'true');
+    sayAlerts(problemText(error), 'error');
+  } finally {
+    send.disabled = false;
+  }
+});
+
+// Telegram follows the ticket once the customer presses Start in the bot: back on the page, the list is re-read.
+$('alerts-telegram').addEventListener('click', () => sayAlerts(t('ticket_alerts_telegram_next')));
+
 $('called-ok').addEventListener('click', hideCalled);
 $('called-overlay').addEventListener('keydown', (event) => {
   if (event.key === 'Escape') hideCalled();
@@ -399,9 +612,14 @@ $('rating-form').addEventListener('submit', async (event) => {
 
 // Phones freeze background tabs: coming back, or back online, the numbers must be current at once.
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible') refetch();
+  if (document.visibilityState !== 'visible') return;
+  refetch();
+  loadOffer();
 });
-window.addEventListener('online', refetch);
+window.addEventListener('online', () => {
+  refetch();
+  loadOffer();
+});
 
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js', { scope: '/t/' }).catch(() => {

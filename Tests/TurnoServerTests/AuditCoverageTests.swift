@@ -13,7 +13,13 @@ struct AuditCoverageTests {
         "DELETE /api/v1/tickets/{ticket}": "the customer cancelling with their ticket's token, anonymously",
         "POST /api/v1/tickets/{ticket}/rating": "the customer rating with their ticket's token, anonymously",
         "POST /api/v1/drones/{drone}/telemetry": "a measurement a drone sends every second, not a change; the drone's state keeps it",
+        "POST /api/v1/telegram/webhook": "Telegram's updates for the bot, not a change by staff or a key (404 on a server without a bot)",
     ]
+
+    /// A browser's push subscription the server accepts: a fixed P-256 public key and auth secret, and a loopback endpoint
+    /// that nothing answers (the alert is retried, never delivered).
+    static let pushSubscription =
+        #"{"endpoint":"http://127.0.0.1:9/push","keys":{"p256dh":"BO-IDI74FogXlsGI5XGwGsb3DFJidFba5IZ1jv_Zxj3dXNvBHiSIOhJZgkKpWHW5aohU9kv_msmjOBC4HxVPVOU","auth":"AAECAwQFBgcICQoLDA0ODw"}}"#
 
     struct Step {
         let method: HTTPMethod
@@ -30,6 +36,20 @@ struct AuditCoverageTests {
             let actor: String
         }
         let items: [Entry]
+    }
+
+    /// The id of the oldest request in a webhook endpoint's log, waiting for the server to plan one.
+    static func firstNotification(ofWebhook endpoint: Int64, _ admin: StaffClient) async throws -> Int64 {
+        struct Log: Decodable {
+            struct Item: Decodable { let id: Int64 }
+            let items: [Item]
+        }
+        var found: Int64?
+        try await eventually {
+            found = try decodeJSON(Log.self, try await admin.call(.GET, "/api/v1/webhooks/\(endpoint)/notifications").body).items.last?.id
+            return found != nil
+        }
+        return try #require(found)
     }
 
     static func auditRows(_ admin: StaffClient) async throws -> Int {
@@ -72,7 +92,28 @@ struct AuditCoverageTests {
                 Step(method: .POST, route: "/api/v1/queues/{queue}/open", path: "/api/v1/queues/2/open", body: nil),
                 Step(method: .POST, route: "/api/v1/queues/{queue}/close", path: "/api/v1/queues/2/close", body: nil),
                 Step(method: .DELETE, route: "/api/v1/queues/{queue}", path: "/api/v1/queues/2", body: nil),
+                Step(
+                    method: .PUT,
+                    route: "/api/v1/branches/{branch}/alerts",
+                    path: "/api/v1/branches/1/alerts",
+                    body: #"{"near_ahead":2,"push":true,"telegram":false,"email":false,"texts":{"en":{"near":"Ticket {number}: nearly your turn"}}}"#
+                ),
+                // Hears the tickets' events from here on; nothing answers at the URL, so the notifications stay in its log.
+                Step(
+                    method: .POST,
+                    route: "/api/v1/webhooks",
+                    path: "/api/v1/webhooks",
+                    body: #"{"url":"http://127.0.0.1:9/hook","event_types":["ticket.*"]}"#
+                ),
                 Step(method: .POST, route: "/api/v1/branches/{branch}/tickets", path: "/api/v1/branches/1/tickets", body: #"{"service":1}"#),
+                // The customer of ticket 1 follows it by push (e-mail needs an SMTP server), then stops.
+                Step(
+                    method: .POST,
+                    route: "/api/v1/tickets/{ticket}/followers",
+                    path: "/api/v1/tickets/{token}/followers",
+                    body: #"{"channel":"push","subscription":\#(Self.pushSubscription),"language":"en"}"#
+                ),
+                Step(method: .DELETE, route: "/api/v1/tickets/{ticket}/followers/{follower}", path: "/api/v1/tickets/{token}/followers/1", body: nil),
                 Step(method: .POST, route: "/api/v1/tickets/{ticket}/transfer", path: "/api/v1/tickets/1/transfer", body: #"{"service":2}"#),
                 Step(method: .POST, route: "/api/v1/queues/{queue}/call-next", path: "/api/v1/queues/1/call-next", body: nil),
                 Step(method: .POST, route: "/api/v1/tickets/{ticket}/recall", path: "/api/v1/tickets/1/recall", body: nil),
@@ -81,6 +122,16 @@ struct AuditCoverageTests {
                 // The customer of ticket 1, with its link: `{token}` is filled in once it is issued.
                 Step(method: .POST, route: "/api/v1/tickets/{ticket}/complaint", path: "/api/v1/tickets/{token}/complaint", body: #"{"text":"Rude"}"#),
                 Step(method: .PATCH, route: "/api/v1/complaints/{complaint}", path: "/api/v1/complaints/1", body: #"{"state":"resolved","reply":"Sorry"}"#),
+                Step(method: .PATCH, route: "/api/v1/webhooks/{webhook}", path: "/api/v1/webhooks/1", body: #"{"description":"The CRM","enabled":true}"#),
+                Step(method: .POST, route: "/api/v1/webhooks/{webhook}/secret", path: "/api/v1/webhooks/1/secret", body: nil),
+                // `{notification}`: the first request in the endpoint's log, once the server has planned it.
+                Step(
+                    method: .POST,
+                    route: "/api/v1/webhooks/{webhook}/notifications/{notification}/resend",
+                    path: "/api/v1/webhooks/1/notifications/{notification}/resend",
+                    body: nil
+                ),
+                Step(method: .DELETE, route: "/api/v1/webhooks/{webhook}", path: "/api/v1/webhooks/1", body: nil),
                 Step(method: .POST, route: "/api/v1/branches/{branch}/tickets", path: "/api/v1/branches/1/tickets", body: #"{"service":1}"#, asKey: true),
                 Step(method: .POST, route: "/api/v1/queues/{queue}/call-next", path: "/api/v1/queues/1/call-next", body: nil),
                 Step(method: .POST, route: "/api/v1/tickets/{ticket}/no-show", path: "/api/v1/tickets/2/no-show", body: nil),
@@ -139,7 +190,10 @@ struct AuditCoverageTests {
             var ticketToken = ""
             for step in steps + [Step(method: .POST, route: "/api/v1/deliveries/{delivery}/cancel", path: "", body: nil)] {
                 let before = try await auditCount()
-                let path = step.path.isEmpty ? "/api/v1/deliveries/\(deliveryID)/cancel" : step.path.replacingOccurrences(of: "{token}", with: ticketToken)
+                var path = step.path.isEmpty ? "/api/v1/deliveries/\(deliveryID)/cancel" : step.path.replacingOccurrences(of: "{token}", with: ticketToken)
+                if path.contains("{notification}") {
+                    path = path.replacingOccurrences(of: "{notification}", with: String(try await Self.firstNotification(ofWebhook: 1, admin)))
+                }
                 var headers: [(String, String)] = step.body == nil ? [] : [("Content-Type", "application/json")]
                 headers.append(("Authorization", "Bearer \(step.asKey ? key : admin.accessToken)"))
                 let response = try await server.request(step.method, path, body: step.body, headers: headers)

@@ -10,9 +10,12 @@ Schema cannot state and the document states in words; negative requests are left
 - statistics: `from` not after `to`, at most ten years, not after today;
 - passwords: at most 72 bytes of UTF-8 (JSON Schema counts characters);
 - `Idempotency-Key`: each positive request gets a key of its own (a key reused with another body is refused, 422);
-- ids in bodies (the services a counter serves, a ticket's service) name what run.py created.
+- ids in bodies (the services a counter serves, a ticket's service) name what run.py created;
+- webhook URLs go to a loopback port nothing answers, and push subscriptions are one whose key is a point on the curve
+  (run.py's, as body references too).
 """
 
+import copy
 import datetime
 import json
 import math
@@ -204,7 +207,7 @@ def map_case(context, case):
     if _positive(case, ParameterLocation.BODY) and isinstance(case.body, dict):
         for field, value in REFERENCES.get(name, {}).items():
             if field in case.body:
-                case.body[field] = value
+                case.body[field] = copy.deepcopy(value)
         if name in ("POST /api/v1/sessions", "PATCH /api/v1/sessions/{session}"):
             _plausible_session(case.body, change=name.startswith("PATCH"))
         elif name == "POST /api/v1/deliveries":

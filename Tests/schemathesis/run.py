@@ -2,7 +2,8 @@
 """Checks the running server against its OpenAPI document with schemathesis (every check, a fixed seed).
 
 Starts `turno serve` on a free port with a throw-away SQLite database, signs in as `admin`, creates what the
-path parameters name (a branch, services, queues, tickets, sessions, drones, deliveries, users, an API key),
+path parameters name (a branch, services, queues, tickets, sessions, drones, deliveries, users, an API key, webhook
+endpoints with a notification in their log, a ticket's follower),
 then runs `schemathesis run <server>/openapi.json --checks all` with those ids fixed per operation
 (`schemathesis.toml`, written next to the database) and `hooks.py` (beside this file) for what JSON Schema
 cannot say. Prints `schemathesis: N passed, M failed` (N, M: API operations; a failed stateful scenario counts as one more) and
@@ -30,11 +31,30 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 ADMIN_PASSWORD = "schemathesis-admin-1"
+# Where webhooks and push alerts go: a loopback port nothing answers, so they are retried and never leave the machine.
+HOOK_URL = "http://127.0.0.1:9/hook"
+# A browser push subscription the server accepts: a fixed P-256 public key (65 bytes, uncompressed) and auth secret.
+PUSH_SUBSCRIPTION = {
+    "endpoint": "http://127.0.0.1:9/push",
+    "keys": {"p256dh": "BO-IDI74FogXlsGI5XGwGsb3DFJidFba5IZ1jv_Zxj3dXNvBHiSIOhJZgkKpWHW5aohU9kv_msmjOBC4HxVPVOU", "auth": "AAECAwQFBgcICQoLDA0ODw"},
+}
 
 # Not tested, and why:
 EXCLUDED = {
     # A stream that never ends while its topics are valid: every positive case would time out.
     "GET /live/sse": "streams forever",
+}
+
+# Settings of single operations (TOML, in their `[[operations]]` table), and why.
+_STATEFUL_OFF = "phases = { stateful = { enabled = false } }"
+OPERATION_SETTINGS = {
+    # Each deletes the one resource run.py made for it, which is gone after the first phases; in the stateful phase it
+    # follows a POST that made another, and the fixed id's 404 would be blamed on that POST ("created resource not found").
+    "DELETE /api/v1/webhooks/{webhook}": [_STATEFUL_OFF],
+    "DELETE /api/v1/tickets/{ticket}/followers/{follower}": [_STATEFUL_OFF],
+    # Hidden unless the server has a Telegram bot and the request carries the bot's secret token: without the header it is
+    # 404 as well, by design (the test server has no bot).
+    "POST /api/v1/telegram/webhook": ["checks = { missing_required_header = { expected-statuses = [404] } }"],
 }
 
 
@@ -106,11 +126,25 @@ def set_up(api):
     def issue():
         return api.call("POST", f"/api/v1/branches/{branch['public_id']}/tickets", {"service": s1})
 
-    served = issue()  # served at counter 1, for the rating
+    # Webhook endpoints (one to keep, one to delete), which hear the tickets' events from here on.
+    webhook = api.call("POST", "/api/v1/webhooks", {"url": HOOK_URL, "event_types": ["ticket.*"], "description": "checked"})["id"]
+    removed_webhook = api.call("POST", "/api/v1/webhooks", {"url": HOOK_URL, "event_types": ["*"]})["id"]
+
+    served = issue()  # served at counter 1, for the rating; followed by push, so its history lists alerts
+    api.call("POST", f"/api/v1/tickets/{served['token']}/followers", {"channel": "push", "subscription": PUSH_SUBSCRIPTION})
     api.call("POST", f"/api/v1/queues/{q1}/call-next")
     api.call("POST", f"/api/v1/tickets/{served['id']}/start")
     api.call("POST", f"/api/v1/tickets/{served['id']}/finish")
     followed, cancelled, operated = issue(), issue(), issue()
+    # A waiting ticket followed by push, and a request in the kept endpoint's log (planned soon after the events).
+    alerted = issue()
+    follower = api.call("POST", f"/api/v1/tickets/{alerted['token']}/followers", {"channel": "push", "subscription": PUSH_SUBSCRIPTION})["id"]
+    deadline = time.monotonic() + 30
+    while not (log := api.call("GET", f"/api/v1/webhooks/{webhook}/notifications")["items"]):
+        if time.monotonic() > deadline:
+            raise SystemExit("setup: the webhook endpoint's log stayed empty")
+        time.sleep(0.2)
+    notification = log[-1]["id"]
 
     def session(user, started, external=None):
         body = {"user_id": user, "sport": "run", "started_at": started, "duration_s": 1800, "distance_m": 5000, "avg_hr_bpm": 150, "max_hr_bpm": 170}
@@ -179,6 +213,14 @@ def set_up(api):
         "/api/v1/deliveries/{delivery}/cancel": {"delivery": to_cancel},
         "/api/v1/drones/{drone}": {"drone": simulated},
         "/api/v1/drones/{drone}/telemetry": {"drone": reporting},
+        "/api/v1/webhooks/{webhook}": {"webhook": webhook},
+        "DELETE /api/v1/webhooks/{webhook}": {"webhook": removed_webhook},
+        "/api/v1/webhooks/{webhook}/secret": {"webhook": webhook},
+        "/api/v1/webhooks/{webhook}/notifications": {"webhook": webhook},
+        "/api/v1/webhooks/{webhook}/notifications/{notification}/resend": {"webhook": webhook, "notification": notification},
+        "/api/v1/tickets/{ticket}/followers": {"ticket": alerted["token"]},
+        "/api/v1/tickets/{ticket}/followers/{follower}": {"ticket": alerted["token"], "follower": follower},
+        "/api/v1/branches/{branch}/alerts": {"branch": b},
     }
     # Query values that only the server can make: the cursors of a session page and of an athlete page. Long polls
     # that would hold a request for up to 30 s are asked not to wait.
@@ -205,6 +247,11 @@ def set_up(api):
         "GET /api/v1/reports.pdf": {"branch": b, "operator": user},
         "GET /api/v1/me/report": {"operator": me},
         "GET /api/v1/complaints": {"branch": b, "assignee": me},
+        # URLs a webhook request may go to, and a push subscription whose key is a point on the curve: the generated
+        # ones are http(s) URLs anywhere and random base64url.
+        "POST /api/v1/webhooks": {"url": HOOK_URL},
+        "PATCH /api/v1/webhooks/{webhook}": {"url": HOOK_URL},
+        "POST /api/v1/tickets/{ticket}/followers": {"subscription": PUSH_SUBSCRIPTION},
     }
     headers = {"POST /api/v1/auth/logout": {"Authorization": "Bearer " + logout_token}}
     return path, query, body, headers
@@ -240,7 +287,8 @@ def write_config(directory, document, path_values, query_values, header_values):
             parameters.update({f"path.{k}": v for k, v in path_values[name].items()})
         parameters.update({f"query.{k}": v for k, v in query_values.get(name, {}).items()})
         headers = header_values.get(name, {})
-        if not parameters and not headers:
+        settings = OPERATION_SETTINGS.get(name, [])
+        if not parameters and not headers and not settings:
             continue
         lines.append("[[operations]]")
         lines.append(f"include-name = {toml_value(name)}")
@@ -248,6 +296,7 @@ def write_config(directory, document, path_values, query_values, header_values):
             lines.append("parameters = { " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in parameters.items()) + " }")
         if headers:
             lines.append("headers = { " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in headers.items()) + " }")
+        lines += settings
         lines.append("")
     config = os.path.join(directory, "schemathesis.toml")
     with open(config, "w") as file:

@@ -270,6 +270,19 @@ public struct BranchState: Sendable, Equatable {
         lineKeys(of: queueID).flatMap { lines[$0] ?? [] }.sorted().compactMap { tickets[$0.id] }
     }
 
+    /// The waiting tickets from the front of each line while `keep` holds for them: a line's walk stops at its first
+    /// ticket `keep` refuses, so a question that only the front can answer ("is its turn near?") costs the front.
+    public func fronts(while keep: (Ticket) -> Bool) -> [Ticket] {
+        var found: [Ticket] = []
+        for line in lines.values {
+            for rank in line {
+                guard let ticket = tickets[rank.id], keep(ticket) else { break }
+                found.append(ticket)
+            }
+        }
+        return found
+    }
+
     /// The ticket a queue would call next.
     public func head(of queueID: QueueID) -> Ticket? {
         lineKeys(of: queueID).compactMap { lines[$0]?.first }.min().flatMap { tickets[$0.id] }

@@ -41,8 +41,10 @@ struct TicketAlertPlanner: NotificationPlanner {
             branches[id] = (branch, try await followers.settings(of: id, sql: sql))
             return branches[id]
         }
+        let byTicket =
+            alerted.isEmpty
+            ? [:] : Dictionary(grouping: try await followers.followers(ofTickets: Array(Set(alerted.map(\.2.id))), sql: sql), by: \.ticketID)
         if !alerted.isEmpty {
-            let byTicket = Dictionary(grouping: try await followers.followers(ofTickets: Array(Set(alerted.map(\.2.id))), sql: sql), by: \.ticketID)
             for (event, kind, ticket) in alerted {
                 guard let followers = byTicket[ticket.id], let (branch, settings) = try await branch(ticket.branchId) else { continue }
                 let values = AlertTexts.Values(number: ticket.number, service: ticket.service, counter: ticket.counter, branch: branch.name)
@@ -61,20 +63,21 @@ struct TicketAlertPlanner: NotificationPlanner {
                 }
             }
         }
-        // Near turns: at the branches these events changed, or everywhere when time alone moved on.
-        let awaiting = try await followers.awaitingNear(at: events.isEmpty ? nil : Array(touched), sql: sql)
+        // Near turns: at the branches these events changed, or everywhere when time alone moved on. Only the front of
+        // each line can be near, and the walk stops at the first ticket that is not: the cost is the front's, however
+        // many tickets wait or are followed further back.
         var done: [Int64] = []
-        for (branchID, branchFollowers) in Dictionary(grouping: awaiting, by: \.branchID) {
+        for branchID in try await followers.branchesAwaitingNear(among: events.isEmpty ? nil : Array(touched), sql: sql) {
             guard let (branch, settings) = try await branch(branchID) else { continue }
             let state = try await store.state(of: branchID, organizationID: nil)
-            for follower in branchFollowers {
-                guard let ticket = state.tickets[follower.ticketID], ticket.state == .waiting else {
-                    // Called, served or gone: "nearly your turn" would come too late.
-                    done.append(follower.id)
-                    continue
-                }
+            var statuses: [TicketID: TicketStatus] = [:]
+            let near = state.fronts { ticket in
                 let status = TicketStatus(ticket, in: state)
-                guard TicketAlerts.isNear(ahead: status.ahead, etaS: status.etaS, settings: settings) else { continue }
+                statuses[ticket.id] = status
+                return TicketAlerts.isNear(ahead: status.ahead, etaS: status.etaS, settings: settings)
+            }
+            for follower in try await followers.awaitingNear(ofTickets: near.map(\.id), sql: sql) {
+                guard let ticket = state.tickets[follower.ticketID], let status = statuses[ticket.id] else { continue }
                 done.append(follower.id)
                 guard settings.allows(follower.channel) else { continue }
                 let values = AlertTexts.Values(
@@ -96,6 +99,10 @@ struct TicketAlertPlanner: NotificationPlanner {
                     )
                 )
             }
+        }
+        // Followers of a ticket that has been called are past being told it is near.
+        done += alerted.flatMap { event in
+            event.1 == .called ? (byTicket[event.2.id] ?? []).filter { !$0.nearSent }.map(\.id) : []
         }
         try await followers.markNearSent(done, in: transaction)
         return notifications

@@ -71,16 +71,21 @@ struct FollowerStore: Sendable {
         return followers
     }
 
-    /// Followers not yet told that their turn is near, at these branches (every branch when nil).
-    func awaitingNear(at branches: [BranchID]?, sql: any SQLDatabase) async throws -> [TicketFollower] {
+    /// The branches, of these (or of all when nil), where someone waits to be told that their turn is near.
+    func branchesAwaitingNear(among branches: [BranchID]?, sql: any SQLDatabase) async throws -> [BranchID] {
+        guard branches?.isEmpty != true else { return [] }
         let query: SQLQueryString =
             if let branches {
-                "SELECT \(unsafeRaw: Self.columns) FROM ticket_followers WHERE near_sent = 0 AND branch_id IN (\(binds: branches))"
+                "SELECT DISTINCT branch_id FROM ticket_followers WHERE near_sent = 0 AND branch_id IN (\(binds: branches))"
             } else {
-                "SELECT \(unsafeRaw: Self.columns) FROM ticket_followers WHERE near_sent = 0"
+                "SELECT DISTINCT branch_id FROM ticket_followers WHERE near_sent = 0"
             }
-        guard branches?.isEmpty != true else { return [] }
-        return try await sql.raw(query).all().compactMap(Self.follower(from:))
+        return try await sql.raw(query).all().map { try $0.decode(column: "branch_id", as: Int64.self) }
+    }
+
+    /// The followers of these tickets not yet told that their turn is near.
+    func awaitingNear(ofTickets ticketIDs: [TicketID], sql: any SQLDatabase) async throws -> [TicketFollower] {
+        try await followers(ofTickets: ticketIDs, sql: sql).filter { !$0.nearSent }
     }
 
     func markNearSent(_ ids: [Int64], in transaction: Transaction) async throws {

@@ -34,8 +34,10 @@ public final class Notifier: Sendable, EventConsumer {
 
     /// Events planned per transaction.
     static let planBatch = 500
-    /// Notifications sent per round.
-    static let sendBatch = 2_000
+    /// Notifications claimed by one sending task; each claim is its own transaction, so two tasks never share one.
+    static let sendBatch = 500
+    /// Sending tasks at once.
+    static let parallelSends = 4
     /// How long a claimed notification is left to its sender before it is tried again.
     static let leaseMs: Int64 = 120_000
     /// How often planners are asked about alerts that come with time.
@@ -73,11 +75,17 @@ public final class Notifier: Sendable, EventConsumer {
         while try await round() {}
     }
 
-    /// One round: plans a batch of events and sends a batch of due notifications; false when neither had work.
+    /// One round: plans a batch of events and sends due notifications, `parallelSends` batches at once (while one
+    /// batch's outcomes are written, the others are on the wire); false when neither had work.
     @discardableResult
     func round() async throws -> Bool {
         let planned = try await planBatch()
-        let sent = try await sendDue()
+        let sent = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<Self.parallelSends { group.addTask { try await self.sendDue() } }
+            var sentAny = false
+            for try await sent in group { sentAny = sentAny || sent }
+            return sentAny
+        }
         return planned || sent
     }
 
@@ -110,8 +118,9 @@ public final class Notifier: Sendable, EventConsumer {
 
     /// Sends a batch of due notifications, each channel's at once, and records how each went.
     func sendDue() async throws -> Bool {
-        let clock = store.storage.clock
-        let due = try await store.claimDue(nowMs: clock.nowMilliseconds(), limit: Self.sendBatch, leaseMs: Self.leaseMs)
+        // One time for the whole attempt: the next one is counted from when this one began, however long it took.
+        let nowMs = store.storage.clock.nowMilliseconds()
+        let due = try await store.claimDue(nowMs: nowMs, limit: Self.sendBatch, leaseMs: Self.leaseMs)
         guard !due.isEmpty else { return false }
         let senders = self.senders.withLock { $0 }
         let byChannel = Dictionary(grouping: due, by: \.channel)
@@ -123,7 +132,7 @@ public final class Notifier: Sendable, EventConsumer {
                             uniqueKeysWithValues: notifications.map { ($0.id, .cancelled(reason: "\(channel.rawValue) is not set up on this server")) }
                         )
                     }
-                    return await sender.send(notifications, nowMs: clock.nowMilliseconds())
+                    return await sender.send(notifications, nowMs: nowMs)
                 }
             }
             var all: [Int64: NotificationOutcome] = [:]
@@ -131,7 +140,7 @@ public final class Notifier: Sendable, EventConsumer {
             return all
         }
         let results = due.map { ($0, outcomes[$0.id] ?? .retry(error: "the sender gave no answer", code: nil, latencyMs: nil)) }
-        try await store.record(results, nowMs: clock.nowMilliseconds())
+        try await store.record(results, nowMs: nowMs)
         return true
     }
 

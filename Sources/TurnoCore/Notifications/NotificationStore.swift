@@ -108,13 +108,15 @@ public struct NotificationStore: Sendable {
     }
 
     /// Up to `limit` pending notifications due by `nowMs`, oldest first, taken for `leaseMs`: each attempt is counted
-    /// and the next one put off by the lease, so that if this node dies mid-send they go out again after it.
+    /// and the next one put off by the lease, so that if this node dies mid-send they go out again after it. Several
+    /// sending tasks claim at once: on PostgreSQL each skips the rows another is claiming (SQLite has one writer).
     func claimDue(nowMs: Int64, limit: Int, leaseMs: Int64) async throws -> [PendingNotification] {
         try await storage.write { transaction in
             let rows = try await transaction.sql.raw(
                 """
                 SELECT id, tenant, channel, target_id, event_seq, kind, ticket_id, detail, attempts, created_at_ms FROM notifications
                 WHERE state = 'pending' AND next_attempt_ms <= \(bind: nowMs) ORDER BY next_attempt_ms, id LIMIT \(unsafeRaw: String(limit))
+                \(unsafeRaw: transaction.kind == .postgres ? "FOR UPDATE SKIP LOCKED" : "")
                 """
             ).all()
             guard !rows.isEmpty else { return [] }

@@ -234,6 +234,42 @@ struct AlertTests {
         }
     }
 
+    @Test("Telegram in webhook mode: the bot tells Telegram where to post, and answers updates posted with the secret only")
+    func telegramWebhook() async throws {
+        try await withFakeTelegram { telegram in
+            let config = TestServer.config([
+                "telegramToken": FakeTelegram.defaultToken, "telegramApi": telegram.baseURL, "telegramWebhook": "https://turno.example.org",
+                "rateTickets": "off",
+            ])
+            try await withTestServer(.sqlite, settings: { $0.config = config }) { server in
+                _ = try await QueueAPITests.setUp(server)
+                try await telegram.waitForCalls("setWebhook", count: 1, timeout: .seconds(30))
+                #expect(telegram.webhookURL == "https://turno.example.org/api/v1/telegram/webhook")
+                let secret = try #require(telegram.calls("setWebhook").first?.json["secret_token"] as? String)
+                let update = String(decoding: FakeTelegram.messageUpdate(updateID: 1, messageID: 1, chatID: 77, text: "/take"), as: UTF8.self)
+                let refused = try await server.request(
+                    .POST,
+                    "/api/v1/telegram/webhook",
+                    body: update,
+                    headers: [("Content-Type", "application/json"), ("X-Telegram-Bot-Api-Secret-Token", "wrong")]
+                )
+                #expect(refused.status == 404)
+                #expect(telegram.sentMessages.isEmpty)
+                let taken = try await server.request(
+                    .POST,
+                    "/api/v1/telegram/webhook",
+                    body: update,
+                    headers: [("Content-Type", "application/json"), ("X-Telegram-Bot-Api-Secret-Token", secret)]
+                )
+                #expect(taken.status == 200)
+                try await telegram.waitForSent(count: 1, timeout: .seconds(30))
+                #expect(telegram.sentMessages[0].chatID == 77 && telegram.sentMessages[0].buttons.count == 2)
+                // In webhook mode the server does not poll.
+                #expect(telegram.attempts("getUpdates") == 0)
+            }
+        }
+    }
+
     @Test("bad requests are refused with their reason, and change nothing")
     func badInput() async throws {
         try await withTestServer(.sqlite) { server in

@@ -25,6 +25,10 @@ struct RetentionTests {
             #expect(try decodeJSON(Retention.self, try await admin.call(.GET, "/api/v1/retention").body).days == 30)
             // An old ticket, served and rated with a comment.
             let old = try #require(try await QueueAPITests.issue(server, service: 1).ticket)
+            // Followed through a push subscription: its address goes with the ticket's other details.
+            let subscription = #"{"endpoint":"http://127.0.0.1:9/push","keys":{"p256dh":"\#(AlertTests.Browser().key.publicKey.x963Representation.base64URL)","auth":"AAAAAAAAAAAAAAAAAAAAAA"}}"#
+            let followed = try await AlertTests.follow(server, old.token, #"{"channel":"push","subscription":\#(subscription)}"#)
+            #expect(followed.status == 201)
             #expect(try await admin.call(.POST, "/api/v1/queues/\(try #require(old.queue))/call-next").status == 200)
             #expect(try await admin.call(.POST, "/api/v1/tickets/\(old.id)/finish").status == 200)
             let rating = #"{"rating":4,"comment":"Quick, thank you. Call me on 333 1234"}"#
@@ -54,6 +58,10 @@ struct RetentionTests {
             #expect(try erased.decode(column: "rating", as: Int?.self) == 4)
             #expect(try erased.decode(column: "comment", as: String?.self) == nil)
             #expect(try erased.decode(column: "erased_at_ms", as: Int64?.self) != nil)
+            let followers = try await server.storage.read { sql in
+                try await sql.raw("SELECT COUNT(*) AS n FROM ticket_followers WHERE ticket_id = \(bind: old.id)").first()?.decode(column: "n", as: Int.self)
+            }
+            #expect(followers == 0)
             // The history keeps the figures of the erased ticket.
             let history = try await admin.call(.GET, "/api/v1/tickets/\(old.id)/history")
             #expect(history.status == 200 && history.body.contains(#""step":"served""#))

@@ -60,8 +60,8 @@ struct TelegramBot: Sendable {
         }
     }
 
-    private func command(_ text: String, chat: Int64, language: String) async throws {
-        let words = BotWords(language: language)
+    private func command(_ text: String, chat: Int64, language: String?) async throws {
+        let words = BotWords(language: language ?? "en")
         let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
         // `/take@TurnoBot` in groups names the bot.
         let name = parts.first?.split(separator: "@").first.map(String.init) ?? ""
@@ -112,7 +112,7 @@ struct TelegramBot: Sendable {
 
     private func press(_ query: TelegramCallbackQuery, updateID: Int64) async throws {
         let language = BotWords.language(of: query.from)
-        let words = BotWords(language: language)
+        let words = BotWords(language: language ?? "en")
         guard let chat = query.message?.chat.id ?? Optional(query.from.id), let data = query.data else {
             try await api.answerCallbackQuery(id: query.id, text: nil)
             return
@@ -145,9 +145,9 @@ struct TelegramBot: Sendable {
         _ = updateID
     }
 
-    private func follow(_ ticket: Ticket, chat: Int64, language: String) async throws {
+    private func follow(_ ticket: Ticket, chat: Int64, language: String?) async throws {
         do {
-            _ = try await alerts.follow(ticket, at: .telegram(chatID: chat), language: language, origin: origin, clientAddress: "telegram")
+            _ = try await alerts.follow(ticket, at: .telegram(chatID: chat), language: language ?? "", origin: origin, clientAddress: "telegram")
         } catch let violation as AlertRuleViolation {
             _ = try await api.sendMessage(chatID: chat, text: violation.detail)
         }
@@ -183,8 +183,10 @@ struct BotWords {
         italian = language == "it"
     }
 
-    static func language(of user: TelegramUser?) -> String {
-        user?.languageCode?.hasPrefix("it") == true ? "it" : "en"
+    /// The customer's language when the alerts have it; nil for the branch's (`AlertCommands.follow` falls back to it).
+    static func language(of user: TelegramUser?) -> String? {
+        guard let code = user?.languageCode?.prefix(2) else { return nil }
+        return AlertTexts.languages.contains(String(code)) ? String(code) : nil
     }
 
     var help: String {
@@ -243,6 +245,8 @@ struct TelegramPolling: ServiceLifecycle.Service {
             } catch {
                 logger.error("cannot set the Telegram webhook", metadata: ["error": "\(loggable(error))"])
             }
+            // A service that returns would stop the server: this one stays until the server stops.
+            while (try? await Task.sleep(for: .seconds(3600))) != nil {}
             return
         }
         var offset: Int64?

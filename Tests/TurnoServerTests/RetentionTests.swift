@@ -26,7 +26,8 @@ struct RetentionTests {
             // An old ticket, served and rated with a comment.
             let old = try #require(try await QueueAPITests.issue(server, service: 1).ticket)
             // Followed through a push subscription: its address goes with the ticket's other details.
-            let subscription = #"{"endpoint":"http://127.0.0.1:9/push","keys":{"p256dh":"\#(AlertTests.Browser().key.publicKey.x963Representation.base64URL)","auth":"AAAAAAAAAAAAAAAAAAAAAA"}}"#
+            let userKey = AlertTests.Browser().key.publicKey.x963Representation.base64URL
+            let subscription = #"{"endpoint":"http://127.0.0.1:9/push","keys":{"p256dh":"\#(userKey)","auth":"AAAAAAAAAAAAAAAAAAAAAA"}}"#
             let followed = try await AlertTests.follow(server, old.token, #"{"channel":"push","subscription":\#(subscription)}"#)
             #expect(followed.status == 201)
             #expect(try await admin.call(.POST, "/api/v1/queues/\(try #require(old.queue))/call-next").status == 200)

@@ -32,30 +32,17 @@ struct TicketAlertSender: NotificationSender {
                 uniqueKeysWithValues: notifications.map { ($0.id, .retry(error: "cannot read the followers: \(loggable(error))", code: nil, latencyMs: nil)) }
             )
         }
-        var outcomes: [Int64: NotificationOutcome] = [:]
-        await withTaskGroup(of: (Int64, NotificationOutcome).self) { group in
-            var inFlight = 0
-            for notification in notifications {
-                if inFlight == concurrency, let (id, outcome) = await group.next() {
-                    outcomes[id] = outcome
-                    inFlight -= 1
-                }
-                group.addTask {
-                    guard let follower = known[notification.targetID] else {
-                        return (notification.id, .cancelled(reason: "the follower is no longer there (erased with the ticket, or stopped)"))
-                    }
-                    do {
-                        let message = try await message(for: notification, to: follower)
-                        return (notification.id, await deliver(message, notification: notification, to: follower, nowMs: nowMs))
-                    } catch {
-                        return (notification.id, .retry(error: "cannot write the alert: \(loggable(error))", code: nil, latencyMs: nil))
-                    }
-                }
-                inFlight += 1
+        return await each(notifications, limit: concurrency) { notification in
+            guard let follower = known[notification.targetID] else {
+                return .cancelled(reason: "the follower is no longer there (erased with the ticket, or stopped)")
             }
-            for await (id, outcome) in group { outcomes[id] = outcome }
+            do {
+                let message = try await message(for: notification, to: follower)
+                return await deliver(message, notification: notification, to: follower, nowMs: nowMs)
+            } catch {
+                return .retry(error: "cannot write the alert: \(loggable(error))", code: nil, latencyMs: nil)
+            }
         }
-        return outcomes
     }
 
     /// An alert's words and the link back to the ticket's page.

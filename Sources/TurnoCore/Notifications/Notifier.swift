@@ -16,6 +16,30 @@ public protocol NotificationSender: Sendable {
     func send(_ notifications: [PendingNotification], nowMs: Int64) async -> [Int64: NotificationOutcome]
 }
 
+extension NotificationSender {
+    /// Sends each notification with `attempt`, `limit` at a time, and gathers the outcomes by id.
+    public func each(
+        _ notifications: [PendingNotification],
+        limit: Int,
+        _ attempt: @escaping @Sendable (PendingNotification) async -> NotificationOutcome
+    ) async -> [Int64: NotificationOutcome] {
+        var outcomes: [Int64: NotificationOutcome] = [:]
+        await withTaskGroup(of: (Int64, NotificationOutcome).self) { group in
+            var inFlight = 0
+            for notification in notifications {
+                if inFlight == limit, let (id, outcome) = await group.next() {
+                    outcomes[id] = outcome
+                    inFlight -= 1
+                }
+                group.addTask { (notification.id, await attempt(notification)) }
+                inFlight += 1
+            }
+            for await (id, outcome) in group { outcomes[id] = outcome }
+        }
+        return outcomes
+    }
+}
+
 /// The transactional outbox's delivery side. Changes record events; the planner turns committed events into
 /// notifications, in the same transaction as its place in the log (so each event is planned exactly once, even across
 /// a crash), and the sender sends what is due, with retries. Both run on the leading node only.
@@ -67,12 +91,6 @@ public final class Notifier: Sendable, EventConsumer {
     /// Committed events wake the loop at once instead of at its next poll.
     public func consume(_ events: [StoredEvent]) async {
         woken.store(true, ordering: .relaxed)
-    }
-
-    /// Plans and sends until there is nothing left to do right now. Tests drive the loop with it, and a node that
-    /// is not leading never calls it.
-    public func runUntilIdle() async throws {
-        while try await round() {}
     }
 
     /// One round: plans a batch of events and sends due notifications, `parallelSends` batches at once (while one

@@ -240,18 +240,8 @@ struct WebhookSender: NotificationSender {
                 uniqueKeysWithValues: notifications.map { ($0.id, .retry(error: "cannot read the endpoints: \(loggable(error))", code: nil, latencyMs: nil)) }
             )
         }
-        var outcomes: [Int64: NotificationOutcome] = [:]
-        await withTaskGroup(of: (Int64, NotificationOutcome).self) { group in
-            var inFlight = 0
-            for notification in notifications {
-                if inFlight == concurrency, let (id, outcome) = await group.next() {
-                    outcomes[id] = outcome
-                    inFlight -= 1
-                }
-                group.addTask { (notification.id, await post(notification, to: endpoints[notification.targetID], nowMs: nowMs)) }
-                inFlight += 1
-            }
-            for await (id, outcome) in group { outcomes[id] = outcome }
+        let outcomes = await each(notifications, limit: concurrency) { notification in
+            await post(notification, to: endpoints[notification.targetID], nowMs: nowMs)
         }
         await keepHealth(of: endpoints, after: notifications, outcomes: outcomes, nowMs: nowMs)
         return outcomes

@@ -88,7 +88,7 @@ struct StorageTests {
         let rows = try await opened[0].read { sql in
             try await sql.raw("SELECT COUNT(*) AS n FROM schema_migrations").first()?.decode(column: "n", as: Int.self)
         }
-        #expect(rows == 6)
+        #expect(rows == 7)
         for storage in opened { await storage.close() }
     }
 

@@ -110,6 +110,11 @@ struct AlertTests {
                 #expect(pushService.received.count == 3)
 
                 // Staff see which alerts went out, never where to.
+                // (The last one's outcome is written just after the push service answered.)
+                try await eventually {
+                    let history = try decodeJSON(History.self, try await admin.call(.GET, "/api/v1/tickets/\(mine.id)/history").body)
+                    return history.notifications.allSatisfy { $0.state == "delivered" }
+                }
                 let history = try decodeJSON(History.self, try await admin.call(.GET, "/api/v1/tickets/\(mine.id)/history").body)
                 #expect(history.notifications.map(\.kind) == ["following", "near", "called"])
                 #expect(history.notifications.allSatisfy { $0.channel == "push" && $0.state == "delivered" })

@@ -29,7 +29,7 @@ struct CommandLineTests {
         process.standardOutput = output
         process.standardError = errors
         let start = Date()
-        try process.run()
+        try launch(process)
         let watchdog = DispatchWorkItem { process.terminate() }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: watchdog)
         process.waitUntilExit()

@@ -40,7 +40,7 @@ struct DeploymentTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.nginx!)
         process.arguments = ["-p", prefix.path, "-c", "nginx.conf", "-g", "daemon off;"]
-        try process.run()
+        try launch(process)
         defer { process.terminate() }
         let proxy = "127.0.0.1:\(listen)"
         try await eventually(timeout: .seconds(5)) { (try? await nodes[0].request(.GET, "/healthz", via: proxy))?.status == 200 }

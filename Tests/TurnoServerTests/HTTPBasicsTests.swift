@@ -123,7 +123,7 @@ struct TLSTests {
             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
         ]
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try launch(process)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         return (certificate, key)

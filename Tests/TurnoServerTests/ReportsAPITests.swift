@@ -299,7 +299,7 @@ struct ReportsAPITests {
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        try launch(process)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(tool) \(arguments) exited with \(process.terminationStatus)")

@@ -1,7 +1,6 @@
 import Foundation
 import NIOCore
 import NIOPosix
-import Synchronization
 import Testing
 
 @testable import TurnoCore
@@ -394,21 +393,26 @@ struct SMTPClientTests {
 
         for attempt in 1...3 {
             let port = try await freeLoopbackPort()
-            let output = Output()
-            let pipe = Pipe()
-            pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
+            // Its output goes to a file the test reads, not a pipe with a reading handler: handlers on Foundation's
+            // threads while other tests start processes crashed Process.run() on Linux.
+            let outputPath = directory.appendingPathComponent("smtpd-\(attempt).out").path
+            _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments =
                 ["python3", smtpd!, "--port", "\(port)", "--dir", mail.path, "--cert", pair.certificate, "--key", pair.key] + arguments
-            process.standardOutput = pipe
-            try process.run()
+            process.standardOutput = output
+            try launch(process)
             defer {
                 process.terminate()
                 process.waitUntilExit()
-                pipe.fileHandleForReading.readabilityHandler = nil
+                try? output.close()
             }
-            try await eventually { output.text.contains("ready") || !process.isRunning }
+            try await eventually {
+                let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+                return text.contains("ready") || !process.isRunning
+            }
             guard process.isRunning else {
                 // Most likely the port was taken between choosing and binding it.
                 if attempt < 3 { continue }
@@ -423,22 +427,13 @@ struct SMTPClientTests {
         var status: Int32
     }
 
-    /// A process's standard output, collected on Foundation's thread.
-    final class Output: Sendable {
-        private let data = Mutex(Data())
-
-        func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
-
-        var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
-    }
-
     static func run(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try launch(process)
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "\(arguments.joined(separator: " ")) failed")
     }

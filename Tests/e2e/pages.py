@@ -16,6 +16,7 @@ With --measure it also prints, per page, the bytes transferred on first load and
 time from pressing "call next" to the display showing the number (BENCHMARKS.md records them).
 """
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -34,6 +35,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 ADMIN_PASSWORD = "e2e-admin-password"
 FAILURES = []
+# A P-256 point that passes the server's checks, for when the cryptography package is not installed (the one in
+# Tests/TurnoServerTests/AuditCoverageTests.swift and Tests/schemathesis/run.py).
+KNOWN_P256DH = "BO-IDI74FogXlsGI5XGwGsb3DFJidFba5IZ1jv_Zxj3dXNvBHiSIOhJZgkKpWHW5aohU9kv_msmjOBC4HxVPVOU"
 
 
 def check(condition, message):
@@ -96,6 +100,24 @@ class API:
 
     def sign_in(self):
         self.token = self.call("POST", "/api/v1/auth/login", {"username": "admin", "password": ADMIN_PASSWORD})["access_token"]
+
+
+def base64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def push_subscription(endpoint):
+    """A push subscription as PushSubscription.toJSON() gives it: p256dh a 65-byte uncompressed P-256 point, auth 16
+    bytes, both base64url. Nothing is ever decrypted with them: the endpoint is where nothing listens."""
+    try:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        p256dh = base64url(point)
+    except ImportError:
+        p256dh = KNOWN_P256DH
+    return {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": base64url(os.urandom(16))}}
 
 
 def browser(window="1280,800"):
@@ -225,6 +247,33 @@ def main():
         wait_for(customer, lambda d: d.execute_script("return (window.turnoLive || []).some(c => c.state === 'live')"), 10, "the ticket page connects live")
         customer.save_screenshot(os.path.join(arguments.screenshots, "ticket.png"))
 
+        # "Tell me when it's nearly my turn": while the ticket waits the page offers the ways this server can send. It has
+        # VAPID keys but no mail server and no Telegram bot, so push only: "Notify me", and no e-mail form or Telegram link.
+        offered = lambda d, element: d.find_element(By.ID, element).is_displayed()
+        wait_for(customer, lambda d: offered(d, "ticket-alerts") and offered(d, "alerts-push"), 5,
+                 "the waiting ticket's page shows the alerts box, offering push")
+        check(customer.find_element(By.ID, "alerts-push").text == "Notify me", "the push button says Notify me")
+        check(not offered(customer, "alerts-email-form") and not offered(customer, "alerts-telegram") and not offered(customer, "alerts-on-box"),
+              "with no mail server or Telegram bot set up there is no e-mail form or Telegram link, and no alert is on yet")
+        # Headless Chromium has service workers, the Push API and a Notification permission that can be granted, but no
+        # push service it can reach: pushManager.subscribe() never completes (or fails), so the test does not click
+        # "Notify me" through a real subscription. It asks for the alerts itself, as the page would with the subscription
+        # the browser gave it, with an endpoint where nothing listens (the server's sends to it simply fail), and checks
+        # that the page lists it once it reads the ticket's alerts again (it does when the customer comes back to it).
+        follower = API(server.base).call("POST", f"/api/v1/tickets/{token}/followers",
+                                         {"channel": "push", "subscription": push_subscription("http://127.0.0.1:9/push"), "language": "en"})
+        check(follower and follower.get("channel") == "push", "the ticket's link asks for push alerts through the API")
+        customer.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
+        alerts_on = lambda d: d.execute_script("return [...document.querySelectorAll('#alerts-on li')].map((li) => [li.querySelector('.ticket-alerts-channel').textContent, li.querySelector('button')?.textContent])")
+        wait_for(customer, lambda d: offered(d, "alerts-on-box") and alerts_on(d) == [["Browser notifications", "Stop"]], 5,
+                 "back on the page, it lists the push alert as on, with a Stop button")
+        check(not offered(customer, "alerts-push"), "with push on, Notify me is no longer offered")
+        customer.find_element(By.CSS_SELECTOR, "#alerts-on li button").click()
+        wait_for(customer, lambda d: not offered(d, "alerts-on-box") and not alerts_on(d) and offered(d, "alerts-push")
+                 and "Alerts stopped: Browser notifications." in d.find_element(By.ID, "alerts-message").text, 5,
+                 "Stop removes the push alert, says so and offers Notify me again")
+        check(API(server.base).call("GET", f"/api/v1/tickets/{token}/followers")["items"] == [], "the API lists no alert on the ticket any more")
+
         # The console (signed in already): choose the counter.
         staff.get(f"{server.base}/console")
         wait_for(staff, lambda d: d.current_url.endswith("/console") and d.find_elements(By.ID, "counter-select"), 10, "the staff bar's session opens the console")
@@ -339,6 +388,91 @@ def main():
         staff.refresh()
         wait_for(staff, lambda d: d.find_elements(By.CSS_SELECTOR, "#first-start-steps li") and not d.find_element(By.ID, "first-start").is_displayed(), 5,
                  "with every step done the checklist goes away")
+
+        # The branch's customer alerts: "nearly your turn" when 2 are ahead (the standard is 3), and no e-mail; saved,
+        # they are there again after a reload, and the API agrees.
+        script_errors(staff)
+        alerts_form = lambda d: d.find_element(By.ID, "alerts-form")
+        alert_field = lambda d, name: alerts_form(d).find_element(By.NAME, name)
+
+        def manage_branch(d):
+            """Opens the branch's set-up (services, counters and alerts) from the branch list."""
+            d.get(f"{server.base}/admin#branches")
+            manage = lambda d: d.execute_script("""
+                const row = [...document.querySelectorAll('#branch-list tbody tr')].find((r) => r.textContent.includes('Via Roma'));
+                return row && [...row.querySelectorAll('button')].find((b) => b.textContent === 'Services and counters');""")
+            if not wait_for(d, manage, 5, "the branch list offers Via Roma's services and counters"):
+                return False
+            manage(d).click()
+            return wait_for(d, lambda d: alerts_form(d).is_displayed() and alerts_form(d).get_attribute("data-branch") == str(branch), 5,
+                            "the branch's set-up shows its customer alerts")
+
+        manage_branch(staff)
+        check(alert_field(staff, "near_ahead_on").is_selected() and alert_field(staff, "near_ahead").get_attribute("value") == "3"
+              and alert_field(staff, "push").is_selected() and alert_field(staff, "email").is_selected(),
+              "a new branch has the standard alerts: nearly your turn with 3 ahead, push and e-mail on")
+        alert_field(staff, "near_ahead").clear()
+        alert_field(staff, "near_ahead").send_keys("2")
+        alert_field(staff, "email").click()
+        alerts_form(staff).find_element(By.CSS_SELECTOR, "[type=submit]").click()
+        wait_for(staff, lambda d: "Customer alerts of Via Roma saved" in d.find_element(By.ID, "admin-announce").text, 5, "saving the alerts says so")
+        check(not alerts_form(staff).find_element(By.CSS_SELECTOR, ".form-error").text, "the alerts form shows no error")
+        staff.refresh()
+        if manage_branch(staff):
+            check(alert_field(staff, "near_ahead_on").is_selected() and alert_field(staff, "near_ahead").get_attribute("value") == "2"
+                  and not alert_field(staff, "email").is_selected() and alert_field(staff, "push").is_selected(),
+                  "after a reload the alerts say 2 ahead, e-mail off, push still on")
+        settings = api.call("GET", f"/api/v1/branches/{branch}/alerts")
+        check(settings["near_ahead"] == 2 and settings["email"] is False and settings["push"] is True,
+              f"GET /api/v1/branches/{{id}}/alerts agrees (got near_ahead {settings['near_ahead']}, email {settings['email']}, push {settings['push']})")
+
+        # Webhooks: an endpoint for the ticket events, where nothing listens. Its secret is shown once; a ticket issued
+        # afterwards appears in its delivery log, pending a retry or failed; disabled, its card says so.
+        hook_url = "http://127.0.0.1:9/hook"
+        staff.get(f"{server.base}/admin#webhooks")
+        family = lambda d: d.find_elements(By.CSS_SELECTOR, '#webhook-families input[value="ticket.*"]')
+        wait_for(staff, lambda d: family(d) and d.find_element(By.ID, "webhook-form").is_displayed(), 5, "the webhooks section offers the ticket.* events")
+        staff.find_element(By.CSS_SELECTOR, "#webhook-form input[name=url]").send_keys(hook_url)
+        family(staff)[0].click()
+        staff.find_element(By.CSS_SELECTOR, "#webhook-form [type=submit]").click()
+        wait_for(staff, lambda d: d.find_element(By.ID, "webhook-secret").is_displayed()
+                 and d.find_element(By.ID, "webhook-secret-value").get_attribute("value").startswith("whsec_"), 5,
+                 "creating the webhook shows its secret, starting whsec_")
+        # Read in one script each time: the cards and the log's rows are replaced when read again.
+        card = lambda d: d.execute_script("""
+            const card = [...document.querySelectorAll('#webhook-list article.webhook')].find((c) => c.querySelector('.webhook-url').textContent === arguments[0]);
+            return card && {enabled: card.dataset.enabled, text: card.textContent, badge: card.querySelector('.webhook-head .state-badge').textContent,
+                            banner: card.querySelector('.webhook-banner')?.textContent ?? '',
+                            rows: [...card.querySelectorAll('.webhook-log tbody tr')].map((row) => [...row.cells].map((cell) => cell.textContent))};""", hook_url)
+        press = lambda d, selector, text: d.execute_script("""
+            const card = [...document.querySelectorAll('#webhook-list article.webhook')].find((c) => c.querySelector('.webhook-url').textContent === arguments[0]);
+            const node = card && [...card.querySelectorAll(arguments[1])].find((n) => n.textContent === arguments[2]);
+            if (node) node.click();
+            return Boolean(node);""", hook_url, selector, text)
+        wait_for(staff, lambda d: (card(d) or {}).get("enabled") == "true" and "ticket.*" in card(d)["text"], 5,
+                 "the webhook's card lists it enabled, for ticket.*")
+        hooked = api.call("POST", f"/api/v1/branches/{branch}/tickets", {"service": parcels})
+        check(press(staff, ".webhook-log summary", "Deliveries"), "the webhook's card has a delivery log to unfold")
+        refreshed = [time.time()]
+
+        def delivered(d):
+            """A ticket.issued row, pending or failed; the log is read when unfolded, and again here with Refresh once a second."""
+            if any(len(row) > 2 and row[1].startswith("ticket.issued") and row[2] in ("Pending", "Failed") for row in (card(d) or {}).get("rows", [])):
+                return True
+            if time.time() - refreshed[0] > 1:
+                refreshed[0] = time.time()
+                press(d, ".webhook-log button", "Refresh")
+            return False
+
+        wait_for(staff, delivered, 10, f"issuing {hooked['number']} puts a ticket.issued delivery in the webhook's log, pending or failed (nothing listens on port 9)")
+        check(press(staff, ".row-actions button", "Disable"), "the webhook's card has a Disable button")
+        wait_for(staff, lambda d: d.find_element(By.ID, "confirm-dialog").is_displayed(), 5, "disabling asks first")
+        staff.find_element(By.ID, "confirm-ok").click()
+        wait_for(staff, lambda d: (card(d) or {}).get("enabled") == "false" and card(d)["badge"] == "Disabled" and card(d)["banner"].startswith("Disabled:"), 5,
+                 "the disabled webhook's card says Disabled, with a banner")
+        check([h["enabled"] for h in api.call("GET", "/api/v1/webhooks")["items"] if h["url"] == hook_url] == [False], "the API lists the webhook disabled")
+        errors = script_errors(staff)
+        check(not errors, "the admin page logged no script errors while setting alerts and webhooks" + (f": {errors}" if errors else ""))
 
         # Reports: today's figures as tiles, SVG charts and a table; the CSV and PDF downloads with the browser's session.
         script_errors(staff)

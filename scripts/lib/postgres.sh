@@ -16,7 +16,7 @@ start_postgres() {
     PG_PORT=$(free_port)
     postgres_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U turno --auth=trust -E UTF8 --no-instructions >/dev/null
     postgres_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
-        -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${POSTGRES_EXTRA_OPTIONS:-}" \
+        -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=1000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${POSTGRES_EXTRA_OPTIONS:-}" \
         start >/dev/null
     POSTGRES_URL="postgres://turno@127.0.0.1:$PG_PORT/postgres"
     echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT ($PG_DIR)" >&2

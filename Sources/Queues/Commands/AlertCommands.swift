@@ -41,6 +41,7 @@ struct AlertCommands: Sendable {
         case .email(let text): stored = try TicketAlerts.validEmail(text)
         }
         guard let branch = try await store.branch(ticket.branchID) else { throw QueueRuleViolation.unknownBranch(ticket.branchID) }
+        defer { notifier.notificationsRecorded() }
         return try await store.storage.write { transaction in
             let settings = try await followers.settings(of: branch.id, sql: transaction.sql)
             guard settings.allows(channel) else { throw AlertRuleViolation.channelOff(channel) }

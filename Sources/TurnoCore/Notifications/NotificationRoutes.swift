@@ -13,7 +13,7 @@ public struct NotificationRoutes: Sendable {
         WebhooksController(
             store: webhooks,
             notifications: platform.notifier.store,
-            commands: WebhookCommands(store: webhooks),
+            commands: WebhookCommands(store: webhooks, notifier: platform.notifier),
             families: platform.publishedEventFamilies
         ).add(to: router.group("/api/v1/webhooks").add(middleware: RequireAccess(.webhooks)))
     }

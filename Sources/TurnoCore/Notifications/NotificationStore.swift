@@ -110,7 +110,8 @@ public struct NotificationStore: Sendable {
     /// Up to `limit` pending notifications due by `nowMs`, oldest first, taken for `leaseMs`: each attempt is counted
     /// and the next one put off by the lease, so that if this node dies mid-send they go out again after it. Several
     /// sending tasks claim at once: on PostgreSQL each skips the rows another is claiming (SQLite has one writer).
-    func claimDue(nowMs: Int64, limit: Int, leaseMs: Int64) async throws -> [PendingNotification] {
+    /// With none due, it says when the next one will be (nil: none pending).
+    func claimDue(nowMs: Int64, limit: Int, leaseMs: Int64) async throws -> (due: [PendingNotification], nextDueMs: Int64?) {
         try await storage.write { transaction in
             let rows = try await transaction.sql.raw(
                 """
@@ -119,7 +120,10 @@ public struct NotificationStore: Sendable {
                 \(unsafeRaw: transaction.kind == .postgres ? "FOR UPDATE SKIP LOCKED" : "")
                 """
             ).all()
-            guard !rows.isEmpty else { return [] }
+            guard !rows.isEmpty else {
+                let next = try await transaction.sql.raw("SELECT MIN(next_attempt_ms) AS next FROM notifications WHERE state = 'pending'").first()
+                return ([], try next?.decode(column: "next", as: Int64?.self))
+            }
             var claimed: [(PendingNotification, Int64?)] = []
             for row in rows {
                 guard let channel = NotificationChannel(rawValue: try row.decode(column: "channel", as: String.self)) else { continue }
@@ -148,11 +152,12 @@ public struct NotificationStore: Sendable {
                 ).run()
             }
             let events = try await self.events(Array(Set(claimed.compactMap(\.1))), sql: transaction.sql)
-            return claimed.map { pending, sequence in
+            let due = claimed.map { pending, sequence in
                 var pending = pending
                 pending.event = sequence.flatMap { events[$0] }
                 return pending
             }
+            return (due, nil)
         }
     }
 

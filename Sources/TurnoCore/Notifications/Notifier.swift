@@ -54,6 +54,14 @@ public final class Notifier: Sendable, EventConsumer {
     private let senders = Mutex<[NotificationChannel: any NotificationSender]>([:])
     /// Set when an event commits, so that the idle loop goes round at once.
     private let woken = Atomic<Bool>(false)
+    /// The log's sequence this node has planned up to (-1: not known yet).
+    private let plannedUpTo = Atomic<Int64>(-1)
+    /// The clock's time before which no pending notification is due, as the last empty claim found (0: look now).
+    private let nextDueMs = Atomic<Int64>(0)
+    /// Whether the last batch of events was full, so that more wait.
+    private let backlog = Atomic<Bool>(false)
+    /// When this node last looked for due notifications.
+    private let lastDueCheck = Mutex<ContinuousClock.Instant>(.now)
     private let lastTickMs = Mutex<Int64>(0)
 
     /// Events planned per transaction.
@@ -64,6 +72,8 @@ public final class Notifier: Sendable, EventConsumer {
     static let parallelSends = 4
     /// How long a claimed notification is left to its sender before it is tried again.
     static let leaseMs: Int64 = 120_000
+    /// How often the leader looks for due notifications that nobody told it of (recorded on another node).
+    static let dueCheckInterval: Duration = .seconds(5)
     /// How often planners are asked about alerts that come with time.
     static let tickMs: Int64 = 15_000
     /// Webhook requests in flight at once, and connections to one host.
@@ -93,30 +103,46 @@ public final class Notifier: Sendable, EventConsumer {
         woken.store(true, ordering: .relaxed)
     }
 
-    /// One round: plans a batch of events and sends due notifications, `parallelSends` batches at once (while one
-    /// batch's outcomes are written, the others are on the wire); false when neither had work.
-    @discardableResult
-    func round() async throws -> Bool {
-        let planned = try await planBatch()
-        let sent = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for _ in 0..<Self.parallelSends { group.addTask { try await self.sendDue() } }
-            var sentAny = false
-            for try await sent in group { sentAny = sentAny || sent }
-            return sentAny
-        }
-        return planned || sent
+    /// Says that notifications were recorded outside the planner (a follower's confirmation, a webhook sent again), so
+    /// the next round looks for due ones at once. On another node nobody tells: the loop looks every second anyway.
+    public func notificationsRecorded() {
+        nextDueMs.store(0, ordering: .relaxed)
     }
 
-    /// Plans the next events after the planner's place, in one transaction with the new place.
-    func planBatch() async throws -> Bool {
+    /// One round: plans a batch of events and sends what is due, and says which it did. A full batch of due
+    /// notifications brings `parallelSends` batches at once (while one batch's outcomes are written, the others are
+    /// on the wire). A round touches the database only when it may find something: events after the planner's place,
+    /// notifications that may be due, and otherwise once a second.
+    func round(woken: Bool) async throws -> (planned: Bool, sent: Bool) {
+        let planned = try await planBatch(eventsMayWait: woken || backlog.load(ordering: .relaxed))
+        let nowMs = store.storage.clock.nowMilliseconds()
+        let lookedAgo = lastDueCheck.withLock { ContinuousClock.now - $0 }
+        guard nowMs >= nextDueMs.load(ordering: .relaxed) || lookedAgo >= Self.dueCheckInterval else { return (planned, false) }
+        lastDueCheck.withLock { $0 = .now }
+        let claimed = try await sendDue()
+        guard claimed == Self.sendBatch else { return (planned, claimed > 0) }
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 1..<Self.parallelSends { group.addTask { try await self.sendDue() } }
+            try await group.waitForAll()
+        }
+        return (planned, true)
+    }
+
+    /// Plans the next events after the planner's place, in one transaction with the new place. Unless events may be
+    /// waiting (an event committed since the last round, or the last batch was full) or time-driven alerts are due, it
+    /// does not touch the database.
+    func planBatch(eventsMayWait: Bool) async throws -> Bool {
         let storage = store.storage
-        let head = try await storage.latestSequence()
         let nowMs = storage.clock.nowMilliseconds()
         let ticking = lastTickMs.withLock { last in
             guard nowMs - last >= Self.tickMs || nowMs < last else { return false }
             last = nowMs
             return true
         }
+        guard eventsMayWait || ticking else { return false }
+        let head = try await storage.latestSequence()
+        // Nothing new since this node last planned, and no time-driven alerts to look for: no transaction.
+        guard head > plannedUpTo.load(ordering: .relaxed) || ticking else { return false }
         let planners = self.planners.withLock { $0 }
         return try await storage.write { transaction in
             let last = try await store.lockProgress(in: transaction)
@@ -128,18 +154,27 @@ public final class Notifier: Sendable, EventConsumer {
             }
             try await store.insert(notifications, in: transaction)
             // A full batch stops at its last event; a shorter one has read everything up to `head`.
-            let reached = events.count == Self.planBatch ? events.last!.sequence : head
+            let reached = events.count == Self.planBatch ? events.last!.sequence : max(head, last)
             if reached > last { try await store.setProgress(reached, in: transaction) }
+            plannedUpTo.store(reached, ordering: .relaxed)
+            backlog.store(events.count == Self.planBatch, ordering: .relaxed)
+            if !notifications.isEmpty { nextDueMs.store(0, ordering: .relaxed) }
             return !events.isEmpty
         }
     }
 
-    /// Sends a batch of due notifications, each channel's at once, and records how each went.
-    func sendDue() async throws -> Bool {
+    /// Sends a batch of due notifications, each channel's at once, and records how each went; how many it sent.
+    @discardableResult
+    func sendDue() async throws -> Int {
         // One time for the whole attempt: the next one is counted from when this one began, however long it took.
         let nowMs = store.storage.clock.nowMilliseconds()
-        let due = try await store.claimDue(nowMs: nowMs, limit: Self.sendBatch, leaseMs: Self.leaseMs)
-        guard !due.isEmpty else { return false }
+        let (due, nextDue) = try await store.claimDue(nowMs: nowMs, limit: Self.sendBatch, leaseMs: Self.leaseMs)
+        guard !due.isEmpty else {
+            nextDueMs.store(nextDue ?? .max, ordering: .relaxed)
+            return 0
+        }
+        // Their outcomes may bring retries: look again next round.
+        nextDueMs.store(0, ordering: .relaxed)
         let senders = self.senders.withLock { $0 }
         let byChannel = Dictionary(grouping: due, by: \.channel)
         let outcomes = await withTaskGroup(of: [Int64: NotificationOutcome].self) { group in
@@ -159,30 +194,42 @@ public final class Notifier: Sendable, EventConsumer {
         }
         let results = due.map { ($0, outcomes[$0.id] ?? .retry(error: "the sender gave no answer", code: nil, latencyMs: nil)) }
         try await store.record(results, nowMs: nowMs)
-        return true
+        return due.count
     }
 
     /// The loop of the leading node: a round whenever an event commits, and at least four times a second.
     func lead() async {
+        // The first round looks at the log whatever happened before this node led.
+        var woke = true
         while !Task.isCancelled {
             do {
-                if try await round() { continue }
+                let (planned, sent) = try await round(woken: woke)
+                if sent || planned {
+                    // Notifications waiting to go: straight on. After planning, a pause gathers a busy moment's events
+                    // into the next round: under load the notifier costs a few statements per pause, not per event.
+                    if !sent { try? await Task.sleep(for: .milliseconds(100)) }
+                    woke = woken.exchange(false, ordering: .relaxed)
+                    continue
+                }
             } catch is CancellationError {
                 return
             } catch {
                 logger.warning("sending notifications failed; will retry", metadata: ["error": "\(loggable(error))"])
                 try? await Task.sleep(for: .seconds(1))
             }
-            await waitForWake(upTo: .milliseconds(250))
+            woke = await waitForWake(upTo: .milliseconds(250))
         }
     }
 
-    private func waitForWake(upTo timeout: Duration) async {
+    /// True when an event committed before `timeout` passed.
+    private func waitForWake(upTo timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         // Polling a flag every 10 ms costs nothing measurable, and keeps a call's alerts within 10 ms of its commit.
-        while ContinuousClock.now < deadline, !woken.exchange(false, ordering: .relaxed) {
-            guard (try? await Task.sleep(for: .milliseconds(10))) != nil else { return }
+        while ContinuousClock.now < deadline {
+            if woken.exchange(false, ordering: .relaxed) { return true }
+            guard (try? await Task.sleep(for: .milliseconds(10))) != nil else { return false }
         }
+        return false
     }
 }
 

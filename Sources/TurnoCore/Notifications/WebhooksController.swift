@@ -4,6 +4,8 @@ import Hummingbird
 /// Changes to an organization's webhook endpoints, each one transaction with its audit entry.
 struct WebhookCommands: Sendable {
     let store: WebhookStore
+    /// Told when a notification is sent again, so that it goes at once.
+    let notifier: Notifier
 
     /// What a change sets; absent fields stay as they are.
     struct Change: Sendable {
@@ -101,7 +103,8 @@ struct WebhookCommands: Sendable {
 
     /// Sends a notification of the endpoint's log again, as a new notification.
     func resend(_ notificationID: Int64, endpointID: Int64, by principal: Principal, address: String) async throws -> Int64 {
-        try await store.storage.write { transaction in
+        defer { notifier.notificationsRecorded() }
+        return try await store.storage.write { transaction in
             guard let endpoint = try await store.endpoint(endpointID, organizationID: principal.organizationID, sql: transaction.sql) else {
                 throw WebhookRuleViolation.unknownEndpoint(endpointID)
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// Waiting gave up: the condition did not hold before the deadline.
@@ -23,3 +24,11 @@ func eventually(
         try await Task.sleep(for: .milliseconds(50))
     }
 }
+
+/// Starts `process`, one at a time across the tests: Foundation's `Process.run()` on Linux is not safe to call from
+/// several threads at once (it crashed copying the environment while another test started nginx).
+func launch(_ process: Process) throws {
+    try processLaunches.withLock { try process.run() }
+}
+
+private let processLaunches = NSLock()

@@ -58,6 +58,8 @@ public final class Notifier: Sendable, EventConsumer {
     private let plannedUpTo = Atomic<Int64>(-1)
     /// The clock's time before which no pending notification is due, as the last empty claim found (0: look now).
     private let nextDueMs = Atomic<Int64>(0)
+    /// When this node last read the log's head.
+    private let lastPlanCheck = Mutex<ContinuousClock.Instant>(.now)
     /// Whether the last batch of events was full, so that more wait.
     private let backlog = Atomic<Bool>(false)
     /// When this node last looked for due notifications.
@@ -129,8 +131,8 @@ public final class Notifier: Sendable, EventConsumer {
     }
 
     /// Plans the next events after the planner's place, in one transaction with the new place. Unless events may be
-    /// waiting (an event committed since the last round, or the last batch was full) or time-driven alerts are due, it
-    /// does not touch the database.
+    /// waiting (an event committed since the last round, or the last batch was full), time-driven alerts are due, or a
+    /// second has passed, it does not touch the database.
     func planBatch(eventsMayWait: Bool) async throws -> Bool {
         let storage = store.storage
         let nowMs = storage.clock.nowMilliseconds()
@@ -139,7 +141,10 @@ public final class Notifier: Sendable, EventConsumer {
             last = nowMs
             return true
         }
-        guard eventsMayWait || ticking else { return false }
+        // Besides the wake-ups, a look at the log's head every second, in case one was missed.
+        let lookedAgo = lastPlanCheck.withLock { ContinuousClock.now - $0 }
+        guard eventsMayWait || ticking || lookedAgo >= .seconds(1) else { return false }
+        lastPlanCheck.withLock { $0 = .now }
         let head = try await storage.latestSequence()
         // Nothing new since this node last planned, and no time-driven alerts to look for: no transaction.
         guard head > plannedUpTo.load(ordering: .relaxed) || ticking else { return false }

@@ -69,7 +69,7 @@ struct TicketAlertPlanner: NotificationPlanner {
         var done: [Int64] = []
         for branchID in try await followers.branchesAwaitingNear(among: events.isEmpty ? nil : Array(touched), sql: sql) {
             guard let (branch, settings) = try await branch(branchID) else { continue }
-            let state = try await store.state(of: branchID, organizationID: nil)
+            let state = try await store.state(of: branchID, organizationID: nil, sql: sql)
             var statuses: [TicketID: TicketStatus] = [:]
             let near = state.fronts { ticket in
                 let status = TicketStatus(ticket, in: state)

@@ -131,10 +131,13 @@ public struct QueueStore: Sendable {
     }
 
     public func state(of branchID: BranchID, organizationID: Int64?) async throws -> BranchState {
-        try await storage.read { sql in
-            let version = try await sql.raw("SELECT version FROM branches WHERE id = \(bind: branchID)").first()?.decode(column: "version", as: Int64.self)
-            return try await cachedState(branchID, version: version, organizationID: organizationID, sql: sql)
-        }
+        try await storage.read { sql in try await state(of: branchID, organizationID: organizationID, sql: sql) }
+    }
+
+    /// The branch's state read on `sql` (inside a transaction that must not wait for a second connection), cached.
+    func state(of branchID: BranchID, organizationID: Int64?, sql: any SQLDatabase) async throws -> BranchState {
+        let version = try await sql.raw("SELECT version FROM branches WHERE id = \(bind: branchID)").first()?.decode(column: "version", as: Int64.self)
+        return try await cachedState(branchID, version: version, organizationID: organizationID, sql: sql)
     }
 
     // MARK: Tickets

@@ -72,6 +72,8 @@ public struct Platform: Sendable {
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
         // Webhooks to one receiver go out many at once (the default is 8 connections a host).
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Notifier.connectionsPerHost
+        // A receiver that refuses the connection fails the attempt at once; the retry schedule tries again later.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let webhooks = WebhookStore(storage: storage)
         notifier.addPlanner(WebhookPlanner(store: webhooks, families: Set(families)))

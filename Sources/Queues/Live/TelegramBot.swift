@@ -51,7 +51,7 @@ struct TelegramBot: Sendable {
     func handle(_ update: TelegramUpdate) async {
         do {
             if let query = update.callbackQuery {
-                try await press(query, updateID: update.updateId)
+                try await press(query)
             } else if let message = update.message, let text = message.text {
                 try await command(text, chat: message.chat.id, language: BotWords.language(of: message.from))
             }
@@ -110,7 +110,7 @@ struct TelegramBot: Sendable {
         }
     }
 
-    private func press(_ query: TelegramCallbackQuery, updateID: Int64) async throws {
+    private func press(_ query: TelegramCallbackQuery) async throws {
         let language = BotWords.language(of: query.from)
         let words = BotWords(language: language ?? "en")
         guard let chat = query.message?.chat.id ?? Optional(query.from.id), let data = query.data else {
@@ -142,7 +142,6 @@ struct TelegramBot: Sendable {
         } else {
             try await api.answerCallbackQuery(id: query.id, text: words.unknownLink)
         }
-        _ = updateID
     }
 
     private func follow(_ ticket: Ticket, chat: Int64, language: String?) async throws {

@@ -47,24 +47,8 @@ final class FakeTelegram: Sendable {
         router.post("{bot}/{method}") { [self] request, context in
             try await handle(request, context: context)
         }
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakeTelegram"),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger
-        )
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        let task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port != 0 else {
-            task.cancel()
-            throw FakeTelegramError("the fake Telegram server did not start")
-        }
-        server.withLock { $0 = Running(port: port, group: group, task: task) }
+        let app = try await LoopbackApp.start(router, name: "FakeTelegram", logger: logger)
+        server.withLock { $0 = Running(port: app.port, group: app.group, task: app.task) }
     }
 
     /// Stops the server, ending held getUpdates requests first; safe to repeat.

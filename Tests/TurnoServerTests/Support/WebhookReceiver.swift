@@ -68,21 +68,8 @@ final class WebhookReceiver: Sendable {
         }
         var logger = Logger(label: "webhook-receiver")
         logger.logLevel = .warning
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "WebhookReceiver"),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger
-        )
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        let task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        let receiver = WebhookReceiver(port: port, group: group, task: task)
+        let app = try await LoopbackApp.start(router, name: "WebhookReceiver", logger: logger)
+        let receiver = WebhookReceiver(port: app.port, group: app.group, task: app.task)
         box.withLock { $0 = receiver }
         return receiver
     }

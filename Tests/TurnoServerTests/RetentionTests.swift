@@ -44,9 +44,12 @@ struct RetentionTests {
             )
             #expect(try await admin.call(.PATCH, "/api/v1/complaints/1", json: #"{"state":"resolved","reply":"We called you on 333 1234"}"#).status == 200)
             let day = try decodeJSON(ReportsAPITests.Report.self, try await admin.call(.GET, "/api/v1/reports?branch=1").body)
+            try await eventually { clock.sleeping >= 1 }
             clock.advance(by: .seconds(20 * 86_400))
             // Twenty days on, a ticket still waiting (it is not finished) and, ten days later, a fresh one.
             let waiting = try #require(try await QueueAPITests.issue(server, service: 2).ticket)
+            // The roll-over wakes only from a sleep on the clock: it must be back asleep after the first move.
+            try await eventually { clock.sleeping >= 1 }
             clock.advance(by: .seconds(11 * 86_400))
             let store = QueueStore(storage: server.storage)
             try await eventually { try await store.ticket(id: old.id)?.token != old.token }

@@ -15,6 +15,10 @@ extension RouteGroup {
     public static let complaints = RouteGroup("complaints", summary: "complaints from customers", roles: [.admin, .manager])
     /// One's own figures: what one served, how fast, how rated.
     public static let ownFigures = RouteGroup("own-figures", summary: "one's own figures", roles: Set(Role.allCases))
+    /// Opening hours, shifts, absences and swaps, and the forecast and staffing they are planned against.
+    public static let schedule = RouteGroup("schedule", summary: "opening hours, shifts, forecast and staffing", roles: [.admin, .manager])
+    /// One's own shifts.
+    public static let ownShifts = RouteGroup("own-shifts", summary: "one's own shifts", roles: Set(Role.allCases))
     /// How long customers' details (ticket links, comments) are kept.
     public static let retention = RouteGroup("retention", summary: "how long customers' details are kept", roles: [.admin])
 }

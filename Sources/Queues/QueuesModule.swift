@@ -20,9 +20,12 @@ public struct QueuesModule: TurnoModule {
         StaffPage(path: "/admin", titles: ["en": "Administration", "it": "Amministrazione"], roles: [.admin, .manager]),
         StaffPage(path: "/reports", titles: ["en": "Reports", "it": "Rapporti"], roles: [.admin, .manager]),
         StaffPage(path: "/complaints", titles: ["en": "Complaints", "it": "Reclami"], roles: [.admin, .manager]),
+        StaffPage(path: "/schedule", titles: ["en": "Schedule", "it": "Turni"], roles: [.admin, .manager]),
     ]
 
-    public let routeGroups: [RouteGroup] = [.branchSetup, .queueOperation, .ticketDesk, .dashboard, .reports, .ownFigures, .complaints, .retention]
+    public let routeGroups: [RouteGroup] = [
+        .branchSetup, .queueOperation, .ticketDesk, .dashboard, .reports, .ownFigures, .complaints, .retention, .schedule, .ownShifts,
+    ]
     public let scopes: [Scope] = [.ticketsIssue, .ticketsClasses]
     /// A counter's line, `queue:{organization}:{queue}`, is for that organization's staff; the public follow
     /// `branch:{public id}` and customers `ticket:{token}`.
@@ -66,6 +69,7 @@ public struct QueuesModule: TurnoModule {
         platform.addBackgroundService(
             DailyRollover(store: store, storage: platform.storage, logger: platform.logger, retention: retention, interval: .seconds(60))
         )
+        platform.addBackgroundService(ShiftKeeper(store: store, storage: platform.storage, logger: platform.logger, interval: .seconds(60)))
         RetentionController(store: store, commands: retention).add(to: router)
         SetupController(store: store, commands: SetupCommands(store: store, storage: platform.storage)).add(to: router)
         CounterController(
@@ -75,7 +79,13 @@ public struct QueuesModule: TurnoModule {
             clock: platform.clock,
             notifications: platform.notifier.store
         ).add(to: router)
-        DashboardController(store: store, clock: platform.clock).add(to: router)
+        DashboardController(store: store, clock: platform.clock, identity: platform.identity).add(to: router)
+        ScheduleController(
+            store: store,
+            commands: ScheduleCommands(store: store, directory: platform.identity.directory),
+            directory: platform.identity.directory,
+            clock: platform.clock
+        ).add(to: router)
         TicketHistoryController(
             store: store,
             directory: platform.identity.directory,

@@ -142,6 +142,42 @@ struct AuditCoverageTests {
                     path: "/api/v1/users",
                     body: #"{"username":"newcomer","password":"a long password","role":"operator","branch_ids":[1]}"#
                 ),
+                // Plans: the admin works counter 1 daily from 2030; the newcomer (user 3, of branch 1) covers one day.
+                Step(
+                    method: .PUT,
+                    route: "/api/v1/branches/{branch}/hours",
+                    path: "/api/v1/branches/1/hours",
+                    body:
+                        #"{"opening_hours":{"week":{"mon":[{"from":"00:00","to":"24:00"}],"tue":[{"from":"00:00","to":"24:00"}],"wed":[{"from":"00:00","to":"24:00"}],"thu":[{"from":"00:00","to":"24:00"}],"fri":[{"from":"00:00","to":"24:00"}],"sat":[{"from":"00:00","to":"24:00"}],"sun":[{"from":"00:00","to":"24:00"}]}},"counters_follow_shifts":false}"#
+                ),
+                Step(
+                    method: .POST,
+                    route: "/api/v1/branches/{branch}/shift-templates",
+                    path: "/api/v1/branches/1/shift-templates",
+                    body: #"{"name":"Day","from":"08:00","to":"16:00","weekdays":["mon","tue","wed","thu","fri"]}"#
+                ),
+                Step(
+                    method: .POST,
+                    route: "/api/v1/branches/{branch}/shift-assignments",
+                    path: "/api/v1/branches/1/shift-assignments",
+                    body: #"{"template_id":1,"user_id":1,"queue_id":1,"first_date":"2030-01-07"}"#
+                ),
+                Step(
+                    method: .POST,
+                    route: "/api/v1/branches/{branch}/absences",
+                    path: "/api/v1/branches/1/absences",
+                    body: #"{"user_id":1,"first_date":"2030-02-01","last_date":"2030-02-02","reason":"Training"}"#
+                ),
+                Step(
+                    method: .POST,
+                    route: "/api/v1/branches/{branch}/shift-swaps",
+                    path: "/api/v1/branches/1/shift-swaps",
+                    body: #"{"assignment_id":1,"date":"2030-01-08","substitute_id":3}"#
+                ),
+                Step(method: .DELETE, route: "/api/v1/shift-swaps/{swap}", path: "/api/v1/shift-swaps/1", body: nil),
+                Step(method: .DELETE, route: "/api/v1/absences/{absence}", path: "/api/v1/absences/1", body: nil),
+                Step(method: .DELETE, route: "/api/v1/shift-assignments/{assignment}", path: "/api/v1/shift-assignments/1", body: nil),
+                Step(method: .DELETE, route: "/api/v1/shift-templates/{template}", path: "/api/v1/shift-templates/1", body: nil),
                 Step(method: .PATCH, route: "/api/v1/users/{user}", path: "/api/v1/users/3", body: #"{"role":"reception"}"#),
                 Step(method: .DELETE, route: "/api/v1/users/{user}", path: "/api/v1/users/3", body: nil),
                 Step(method: .POST, route: "/api/v1/api-keys", path: "/api/v1/api-keys", body: #"{"name":"spare","scopes":["tickets:issue"]}"#),

@@ -25,6 +25,8 @@ struct IdentityTests {
         .ownFigures: (.GET, "/api/v1/me/report", nil),
         .complaints: (.GET, "/api/v1/complaints", nil),
         .retention: (.GET, "/api/v1/retention", nil),
+        .schedule: (.GET, "/api/v1/branches/1/schedule", nil),
+        .ownShifts: (.GET, "/api/v1/me/shifts", nil),
         .sessionsWrite: (.POST, "/api/v1/sessions/batch", #"{"sessions":[]}"#),
         .sessionsRead: (.GET, "/api/v1/sessions/users", nil),
         .fleetRead: (.GET, "/api/v1/fleet/stats", nil),

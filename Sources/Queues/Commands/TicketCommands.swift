@@ -23,6 +23,10 @@ struct TicketCommands: Sendable {
                 return []
             }
             guard let service = state.services[serviceID] else { throw QueueRuleViolation.unknownService(serviceID) }
+            // Staff may still let a customer in after hours; kiosks, the web and the bot keep to them.
+            if channel != .staff, let hours = state.branch.openingHours {
+                try hours.checkTakesTickets(atMs: transaction.timeMs, timeZone: state.branch.timeZone)
+            }
             // Routed before it is written, so that the row is inserted once, complete.
             let queueID = try state.route(serviceID)
             let ticket = try await store.insertTicket(

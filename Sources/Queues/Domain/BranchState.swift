@@ -66,6 +66,10 @@ public enum QueueRuleViolation: RuleViolation, Equatable {
     case unknownQueue(QueueID)
     case unknownTicket(TicketID)
     case branchClosed
+    /// Outside its opening hours: when it opens next (ISO 8601), and the special day it is, if one.
+    case branchClosedNow(specialDay: String?, opensAt: String?)
+    /// In the last minutes before closing, in which tickets stop.
+    case branchStopsTickets(minutes: Int, closesAt: String)
     case noOpenQueue(service: String)
     case queueClosed(counter: String)
     /// The ticket's state does not allow the action: `finish` on a ticket never called, say.
@@ -85,7 +89,8 @@ public enum QueueRuleViolation: RuleViolation, Equatable {
     public var kind: RuleViolationKind {
         switch self {
         case .unknownBranch, .unknownService, .unknownQueue, .unknownTicket: .notFound
-        case .branchClosed, .noOpenQueue, .queueClosed, .invalidTransition, .notAtThisQueue, .queueDoesNotServe, .colleagueAtNoCounter, .queueHasTickets,
+        case .branchClosed, .branchClosedNow, .branchStopsTickets, .noOpenQueue, .queueClosed, .invalidTransition, .notAtThisQueue, .queueDoesNotServe,
+            .colleagueAtNoCounter, .queueHasTickets,
             .prefixTaken, .notServedYet, .alreadyRated:
             .conflict
         case .ratingOutOfRange, .commentTooLong, .retentionOutOfRange: .invalid
@@ -99,6 +104,11 @@ public enum QueueRuleViolation: RuleViolation, Equatable {
         case .unknownQueue(let id): "there is no queue \(id) at this branch"
         case .unknownTicket(let id): "there is no active ticket \(id) at this branch"
         case .branchClosed: "the branch is closed"
+        case .branchClosedNow(let specialDay, let opensAt):
+            "the branch is closed\(specialDay.map { " for \($0)" } ?? "") and takes no tickets now"
+                + (opensAt.map { "; it opens again at \($0)" } ?? "; no opening hours are planned")
+        case .branchStopsTickets(let minutes, let closesAt):
+            "the branch takes no more tickets today: it stops \(minutes) minutes before it closes, at \(closesAt)"
         case .noOpenQueue(let service): "no open counter serves \(service) right now"
         case .queueClosed(let counter): "counter \(counter) is closed"
         case .invalidTransition(let ticket, let state, let action):

@@ -32,6 +32,10 @@ public struct Branch: Sendable, Equatable, Codable {
     /// When its kiosk and its display pages were first opened: the last steps of the first-start checklist.
     public var kioskOpenedAtMs: Int64?
     public var displayOpenedAtMs: Int64?
+    /// When it is open; nil when it has none set, and takes tickets whenever it is open (`isOpen`).
+    public var openingHours: OpeningHours?
+    /// Whether counters open by themselves when a shift at them starts and close when the last one ends.
+    public var countersFollowShifts: Bool
 
     /// The self-service classes in the enumeration's order, as they are stored and shown.
     public var orderedSelfServiceClasses: [CustomerClass] { CustomerClass.allCases.filter(selfServiceClasses.contains) }
@@ -47,7 +51,9 @@ public struct Branch: Sendable, Equatable, Codable {
         publicID: String = "",
         selfServiceClasses: Set<CustomerClass> = [.regular],
         kioskOpenedAtMs: Int64? = nil,
-        displayOpenedAtMs: Int64? = nil
+        displayOpenedAtMs: Int64? = nil,
+        openingHours: OpeningHours? = nil,
+        countersFollowShifts: Bool = false
     ) {
         self.id = id
         self.organizationID = organizationID
@@ -60,6 +66,8 @@ public struct Branch: Sendable, Equatable, Codable {
         self.selfServiceClasses = selfServiceClasses
         self.kioskOpenedAtMs = kioskOpenedAtMs
         self.displayOpenedAtMs = displayOpenedAtMs
+        self.openingHours = openingHours
+        self.countersFollowShifts = countersFollowShifts
     }
 }
 

@@ -4,11 +4,14 @@ import SQLKit
 import TurnoCore
 
 /// `GET /api/v1/branches/{branch}/dashboard`: the live load of a branch for managers — per counter what it is doing
-/// and how it has done today, per service the queueing-theory view (Erlang C) of the last hour's arrivals.
+/// and how it has done today, per service the queueing-theory view (Erlang C) of the last hour's arrivals, and the
+/// staff planned now against those signed in.
 struct DashboardController: Sendable {
     let store: QueueStore
     /// The time of day, from the server's clock.
     let clock: any ServerClock
+    /// Who is signed in.
+    let identity: Identity
 
     struct QueueLoad: Codable, Sendable {
         var id: QueueID
@@ -38,10 +41,32 @@ struct DashboardController: Sendable {
         var targetWaitS: Int
     }
 
+    /// A staff member on a shift now, or signed in and working a counter without one.
+    struct OnDuty: Codable, Sendable {
+        var userId: StaffID
+        var username: String?
+        /// The counter of their shift (planned) or the one they opened (not planned).
+        var counter: String?
+        var planned: Bool
+        var shiftEndsAt: Date?
+        /// Signed in now (a page session or a sign-in that has not ended).
+        var signedIn: Bool
+    }
+
     struct Dashboard: Codable, Sendable, ResponseEncodable {
+        init(branchId: BranchID, queues: [QueueLoad], services: [ServiceLoad], staff: [OnDuty]) {
+            (self.branchId, self.queues, self.services, self.staffNow) = (branchId, queues, services, staff)
+            plannedNow = staff.filter(\.planned).count
+            signedInNow = staff.filter(\.signedIn).count
+        }
+
         var branchId: BranchID
         var queues: [QueueLoad]
         var services: [ServiceLoad]
+        /// Planned now against signed in: everyone on a shift now, then those who opened a counter without one.
+        var staffNow: [OnDuty]
+        var plannedNow: Int
+        var signedInNow: Int
     }
 
     func add(to router: Router<TurnoRequestContext>) {
@@ -58,7 +83,43 @@ struct DashboardController: Sendable {
         let midnight = try Self.localMidnight(now, timeZone: branch.timeZone)
         let today = try await store.servedToday(branchID: branchID, sinceMs: midnight)
         let arrivals = try await store.arrivalsPerService(branchID: branchID, sinceMs: now - 3_600_000)
-        return Dashboard(branchId: branchID, queues: queueLoads(state, today: today, now: now), services: serviceLoads(state, arrivals: arrivals))
+        return Dashboard(
+            branchId: branchID,
+            queues: queueLoads(state, today: today, now: now),
+            services: serviceLoads(state, arrivals: arrivals),
+            staff: try await staffNow(branch, state: state, now: now)
+        )
+    }
+
+    private func staffNow(_ branch: Branch, state: BranchState, now: Int64) async throws -> [OnDuty] {
+        let today = LocalDate(ofMilliseconds: now, timeZone: branch.timeZone)
+        let shifts = try await store.roster(of: branch.id).shifts(from: today, through: today, hours: branch.openingHours, timeZone: branch.timeZone)
+            .filter { $0.covers(now) }
+        let openers = try await store.openers(of: branch.id)
+        let unplanned = openers.filter { opener in !shifts.contains { $0.userID == opener.value } }
+        let signedIn = try await identity.signedIn(among: Set(shifts.map(\.userID) + unplanned.values))
+        let directory = identity.directory
+        let planned = shifts.map { shift in
+            OnDuty(
+                userId: shift.userID,
+                username: directory.user(id: shift.userID)?.username,
+                counter: state.queues[shift.queueID]?.counter,
+                planned: true,
+                shiftEndsAt: Date(milliseconds: shift.endMs),
+                signedIn: signedIn.contains(shift.userID)
+            )
+        }
+        let others = unplanned.sorted { $0.key < $1.key }.map { queueID, userID in
+            OnDuty(
+                userId: userID,
+                username: directory.user(id: userID)?.username,
+                counter: state.queues[queueID]?.counter,
+                planned: false,
+                shiftEndsAt: nil,
+                signedIn: signedIn.contains(userID)
+            )
+        }
+        return planned + others
     }
 
     private func queueLoads(_ state: BranchState, today: [QueueID: (served: Int, averageWaitSeconds: Double)], now: Int64) -> [QueueLoad] {

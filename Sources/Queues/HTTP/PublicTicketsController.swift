@@ -136,13 +136,14 @@ struct PublicTicketsController: Sendable {
                 waiting: branch.routingMode == .dedicated ? waitingByQueue[queue.id] ?? 0 : state.line(of: queue.id).count
             )
         }
+        let opening = branch.openingHours?.status(atMs: clock.nowMilliseconds(), timeZone: branch.timeZone)
         let services = state.services.values.sorted { $0.id < $1.id }.map { service in
             BranchSnapshot.ServiceView(
                 id: service.id,
                 name: service.name,
                 prefix: service.prefix,
                 waiting: state.waitingCount(of: service.id),
-                available: branch.isOpen && state.hasOpenQueue(for: service.id)
+                available: branch.isOpen && (opening?.takesTickets ?? true) && state.hasOpenQueue(for: service.id)
             )
         }
         let since = clock.nowMilliseconds() - 12 * 3_600_000
@@ -161,6 +162,7 @@ struct PublicTicketsController: Sendable {
             language: branch.language,
             timeZone: branch.timeZone,
             isOpen: branch.isOpen,
+            opening: opening.map(ScheduleController.OpeningNow.init),
             routingMode: branch.routingMode,
             selfServiceClasses: branch.orderedSelfServiceClasses,
             queues: queues,

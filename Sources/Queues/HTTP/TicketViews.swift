@@ -140,6 +140,8 @@ struct BranchSnapshot: Codable, Sendable, ResponseEncodable {
     var language: String
     var timeZone: String
     var isOpen: Bool
+    /// Against its opening hours, when it has them: whether it takes tickets now and when that changes.
+    var opening: ScheduleController.OpeningNow?
     var routingMode: RoutingMode
     /// The classes a customer may choose at the kiosk.
     var selfServiceClasses: [CustomerClass]

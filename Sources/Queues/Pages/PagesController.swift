@@ -22,6 +22,7 @@ struct PagesController: Sendable {
         router.get("/admin", use: admin)
         router.get("/reports", use: reports)
         router.get("/complaints", use: complaints)
+        router.get("/schedule", use: schedule)
         renderer.assets.addRoute(to: router, under: "/assets")
         router.get("/sw.js", use: serviceWorker)
         router.get("/favicon.ico", use: favicon)
@@ -71,6 +72,11 @@ struct PagesController: Sendable {
     /// Reports and staff performance over past days, with their charts and downloads.
     @Sendable func reports(_ request: Request, context: TurnoRequestContext) async throws -> Response {
         try await staffPage("reports", request: request, context: context, allowed: [.admin, .manager])
+    }
+
+    /// Opening hours and the shifts of a branch's week, against the counters its forecast needs.
+    @Sendable func schedule(_ request: Request, context: TurnoRequestContext) async throws -> Response {
+        try await staffPage("schedule", request: request, context: context, allowed: [.admin, .manager])
     }
 
     /// The customers' complaints about finished tickets, and the answers to them.

@@ -51,7 +51,7 @@ extension QueueStore {
 
     static let branchColumns = """
         id, organization_id, name, time_zone, language, routing_mode, is_open, public_id, self_service_classes,
-        kiosk_opened_at_ms, display_opened_at_ms
+        kiosk_opened_at_ms, display_opened_at_ms, opening_hours, counters_follow_shifts
         """
 
     static func branch(from row: any SQLRow) throws -> Branch {
@@ -68,7 +68,11 @@ extension QueueStore {
                 try row.decode(column: "self_service_classes", as: String.self).split(separator: ",").compactMap { CustomerClass(rawValue: String($0)) }
             ),
             kioskOpenedAtMs: try row.decode(column: "kiosk_opened_at_ms", as: Int64?.self),
-            displayOpenedAtMs: try row.decode(column: "display_opened_at_ms", as: Int64?.self)
+            displayOpenedAtMs: try row.decode(column: "display_opened_at_ms", as: Int64?.self),
+            openingHours: try row.decode(column: "opening_hours", as: String?.self).map {
+                try JSONCoding.decoder.decode(OpeningHours.self, from: Data($0.utf8))
+            },
+            countersFollowShifts: try row.decode(column: "counters_follow_shifts", as: Int.self) != 0
         )
     }
 
@@ -113,7 +117,9 @@ extension QueueStore {
             """
             UPDATE branches SET name = \(bind: branch.name), time_zone = \(bind: branch.timeZone), language = \(bind: branch.language),
                 routing_mode = \(bind: branch.routingMode.rawValue), is_open = \(bind: branch.isOpen ? 1 : 0),
-                self_service_classes = \(bind: Self.storedSelfServiceClasses(of: branch)) WHERE id = \(bind: branch.id)
+                self_service_classes = \(bind: Self.storedSelfServiceClasses(of: branch)),
+                opening_hours = \(bind: try branch.openingHours.map(JSONCoding.text)), counters_follow_shifts = \(bind: branch.countersFollowShifts ? 1 : 0)
+            WHERE id = \(bind: branch.id)
             """
         ).run()
         try await bumpVersion(of: branch.id, in: transaction)

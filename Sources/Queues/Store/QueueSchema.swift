@@ -225,5 +225,65 @@ enum QueueSchema {
                 "CREATE TABLE branch_alert_settings (branch_id BIGINT PRIMARY KEY REFERENCES branches (id), settings TEXT NOT NULL, updated_at_ms BIGINT NOT NULL)",
             ]
         },
+        Migration(module: "queues", version: 10, name: "opening hours, shift templates, assignments, absences and swaps") { kind in
+            let id = kind == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+            return [
+                // The week's hours, special days and last-ticket minutes as JSON (`OpeningHours`); NULL when none are set.
+                "ALTER TABLE branches ADD COLUMN opening_hours TEXT",
+                "ALTER TABLE branches ADD COLUMN counters_follow_shifts INTEGER NOT NULL DEFAULT 0",
+                """
+                CREATE TABLE shift_templates (
+                    id \(id),
+                    branch_id BIGINT NOT NULL REFERENCES branches (id),
+                    name TEXT NOT NULL,
+                    from_minute INTEGER NOT NULL,
+                    to_minute INTEGER NOT NULL,
+                    weekdays TEXT NOT NULL,
+                    active INTEGER NOT NULL DEFAULT 1
+                )
+                """,
+                "CREATE INDEX shift_templates_branch ON shift_templates (branch_id)",
+                // Dates are local `YYYY-MM-DD` texts, which sort as dates; `last_date` NULL is open-ended.
+                """
+                CREATE TABLE shift_assignments (
+                    id \(id),
+                    branch_id BIGINT NOT NULL REFERENCES branches (id),
+                    template_id BIGINT NOT NULL REFERENCES shift_templates (id),
+                    user_id BIGINT NOT NULL,
+                    queue_id BIGINT NOT NULL REFERENCES queues (id),
+                    first_date TEXT NOT NULL,
+                    last_date TEXT
+                )
+                """,
+                "CREATE INDEX shift_assignments_branch ON shift_assignments (branch_id)",
+                "CREATE INDEX shift_assignments_user ON shift_assignments (user_id)",
+                """
+                CREATE TABLE absences (
+                    id \(id),
+                    branch_id BIGINT NOT NULL REFERENCES branches (id),
+                    user_id BIGINT NOT NULL,
+                    first_date TEXT NOT NULL,
+                    last_date TEXT NOT NULL,
+                    reason TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX absences_branch ON absences (branch_id)",
+                """
+                CREATE TABLE shift_swaps (
+                    id \(id),
+                    branch_id BIGINT NOT NULL REFERENCES branches (id),
+                    assignment_id BIGINT NOT NULL REFERENCES shift_assignments (id),
+                    date TEXT NOT NULL,
+                    substitute_id BIGINT NOT NULL,
+                    UNIQUE (assignment_id, date)
+                )
+                """,
+                "CREATE INDEX shift_swaps_branch ON shift_swaps (branch_id)",
+                // Up to when shift starts and ends have opened and closed each branch's counters.
+                // The forecast reads a branch's arrivals of the last weeks.
+                "CREATE INDEX tickets_branch_issued ON tickets (branch_id, issued_at_ms)",
+                "CREATE TABLE shift_progress (branch_id BIGINT PRIMARY KEY REFERENCES branches (id), applied_until_ms BIGINT NOT NULL)",
+            ]
+        },
     ]
 }

@@ -53,3 +53,22 @@ extension Identity {
         }
     }
 }
+
+extension Identity {
+    /// Those of `userIDs` signed in now: with a page session or a sign-in (refresh token) that has neither expired
+    /// nor been ended.
+    public func signedIn(among userIDs: Set<Int64>) async throws -> Set<Int64> {
+        guard !userIDs.isEmpty else { return [] }
+        let now = storage.clock.nowMilliseconds()
+        let ids = SQLList(userIDs.sorted().map { SQLBind($0) })
+        return try await storage.read { sql in
+            let rows = try await sql.raw(
+                """
+                SELECT user_id FROM page_sessions WHERE user_id IN (\(ids)) AND expires_at_ms > \(bind: now)
+                UNION SELECT user_id FROM refresh_tokens WHERE user_id IN (\(ids)) AND expires_at_ms > \(bind: now) AND revoked_at_ms IS NULL
+                """
+            ).all()
+            return Set(try rows.map { try $0.decode(column: "user_id", as: Int64.self) })
+        }
+    }
+}

@@ -11,7 +11,9 @@ import TurnoServer
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the platform (event throughput, push latency, live connections) and the queue engine.",
-        subcommands: [BenchEvents.self, BenchConnections.self, BenchQueues.self, BenchReports.self, BenchDispatch.self, BenchNotifications.self, BenchForecast.self]
+        subcommands: [
+            BenchEvents.self, BenchConnections.self, BenchQueues.self, BenchReports.self, BenchDispatch.self, BenchNotifications.self, BenchForecast.self,
+        ]
     )
 }
 

@@ -292,25 +292,19 @@ struct ScheduleController: Sendable {
             period = (from, days)
             let roster = try await store.roster(of: branchID)
             let counters = try await counters(of: branch)
-            // From the day before, so that a shift under way at midnight in another zone is not missed.
-            let shifts = roster.shifts(
-                from: min(from, today.adding(days: -1)),
-                through: from.adding(days: days - 1),
-                hours: branch.openingHours,
-                timeZone: branch.timeZone
-            )
-            for shift in shifts where shift.userID == userID {
-                views.append((shift.startMs, shiftView(shift, branchID: branchID, roster: roster, counters: counters), shift.covers(now)))
+            let listed = roster.shifts(from: from, through: from.adding(days: days - 1), hours: branch.openingHours, timeZone: branch.timeZone)
+            for shift in listed where shift.userID == userID {
+                views.append((shift.startMs, shiftView(shift, branchID: branchID, roster: roster, counters: counters), false))
+            }
+            // The shift under way: yesterday's (past midnight) or today's.
+            let current = roster.shifts(from: today.adding(days: -1), through: today, hours: branch.openingHours, timeZone: branch.timeZone)
+            for shift in current where shift.userID == userID && shift.covers(now) {
+                views.append((shift.startMs, shiftView(shift, branchID: branchID, roster: roster, counters: counters), true))
             }
         }
         let (from, days) = try period ?? Self.period(request, default: LocalDate(ofMilliseconds: now, timeZone: "UTC"), maximumDays: 42)
         views.sort { $0.startMs < $1.startMs }
-        return OwnShifts(
-            from: from,
-            days: days,
-            now: views.first { $0.covers }?.view,
-            shifts: views.filter { $0.view.date >= from }.map(\.view)
-        )
+        return OwnShifts(from: from, days: days, now: views.first { $0.covers }?.view, shifts: views.filter { !$0.covers }.map(\.view))
     }
 
     @Sendable func createTemplate(_ request: Request, context: TurnoRequestContext) async throws -> Response {
@@ -512,12 +506,17 @@ struct ScheduleController: Sendable {
 
     private static func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }
 
+    /// The dates the plan may be asked about: enough either side for any history, and the longest period after it.
+    static let planned = LocalDate("1971-01-01")!...LocalDate("9999-11-01")!
+
     /// `from` (a date) and `days` (1 to `maximumDays`) from the query, or the defaults; `weeks` may stand for days.
     static func period(_ request: Request, default start: LocalDate, maximumDays: Int) throws -> (LocalDate, Int) {
         let parameters = request.uri.queryParameters
         var from = start
         if let text = parameters["from"] {
-            guard let date = LocalDate(String(text)) else { throw Problem.badRequest("from must be a date such as 2026-12-07, got `\(text)`") }
+            guard let date = LocalDate(String(text)), Self.planned.contains(date) else {
+                throw Problem.badRequest("from must be a date from \(Self.planned.lowerBound) to \(Self.planned.upperBound), such as 2026-12-07; got `\(text)`")
+            }
             from = date
         }
         var days = 7

@@ -7,7 +7,9 @@ the display and the ticket page show the call within one second and that the dis
 a ticket page opened after the call shows the called state; the console finishes the ticket and its "My day" counts it;
 the customer reports a problem on the served ticket's page; after the server is killed and restarted, the display
 reconnects by itself and shows the next call. The reports page shows figures, SVG charts and a table and its CSV and PDF
-downloads answer; a manager answers the complaint in the complaints inbox and the ticket page shows the reply.
+downloads answer; a manager answers the complaint in the complaints inbox and the ticket page shows the reply. On the
+schedule page the administrator adds a shift template and assigns it, sees the shift in the week and a half hour short of
+counters, is told why a double booking is refused, and sets opening hours with today closed, which the kiosk then says.
 Screenshots of every page are saved at the end.
 
     python3 Tests/e2e/pages.py --turno .build/debug/turno --screenshots screenshots [--measure]
@@ -17,16 +19,19 @@ time from pressing "call next" to the display showing the number (BENCHMARKS.md 
 """
 import argparse
 import base64
+import datetime
 import json
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from zoneinfo import ZoneInfo
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -204,8 +209,8 @@ def main():
               "with no branch the overview says what to do instead of showing empty tables")
         check(not staff.find_element(By.CSS_SELECTOR, ".live-dot").is_displayed(), "with no branch there is no live dot left connecting")
         check([a.get_attribute("pathname") for a in staff.find_elements(By.CSS_SELECTOR, ".staff-nav ul a")]
-              == ["/", "/console", "/admin", "/reports", "/complaints", "/fleet", "/sessions", "/docs"],
-              "the staff bar links home, the console, administration, reports, complaints, fleet, sessions and the API")
+              == ["/", "/console", "/admin", "/reports", "/complaints", "/schedule", "/fleet", "/sessions", "/docs"],
+              "the staff bar links home, the console, administration, reports, complaints, schedule, fleet, sessions and the API")
         shoot(staff, arguments.screenshots, "admin-first-start", "1280,800")
 
         created = api.call("POST", "/api/v1/branches", {"name": "Via Roma"})
@@ -650,6 +655,97 @@ def main():
         time.sleep(0.3)
         staff.save_screenshot(os.path.join(arguments.screenshots, "fleet.png"))
 
+        # Schedule: a branch in Rome, in Italian, with two tills and an operator. Its tickets of today, moved a week back in the
+        # database, stand for last week's arrivals: the forecast then asks for a counter in this half hour of today.
+        rome = api.call("POST", "/api/v1/branches", {"name": "Piazza Duomo", "time_zone": "Europe/Rome", "language": "it"})
+        rome_id, rome_public = rome["id"], rome["public_id"]
+        accounts = api.call("POST", f"/api/v1/branches/{rome_id}/services", {"name": "Conti", "prefix": "C"})["id"]
+        tills = [api.call("POST", f"/api/v1/branches/{rome_id}/queues", {"name": "Cassa", "counter": str(n), "services": [accounts]})["id"] for n in (1, 2)]
+        luca = api.call("POST", "/api/v1/users", {"username": "luca", "password": "luca-password-1", "role": "operator", "branch_ids": [rome_id]})["id"]
+        for _ in range(6):
+            api.call("POST", f"/api/v1/branches/{rome_id}/tickets", {"service": accounts})
+        for till in tills:
+            while called := api.call("POST", f"/api/v1/queues/{till}/call-next"):
+                api.call("POST", f"/api/v1/tickets/{called['id']}/finish")
+        database = sqlite3.connect(os.path.join(folder, "turno.sqlite"), timeout=10)
+        database.execute("UPDATE tickets SET issued_at_ms = issued_at_ms - ? WHERE branch_id = ?", (7 * 86_400_000, rome_id))
+        database.commit()
+        database.close()
+        rome_now = datetime.datetime.now(ZoneInfo("Europe/Rome"))
+        rome_today = rome_now.date().isoformat()
+        # A shift hours away from now: the half hour the tickets came in has nobody planned.
+        shift_from, shift_to = ("14:00", "18:00") if rome_now.hour < 12 else ("02:00", "06:00")
+
+        script_errors(staff)
+        staff.get(f"{server.base}/schedule?branch={rome_id}")
+        figures["schedule"] = page_figures(staff)
+        today_card = lambda d: d.find_element(By.CSS_SELECTOR, f'.day-card[data-date="{rome_today}"]')
+        wait_for(staff, lambda d: d.find_elements(By.CSS_SELECTOR, f'.day-card[data-date="{rome_today}"]') and "Europe/Rome" in d.find_element(By.ID, "week-zone").text,
+                 10, "the schedule page shows this week of the branch in Rome, with its time zone")
+        check(len(staff.find_elements(By.CSS_SELECTOR, ".day-card")) == 7, "the week has seven days")
+        template_form = staff.find_element(By.ID, "template-form")
+        template_form.find_element(By.NAME, "name").send_keys("Pomeriggio")
+        template_form.find_element(By.NAME, "from").send_keys(shift_from)
+        template_form.find_element(By.NAME, "to").send_keys(shift_to)
+        for day in ("sat", "sun"):
+            template_form.find_element(By.CSS_SELECTOR, f'input[name=weekdays][value="{day}"]').click()
+        template_form.find_element(By.CSS_SELECTOR, "[type=submit]").click()
+        wait_for(staff, lambda d: "Pomeriggio" in d.find_element(By.ID, "schedule-announce").text
+                 and d.find_elements(By.CSS_SELECTOR, "#assignment-template option:not([value=''])"), 5, "adding a shift template says so and offers it to assign")
+        template = api.call("GET", f"/api/v1/branches/{rome_id}/schedule")["templates"][0]["id"]
+        choose = lambda d, values: d.execute_script("""for (const [id, value] of Object.entries(arguments[0])) document.getElementById(id).value = String(value);""", values)
+        choose(staff, {"assignment-template": template, "assignment-user": luca, "assignment-queue": tills[0]})
+        staff.find_element(By.CSS_SELECTOR, "#assignment-form [type=submit]").click()
+        wait_for(staff, lambda d: "luca" in today_card(d).find_element(By.CSS_SELECTOR, ".shift-list").text
+                 and f"{shift_from}–{shift_to}" in today_card(d).find_element(By.CSS_SELECTOR, ".shift-list").text, 5,
+                 "assigning luca puts his shift in today's column, with its hours")
+        check("counter 1" in today_card(staff).find_element(By.CSS_SELECTOR, ".shift-list").text, "the shift says its counter")
+        short = today_card(staff).find_elements(By.CSS_SELECTOR, ".coverage-table tr.slot-short")
+        check(bool(short) and "short" in short[0].text and "0 planned" in short[0].text,
+              "the half hour last week's customers came in is marked short of counters, in words" + (f" (got {short[0].text!r})" if short else ""))
+        check("short" in staff.find_element(By.ID, "week-summary").text, "the week's summary counts the half hours short")
+        # The same person at the other till at the same time: refused, with the server's reason by the form, which keeps its values.
+        choose(staff, {"assignment-template": template, "assignment-user": luca, "assignment-queue": tills[1]})
+        staff.find_element(By.CSS_SELECTOR, "#assignment-form [type=submit]").click()
+        wait_for(staff, lambda d: "already works" in d.find_element(By.CSS_SELECTOR, "#assignment-form .form-error").text, 5,
+                 "a double booking is refused with the reason next to the form")
+        check(staff.find_element(By.ID, "assignment-user").get_attribute("value") == str(luca)
+              and staff.find_element(By.ID, "assignment-queue").get_attribute("value") == str(tills[1]), "the refused form keeps what was chosen")
+        check(staff.find_element(By.CSS_SELECTOR, "#assignment-form .form-error").get_attribute("role") == "alert", "the reason is an alert")
+        today_card(staff).find_element(By.CSS_SELECTOR, ".shift-list button").click()
+        wait_for(staff, lambda d: d.find_element(By.ID, "swap-shift").get_attribute("value").endswith(f"|{rome_today}")
+                 and d.execute_script("return document.activeElement.id") == "swap-substitute", 3, "Swap… on a shift picks it in the swap form, ready for the substitute")
+        # Opening hours through the form: 08:00–20:00 every day, and today closed for the patron saint's day.
+        staff.find_element(By.ID, "hours-enabled").click()
+        for day in ("mon", "sat", "sun"):
+            staff.find_element(By.CSS_SELECTOR, f'.hours-day[data-day="{day}"] .range-editor > button').click()
+            times = staff.find_elements(By.CSS_SELECTOR, f'.hours-day[data-day="{day}"] input.time-input')
+            times[0].send_keys("8:00")
+            times[1].send_keys("20:00")
+        staff.find_element(By.ID, "hours-copy-monday").click()
+        staff.find_element(By.ID, "special-add").click()
+        staff.execute_script("const i = document.querySelector('#special-days input[name=date]'); i.value = arguments[0];"
+                             "i.dispatchEvent(new Event('change', {bubbles: true}));", rome_today)
+        staff.find_element(By.CSS_SELECTOR, "#special-days input[name=name]").send_keys("Festa del Patrono")
+        staff.find_element(By.CSS_SELECTOR, "#hours-form [type=submit]").click()
+        wait_for(staff, lambda d: "Opening hours of Piazza Duomo saved" in d.find_element(By.ID, "schedule-announce").text, 5, "saving the opening hours says so")
+        hours = api.call("GET", f"/api/v1/branches/{rome_id}/hours")
+        check(hours["opening_hours"]["week"]["wed"] == [{"from": "08:00", "to": "20:00"}] and hours["opening_hours"]["special_days"][0]["date"] == rome_today
+              and hours["now"]["takes_tickets"] is False, f"the API has the hours, 8:00 read as 08:00, copied to the weekdays, and today closed (got {hours})")
+        check("Festa del Patrono" in today_card(staff).text, "today's column says it is the closed special day")
+        errors = [e for e in script_errors(staff) if "shift-assignments" not in e]  # the refused double booking is logged as a failed request
+        check(not errors, "the schedule page logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
+        # The kiosk, in the branch's Italian: closed today, for the holiday, and when it opens.
+        script_errors(customer)
+        customer.get(f"{server.base}/b/{rome_public}/kiosk")
+        notice = lambda d: d.find_element(By.ID, "kiosk-notice")
+        wait_for(customer, lambda d: notice(d).is_displayed() and "Festa del Patrono" in notice(d).text and "Apre domani alle 08:00" in notice(d).text, 5,
+                 "the kiosk says the branch is closed today for the holiday and opens tomorrow at 08:00")
+        check(customer.find_element(By.CSS_SELECTOR, "button.kiosk-service").get_attribute("disabled") is not None, "the kiosk's service cannot be chosen")
+        errors = script_errors(customer)
+        check(not errors, "the closed kiosk logged no script errors or CSP violations" + (f": {errors}" if errors else ""))
+        customer.save_screenshot(os.path.join(arguments.screenshots, "kiosk-closed.png"))
+
         # Screenshots of every page at the sizes it is used at: staff desktops (1280×800), the display's screen
         # (1920×1080 and 1280×800), phones (390×844); no page scrolls sideways.
         pages = [
@@ -658,6 +754,7 @@ def main():
             ("admin", staff, "/admin#overview", ["1280,800", "390,844"]),
             ("reports", staff, "/reports?range=this_month", ["1280,800", "390,844"]),
             ("complaints", manager, "/complaints", ["1280,800", "390,844"]),
+            ("schedule", staff, f"/schedule?branch={rome_id}", ["1280,800", "390,844"]),
             ("fleet", staff, "/fleet", ["1280,800", "1920,1080", "390,844"]),
             ("sessions", staff, "/sessions/users/runner-7", ["1280,800", "390,844"]),
             ("docs", staff, "/docs", ["1280,800", "390,844"]),

@@ -176,13 +176,17 @@ struct ScheduleCommands: Sendable {
         by principal: Principal,
         _ change: (Branch, Roster, Transaction) async throws -> Result
     ) async throws -> Result {
-        try await store.storage.write { transaction in
-            guard try await store.lockAndRaiseVersion(of: branchID, in: transaction) != nil,
-                let branch = try await store.branch(branchID, sql: transaction.sql)
-            else { throw QueueRuleViolation.unknownBranch(branchID) }
-            try QueueAccess.check(principal, branch: branch)
-            let roster = try await store.roster(of: branchID, sql: transaction.sql)
-            return try await change(branch, roster, transaction)
+        do {
+            return try await store.storage.write { transaction in
+                guard try await store.lockAndRaiseVersion(of: branchID, in: transaction) != nil,
+                    let branch = try await store.branch(branchID, sql: transaction.sql)
+                else { throw QueueRuleViolation.unknownBranch(branchID) }
+                try QueueAccess.check(principal, branch: branch)
+                let roster = try await store.roster(of: branchID, sql: transaction.sql)
+                return try await change(branch, roster, transaction)
+            }
+        } catch let violation as ScheduleRuleViolation {
+            throw NamedScheduleViolation(violation) { directory.user(id: $0)?.username }
         }
     }
 

@@ -255,6 +255,18 @@ public struct Roster: Sendable, Equatable {
     }
 }
 
+/// A schedule rule violation told with the staff members' names (`ScheduleCommands` throws these).
+public struct NamedScheduleViolation: RuleViolation {
+    public let violation: ScheduleRuleViolation
+    public let detail: String
+    public var kind: RuleViolationKind { violation.kind }
+
+    public init(_ violation: ScheduleRuleViolation, naming name: (StaffID) -> String?) {
+        self.violation = violation
+        self.detail = violation.detail(naming: name)
+    }
+}
+
 /// A rule of opening hours and shifts a change would break.
 public enum ScheduleRuleViolation: RuleViolation, Equatable {
     case unknownTemplate(ShiftTemplateID)
@@ -291,8 +303,12 @@ public enum ScheduleRuleViolation: RuleViolation, Equatable {
         }
     }
 
-    public var detail: String {
-        switch self {
+    public var detail: String { detail(naming: { _ in nil }) }
+
+    /// The detail with staff members called by `name` (their username) where it knows them, else by id.
+    public func detail(naming name: (StaffID) -> String?) -> String {
+        func who(_ id: StaffID) -> String { name(id).map { "\($0) (staff member \(id))" } ?? "staff member \(id)" }
+        return switch self {
         case .unknownTemplate(let id): "there is no shift template \(id) at this branch"
         case .unknownAssignment(let id): "there is no shift assignment \(id) at this branch"
         case .unknownAbsence(let id): "there is no absence \(id) at this branch"
@@ -312,14 +328,14 @@ public enum ScheduleRuleViolation: RuleViolation, Equatable {
         case .datesOutOfOrder: "`last_date` must not be before `first_date`"
         case .absenceTooLong: "an absence may last at most a year"
         case .doubleBooked(let user, let date, let shift, let hours):
-            "staff member \(user) already works \(shift) (\(hours)) on \(date): one person cannot be at two counters at once"
-        case .notOfBranch(let user): "staff member \(user) does not work at this branch"
+            "\(who(user)) already works \(shift) (\(hours)) on \(date): one person cannot be at two counters at once"
+        case .notOfBranch(let user): "\(who(user)) does not work at this branch"
         case .mayNotWorkCounter(let user, let counter):
-            "staff member \(user) may not work counter \(counter): add them to its operators first, or choose a manager of the branch"
+            "\(who(user)) may not work counter \(counter): add them to its operators first, or choose a manager of the branch"
         case .swapWithSelf: "the substitute is the shift's own staff member"
         case .alreadySwapped(let date): "this shift already has a substitute on \(date); remove that swap first"
         case .noShiftThatDay(let date): "the assignment has no shift on \(date)"
-        case .substituteAway(let user, let date): "staff member \(user) is away on \(date)"
+        case .substituteAway(let user, let date): "\(who(user)) is away on \(date)"
         case .templateInUse(let id, let count): "shift template \(id) is used by \(count) assignments; end or remove them first"
         case .badQuery(let detail): detail
         }

@@ -186,10 +186,48 @@ async function loadOverview() {
         : el('span', { className: late ? 'warn' : '', textContent: duration(s.expected_wait_s) + (late ? ` ${t('admin_over_target')}` : '') });
       return [s.name, String(s.waiting), String(s.arrivals_last_hour), String(s.open_counters), chance, expected, duration(s.target_wait_s)];
     }));
+    renderStaffNow(board);
     $('overview-updated').textContent = format(t('admin_updated_at'), { time: clock.format(new Date()) });
   } catch (error) {
     fail(error);
   }
+}
+
+/** A branch's clock time of an instant, 24-hour. */
+function branchClock(iso, branchID) {
+  const zone = state.branches.find((b) => b.id === branchID)?.time_zone;
+  const options = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+  try {
+    return new Intl.DateTimeFormat(data.lang, { ...options, timeZone: zone }).format(new Date(iso));
+  } catch {
+    return new Intl.DateTimeFormat(data.lang, options).format(new Date(iso)); // an unknown zone name throws
+  }
+}
+
+/**
+ * Staff now: everyone on a shift at the branch now, then those working a counter without one; whether each is signed
+ * in, "not signed in" in words (and colour) for those planned.
+ */
+function renderStaffNow(board) {
+  const box = $('overview-staff-box');
+  if (!Array.isArray(board.staff_now)) {
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
+  const staff = board.staff_now;
+  const missing = staff.filter((s) => s.planned && !s.signed_in).length;
+  const summary = $('overview-staff-summary');
+  const counts = format(t('admin_staff_counts'), { planned: board.planned_now ?? 0, signed_in: board.signed_in_now ?? 0 });
+  summary.replaceChildren(counts, ...(missing ? [' ', el('strong', { className: 'warn', textContent: format(t('admin_staff_missing'), { n: missing }) })] : []));
+  fillTable('overview-staff', staff.map((s) => [
+    s.username ?? `#${s.user_id}`,
+    s.counter ?? '—',
+    s.planned
+      ? (s.shift_ends_at ? format(t('admin_staff_until'), { time: branchClock(s.shift_ends_at, board.branch_id) }) : t('admin_staff_planned'))
+      : t('admin_staff_unplanned'),
+    s.signed_in ? t('admin_staff_yes') : el('strong', { className: s.planned ? 'warn' : '', textContent: t('admin_staff_no') }),
+  ]));
 }
 
 function scheduleOverview() {

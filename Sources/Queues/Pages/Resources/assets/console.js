@@ -2,6 +2,8 @@
  * Operator console: the signed-in staff member picks one of their counters, sees its current ticket and its
  * line, and works it with buttons or single-key shortcuts. The line is always re-read from the API (on live
  * events, after every action, after reconnects), so the page never has to reconcile events by itself.
+ * The counter it starts on: the one the address names (`?queue=ID`), else that of the user's shift under way, else
+ * the last one chosen on this device, else the only one there is. "My shifts" lists the coming week's shifts.
  */
 import { LiveConnection } from './live.js';
 import { api, format, pageData, problemText, t, toast } from './api.js';
@@ -511,12 +513,104 @@ setInterval(() => { if (!document.hidden) loadMyDay(); }, 60_000);
 document.addEventListener('visibilitychange', () => { if (!document.hidden) loadMyDay(); });
 loadMyDay();
 
+// ---- my shifts --------------------------------------------------------------------------------------
+// The signed-in user's shifts of the coming seven days (`GET /api/v1/me/shifts`, every branch they work at): read at
+// start, every five minutes and when the page is shown again. Hidden when there are none; quiet on failure.
+
+const myShifts = $('my-shifts');
+const myShiftsKey = `turno.console.my-shifts.${me.user_id}`;
+const shiftDay = new Intl.DateTimeFormat(data.lang, { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' });
+
+/** A branch's calendar date now, YYYY-MM-DD. */
+function dateIn(timeZone) {
+  let formatter;
+  try {
+    formatter = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone });
+  } catch {
+    formatter = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' });
+  }
+  const parts = Object.fromEntries(formatter.formatToParts(new Date()).map((part) => [part.type, part.value]));
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+function shiftBranch(shift) {
+  return counters.find((c) => c.branch.id === shift.branch_id)?.branch;
+}
+
+function shiftCounter(shift, manyBranches) {
+  const counter = shift.counter == null ? `#${shift.queue_id}` : format(t('console_shift_counter_value'), { counter: shift.counter });
+  const branch = shiftBranch(shift);
+  return manyBranches && branch ? `${counter} · ${branch.name}` : counter;
+}
+
+function renderMyShifts(answer) {
+  const shifts = answer.shifts ?? [];
+  const now = answer.now ?? null;
+  const isNow = (shift) => now && shift.assignment_id === now.assignment_id && shift.date === now.date;
+  const manyBranches = new Set(shifts.map((s) => s.branch_id)).size > 1;
+  const rows = shifts.map((shift) => {
+    const row = document.createElement('tr');
+    const branch = shiftBranch(shift);
+    const today = shift.date === dateIn(branch?.timeZone ?? 'UTC');
+    row.insertCell().textContent = today ? format(t('console_shift_today'), { day: shiftDay.format(Date.parse(`${shift.date}T00:00:00Z`)) })
+      : shiftDay.format(Date.parse(`${shift.date}T00:00:00Z`));
+    row.insertCell().textContent = shift.template ? `${shift.from}–${shift.to} · ${shift.template}` : `${shift.from}–${shift.to}`;
+    row.insertCell().textContent = shiftCounter(shift, manyBranches);
+    const note = row.insertCell();
+    if (isNow(shift)) {
+      const strong = document.createElement('strong');
+      strong.textContent = t('console_shift_now');
+      note.append(strong);
+      row.dataset.now = 'true';
+    }
+    if (shift.swapped_from) {
+      if (note.childNodes.length) note.append(' · ');
+      note.append(format(t('console_shift_covering'), { name: shift.swapped_from.username ?? `#${shift.swapped_from.id}` }));
+    }
+    return row;
+  });
+  $('my-shifts-list').tBodies[0].replaceChildren(...rows);
+  const next = shifts.find((shift) => !isNow(shift) && Date.parse(shift.starts_at) > Date.now());
+  let summary = '';
+  if (now) summary = format(t('console_my_shifts_now'), { hours: `${now.from}–${now.to}`, counter: shiftCounter(now, manyBranches) });
+  else if (next) summary = format(t('console_my_shifts_next'), { day: shiftDay.format(Date.parse(`${next.date}T00:00:00Z`)), hours: `${next.from}–${next.to}` });
+  $('my-shifts-summary').textContent = summary;
+  myShifts.hidden = shifts.length === 0 && !now;
+}
+
+async function loadMyShifts() {
+  try {
+    const answer = await api('GET', '/api/v1/me/shifts?days=7');
+    renderMyShifts(answer);
+    return answer;
+  } catch (error) {
+    console.warn('turno: my shifts could not be read', error);
+    return null;
+  }
+}
+
+myShifts.open = localStorage.getItem(myShiftsKey) !== 'closed';
+myShifts.addEventListener('toggle', () => localStorage.setItem(myShiftsKey, myShifts.open ? 'open' : 'closed'));
+setInterval(() => { if (!document.hidden) loadMyShifts(); }, 5 * 60_000);
+document.addEventListener('visibilitychange', () => { if (!document.hidden) loadMyShifts(); });
+const myShiftsReady = loadMyShifts();
+
 $('me-name').textContent = format(t('console_signed_in_as'), { name: me.username ?? '', role: t(`console_role_${me.role}`) });
 
 loadCounters()
-  .then(() => {
+  .then(async () => {
+    const shifts = await myShiftsReady;
+    // Again, with the counters' branches known: their names and time zones.
+    if (shifts) renderMyShifts(shifts);
+    const known = (id) => id != null && counters.some((c) => String(c.queue.id) === String(id));
+    const asked = new URLSearchParams(location.search).get('queue');
+    const planned = shifts?.now?.queue_id;
     const saved = localStorage.getItem(storeKey);
     const only = counters.length === 1 ? counters[0].queue.id : null;
-    choose(counters.some((c) => String(c.queue.id) === saved) ? saved : only);
+    if (known(asked)) choose(asked);
+    else if (known(planned)) {
+      choose(planned);
+      announce(format(t('console_shift_counter_chosen'), { counter: chosen.queue.counter, to: shifts.now.to }));
+    } else choose(known(saved) ? saved : only);
   })
   .catch(fail);

@@ -2,6 +2,8 @@
  * Kiosk: big service buttons that issue a ticket, then the ticket itself (number, counter, QR code to follow
  * it on a phone) for twelve seconds before the next customer. Availability follows the branch live: a counter
  * opening, pausing or closing reloads the snapshot, so nobody taps a service that cannot take tickets.
+ * A branch with opening hours says when it is closed (and when it opens next) or no longer takes tickets before
+ * closing; no live event marks those moments, so the snapshot is read again when they come.
  */
 import { LiveConnection } from './live.js';
 import { api, format, pageData, problemText, t } from './api.js';
@@ -13,6 +15,12 @@ const RETURN_AFTER_S = 12;
 // Idempotency-Key means a request that did reach the server cannot give them a second ticket. Later taps
 // are probably the next customer, who must not receive the earlier ticket.
 const RETRY_WINDOW_MS = 60_000;
+// The snapshot is read again at the next opening or closing, and at least this often while the branch has hours.
+const BOUNDARY_MAX_WAIT_MS = 10 * 60_000;
+// Tickets stop some minutes before closing (up to four hours; the snapshot does not say how many): while tickets are
+// taken and the closing is that near, the snapshot is read every minute.
+const LAST_TICKET_WINDOW_MS = 240 * 60_000;
+const LAST_TICKET_POLL_MS = 60_000;
 
 let branch = data.branch;
 let busy = false;
@@ -20,8 +28,11 @@ let attempt = null; // { service, klass, key, at } of the last tap that did not 
 let countdown = 0;
 let refreshTimer = 0;
 let refreshSeq = 0;
+let boundaryTimer = 0;
 
 const timeFormat = clockFormat(branch.time_zone);
+const dateFormat = zonedFormat(branch.time_zone, 'en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' });
+const dayFormat = zonedFormat(branch.time_zone, data.lang, { weekday: 'long', day: 'numeric', month: 'long' });
 
 /** HH:MM in the branch's time zone (the receipt may be read far from the kiosk's own clock settings). */
 function clockFormat(timeZone) {
@@ -31,6 +42,47 @@ function clockFormat(timeZone) {
   } catch {
     return new Intl.DateTimeFormat(data.lang, options); // an unknown zone name throws
   }
+}
+
+function zonedFormat(timeZone, locale, options) {
+  try {
+    return new Intl.DateTimeFormat(locale, { ...options, timeZone });
+  } catch {
+    return new Intl.DateTimeFormat(locale, options);
+  }
+}
+
+/** The branch's calendar date of an instant, YYYY-MM-DD. */
+function branchDate(instant) {
+  const parts = Object.fromEntries(dateFormat.formatToParts(instant).map((part) => [part.type, part.value]));
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+/** The branch has opening hours and does not take tickets now (it is open by the staff's switch). */
+const outsideHours = () => branch.is_open && branch.opening && !branch.opening.takes_tickets;
+
+/**
+ * What the opening hours say now, in two lines: closed (on a special day, its name) and when it opens next ("Opens
+ * tomorrow at 08:30"), or that tickets have stopped before closing.
+ */
+function openingNotice(opening) {
+  if (opening.open) {
+    const time = opening.closes_at ? timeFormat.format(new Date(opening.closes_at)) : '';
+    return [format(t('kiosk_no_more_tickets'), { time }), ''];
+  }
+  const title = opening.special_day ? format(t('kiosk_closed_special'), { name: opening.special_day }) : t('kiosk_closed_now');
+  if (!opening.opens_at) return [title, ''];
+  const opens = new Date(opening.opens_at);
+  const time = timeFormat.format(opens);
+  const today = branchDate(new Date());
+  const date = branchDate(opens);
+  // The calendar's next day, whatever the length of today (23 or 25 hours when the clocks change).
+  const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  let next;
+  if (date === today) next = format(t('kiosk_opens_today'), { time });
+  else if (date === tomorrow) next = format(t('kiosk_opens_tomorrow'), { time });
+  else next = format(t('kiosk_opens_on'), { day: dayFormat.format(opens), time });
+  return [title, next];
 }
 
 function span(className, text) {
@@ -55,7 +107,9 @@ function renderServices() {
       // How many are ahead of whoever takes a ticket now: the first thing a customer at the door wants to know.
       button.append(span('kiosk-service-waiting', format(t('kiosk_waiting'), { count: service.waiting })));
     } else {
-      button.append(span('kiosk-service-reason', t(branch.is_open ? 'kiosk_reason_no_counter' : 'kiosk_reason_closed')));
+      let reason = branch.is_open ? 'kiosk_reason_no_counter' : 'kiosk_reason_closed';
+      if (outsideHours()) reason = branch.opening.open ? 'kiosk_reason_no_more_tickets' : 'kiosk_reason_closed';
+      button.append(span('kiosk-service-reason', t(reason)));
     }
     const item = document.createElement('li');
     item.append(button);
@@ -69,8 +123,17 @@ function renderServices() {
   }
   document.querySelector('.kiosk-classes').hidden = classes.size < 2;
   const notice = $('kiosk-notice');
-  notice.hidden = branch.is_open && branch.services.length > 0;
-  notice.textContent = t(branch.is_open ? 'kiosk_no_services' : 'kiosk_closed');
+  notice.hidden = branch.is_open && branch.services.length > 0 && !outsideHours();
+  notice.dataset.state = outsideHours() ? (branch.opening.open ? 'last-tickets' : 'closed') : branch.is_open ? 'open' : 'closed';
+  const [title, next] = outsideHours() ? openingNotice(branch.opening) : ['', t(branch.is_open ? 'kiosk_no_services' : 'kiosk_closed')];
+  // Only a change is written: the notice is a live region, and the snapshot is read again every minute near closing.
+  if (notice.dataset.text !== `${title}|${next}`) {
+    notice.dataset.text = `${title}|${next}`;
+    const strong = document.createElement('strong');
+    strong.textContent = title;
+    notice.replaceChildren(...(title ? [strong] : []), ...(title && next ? [document.createElement('br')] : []), next);
+  }
+  scheduleBoundary();
   // Re-rendering replaced the buttons: keep a keyboard user where they were.
   if (focused) list.querySelector(`[data-service-id="${focused}"]`)?.focus();
 }
@@ -166,8 +229,16 @@ function showError(error) {
   detail.hidden = !detail.textContent;
   show('error');
   startCountdown();
-  // A 409 means availability changed under us: the start screen must show it.
-  if (status === 409) refreshSoon();
+  // A 409 means availability changed under us: the start screen must show it. When the opening hours are why,
+  // their words (in the branch's language and time) replace the server's.
+  if (status === 409) {
+    clearTimeout(refreshTimer);
+    refresh().then(() => {
+      if (!outsideHours() || $('kiosk-error').hidden) return;
+      detail.textContent = openingNotice(branch.opening).filter(Boolean).join(' ');
+      detail.hidden = false;
+    });
+  }
 }
 
 function startCountdown() {
@@ -190,6 +261,25 @@ function backToStart() {
   show('start');
 }
 
+/**
+ * Reads the snapshot again when the opening hours change what the kiosk may do (the next opening or closing, a
+ * moment after it), at most ten minutes from now, and every minute while tickets may stop before closing.
+ */
+function scheduleBoundary() {
+  clearTimeout(boundaryTimer);
+  const opening = branch.opening;
+  if (!opening) return;
+  const now = Date.now();
+  let wait = BOUNDARY_MAX_WAIT_MS;
+  const next = Date.parse(opening.open ? opening.closes_at : opening.opens_at);
+  // A few seconds late, spread over kiosks, so that the server's clock has passed the moment too.
+  if (Number.isFinite(next)) wait = Math.min(wait, Math.max(5_000, next - now + 2_000 + Math.random() * 3_000));
+  if (opening.takes_tickets && opening.closes_at && Date.parse(opening.closes_at) - now <= LAST_TICKET_WINDOW_MS) {
+    wait = Math.min(wait, LAST_TICKET_POLL_MS);
+  }
+  boundaryTimer = setTimeout(refresh, wait);
+}
+
 function refreshSoon() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(refresh, 300);
@@ -203,7 +293,11 @@ async function refresh() {
     branch = snapshot;
     renderServices();
   } catch {
-    // Keep the last known services: the next event or reconnect refreshes again.
+    // Keep the last known services: the next event or reconnect refreshes again (and so does the opening hours' timer).
+    if (seq === refreshSeq && branch.opening) {
+      clearTimeout(boundaryTimer);
+      boundaryTimer = setTimeout(refresh, 30_000);
+    }
   }
 }
 

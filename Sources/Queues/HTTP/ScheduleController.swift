@@ -499,7 +499,21 @@ struct ScheduleController: Sendable {
             if history[row.serviceID]?[date] != nil { history[row.serviceID]?[date]?[slot] += row.count }
         }
         let dates = (0..<days).map { from.adding(days: $0) }
-        return history.mapValues { ArrivalForecast.forecast(history: $0, start: start, dates: dates) }
+        let forecast = history.mapValues { ArrivalForecast.forecast(history: $0, start: start, dates: dates) }
+        guard let hours = branch.openingHours else { return forecast }
+        // Nobody arrives while the branch is closed (a holiday, hours changed since): those half hours are zero.
+        return forecast.mapValues { days in
+            days.reduce(into: [:]) { result, day in
+                let ranges = hours.hours(on: day.key)
+                result[day.key] = day.value.enumerated().map { slot, arrivals in
+                    let half = TimeRange(
+                        from: TimeOfDay(minutes: slot * ArrivalForecast.slotMinutes)!,
+                        to: TimeOfDay(minutes: (slot + 1) * ArrivalForecast.slotMinutes)!
+                    )
+                    return ranges.contains { $0.overlaps(half) } ? arrivals : 0
+                }
+            }
+        }
     }
 
     // MARK: Helpers

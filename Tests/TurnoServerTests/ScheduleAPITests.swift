@@ -428,7 +428,17 @@ struct ScheduleAPITests {
             #expect(peak.arrivals > 20 && peak.needed >= 6 && peak.scheduled == 1 && peak.gap == peak.needed - 1, "\(peak)")
             #expect(staffing.slots.allSatisfy { $0.date == "2026-12-07" && $0.gap == $0.needed - $0.scheduled })
             #expect(!staffing.slots.contains { $0.time == "03:00" })
-            for query in ["service_level=2", "days=0", "days=29", "from=2026-13-01", "weeks=5"] {
+            // With opening hours, a holiday and the hours outside them expect nobody.
+            #expect(try await admin.call(.PUT, "/api/v1/branches/1/hours", json: Self.hours).status == 200)
+            let closed = try decodeJSON(Forecast.self, try await admin.call(.GET, "/api/v1/branches/1/forecast").body)
+            let holiday = try #require(closed.days.first { $0.date == "2026-12-08" })
+            #expect(holiday.total.allSatisfy { $0 == 0 })
+            let tuesday = try #require(forecast.days.first { $0.date == "2026-12-08" })
+            #expect(tuesday.total.reduce(0, +) > 100)
+            let wednesday = try #require(closed.days.first { $0.date == "2026-12-09" })
+            // 12:30–14:00 is the lunch break: the pattern's arrivals then are not expected.
+            #expect(wednesday.total[25...27].allSatisfy { $0 == 0 } && wednesday.total[24] > 0 && wednesday.total[28] > 0)
+            for query in ["service_level=2", "days=0", "days=29", "from=2026-13-01", "weeks=5", "from=1970-01-01", "from=9999-12-01"] {
                 let response = try await admin.call(.GET, "/api/v1/branches/1/staffing?\(query)")
                 #expect(response.status == 400, "\(query): \(response.status)")
             }

@@ -197,6 +197,29 @@ struct ScheduleAPITests {
             let notAllowed = try await assign(anna, morning, queue: 2, first: "2026-12-12", last: "2026-12-12")
             #expect(notAllowed.0 == 422 && notAllowed.1.contains("may not work counter 2"), "\(notAllowed.1)")
 
+            // Bad input: a clear problem, and the plan stays as it was.
+            let planBefore = try await admin.call(.GET, "/api/v1/branches/1/schedule").body
+            let badBodies: [(String, String, Int)] = [
+                ("shift-templates", #"{"name":"X","from":"25:00","to":"26:00","weekdays":["mon"]}"#, 400),
+                ("shift-templates", #"{"name":"X","from":"09:00","to":"10:00","weekdays":["funday"]}"#, 400),
+                ("shift-templates", #"{"name":"","from":"09:00","to":"10:00","weekdays":["mon"]}"#, 422),
+                ("shift-templates", #"{"name":"X","from":"09:00","to":"10:00","weekdays":[]}"#, 422),
+                ("shift-assignments", #"{"template_id":\#(late),"user_id":\#(bruno),"queue_id":99,"first_date":"2026-12-14"}"#, 404),
+                ("shift-assignments", #"{"template_id":\#(late),"user_id":\#(bruno),"queue_id":1,"first_date":"2026-02-30"}"#, 400),
+                ("absences", #"{"user_id":\#(anna),"first_date":"2026-12-09","last_date":"2026-12-01"}"#, 422),
+                ("absences", #"{"user_id":\#(anna),"first_date":"2026-01-01","last_date":"2027-06-01"}"#, 422),
+                ("shift-swaps", #"{"assignment_id":99,"date":"2026-12-02","substitute_id":1}"#, 404),
+                ("shift-swaps", #"{"assignment_id":1,"date":"2026-12-05","substitute_id":1}"#, 422),
+            ]
+            for (route, body, status) in badBodies {
+                let response = try await admin.call(.POST, "/api/v1/branches/1/\(route)", json: body)
+                #expect(
+                    response.status == status && response.headers["Content-Type"].first?.hasPrefix("application/problem+json") == true,
+                    "\(body): \(response.status) \(response.body)"
+                )
+            }
+            #expect(try await admin.call(.GET, "/api/v1/branches/1/schedule").body == planBefore)
+
             // Anna is away Wednesday and Thursday; Bruno cannot cover (he works 12:00), the admin can.
             let away = try await admin.call(
                 .POST,

@@ -1,7 +1,9 @@
 """schemathesis hooks for Turno, loaded by run.py (SCHEMATHESIS_HOOKS=hooks).
 
 `map_case` makes schema-valid (positive) requests also keep the rules that involve more than one value, which JSON
-Schema cannot state and the document states in words; negative requests are left alone:
+Schema cannot state and the document states in words. Of a negative body only the fields its mutations left valid
+are changed (in the stateful phase a link may overwrite the mutated ones after the hooks, which makes the request
+positive); other negative requests are left alone:
 
 - sessions: `started_at` not in the future and on a day its month has; `distance_m` within the sport's longest distance and fastest average
   speed over `duration_s`; `avg_hr_bpm` not above `max_hr_bpm` (a PATCH is checked together with the stored session,
@@ -10,9 +12,14 @@ Schema cannot state and the document states in words; negative requests are left
 - statistics: `from` not after `to`, at most ten years, not after today;
 - passwords: at most 72 bytes of UTF-8 (JSON Schema counts characters);
 - `Idempotency-Key`: each positive request gets a key of its own (a key reused with another body is refused, 422);
-- ids in bodies (the services a counter serves, a ticket's service) name what run.py created;
+- ids in bodies (the services a counter serves, a ticket's service, a shift's template, staff member and counter, the
+  absent staff member, a swap's assignment and substitute) name what run.py created;
 - webhook URLs go to a loopback port nothing answers, and push subscriptions are one whose key is a point on the curve
-  (run.py's, as body references too).
+  (run.py's, as body references too);
+- opening hours: each day's ranges start before they end and do not overlap, no special day listed twice;
+- shifts: a template starts before it ends; dates are days the calendar has, `last_date` not before `first_date`
+  (an absence less than a year long); a swap falls on a weekday of run.py's assignment, on or after its first day;
+  the plan's `from` is a day from 1971-01-01 to 9999-11-01.
 """
 
 import copy
@@ -34,6 +41,7 @@ MAXIMUM_DISTANCE = {
     "strength": 100_000, "yoga": 100_000, "other": 2_000_000,
 }
 YEAR = re.compile(r"^([0-9]{4})")
+DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
 def _number(value):
@@ -191,9 +199,116 @@ def _real_days(query):
                 query[name] = value[:8] + "28" + value[10:]
 
 
+# ---------------------------------------------------------------- opening hours and shifts
+
+
+def _minutes(text):
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _clock(minutes):
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _ordered_range(item):
+    """`from` before `to` in a range or a shift template (the document says so in words; nothing runs past midnight)."""
+    if not (isinstance(item, dict) and isinstance(item.get("from"), str) and isinstance(item.get("to"), str)):
+        return
+    start, end = sorted((_minutes(item["from"]), _minutes(item["to"])))
+    if start == end:
+        start, end = (start - 1, end) if start > 0 else (start, end + 1)
+    item["from"], item["to"] = _clock(start), _clock(end)
+
+
+def _disjoint(ranges):
+    """A day's ranges, each in order, without those that overlap an earlier one."""
+    kept = []
+    for item in ranges:
+        _ordered_range(item)
+        if all(_minutes(item["to"]) <= _minutes(other["from"]) or _minutes(other["to"]) <= _minutes(item["from"]) for other in kept):
+            kept.append(item)
+    ranges[:] = kept
+
+
+def _day(text, earliest=datetime.date.min, latest=datetime.date.max):
+    """A day the calendar has, from `earliest` to `latest`, for a date the pattern allows (`0000-13-31`, `2026-02-30`)."""
+    year, month, number = (int(part) for part in DATE.match(text).groups())
+    try:
+        found = datetime.date(year, month, number)
+    except ValueError:
+        found = datetime.date(max(year, 1), min(max(month, 1), 12), 28)
+    return min(max(found, earliest), latest)
+
+
+def _plausible_hours(body):
+    hours = body.get("opening_hours")
+    if not isinstance(hours, dict):
+        return
+    week = hours.get("week")
+    if isinstance(week, dict):
+        for ranges in week.values():
+            if isinstance(ranges, list):
+                _disjoint(ranges)
+    days = hours.get("special_days")
+    if isinstance(days, list):
+        kept, seen = [], set()
+        for day in days:
+            if isinstance(day, dict) and isinstance(day.get("date"), str):
+                day["date"] = _day(day["date"]).isoformat()
+                if day["date"] in seen:
+                    continue
+                seen.add(day["date"])
+            if isinstance(day, dict) and isinstance(day.get("hours"), list):
+                _disjoint(day["hours"])
+            kept.append(day)
+        days[:] = kept
+
+
+def _dates_in_order(body, longest=None):
+    """`first_date` and `last_date` days the calendar has, in order; at most `longest` days from first to last."""
+    if isinstance(body.get("first_date"), str):
+        body["first_date"] = _day(body["first_date"]).isoformat()
+    if not (isinstance(body.get("first_date"), str) and isinstance(body.get("last_date"), str)):
+        return
+    first, last = sorted((datetime.date.fromisoformat(body["first_date"]), _day(body["last_date"])))
+    if longest is not None and (last - first).days >= longest:
+        last = first + datetime.timedelta(days=longest - 1)
+    body["first_date"], body["last_date"] = first.isoformat(), last.isoformat()
+
+
+def _swap_day(body, first):
+    """A weekday (run.py's assignment works Monday to Friday) within two years from the assignment's first day."""
+    if not isinstance(body.get("date"), str):
+        return
+    day = datetime.date.fromisoformat(first) + datetime.timedelta(days=_day(body["date"]).toordinal() % 730)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    body["date"] = day.isoformat()
+
+
+# The days the plan may be asked about (ScheduleController.planned): further off, `from` is a 400.
+PLANNED = (datetime.date(1971, 1, 1), datetime.date(9999, 11, 1))
+PLANS = (
+    "GET /api/v1/branches/{branch}/schedule", "GET /api/v1/branches/{branch}/forecast", "GET /api/v1/branches/{branch}/staffing",
+    "GET /api/v1/me/shifts",
+)
+
+
 def _positive(case, location):
     meta = case.meta
     return meta is None or not meta.is_negative_at(location)
+
+
+def _mutated_body_fields(case):
+    """The top-level body fields a negative case's mutations changed: none of a positive body, nor where a required
+    field was left out; None when a mutation changed the body as a whole otherwise, or none is recorded."""
+    if _positive(case, ParameterLocation.BODY):
+        return set()
+    mutations = [m for m in getattr(case.meta.phase.data, "mutations", ()) if m.parameter_location == ParameterLocation.BODY]
+    if not mutations or not all(mutation.path or list(mutation.keywords or ()) == ["required"] for mutation in mutations):
+        return None
+    return {mutation.path[0] for mutation in mutations if mutation.path}
 
 
 # Body fields that must name what run.py created, by operation: {"POST /api/v1/branches/{branch}/tickets": {"service": 1}}.
@@ -204,19 +319,34 @@ REFERENCES = json.loads(os.environ.get("TURNO_SCHEMATHESIS_REFERENCES", "{}"))
 def map_case(context, case):
     operation = case.operation
     name = f"{operation.method.upper()} {operation.path}"
-    if _positive(case, ParameterLocation.BODY) and isinstance(case.body, dict):
+    if isinstance(case.body, dict) and (mutated := _mutated_body_fields(case)) is not None:
+        # The rules are kept on the other fields alone: a mutated one stays as it is, even where a rule would add it.
+        body = {field: value for field, value in case.body.items() if field not in mutated}
         for field, value in REFERENCES.get(name, {}).items():
-            if field in case.body:
-                case.body[field] = copy.deepcopy(value)
+            if field in body:
+                body[field] = copy.deepcopy(value)
         if name in ("POST /api/v1/sessions", "PATCH /api/v1/sessions/{session}"):
-            _plausible_session(case.body, change=name.startswith("PATCH"))
+            _plausible_session(body, change=name.startswith("PATCH"))
         elif name == "POST /api/v1/deliveries":
-            _flyable_delivery(case.body)
+            _flyable_delivery(body)
         elif name in ("POST /api/v1/users", "PATCH /api/v1/users/{user}"):
-            _password_within_bytes(case.body)
+            _password_within_bytes(body)
         elif name == "PATCH /api/v1/complaints/{complaint}" and "state" in case.body and "note" not in case.body and "reply" not in case.body:
             # A change of state says why (the document says so in words; a schema cannot).
-            case.body["note"] = "checked"
+            body["note"] = "checked"
+        elif name == "PUT /api/v1/branches/{branch}/hours":
+            _plausible_hours(body)
+        elif name == "POST /api/v1/branches/{branch}/shift-templates":
+            _ordered_range(body)
+        elif name == "POST /api/v1/branches/{branch}/shift-assignments":
+            _dates_in_order(body)
+        elif name == "POST /api/v1/branches/{branch}/absences":
+            _dates_in_order(body, longest=366)
+        elif name == "POST /api/v1/branches/{branch}/shift-swaps":
+            _swap_day(body, REFERENCES[name]["shifts_from"])
+        # A negative body gets no field it lacks: that may be the required one left out.
+        positive = _positive(case, ParameterLocation.BODY)
+        case.body.update({field: value for field, value in body.items() if field not in mutated and (positive or field in case.body)})
     if name in ("GET /api/v1/sessions", "GET /api/v1/sessions.csv") and _positive(case, ParameterLocation.QUERY) and case.query:
         _real_days(case.query)
     if name == "GET /api/v1/users/{user}/stats" and _positive(case, ParameterLocation.QUERY) and case.query:
@@ -226,6 +356,8 @@ def map_case(context, case):
     reports = ("GET /api/v1/reports", "GET /api/v1/reports.csv", "GET /api/v1/reports.pdf", "GET /api/v1/me/report", "GET /api/v1/complaints")
     if name in reports and _positive(case, ParameterLocation.QUERY) and case.query:
         _report_query(case.query, REFERENCES.get(name, {}))
+    if name in PLANS and _positive(case, ParameterLocation.QUERY) and case.query and isinstance(case.query.get("from"), str):
+        case.query["from"] = _day(case.query["from"], *PLANNED).isoformat()
     if _positive(case, ParameterLocation.HEADER) and case.headers:
         for header in list(case.headers):
             if header.lower() == "idempotency-key" and isinstance(case.headers[header], str):

@@ -3,7 +3,7 @@
 
 Starts `turno serve` on a free port with a throw-away SQLite database, signs in as `admin`, creates what the
 path parameters name (a branch, services, queues, tickets, sessions, drones, deliveries, users, an API key, webhook
-endpoints with a notification in their log, a ticket's follower),
+endpoints with a notification in their log, a ticket's follower, shift templates, assignments, an absence and a swap),
 then runs `schemathesis run <server>/openapi.json --checks all` with those ids fixed per operation
 (`schemathesis.toml`, written next to the database) and `hooks.py` (beside this file) for what JSON Schema
 cannot say. Prints `schemathesis: N passed, M failed` (N, M: API operations; a failed stateful scenario counts as one more) and
@@ -39,6 +39,9 @@ PUSH_SUBSCRIPTION = {
     "keys": {"p256dh": "BO-IDI74FogXlsGI5XGwGsb3DFJidFba5IZ1jv_Zxj3dXNvBHiSIOhJZgkKpWHW5aohU9kv_msmjOBC4HxVPVOU", "auth": "AAECAwQFBgcICQoLDA0ODw"},
 }
 
+# The first day (a Monday) of run.py's open-ended Monday-to-Friday assignment.
+SHIFTS_FROM = "2026-01-05"
+
 # Not tested, and why:
 EXCLUDED = {
     # A stream that never ends while its topics are valid: every positive case would time out.
@@ -47,11 +50,29 @@ EXCLUDED = {
 
 # Settings of single operations (TOML, in their `[[operations]]` table), and why.
 _STATEFUL_OFF = "phases = { stateful = { enabled = false } }"
+# Schemathesis's statuses that accept valid data (positive_data_acceptance), and 422, in the stateful phase only.
+_STATEFUL_422 = (
+    "phases = { stateful = { checks = { positive_data_acceptance = { expected-statuses = "
+    '["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"] } } } }'
+)
 OPERATION_SETTINGS = {
     # Each deletes the one resource run.py made for it, which is gone after the first phases; in the stateful phase it
     # follows a POST that made another, and the fixed id's 404 would be blamed on that POST ("created resource not found").
     "DELETE /api/v1/webhooks/{webhook}": [_STATEFUL_OFF],
     "DELETE /api/v1/tickets/{ticket}/followers/{follower}": [_STATEFUL_OFF],
+    "DELETE /api/v1/shift-templates/{template}": [_STATEFUL_OFF],
+    "DELETE /api/v1/shift-assignments/{assignment}": [_STATEFUL_OFF],
+    "DELETE /api/v1/absences/{absence}": [_STATEFUL_OFF],
+    "DELETE /api/v1/shift-swaps/{swap}": [_STATEFUL_OFF],
+    # In the stateful phase links fill these bodies with values of other responses after hooks.py ran: a staff member
+    # of another branch, a counter whose operators PATCH chose, an assignment with no shift that day, one template's
+    # `from` with another's `to`, one absence's `first_date` with another's `last_date`, a day's ranges merged with
+    # generated ones. The document rightly answers 422.
+    "PUT /api/v1/branches/{branch}/hours": [_STATEFUL_422],
+    "POST /api/v1/branches/{branch}/shift-templates": [_STATEFUL_422],
+    "POST /api/v1/branches/{branch}/shift-assignments": [_STATEFUL_422],
+    "POST /api/v1/branches/{branch}/absences": [_STATEFUL_422],
+    "POST /api/v1/branches/{branch}/shift-swaps": [_STATEFUL_422],
     # Hidden unless the server has a Telegram bot and the request carries the bot's secret token: without the header it is
     # 404 as well, by design (the test server has no bot).
     "POST /api/v1/telegram/webhook": ["checks = { missing_required_header = { expected-statuses = [404] } }"],
@@ -171,6 +192,22 @@ def set_up(api):
     api.call("POST", f"/api/v1/tickets/{served['token']}/complaint", {"text": "The room was cold"})
     complaint = api.call("GET", "/api/v1/complaints")["items"][0]["id"]
 
+    # The shift plan of branch b, which has no opening hours (the fuzzed ones go to the other branch: with hours, a
+    # template's weekdays and times are checked against them, and anonymous tickets are refused outside them). Its
+    # staff member is one of its own, not `user`, whose branches, role and state PATCH /api/v1/users/{user} changes;
+    # the admin covers swaps (admins work everywhere, at every counter).
+    shift_op = api.call("POST", "/api/v1/users", {"username": "shift-op", "password": "operator-pass-3", "role": "operator", "branch_ids": [b]})["id"]
+    day = api.call("POST", f"/api/v1/branches/{b}/shift-templates", {"name": "Day", "from": "09:00", "to": "17:00", "weekdays": ["mon", "tue", "wed", "thu", "fri"]})["id"]
+    unused = api.call("POST", f"/api/v1/branches/{b}/shift-templates", {"name": "Saturday", "from": "09:00", "to": "12:00", "weekdays": ["sat"]})["id"]
+    # Open-ended, at counter 1 (no operators named: everybody may work it); swaps go on its weekdays from its first.
+    assignment = api.call("POST", f"/api/v1/branches/{b}/shift-assignments", {"template_id": day, "user_id": shift_op, "queue_id": q1, "first_date": SHIFTS_FROM})["id"]
+    # A one-off before it, to remove (a started one ends instead: removing it again is 204 again).
+    removed_assignment = api.call(
+        "POST", f"/api/v1/branches/{b}/shift-assignments", {"template_id": day, "user_id": shift_op, "queue_id": q1, "first_date": "2025-12-01", "last_date": "2025-12-01"}
+    )["id"]
+    absence = api.call("POST", f"/api/v1/branches/{b}/absences", {"user_id": shift_op, "first_date": "2026-02-02", "last_date": "2026-02-06", "reason": "Leave"})["id"]
+    swap = api.call("POST", f"/api/v1/branches/{b}/shift-swaps", {"assignment_id": assignment, "date": "2026-01-07", "substitute_id": me})["id"]
+
     path = {
         "/api/v1/users/{user}": {"user": user},
         "DELETE /api/v1/users/{user}": {"user": removed_user},
@@ -221,6 +258,18 @@ def set_up(api):
         "/api/v1/tickets/{ticket}/followers": {"ticket": alerted["token"]},
         "/api/v1/tickets/{ticket}/followers/{follower}": {"ticket": alerted["token"], "follower": follower},
         "/api/v1/branches/{branch}/alerts": {"branch": b},
+        "/api/v1/branches/{branch}/hours": {"branch": other_branch["id"]},
+        "/api/v1/branches/{branch}/schedule": {"branch": b},
+        "/api/v1/branches/{branch}/shift-templates": {"branch": b},
+        "/api/v1/branches/{branch}/shift-assignments": {"branch": b},
+        "/api/v1/branches/{branch}/absences": {"branch": b},
+        "/api/v1/branches/{branch}/shift-swaps": {"branch": b},
+        "/api/v1/branches/{branch}/forecast": {"branch": b},
+        "/api/v1/branches/{branch}/staffing": {"branch": b},
+        "/api/v1/shift-templates/{template}": {"template": unused},
+        "/api/v1/shift-assignments/{assignment}": {"assignment": removed_assignment},
+        "/api/v1/absences/{absence}": {"absence": absence},
+        "/api/v1/shift-swaps/{swap}": {"swap": swap},
     }
     # Query values that only the server can make: the cursors of a session page and of an athlete page. Long polls
     # that would hold a request for up to 30 s are asked not to wait.
@@ -231,7 +280,7 @@ def set_up(api):
         "GET /live/poll": {"wait": 0},
     }
     # Body fields of positive requests that must name things of the branch (hooks.py puts them in): the services
-    # a counter serves, the service of a ticket.
+    # a counter serves, the service of a ticket, the shift plan's (below).
     body = {
         "POST /api/v1/branches/{branch}/queues": {"services": [s1, s2]},
         "PATCH /api/v1/queues/{queue}": {"services": [s1, s2]},
@@ -252,6 +301,11 @@ def set_up(api):
         "POST /api/v1/webhooks": {"url": HOOK_URL},
         "PATCH /api/v1/webhooks/{webhook}": {"url": HOOK_URL},
         "POST /api/v1/tickets/{ticket}/followers": {"subscription": PUSH_SUBSCRIPTION},
+        # The shift plan's template, staff and counter, and the assignment a swap changes (its later double bookings
+        # are, rightly, a 409). `shifts_from` is no body field: hooks.py puts swap dates on weekdays from then on.
+        "POST /api/v1/branches/{branch}/shift-assignments": {"template_id": day, "user_id": shift_op, "queue_id": q1},
+        "POST /api/v1/branches/{branch}/absences": {"user_id": shift_op},
+        "POST /api/v1/branches/{branch}/shift-swaps": {"assignment_id": assignment, "substitute_id": me, "shifts_from": SHIFTS_FROM},
     }
     headers = {"POST /api/v1/auth/logout": {"Authorization": "Bearer " + logout_token}}
     return path, query, body, headers

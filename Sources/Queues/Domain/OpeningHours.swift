@@ -261,7 +261,8 @@ public struct OpeningHours: Sendable, Equatable, Codable {
         for day in specialDays {
             guard seen.insert(day.date).inserted else { throw .specialDayTwice(day.date.description) }
             let name = day.name.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard (1...100).contains(name.count) else { throw .badName(field: "special day \(day.date)") }
+            // Lengths count code points, as the API document's maxLength does.
+            guard (1...100).contains(name.unicodeScalars.count) else { throw .badName(field: "special day \(day.date)") }
             try check(day.hours, day.date.description)
         }
         guard Self.lastTicketLimit.contains(lastTicketMinutes) else { throw .lastTicketOutOfRange(lastTicketMinutes) }

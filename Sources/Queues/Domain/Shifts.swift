@@ -178,7 +178,8 @@ public struct Roster: Sendable, Equatable {
     /// closing, for setting up and finishing) on each of its weekdays.
     public static func check(_ template: ShiftTemplate, hours: OpeningHours?) throws(ScheduleRuleViolation) {
         let name = template.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...60).contains(name.count) else { throw .badName(field: "name") }
+        // Lengths count code points, as the API document's maxLength does.
+        guard (1...60).contains(name.unicodeScalars.count) else { throw .badName(field: "name") }
         guard template.hours.from < template.hours.to else { throw .emptyRange(day: "the shift", range: template.hours.description) }
         guard !template.weekdays.isEmpty else { throw .noWeekdays }
         guard let hours else { return }
@@ -243,7 +244,7 @@ public struct Roster: Sendable, Equatable {
     public static func check(_ absence: Absence) throws(ScheduleRuleViolation) {
         guard absence.firstDate <= absence.lastDate else { throw .datesOutOfOrder }
         guard absence.lastDate.daysSinceEpoch - absence.firstDate.daysSinceEpoch < 366 else { throw .absenceTooLong }
-        guard absence.reason.count <= 200 else { throw .badName(field: "reason") }
+        guard absence.reason.unicodeScalars.count <= 200 else { throw .badName(field: "reason") }
     }
 
     /// The distinct counters worked during each 30-minute slot from `first` for `days` days: the slot's start in

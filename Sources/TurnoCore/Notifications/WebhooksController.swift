@@ -18,7 +18,8 @@ struct WebhookCommands: Sendable {
     func create(url: String, eventTypes: [String], description: String, by principal: Principal, address: String) async throws -> WebhookEndpoint {
         let url = try WebhookRules.validURL(url)
         let patterns = try WebhookRules.eventTypes(eventTypes)
-        guard description.count <= 200 else { throw WebhookRuleViolation.descriptionTooLong }
+        // Lengths count code points, as the API document's maxLength does.
+        guard description.unicodeScalars.count <= 200 else { throw WebhookRuleViolation.descriptionTooLong }
         return try await store.storage.write { transaction in
             var endpoint = WebhookEndpoint(
                 id: 0,
@@ -40,7 +41,7 @@ struct WebhookCommands: Sendable {
     func change(_ id: Int64, _ change: Change, by principal: Principal, address: String) async throws -> WebhookEndpoint {
         let url = try change.url.map { url throws(WebhookRuleViolation) in try WebhookRules.validURL(url) }
         let patterns = try change.eventTypes.map { types throws(WebhookRuleViolation) in try WebhookRules.eventTypes(types) }
-        if let description = change.description, description.count > 200 { throw WebhookRuleViolation.descriptionTooLong }
+        if let description = change.description, description.unicodeScalars.count > 200 { throw WebhookRuleViolation.descriptionTooLong }
         return try await store.storage.write { transaction in
             guard var endpoint = try await store.endpoint(id, organizationID: principal.organizationID, sql: transaction.sql) else {
                 throw WebhookRuleViolation.unknownEndpoint(id)

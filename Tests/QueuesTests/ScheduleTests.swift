@@ -73,6 +73,13 @@ struct ScheduleTests {
         #expect(eve.isOpen && eve.closesAtMs == Self.at("2026-12-24T11:00:00Z") && eve.specialDay == "Christmas Eve")
         #expect(!hours.status(atMs: Self.at("2026-12-24T13:30:00Z"), timeZone: Self.rome).isOpen)
         #expect(OpeningHours(week: [:]).status(atMs: 0, timeZone: Self.rome).nextOpeningMs == nil)
+        // Ranges that touch are one opening: tickets stop before the real closing, across midnight too.
+        let allDay = try OpeningHours(
+            week: [.mon: [Self.range("08:00", "12:00"), Self.range("12:00", "24:00")], .tue: [Self.range("00:00", "06:00")]],
+            lastTicketMinutes: 15
+        ).checked()
+        let noon = allDay.status(atMs: Self.at("2026-11-30T10:55:00Z"), timeZone: Self.rome)
+        #expect(noon.takesTickets && noon.closesAtMs == Self.at("2026-12-01T05:00:00Z"))
     }
 
     @Test("hours that overlap, end before they start, repeat a date or ask too much are refused with the reason")
@@ -239,6 +246,19 @@ struct ScheduleTests {
                 hours: Self.hours,
                 timeZone: Self.rome
             )
+        }
+        // 12, covering Wednesday's morning, cannot also take a late shift that day.
+        let afternoon = ShiftAssignment(
+            id: 3,
+            branchID: 1,
+            templateID: 2,
+            userID: 12,
+            queueID: 2,
+            firstDate: Self.date("2026-12-02"),
+            lastDate: Self.date("2026-12-02")
+        )
+        #expect(throws: ScheduleRuleViolation.doubleBooked(user: 12, date: "2026-12-02", shift: "Morning", hours: "08:30–12:30")) {
+            try roster.check(afternoon)
         }
         // The holiday: nobody works on Tuesday 8 December.
         #expect(roster.shifts(from: Self.date("2026-12-08"), through: Self.date("2026-12-08"), hours: Self.hours, timeZone: Self.rome).isEmpty)

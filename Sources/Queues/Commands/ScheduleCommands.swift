@@ -9,12 +9,14 @@ struct ScheduleCommands: Sendable {
 
     /// Sets a branch's opening hours (nil: none, it takes tickets whenever it is open) and whether its counters follow
     /// the shifts.
-    func setHours(_ hours: OpeningHours?, countersFollowShifts: Bool, branchID: BranchID, by principal: Principal, address: String) async throws -> Branch {
+    func setHours(_ hours: OpeningHours?, countersFollowShifts: Bool?, branchID: BranchID, by principal: Principal, address: String) async throws -> Branch {
         let checked = try hours?.checked()
         return try await locked(branchID, by: principal) { branch, _, transaction in
             var changed = branch
-            (changed.openingHours, changed.countersFollowShifts) = (checked, countersFollowShifts)
-            try await store.updateBranch(changed, in: transaction)
+            changed.openingHours = checked
+            let countersFollowShifts = countersFollowShifts ?? branch.countersFollowShifts
+            changed.countersFollowShifts = countersFollowShifts
+            try await store.setHours(of: changed, in: transaction)
             if countersFollowShifts, !branch.countersFollowShifts {
                 // Shifts already under way when this is turned on are left as they are: it acts from now on.
                 try await store.setShiftProgress(of: branchID, to: transaction.timeMs, in: transaction)
@@ -48,8 +50,8 @@ struct ScheduleCommands: Sendable {
 
     /// Removes a template no assignment still uses from today on.
     func removeTemplate(_ id: ShiftTemplateID, by principal: Principal, address: String) async throws {
-        let branchID = try await branch(of: .templates, id: id, missing: .unknownTemplate(id))
-        try await locked(branchID, by: principal) { branch, roster, transaction in
+        let (branchID, missing) = try await branch(of: .templates, id: id, missing: .unknownTemplate(id))
+        try await locked(branchID, by: principal, missing: missing) { branch, roster, transaction in
             let today = LocalDate(ofMilliseconds: transaction.timeMs, timeZone: branch.timeZone)
             let using = roster.assignments.filter { $0.templateID == id && ($0.lastDate.map { $0 >= today } ?? true) }
             guard using.isEmpty else { throw ScheduleRuleViolation.templateInUse(id, assignments: using.count) }
@@ -75,8 +77,8 @@ struct ScheduleCommands: Sendable {
     /// Removes an assignment: one that has started ends yesterday (its worked shifts stay in the plan's history);
     /// one still to come goes.
     func removeAssignment(_ id: ShiftAssignmentID, by principal: Principal, address: String) async throws {
-        let branchID = try await branch(of: .assignments, id: id, missing: .unknownAssignment(id))
-        try await locked(branchID, by: principal) { branch, roster, transaction in
+        let (branchID, missing) = try await branch(of: .assignments, id: id, missing: .unknownAssignment(id))
+        try await locked(branchID, by: principal, missing: missing) { branch, roster, transaction in
             guard let assignment = roster.assignments.first(where: { $0.id == id }) else { throw ScheduleRuleViolation.unknownAssignment(id) }
             let today = LocalDate(ofMilliseconds: transaction.timeMs, timeZone: branch.timeZone)
             let ended = assignment.firstDate < today
@@ -110,8 +112,8 @@ struct ScheduleCommands: Sendable {
     }
 
     func removeAbsence(_ id: AbsenceID, by principal: Principal, address: String) async throws {
-        let branchID = try await branch(of: .absences, id: id, missing: .unknownAbsence(id))
-        try await locked(branchID, by: principal) { _, _, transaction in
+        let (branchID, missing) = try await branch(of: .absences, id: id, missing: .unknownAbsence(id))
+        try await locked(branchID, by: principal, missing: missing) { _, _, transaction in
             try await store.deleteAbsence(id, in: transaction)
             try await audit("absence.removed", target: "absence:\(id)", detail: [:], principal: principal, address: address, in: transaction)
         }
@@ -134,8 +136,8 @@ struct ScheduleCommands: Sendable {
     }
 
     func removeSwap(_ id: ShiftSwapID, by principal: Principal, address: String) async throws {
-        let branchID = try await branch(of: .swaps, id: id, missing: .unknownSwap(id))
-        try await locked(branchID, by: principal) { _, _, transaction in
+        let (branchID, missing) = try await branch(of: .swaps, id: id, missing: .unknownSwap(id))
+        try await locked(branchID, by: principal, missing: missing) { _, _, transaction in
             try await store.deleteSwap(id, in: transaction)
             try await audit("shift_swap.removed", target: "shift_swap:\(id)", detail: [:], principal: principal, address: address, in: transaction)
         }
@@ -164,9 +166,9 @@ struct ScheduleCommands: Sendable {
     // MARK: Plumbing
 
     /// The branch a row of `table` belongs to, or `missing`.
-    private func branch(of table: ScheduleTable, id: Int64, missing: ScheduleRuleViolation) async throws -> BranchID {
+    private func branch(of table: ScheduleTable, id: Int64, missing: ScheduleRuleViolation) async throws -> (BranchID, ScheduleRuleViolation) {
         guard let branchID = try await store.branchID(of: table, id: id) else { throw missing }
-        return branchID
+        return (branchID, missing)
     }
 
     /// Runs `change` in one transaction with the branch locked, after checking that `principal` works at it (another
@@ -174,6 +176,7 @@ struct ScheduleCommands: Sendable {
     private func locked<Result: Sendable>(
         _ branchID: BranchID,
         by principal: Principal,
+        missing: ScheduleRuleViolation? = nil,
         _ change: (Branch, Roster, Transaction) async throws -> Result
     ) async throws -> Result {
         do {
@@ -181,6 +184,8 @@ struct ScheduleCommands: Sendable {
                 guard try await store.lockAndRaiseVersion(of: branchID, in: transaction) != nil,
                     let branch = try await store.branch(branchID, sql: transaction.sql)
                 else { throw QueueRuleViolation.unknownBranch(branchID) }
+                // Another organization's row does not exist for the caller, whatever its branch.
+                if let missing, branch.organizationID != principal.organizationID { throw missing }
                 try QueueAccess.check(principal, branch: branch)
                 let roster = try await store.roster(of: branchID, sql: transaction.sql)
                 return try await change(branch, roster, transaction)

@@ -279,7 +279,7 @@ public struct OpeningHours: Sendable, Equatable, Codable {
         let current = hours(on: today).first { range in
             LocalClock.instant(today, range.from, timeZone: timeZone) <= now && now < LocalClock.instant(today, range.to, timeZone: timeZone)
         }
-        let closesAtMs = current.map { LocalClock.instant(today, $0.to, timeZone: timeZone) }
+        let closesAtMs = current.map { closing(after: today, range: $0, timeZone: timeZone) }
         let takesTickets = closesAtMs.map { now < $0 - Int64(lastTicketMinutes) * 60_000 } ?? false
         return OpeningStatus(
             isOpen: current != nil,
@@ -288,6 +288,22 @@ public struct OpeningHours: Sendable, Equatable, Codable {
             nextOpeningMs: current == nil ? nextOpening(after: now, timeZone: timeZone) : nil,
             specialDay: specialDay(today)?.name
         )
+    }
+
+    /// When the branch really closes after `range` of `date`: a range that starts as it ends (12:00–18:00 after
+    /// 08:00–12:00, or 00:00 the next day after a day open until 24:00) carries it on.
+    func closing(after date: LocalDate, range: TimeRange, timeZone: String) -> Int64 {
+        var (date, end) = (date, range.to)
+        for _ in 0..<14 {
+            if end.minutes == 1_440, let next = hours(on: date.adding(days: 1)).first, next.from.minutes == 0 {
+                (date, end) = (date.adding(days: 1), next.to)
+            } else if let next = hours(on: date).first(where: { $0.from == end }) {
+                end = next.to
+            } else {
+                break
+            }
+        }
+        return LocalClock.instant(date, end, timeZone: timeZone)
     }
 
     /// The next instant after `now` at which a range starts, looking up to 400 days ahead; nil if none does.

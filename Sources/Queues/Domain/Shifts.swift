@@ -217,6 +217,14 @@ public struct Roster: Sendable, Equatable {
                 }
             }
         }
+        // The days the same person covers a colleague's shift.
+        for swap in swaps where swap.substituteID == assignment.userID && assignment.covers(swap.date) && template.weekdays.contains(swap.date.weekday) {
+            guard let covered = assignments.first(where: { $0.id == swap.assignmentID }),
+                let coveredTemplate = templates.first(where: { $0.id == covered.templateID }),
+                coveredTemplate.hours.overlaps(template.hours)
+            else { continue }
+            throw .doubleBooked(user: assignment.userID, date: swap.date.description, shift: coveredTemplate.name, hours: coveredTemplate.hours.description)
+        }
     }
 
     /// Checks a swap: the assignment has a shift that date, and the substitute is not its own staff member, not away,

@@ -236,7 +236,7 @@ struct ScheduleController: Sendable {
         let branch = try await branch(context)
         let changed = try await commands.setHours(
             body.openingHours,
-            countersFollowShifts: body.countersFollowShifts ?? false,
+            countersFollowShifts: body.countersFollowShifts,
             branchID: branch.id,
             by: context.requirePrincipal(),
             address: context.clientAddress
@@ -483,11 +483,14 @@ struct ScheduleController: Sendable {
         let end = LocalClock.instant(start, TimeOfDay(minutes: 0)!, timeZone: branch.timeZone)
         var history: [ServiceID: [LocalDate: [Int]]] = [:]
         let services = try await store.state(of: branch.id, organizationID: branch.organizationID).services.keys
-        // Every day of the history is known (a day without tickets counted zero), except special closed days.
+        // Every day of the history since the branch's first ticket is known (a day without tickets counted zero),
+        // except special closed days; days before it are unknown, not empty.
+        let firstDay = try await store.firstTicketMs(of: branch.id).map { LocalDate(ofMilliseconds: $0, timeZone: branch.timeZone) } ?? start
         for service in services {
             var days: [LocalDate: [Int]] = [:]
             for offset in 0..<(7 * ArrivalForecast.historyWeeks) {
                 let date = historyStart.adding(days: offset)
+                if date < firstDay { continue }
                 if let hours = branch.openingHours, hours.specialDay(date) != nil, hours.hours(on: date).isEmpty { continue }
                 days[date] = Array(repeating: 0, count: ArrivalForecast.slotsPerDay)
             }

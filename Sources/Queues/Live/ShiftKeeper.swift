@@ -26,30 +26,47 @@ struct ShiftKeeper: ServiceLifecycle.Service {
     }
 
     func keepShifts() async {
+        let branches: [Branch]
         do {
-            for branch in try await store.branchesFollowingShifts() where try await hasBoundary(branch) {
-                let (events, _) = try await store.perform(on: branch.id, organizationID: branch.organizationID, by: nil) { state, transaction in
-                    try await apply(to: &state, transaction: transaction)
-                }
-                let changed = events.filter { if case .queueOpened = $0 { true } else if case .queueClosed = $0 { true } else { false } }
-                if !changed.isEmpty {
-                    logger.info("counters followed their shifts", metadata: ["branch": "\(branch.id)", "changes": "\(changed.count)"])
-                }
-            }
+            branches = try await store.branchesFollowingShifts()
         } catch {
             logger.warning("opening and closing counters by their shifts failed; will retry", metadata: ["error": "\(loggable(error))"])
+            return
+        }
+        // Each branch on its own: one that fails does not hold the others up.
+        for branch in branches {
+            do {
+                try await keepShifts(of: branch)
+            } catch {
+                logger.warning(
+                    "opening and closing counters by their shifts failed; will retry",
+                    metadata: ["branch": "\(branch.id)", "error": "\(loggable(error))"]
+                )
+            }
         }
     }
 
-    /// Whether a shift started or ended at the branch since its progress: most minutes none did, and the branch is
-    /// not locked for nothing.
-    func hasBoundary(_ branch: Branch) async throws -> Bool {
+    func keepShifts(of branch: Branch) async throws {
         let now = storage.clock.nowMilliseconds()
-        return try await storage.read { sql in
-            let since = max(try await store.shiftProgress(of: branch.id, sql: sql) ?? now - 1, now - Self.catchUpMs)
-            return try await shifts(of: branch, since: since, now: now, sql: sql).contains {
+        let (since, found) = try await storage.read { sql in
+            let since = max(try await store.shiftProgress(of: branch.id, sql: sql) ?? now, now - Self.catchUpMs)
+            let found = try await shifts(of: branch, since: since, now: now, sql: sql).contains {
                 (since < $0.startMs && $0.startMs <= now) || (since < $0.endMs && $0.endMs <= now)
             }
+            return (since, found)
+        }
+        guard found else {
+            // Most minutes no shift starts or ends: the progress moves on without locking the branch (unless another
+            // node moved it meanwhile), so that a shift added later to a past hour is not taken for one just ended.
+            if since < now { try await store.advanceShiftProgress(of: branch.id, from: since, to: now) }
+            return
+        }
+        let (events, _) = try await store.perform(on: branch.id, organizationID: branch.organizationID, by: nil) { state, transaction in
+            try await apply(to: &state, transaction: transaction)
+        }
+        let changed = events.filter { if case .queueOpened = $0 { true } else if case .queueClosed = $0 { true } else { false } }
+        if !changed.isEmpty {
+            logger.info("counters followed their shifts", metadata: ["branch": "\(branch.id)", "changes": "\(changed.count)"])
         }
     }
 
@@ -67,6 +84,8 @@ struct ShiftKeeper: ServiceLifecycle.Service {
         let branch = state.branch
         guard branch.countersFollowShifts else { return [] }
         let since = max(try await store.shiftProgress(of: branch.id, sql: transaction.sql) ?? now, now - Self.catchUpMs)
+        // Another node, whose clock read later, went first: what it applied is not applied again, nor its progress undone.
+        guard since < now else { return [] }
         try await store.setShiftProgress(of: branch.id, to: now, in: transaction)
         let shifts = try await shifts(of: branch, since: since, now: now, sql: transaction.sql)
         var events: [QueueEvent] = []

@@ -117,8 +117,20 @@ extension QueueStore {
             """
             UPDATE branches SET name = \(bind: branch.name), time_zone = \(bind: branch.timeZone), language = \(bind: branch.language),
                 routing_mode = \(bind: branch.routingMode.rawValue), is_open = \(bind: branch.isOpen ? 1 : 0),
-                self_service_classes = \(bind: Self.storedSelfServiceClasses(of: branch)),
-                opening_hours = \(bind: try branch.openingHours.map(JSONCoding.text)), counters_follow_shifts = \(bind: branch.countersFollowShifts ? 1 : 0)
+                self_service_classes = \(bind: Self.storedSelfServiceClasses(of: branch))
+            WHERE id = \(bind: branch.id)
+            """
+        ).run()
+        try await bumpVersion(of: branch.id, in: transaction)
+    }
+
+    /// Sets a branch's opening hours and whether its counters follow the shifts (apart from `updateBranch`, so that a
+    /// change of the branch's name cannot undo a change of its hours made meanwhile).
+    func setHours(of branch: Branch, in transaction: Transaction) async throws {
+        try await transaction.sql.raw(
+            """
+            UPDATE branches SET opening_hours = \(bind: try branch.openingHours.map(JSONCoding.text)),
+                counters_follow_shifts = \(bind: branch.countersFollowShifts ? 1 : 0)
             WHERE id = \(bind: branch.id)
             """
         ).run()

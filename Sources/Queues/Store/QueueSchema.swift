@@ -280,8 +280,7 @@ enum QueueSchema {
                 """,
                 "CREATE INDEX shift_swaps_branch ON shift_swaps (branch_id)",
                 // Up to when shift starts and ends have opened and closed each branch's counters.
-                // The forecast reads a branch's arrivals of the last weeks.
-                "CREATE INDEX tickets_branch_issued ON tickets (branch_id, issued_at_ms)",
+                "CREATE INDEX shift_swaps_substitute ON shift_swaps (substitute_id)",
                 "CREATE TABLE shift_progress (branch_id BIGINT PRIMARY KEY REFERENCES branches (id), applied_until_ms BIGINT NOT NULL)",
             ]
         },

@@ -204,6 +204,9 @@ extension QueueStore {
         }
     }
 
+    /// A service longer than this was left open (finished the next morning, say), not served: it would skew the average.
+    static let longestServiceMs: Int64 = 4 * 3_600_000
+
     /// Each service's average service time (from start to finish of its served tickets) from `fromMs` on.
     func averageServiceSeconds(branchID: BranchID, fromMs: Int64) async throws -> [ServiceID: Double] {
         try await storage.read { sql in
@@ -211,12 +214,22 @@ extension QueueStore {
                 """
                 SELECT service_id, AVG(CAST(finished_at_ms - started_at_ms AS DOUBLE PRECISION)) AS ms FROM tickets
                 WHERE branch_id = \(bind: branchID) AND state = 'served' AND started_at_ms IS NOT NULL AND finished_at_ms IS NOT NULL
-                  AND issued_at_ms >= \(bind: fromMs)
+                  AND issued_at_ms >= \(bind: fromMs) AND finished_at_ms - started_at_ms < \(bind: Self.longestServiceMs)
                 GROUP BY service_id
                 """
             ).all().reduce(into: [:]) { result, row in
                 if let ms = try row.decode(column: "ms", as: Double?.self) { result[try row.decode(column: "service_id", as: Int64.self)] = ms / 1000 }
             }
+        }
+    }
+
+    /// When the branch's first ticket was issued; nil before it has any.
+    func firstTicketMs(of branchID: BranchID) async throws -> Int64? {
+        try await storage.read { sql in
+            try await sql.raw("SELECT MIN(issued_at_ms) AS first FROM tickets WHERE branch_id = \(bind: branchID)").first()?.decode(
+                column: "first",
+                as: Int64?.self
+            )
         }
     }
 
@@ -235,6 +248,15 @@ extension QueueStore {
             ON CONFLICT (branch_id) DO UPDATE SET applied_until_ms = \(bind: ms)
             """
         ).run()
+    }
+
+    /// Moves the progress on from `since` to `ms`, unless it is no longer `since` (another node moved it).
+    func advanceShiftProgress(of branchID: BranchID, from since: Int64, to ms: Int64) async throws {
+        try await storage.write { transaction in
+            try await transaction.sql.raw(
+                "UPDATE shift_progress SET applied_until_ms = \(bind: ms) WHERE branch_id = \(bind: branchID) AND applied_until_ms = \(bind: since)"
+            ).run()
+        }
     }
 
     /// Branches whose counters follow their shifts.

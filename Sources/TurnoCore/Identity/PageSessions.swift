@@ -55,8 +55,8 @@ extension Identity {
 }
 
 extension Identity {
-    /// Those of `userIDs` signed in now: with a page session or a sign-in (refresh token) that has neither expired
-    /// nor been ended.
+    /// Those of `userIDs` signed in now: active, with a page session or a sign-in (an unused refresh token) that has
+    /// neither expired nor been ended, nor outlived a change of password or role.
     public func signedIn(among userIDs: Set<Int64>) async throws -> Set<Int64> {
         guard !userIDs.isEmpty else { return [] }
         let now = storage.clock.nowMilliseconds()
@@ -64,8 +64,11 @@ extension Identity {
         return try await storage.read { sql in
             let rows = try await sql.raw(
                 """
-                SELECT user_id FROM page_sessions WHERE user_id IN (\(ids)) AND expires_at_ms > \(bind: now)
-                UNION SELECT user_id FROM refresh_tokens WHERE user_id IN (\(ids)) AND expires_at_ms > \(bind: now) AND revoked_at_ms IS NULL
+                SELECT s.user_id FROM page_sessions s JOIN users u ON u.id = s.user_id AND u.token_epoch = s.token_epoch AND u.active = 1
+                WHERE s.user_id IN (\(ids)) AND s.expires_at_ms > \(bind: now)
+                UNION
+                SELECT r.user_id FROM refresh_tokens r JOIN users u ON u.id = r.user_id AND u.token_epoch = r.token_epoch AND u.active = 1
+                WHERE r.user_id IN (\(ids)) AND r.expires_at_ms > \(bind: now) AND r.revoked_at_ms IS NULL AND r.used_at_ms IS NULL
                 """
             ).all()
             return Set(try rows.map { try $0.decode(column: "user_id", as: Int64.self) })

@@ -377,25 +377,14 @@ struct ScheduleAPITests {
             var random = SystemRandomNumberGenerator()
             let start = monday.adding(days: -56)
             let history = SyntheticArrivals.history(weeks: 9, start: start, growthPerWeek: 0, random: &random)
-            try await server.storage.write { transaction in
-                var sequence = 0
-                for (date, slots) in history where date < monday {
-                    for (slot, count) in slots.enumerated() where count > 0 {
-                        let at = LocalClock.instant(date, TimeOfDay(minutes: slot * 30)!, timeZone: "Europe/Rome")
-                        for index in 0..<count {
-                            sequence += 1
-                            try await transaction.sql.raw(
-                                """
-                                INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, customer_class, channel, state, issued_at_ms,
-                                                     started_at_ms, finished_at_ms)
-                                VALUES (1, \(bind: "h\(sequence)"), 'A', \(bind: sequence), \(bind: date.description), \(bind: index % 2 == 0 ? 1 : 2), 'regular',
-                                        'kiosk', 'served', \(bind: at + Int64(index) * 1000), \(bind: at + 60_000), \(bind: at + 360_000))
-                                """
-                            ).run()
-                        }
-                    }
-                }
-            }
+            try await SyntheticArrivals.write(
+                history.filter { $0.key < monday },
+                store: QueueStore(storage: server.storage),
+                branchID: 1,
+                serviceIDs: [1, 2],
+                timeZone: "Europe/Rome",
+                serviceSeconds: 300
+            )
             struct Forecast: Decodable {
                 struct Day: Decodable {
                     let date: String

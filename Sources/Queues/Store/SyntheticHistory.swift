@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 import TurnoCore
 
 /// A made-up history of a busy branch written straight into its report cells, for `turno bench reports`: what a
@@ -99,7 +100,8 @@ public enum SyntheticHistory {
 
 extension SyntheticArrivals {
     /// Writes `history` as served tickets of branch `branchID` (services taken in turn), issued in each half hour of
-    /// `timeZone` and served for `serviceSeconds`: what `turno bench forecast` asks the API to forecast from.
+    /// `timeZone` and served for `serviceSeconds`: what `turno bench forecast` and the tests ask the API to forecast
+    /// from. A day a transaction, fifty tickets a statement.
     public static func write(
         _ history: [LocalDate: [Int]],
         store: QueueStore,
@@ -110,22 +112,31 @@ extension SyntheticArrivals {
     ) async throws {
         var sequence = 0
         for (date, slots) in history.sorted(by: { $0.key < $1.key }) {
+            var rows: [SQLQueryString] = []
+            for (slot, count) in slots.enumerated() where count > 0 {
+                let at = LocalClock.instant(date, TimeOfDay(minutes: slot * ArrivalForecast.slotMinutes)!, timeZone: timeZone)
+                for index in 0..<count {
+                    sequence += 1
+                    let issued = at + Int64(index) * 1_800_000 / Int64(count)
+                    rows.append(
+                        """
+                        (\(bind: branchID), \(bind: "synthetic-\(sequence)"), 'S', \(bind: sequence), \(bind: date.description), \(bind: serviceIDs[sequence % serviceIDs.count]),
+                         'regular', 'kiosk', 'served', \(bind: issued), \(bind: issued + 60_000), \(bind: issued + 60_000 + serviceSeconds * 1000))
+                        """
+                    )
+                }
+            }
+            guard !rows.isEmpty else { continue }
             try await store.storage.write { transaction in
-                for (slot, count) in slots.enumerated() where count > 0 {
-                    let at = LocalClock.instant(date, TimeOfDay(minutes: slot * ArrivalForecast.slotMinutes)!, timeZone: timeZone)
-                    for index in 0..<count {
-                        sequence += 1
-                        let issued = at + Int64(index) * 1_800_000 / Int64(count)
-                        try await transaction.sql.raw(
-                            """
-                            INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, customer_class, channel, state, issued_at_ms,
-                                                 started_at_ms, finished_at_ms)
-                            VALUES (\(bind: branchID), \(bind: "synthetic-\(sequence)"), 'S', \(bind: sequence), \(bind: date.description),
-                                    \(bind: serviceIDs[sequence % serviceIDs.count]), 'regular', 'kiosk', 'served', \(bind: issued),
-                                    \(bind: issued + 60_000), \(bind: issued + 60_000 + serviceSeconds * 1000))
-                            """
-                        ).run()
+                for start in stride(from: 0, to: rows.count, by: 50) {
+                    var query: SQLQueryString = """
+                        INSERT INTO tickets (branch_id, token, prefix, sequence, day, service_id, customer_class, channel, state, issued_at_ms,
+                                             started_at_ms, finished_at_ms) VALUES
+                        """
+                    for (offset, row) in rows[start..<min(start + 50, rows.count)].enumerated() {
+                        query = offset == 0 ? query + " " + row : query + ", " + row
                     }
+                    try await transaction.sql.raw(query).run()
                 }
             }
         }

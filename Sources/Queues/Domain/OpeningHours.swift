@@ -140,6 +140,7 @@ public struct TimeRange: Sendable, Hashable, Codable, CustomStringConvertible {
 
 /// The wall clock of a time zone: where a local date and time of day fall in real time, across DST changes.
 public enum LocalClock {
+    /// The Gregorian calendar of `timeZone` (an IANA name; unknown names count as UTC), the one every local date uses.
     static func calendar(_ timeZone: String) -> Calendar {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!

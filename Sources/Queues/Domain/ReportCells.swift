@@ -277,9 +277,7 @@ public enum ReportContributions {
 public enum LocalTime {
     /// `("2026-03-29", 14)` for `milliseconds` in `timeZone` (an IANA name; unknown names fall back to UTC).
     public static func of(_ milliseconds: Int64, timeZone: String) -> (day: String, hour: Int) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day, .hour], from: Date(milliseconds: milliseconds))
+        let parts = LocalClock.calendar(timeZone).dateComponents([.year, .month, .day, .hour], from: Date(milliseconds: milliseconds))
         return (String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!), parts.hour!)
     }
 }

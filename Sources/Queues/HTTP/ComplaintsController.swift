@@ -41,11 +41,6 @@ struct ComplaintsController: Sendable {
         }
     }
 
-    struct StaffName: Codable, Sendable {
-        var id: StaffID
-        var username: String?
-    }
-
     struct NoteView: Codable, Sendable {
         var at: Date
         var by: StaffName?
@@ -205,6 +200,6 @@ struct ComplaintsController: Sendable {
     }
 
     private func staff(_ id: StaffID) -> StaffName {
-        StaffName(id: id, username: directory.user(id: id)?.username)
+        StaffName(id, directory: directory)
     }
 }

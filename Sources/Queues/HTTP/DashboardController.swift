@@ -164,9 +164,7 @@ struct DashboardController: Sendable {
     }
 
     static func localMidnight(_ milliseconds: Int64, timeZone: String) throws -> Int64 {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
-        let start = calendar.startOfDay(for: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        let start = LocalClock.calendar(timeZone).startOfDay(for: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
         return Int64(start.timeIntervalSince1970 * 1000)
     }
 }

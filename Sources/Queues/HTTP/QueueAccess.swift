@@ -16,3 +16,25 @@ enum QueueAccess {
         }
     }
 }
+
+extension QueueStore {
+    /// The branch the path's `:branch` names, if the caller works at it (see `QueueAccess.check`).
+    func branch(workedAtBy context: TurnoRequestContext) async throws -> Branch {
+        guard let id = context.parameters.get("branch", as: Int64.self), let branch = try await branch(id) else {
+            throw Problem.notFound("there is no branch \(context.parameters.get("branch") ?? "")")
+        }
+        try QueueAccess.check(context.requirePrincipal(), branch: branch)
+        return branch
+    }
+}
+
+/// A staff member as answers name them: the id, and the username while the account exists.
+struct StaffName: Codable, Sendable {
+    var id: StaffID
+    var username: String?
+
+    init(_ id: StaffID, directory: StaffDirectory) {
+        self.id = id
+        self.username = directory.user(id: id)?.username
+    }
+}

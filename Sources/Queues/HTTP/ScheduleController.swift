@@ -89,11 +89,6 @@ struct ScheduleController: Sendable {
         }
     }
 
-    struct StaffName: Codable, Sendable {
-        var id: StaffID
-        var username: String?
-    }
-
     struct AssignmentView: Codable, Sendable, ResponseEncodable {
         var id: ShiftAssignmentID
         var templateId: ShiftTemplateID
@@ -375,8 +370,8 @@ struct ScheduleController: Sendable {
         let branch = try await branch(context)
         let today = LocalDate(ofMilliseconds: clock.nowMilliseconds(), timeZone: branch.timeZone)
         let (from, days) = try Self.period(request, default: today, maximumDays: 28)
-        let forecast = try await forecast(branch, from: from, days: days)
         let services = try await store.state(of: branch.id, organizationID: branch.organizationID).services.values.sorted { $0.id < $1.id }
+        let forecast = try await forecast(branch, services: services.map(\.id), from: from, days: days)
         return ForecastView(
             branchId: branch.id,
             method: ArrivalForecast.method,
@@ -407,8 +402,8 @@ struct ScheduleController: Sendable {
             }
             level = value
         }
-        let forecast = try await forecast(branch, from: from, days: days)
         let services = try await store.state(of: branch.id, organizationID: branch.organizationID).services.values.sorted { $0.id < $1.id }
+        let forecast = try await forecast(branch, services: services.map(\.id), from: from, days: days)
         let measured = try await store.averageServiceSeconds(branchID: branch.id, fromMs: now - Int64(ArrivalForecast.historyWeeks) * 7 * 86_400_000)
         let times = services.map { service in
             ServiceTimes(
@@ -473,8 +468,8 @@ struct ScheduleController: Sendable {
         )
     }
 
-    /// Forecast arrivals per service, date and slot, from the eight weeks before `from` (and before today).
-    private func forecast(_ branch: Branch, from: LocalDate, days: Int) async throws -> [ServiceID: [LocalDate: [Double]]] {
+    /// Forecast arrivals of `services` per date and slot, from the eight weeks before `from` (and before today).
+    private func forecast(_ branch: Branch, services: [ServiceID], from: LocalDate, days: Int) async throws -> [ServiceID: [LocalDate: [Double]]] {
         let now = clock.nowMilliseconds()
         let today = LocalDate(ofMilliseconds: now, timeZone: branch.timeZone)
         let start = min(from, today)
@@ -482,7 +477,6 @@ struct ScheduleController: Sendable {
         let midnight = LocalClock.instant(historyStart, TimeOfDay(minutes: 0)!, timeZone: branch.timeZone)
         let end = LocalClock.instant(start, TimeOfDay(minutes: 0)!, timeZone: branch.timeZone)
         var history: [ServiceID: [LocalDate: [Int]]] = [:]
-        let services = try await store.state(of: branch.id, organizationID: branch.organizationID).services.keys
         // Every day of the history since the branch's first ticket is known (a day without tickets counted zero),
         // except special closed days; days before it are unknown, not empty.
         let firstDay = try await store.firstTicketMs(of: branch.id).map { LocalDate(ofMilliseconds: $0, timeZone: branch.timeZone) } ?? start
@@ -558,11 +552,7 @@ struct ScheduleController: Sendable {
     }
 
     private func branch(_ context: TurnoRequestContext) async throws -> Branch {
-        guard let id = context.parameters.get("branch", as: Int64.self), let branch = try await store.branch(id) else {
-            throw Problem.notFound("there is no branch \(context.parameters.get("branch") ?? "")")
-        }
-        try QueueAccess.check(context.requirePrincipal(), branch: branch)
-        return branch
+        try await store.branch(workedAtBy: context)
     }
 
     private func counters(of branch: Branch) async throws -> [QueueID: String] {
@@ -570,7 +560,7 @@ struct ScheduleController: Sendable {
     }
 
     private func staff(_ id: StaffID) -> StaffName {
-        StaffName(id: id, username: directory.user(id: id)?.username)
+        StaffName(id, directory: directory)
     }
 
     private func assignmentView(_ assignment: ShiftAssignment, counters: [QueueID: String]) -> AssignmentView {

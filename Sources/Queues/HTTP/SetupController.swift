@@ -258,11 +258,7 @@ struct SetupController: Sendable {
     }
 
     private func branch(_ context: TurnoRequestContext) async throws -> Branch {
-        guard let id = context.parameters.get("branch", as: Int64.self), let branch = try await store.branch(id) else {
-            throw Problem.notFound("there is no branch \(context.parameters.get("branch") ?? "")")
-        }
-        try QueueAccess.check(context.requirePrincipal(), branch: branch)
-        return branch
+        try await store.branch(workedAtBy: context)
     }
 
     private func service(_ context: TurnoRequestContext) async throws -> (service: Service, branch: Branch) {
